@@ -1,0 +1,87 @@
+/* Core services shared by every nncas component: the error handler that turns
+ * PETSc's error stack into one clear line, counter-based random numbers that do
+ * not depend on the MPI rank count, logging events, and progress lines. */
+#ifndef NNCAS_CORE_H
+#define NNCAS_CORE_H
+
+#include <petscsys.h>
+#include <petscviewer.h>
+#include <stdint.h>
+
+/* ---------------------------------------------------------------- errors -- */
+
+/* Install the handler that prints the originating error once, as
+ * "nncas: error: <message>", instead of PETSc's traceback. Rank 0 prints errors
+ * raised on a communicator of several ranks; a rank prints its own errors raised
+ * on PETSC_COMM_SELF. */
+PetscErrorCode nn_error_handler_push(void);
+
+/* Called by main() after a stage failed with code ierr: waits (at most
+ * timeout_s seconds) for every rank to fail too; if they do, returns and main
+ * finalizes cleanly; if not, the failure was local and the job is aborted so no
+ * rank is left hanging in a collective. */
+void nn_error_exit(PetscErrorCode ierr, double timeout_s);
+/* Error if an option starting with one of the prefixes (without the dash,
+ * NULL-terminated list) was never read: a misspelt nncas option. */
+PetscErrorCode nn_options_check_unknown(const char *const prefixes[]);
+/* The message of the first error since the last nn_error_clear() ("" if none). */
+const char *nn_error_last(void);
+void        nn_error_clear(void);
+
+/* ------------------------------------------------- counter-based random -- */
+/* A stream is a 64-bit key; the i-th draw of a stream is a pure function of
+ * (key, i), so a sample's dropout mask, crop offset or a weight's init value is
+ * the same whatever rank computes it and whatever happened before. */
+typedef uint64_t NnRngKey;
+
+NnRngKey nn_rng_key(uint64_t seed, uint64_t stream, uint64_t substream);
+uint64_t nn_rng_bits(NnRngKey key, uint64_t i);
+double   nn_rng_uniform(NnRngKey key, uint64_t i);  /* in [0, 1) */
+double   nn_rng_normal(NnRngKey key, uint64_t i);   /* N(0, 1), Box-Muller on draws 2i, 2i+1 */
+/* Fisher-Yates permutation of 0..n-1 driven by the stream key. */
+void nn_rng_permutation(NnRngKey key, PetscInt n, PetscInt *perm);
+
+/* Named streams (the "stream" argument of nn_rng_key). */
+enum {
+  NN_STREAM_INIT = 1,     /* weight initialisation */
+  NN_STREAM_SUBSET,       /* binary relabelling: which negatives are kept */
+  NN_STREAM_ORDER,        /* per-epoch sample order */
+  NN_STREAM_DROPOUT,      /* dropout masks */
+  NN_STREAM_AUGMENT,      /* crop offsets and flips */
+  NN_STREAM_SYNTH,        /* synthetic data */
+  NN_STREAM_HESSIAN,      /* Hessian sample selection and random vectors */
+  NN_STREAM_USER          /* first free stream for later stages */
+};
+
+/* -------------------------------------------------------------- logging -- */
+typedef struct {
+  PetscLogEvent forward, backward, loss, batch, allreduce, update, io_data,
+    io_checkpoint, io_results, evaluate;
+} NnEvents;
+extern NnEvents nn_events;
+PetscErrorCode nn_register_events(void);
+
+/* ------------------------------------------------------------- progress -- */
+/* A progress line on rank 0: "<stage> <done>/<total> <extra> <rate> ETA". */
+typedef struct {
+  const char *stage;
+  PetscLogDouble t0, last;
+  PetscInt total;
+} NnProgress;
+void nn_progress_start(NnProgress *p, const char *stage, PetscInt total);
+/* Prints at most every min_interval seconds, and always when done == total. */
+PetscErrorCode nn_progress_report(NnProgress *p, PetscInt done, double min_interval, const char *fmt, ...);
+
+/* ---------------------------------------------------------------- misc -- */
+/* Parse a comma-separated list of reals / integers from a string. */
+PetscErrorCode nn_parse_real_list(const char *what, const char *s, PetscInt max, PetscReal *v, PetscInt *n);
+/* Wall-clock seconds. */
+double nn_wtime(void);
+
+
+/* -------------------------------------------------------------- signals -- */
+/* SIGTERM, SIGINT and SIGUSR1 (SLURM's --signal) set a flag that long stages
+ * poll at their next safe point (checkpoint, then exit NN_EXIT_PREEMPTED). */
+void nn_signals_install(void);
+int  nn_signal_pending(void);
+#endif

@@ -1,0 +1,44 @@
+#include "testlib.h"
+
+#include <sys/stat.h>
+
+static char scratch[PETSC_MAX_PATH_LEN];
+
+const char *nn_test_dir(void) { return NNCAS_TEST_DIR; }
+const char *nn_test_scratch(void) { return scratch; }
+
+int nn_test_main(int argc, char **argv, const NnTestCase *cases, int ncases)
+{
+  char      only[256] = "";
+  PetscBool set       = PETSC_FALSE;
+  int       failed = 0, rank, ran = 0;
+
+  if (PetscInitialize(&argc, &argv, NULL, NULL)) return 1;
+  MPI_Comm_rank(PETSC_COMM_WORLD, &rank);
+  if (nn_error_handler_push() || nn_register_events()) return 1;
+  if (PetscOptionsGetString(NULL, NULL, "-test", only, sizeof only, &set)) return 1;
+  PetscSNPrintf(scratch, sizeof scratch, "%s/scratch_%s", NNCAS_TEST_BINARY_DIR, argv[0] ? strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0] : "t");
+  if (!rank) mkdir(scratch, 0755);
+  MPI_Barrier(PETSC_COMM_WORLD);
+  for (int i = 0; i < ncases; i++) {
+    if (set && strcmp(only, cases[i].name)) continue;
+    nn_error_clear();
+    double         t0  = nn_wtime();
+    PetscErrorCode ierr = cases[i].fn();
+    int            bad = ierr != 0, anybad;
+    /* A test that fails on one rank may leave the others in a collective;
+     * tests are written so that checks are made on all ranks alike. */
+    MPI_Allreduce(&bad, &anybad, 1, MPI_INT, MPI_MAX, PETSC_COMM_WORLD);
+    ran++;
+    if (bad) fprintf(stderr, "[rank %d] FAIL %s: %s\n", rank, cases[i].name, nn_error_last());
+    if (!rank) printf("%s %s (%.2fs)\n", anybad ? "FAIL" : "ok  ", cases[i].name, nn_wtime() - t0);
+    fflush(stdout);
+    failed += anybad;
+  }
+  if (set && !ran) {
+    if (!rank) fprintf(stderr, "no test named %s\n", only);
+    failed = 1;
+  }
+  PetscFinalize();
+  return failed ? 1 : 0;
+}

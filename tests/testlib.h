@@ -1,0 +1,41 @@
+/* A minimal test harness: each test is a function returning a PetscErrorCode;
+ * a failed PetscCheck inside it fails that test with its message. Tests run
+ * in order; -test NAME runs one. Every rank runs every test; a test passes
+ * only if it passes on all ranks. */
+#ifndef NNCAS_TESTLIB_H
+#define NNCAS_TESTLIB_H
+
+#include "nncas/core.h"
+#include <math.h>
+
+typedef struct {
+  const char *name;
+  PetscErrorCode (*fn)(void);
+} NnTestCase;
+
+int nn_test_main(int argc, char **argv, const NnTestCase *cases, int ncases);
+
+/* Fail the current test unless cond holds. */
+#define NN_CHECK(cond, ...) PetscCheck(cond, PETSC_COMM_SELF, PETSC_ERR_PLIB, __VA_ARGS__)
+
+/* |a - b| / max(|a|, |b|, floor) */
+static inline double nn_relerr(double a, double b, double floor_)
+{
+  double s = fmax(fmax(fabs(a), fabs(b)), floor_);
+  return fabs(a - b) / s;
+}
+
+/* Directory of the test's data files (set by CMake as NNCAS_TEST_DIR). */
+const char *nn_test_dir(void);
+/* A fresh scratch directory for this test run (removed by nobody: under the build tree). */
+const char *nn_test_scratch(void);
+
+#define NN_TEST_CASE(fn) { #fn, fn }
+#define NN_TEST_MAIN(...)                                                   \
+  int main(int argc, char **argv)                                           \
+  {                                                                         \
+    static const NnTestCase cases[] = {__VA_ARGS__};                        \
+    return nn_test_main(argc, argv, cases, (int)(sizeof cases / sizeof cases[0])); \
+  }
+
+#endif
