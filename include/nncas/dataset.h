@@ -1,0 +1,87 @@
+/* Data sets: IDX (MNIST, Fashion-MNIST) and CIFAR-10 binary readers, the binary
+ * relabelling of App. G, per-channel standardisation, CIFAR augmentation, and
+ * synthetic generators (Gaussian mixture, teacher network).
+ *
+ * Every rank holds the (small, binary-task) sample set in its raw form and
+ * assembles only its own slice of each mini-batch (dataset_fill_batch), so the
+ * work on samples is partitioned across ranks while any sample order can be
+ * served without communication. */
+#ifndef NNCAS_DATASET_H
+#define NNCAS_DATASET_H
+
+#include "nncas/core.h"
+
+/* One split (training or validation) after relabelling. */
+typedef struct {
+  PetscInt  n;            /* number of samples */
+  uint8_t  *pixels;       /* (n, c, h, w) raw 0..255 pixels, or NULL */
+  double   *values;       /* (n, c, h, w) real values (synthetic data), or NULL */
+  double   *label;        /* (n) labels, +1 or -1 */
+  PetscInt *source_index; /* (n) index of each sample in its source file/generator */
+} NnSamples;
+
+typedef enum { NN_DATA_IDX, NN_DATA_CIFAR10, NN_DATA_MIXTURE, NN_DATA_TEACHER } NnDataFormat;
+extern const char *const NnDataFormats[]; /* names for PetscOptionsEnum */
+
+typedef struct _p_Dataset *Dataset;
+struct _p_Dataset {
+  MPI_Comm     comm;
+  NnDataFormat format;
+  char         dir[PETSC_MAX_PATH_LEN]; /* -data_dir */
+  PetscInt     positive_class;          /* -data_positive_class */
+  PetscBool    normalize;               /* -data_normalize */
+  PetscBool    augment;                 /* -data_augment (CIFAR default on) */
+  PetscInt     seed;                    /* -data_seed */
+  PetscInt     max_train, max_val;      /* -data_train_size, -data_val_size (0: all) */
+  /* synthetic generators */
+  PetscInt     synth_n_train, synth_n_val, synth_c, synth_h, synth_w, synth_teacher_width;
+  PetscReal    synth_separation, synth_noise;
+
+  PetscInt  c, h, w;           /* per-sample shape */
+  PetscReal mean[3], stdev[3]; /* per-channel statistics of the training split, raw units */
+  NnSamples train, val;
+};
+
+PetscErrorCode dataset_create(MPI_Comm comm, Dataset *ds);
+PetscErrorCode dataset_set_from_options(Dataset ds);
+/* Reads the files (every rank reads; errors are collective), relabels, computes
+ * the statistics. */
+PetscErrorCode dataset_setup(Dataset ds);
+PetscErrorCode dataset_view(Dataset ds, PetscViewer v);
+PetscErrorCode dataset_destroy(Dataset *ds);
+
+/* x <- the preprocessed samples split->{idx[0..nb-1]} as (nb, c, h, w) doubles,
+ * y <- their labels. With augment, each sample is zero-padded by 4 pixels,
+ * cropped at a random offset and flipped with probability 1/2, the draws keyed
+ * by (key, idx[i]) so they do not depend on who assembles the batch.
+ * Precisely, with u_j = nn_rng_uniform(key, j) and i = idx[b]: the crop starts at
+ * column ox = floor(9 u_{3i}) and row oy = floor(9 u_{3i+1}) of the padded image,
+ * and the crop is flipped left-right if u_{3i+2} < 1/2. */
+PetscErrorCode dataset_fill_batch(Dataset ds, const NnSamples *split, PetscInt nb, const PetscInt *idx,
+                                  PetscBool augment, NnRngKey key, double *x, double *y);
+
+/* ---- readers (used by dataset_setup; exposed for tests and fuzzing) ---- */
+/* IDX image file (magic 0x00000803), gzip or raw. */
+PetscErrorCode idx_read_images(MPI_Comm comm, const char *path, PetscInt *n, PetscInt *h, PetscInt *w,
+                               uint8_t **pixels);
+/* IDX label file (magic 0x00000801), gzip or raw. */
+PetscErrorCode idx_read_labels(MPI_Comm comm, const char *path, PetscInt *n, uint8_t **labels);
+/* CIFAR-10 binary batches: records of 1 label byte + 3072 pixel bytes (3x32x32). */
+PetscErrorCode cifar10_read(MPI_Comm comm, PetscInt npaths, const char *const *paths, PetscInt *n, uint8_t **pixels,
+                            uint8_t **labels);
+
+/* Binary relabelling (App. G): keep every sample of class `positive` (+1) and an
+ * equal number drawn without replacement from the other classes (-1), chosen by
+ * the stream `key`; the kept samples are returned in source order. */
+PetscErrorCode binary_relabel(PetscInt n, const uint8_t *labels, PetscInt positive, NnRngKey key, PetscInt *nkept,
+                              PetscInt **kept, double **label);
+
+/* ---- synthetic generators (used by dataset_setup; exposed for tests) ---- */
+/* The mixture's unit direction u (d values): class means are +-(separation/2) u. */
+PetscErrorCode synth_mixture_direction(PetscInt seed, PetscInt d, double *u);
+/* The teacher of -data_format teacher: W (width, d) with entries N(0, 1/d) and
+ * a (width) with entries N(0, 1/width); a sample's label is sign(a . relu(W x)),
+ * +1 on a tie. */
+PetscErrorCode synth_teacher_weights(PetscInt seed, PetscInt d, PetscInt width, double *W, double *a);
+
+#endif
