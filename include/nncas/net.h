@@ -1,0 +1,119 @@
+/* Networks: a stack of layers with a single scalar output, its parameters in
+ * one flat vector theta, and the loss.
+ *
+ * Layout of theta: layer after layer, each layer's weight in PyTorch's layout
+ * (dense (out, in), conv (OC, IC, KH, KW)) followed by its bias.
+ *
+ * Layout of activations inside the network: spatial tensors are stored
+ * channel-major, (C, B, H, W), so a convolution over the whole batch is one
+ * GEMM and per-channel statistics are contiguous; flat tensors are (B, F).
+ * A flatten layer turns (C, B, H, W) into PyTorch's (B, C*H*W). The batch
+ * dimension B may hold several blocks of samples (e.g. k tangent vectors of
+ * the same B samples, stored as a batch of k*B). */
+#ifndef NNCAS_NET_H
+#define NNCAS_NET_H
+
+#include "nncas/core.h"
+
+typedef enum { LAYER_DENSE, LAYER_CONV, LAYER_POOL, LAYER_ACT, LAYER_BN, LAYER_DROPOUT, LAYER_FLATTEN } LayerKind;
+typedef enum { ACT_RELU, ACT_SWISH, ACT_SIGMOID, ACT_TANH } ActKind;
+typedef enum { LOSS_HINGE, LOSS_ABSOLUTE, LOSS_LOGISTIC, LOSS_SQUARED } NnLoss;
+typedef enum { INIT_OLD, INIT_NORMAL, INIT_SCALED } NnInit;
+extern const char *const NnLosses[];
+extern const char *const NnInits[];
+
+typedef struct {
+  PetscInt  c, h, w;
+  PetscBool spatial; /* (C, B, H, W) layout; otherwise (B, c*h*w) */
+} NnShape;
+
+static inline PetscInt nn_shape_size(NnShape s) { return s.c * s.h * s.w; }
+
+/* One forward/backward pass over a batch. */
+typedef struct {
+  PetscInt  B;          /* samples in this call on this rank */
+  PetscInt  Bglobal;    /* samples of the batch over batch_comm (BN statistics) */
+  MPI_Comm  batch_comm; /* ranks sharing the batch; MPI_COMM_SELF when a rank owns it */
+  PetscBool train;      /* dropout active */
+  NnRngKey  dropout_key;      /* key of this step's dropout masks */
+  const PetscInt *sample_ids; /* (B) global sample ids: a sample's mask does not depend on its rank */
+} NnPass;
+
+typedef struct Layer Layer;
+typedef struct {
+  const char *name;
+  /* out <- layer(in) */
+  PetscErrorCode (*forward)(Layer *L, const NnPass *p, const double *theta, const double *in, double *out);
+  /* din <- dL/din (din may be NULL), grad += dL/dtheta of this layer */
+  PetscErrorCode (*backward)(Layer *L, const NnPass *p, const double *theta, const double *in, const double *out,
+                             const double *dout, double *din, double *grad);
+} LayerOps;
+
+struct Layer {
+  LayerKind       kind;
+  const LayerOps *ops;
+  PetscInt        index;     /* position in the network */
+  NnShape         in, out;
+  PetscInt        k, pad;    /* conv: kernel size and zero padding; pool: window = stride */
+  ActKind         act;
+  PetscReal       p;         /* dropout probability */
+  PetscInt        woff, nw;  /* weight: theta[woff .. woff+nw) */
+  PetscInt        boff, nb;  /* bias: theta[boff .. boff+nb); nb = 0 without bias */
+  /* caches written by forward, read by backward (sized for the net's Bmax) */
+  PetscInt       *argmax;    /* pool: input index of each output */
+  uint8_t        *mask;      /* dropout: kept elements */
+  double         *mean, *invstd; /* bn: per channel */
+  struct _p_Net  *net;       /* owner (workspace) */
+};
+
+typedef struct _p_Net *Net;
+struct _p_Net {
+  MPI_Comm  comm;
+  char      spec[4096];  /* the layer string after preset expansion */
+  char      preset[64];
+  PetscBool bias;
+  NnInit    init;
+  PetscReal init_std, init_c;
+  PetscInt  seed;
+  NnLoss    loss;
+  PetscReal workspace_mb;
+
+  NnShape  input;
+  PetscInt nlayers;
+  Layer   *layers;
+  PetscInt N;           /* number of parameters */
+  PetscInt Bmax;        /* largest batch the buffers hold */
+  double **act;         /* act[l]: input of layer l; act[nlayers]: output (Bmax) */
+  double  *gbuf[2];     /* ping-pong buffers for activation gradients */
+  double  *work;        /* im2col workspace */
+  size_t   nwork;
+};
+
+PetscErrorCode net_create(MPI_Comm comm, Net *net);
+PetscErrorCode net_set_from_options(Net net);
+/* Parse the layer string for inputs of shape (c, h, w), lay out theta, and
+ * allocate buffers for batches of up to Bmax samples. */
+PetscErrorCode net_setup(Net net, PetscInt c, PetscInt h, PetscInt w, PetscInt Bmax);
+PetscErrorCode net_view(Net net, PetscViewer v);
+PetscErrorCode net_destroy(Net *net);
+
+/* theta <- initial parameters (every rank draws the same values). */
+PetscErrorCode net_init_params(Net net, double *theta);
+/* out (B) <- network(x), x (B, c, h, w) in PyTorch's layout. Keeps what backward needs. */
+PetscErrorCode net_forward(Net net, const NnPass *p, const double *theta, const double *x, double *out);
+/* grad += d/dtheta sum_i dout_i * out_i, after net_forward on the same pass. */
+PetscErrorCode net_backward(Net net, const NnPass *p, const double *theta, const double *dout, double *grad);
+/* Name of layer l's parameter group in files ("L03_conv"); "" for parameter-free layers. */
+void net_layer_name(const Layer *L, char *buf, size_t len);
+/* PyTorch shape of the weight of L: ndims and dims. */
+void net_weight_shape(const Layer *L, int *ndims, PetscInt dims[4]);
+
+/* Layer string parsing and presets (net_spec.c). */
+PetscErrorCode net_spec_expand_preset(const char *preset, char *spec, size_t len);
+
+/* ------------------------------------------------------------------ loss -- */
+/* For outputs t and labels y (n of each): l, l' = dl/dt, l'' = d2l/dt2; each
+ * output array may be NULL. */
+void loss_eval(NnLoss loss, PetscInt n, const double *t, const double *y, double *l, double *dl, double *d2l);
+
+#endif

@@ -1,0 +1,55 @@
+/* Dropout with probability p (inverted scaling), active only in training.
+ *   forward   y = x * m / (1 - p),  m ~ Bernoulli(1 - p)
+ *   backward  dx = dy * m / (1 - p)
+ * Sample i's mask element e is draw e of the stream keyed by (step key, layer,
+ * global sample id), e in PyTorch's (c, h, w) order: the mask does not depend
+ * on the rank that holds the sample nor on the layout. */
+#include "layers.h"
+
+/* Flat index inside the layer's tensor of element e = (c, q) of local sample b. */
+static inline size_t drop_at(const Layer *L, PetscInt B, PetscInt b, PetscInt e)
+{
+  const PetscInt S = L->in.h * L->in.w;
+  if (!L->in.spatial) return (size_t)b * nn_shape_size(L->in) + e;
+  return ((size_t)(e / S) * B + b) * S + e % S; /* (C, B, S) */
+}
+
+static PetscErrorCode dropout_forward(Layer *L, const NnPass *p, const double *theta, const double *in, double *out)
+{
+  const PetscInt F = nn_shape_size(L->in);
+  const double   scale = 1.0 / (1.0 - L->p);
+  PetscFunctionBeginUser;
+  (void)theta;
+  if (!p->train || L->p == 0) {
+    PetscCall(PetscArraycpy(out, in, (size_t)p->B * F));
+    PetscFunctionReturn(0);
+  }
+  PetscCheck(p->sample_ids, PETSC_COMM_SELF, PETSC_ERR_ARG_NULL, "dropout in training needs the samples' ids");
+  for (PetscInt b = 0; b < p->B; b++) {
+    NnRngKey key = nn_rng_key(p->dropout_key, (uint64_t)L->index, (uint64_t)p->sample_ids[b]);
+    for (PetscInt e = 0; e < F; e++) {
+      size_t at   = drop_at(L, p->B, b, e);
+      L->mask[at] = nn_rng_uniform(key, (uint64_t)e) >= L->p;
+      out[at]     = L->mask[at] ? in[at] * scale : 0.0;
+    }
+  }
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode dropout_backward(Layer *L, const NnPass *p, const double *theta, const double *in,
+                                       const double *out, const double *dout, double *din, double *grad)
+{
+  const size_t n     = (size_t)p->B * nn_shape_size(L->in);
+  const double scale = 1.0 / (1.0 - L->p);
+  PetscFunctionBeginUser;
+  (void)theta, (void)in, (void)out, (void)grad;
+  if (!din) PetscFunctionReturn(0);
+  if (!p->train || L->p == 0) {
+    PetscCall(PetscArraycpy(din, dout, n));
+    PetscFunctionReturn(0);
+  }
+  for (size_t i = 0; i < n; i++) din[i] = L->mask[i] ? dout[i] * scale : 0.0;
+  PetscFunctionReturn(0);
+}
+
+const LayerOps layer_dropout_ops = {"dropout", dropout_forward, dropout_backward};

@@ -1,0 +1,24 @@
+/* Private to src/net: the layer kernels' tables and shared helpers. */
+#ifndef NNCAS_LAYERS_H
+#define NNCAS_LAYERS_H
+
+#include "nncas/net.h"
+#include <cblas.h>
+
+extern const LayerOps layer_dense_ops, layer_conv_ops, layer_pool_ops, layer_act_ops, layer_bn_ops,
+  layer_dropout_ops, layer_flatten_ops;
+
+/* Builds net->layers from net->spec for net->input (net_spec.c). */
+PetscErrorCode net_parse(Net net);
+
+/* Number of samples whose im2col columns fit the net's workspace at once. */
+PetscInt conv_chunk(const Layer *L, PetscInt B);
+
+/* col (C*K*K, nb*OH*OW) <- im2col of samples [b0, b0+nb) of x (C, B, H, W), zero padding pad. */
+void im2col(const double *x, PetscInt C, PetscInt B, PetscInt H, PetscInt W, PetscInt K, PetscInt pad, PetscInt b0,
+            PetscInt nb, double *col);
+/* x (C, B, H, W) samples [b0, b0+nb) += col2im of col (C*K*K, nb*OH*OW). */
+void col2im(const double *col, PetscInt C, PetscInt B, PetscInt H, PetscInt W, PetscInt K, PetscInt pad, PetscInt b0,
+            PetscInt nb, double *x);
+
+#endif

@@ -1,0 +1,272 @@
+/* Network object: options, layout of theta, buffers, forward and backward
+ * passes over the layer stack, initialisation. */
+#include "layers.h"
+
+#include <math.h>
+#include <string.h>
+
+const char *const NnLosses[] = {"hinge", "absolute", "logistic", "squared", "NnLoss", "LOSS_", NULL};
+const char *const NnInits[]  = {"old", "normal", "scaled", "NnInit", "INIT_", NULL};
+
+static const LayerOps *layer_ops(LayerKind k)
+{
+  switch (k) {
+  case LAYER_DENSE: return &layer_dense_ops;
+  case LAYER_CONV: return &layer_conv_ops;
+  case LAYER_POOL: return &layer_pool_ops;
+  case LAYER_ACT: return &layer_act_ops;
+  case LAYER_BN: return &layer_bn_ops;
+  case LAYER_DROPOUT: return &layer_dropout_ops;
+  case LAYER_FLATTEN: return &layer_flatten_ops;
+  }
+  return NULL;
+}
+
+PetscErrorCode net_create(MPI_Comm comm, Net *net)
+{
+  Net n;
+  PetscFunctionBeginUser;
+  PetscCall(PetscNew(&n));
+  n->comm = comm;
+  PetscCall(PetscStrncpy(n->preset, "lenet", sizeof n->preset));
+  n->bias         = PETSC_TRUE;
+  n->init         = INIT_OLD;
+  n->init_std     = 1e-4;
+  n->init_c       = 2.0;
+  n->seed         = 1;
+  n->loss         = LOSS_HINGE;
+  n->workspace_mb = 256;
+  *net            = n;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode net_set_from_options(Net net)
+{
+  char      layers[sizeof net->spec] = "";
+  PetscBool set;
+  PetscFunctionBeginUser;
+  PetscOptionsBegin(net->comm, NULL, "Network options", NULL);
+  PetscCall(PetscOptionsString("-net_preset", "named architecture: lenet (Table 3), lenet_small, vgg12 (App. G.3), vgg12_nobn, mlp",
+                               NULL, net->preset, net->preset, sizeof net->preset, NULL));
+  PetscCall(PetscOptionsString("-net_layers", "layer string, overrides -net_preset (e.g. conv:32:5,relu,pool:2,dense:512,relu,dense:1)",
+                               NULL, layers, layers, sizeof layers, &set));
+  PetscCall(PetscOptionsBool("-net_bias", "layers have biases", NULL, net->bias, &net->bias, NULL));
+  PetscCall(PetscOptionsEnum("-net_init", "initialisation: old = U(+-1/sqrt(fan_in)), normal = N(0, std^2), scaled = N(0, c/fan_in)",
+                             NULL, NnInits, (PetscEnum)net->init, (PetscEnum *)&net->init, NULL));
+  PetscCall(PetscOptionsReal("-net_init_std", "standard deviation of -net_init normal (App. G.3: 1e-4)", NULL, net->init_std,
+                             &net->init_std, NULL));
+  PetscCall(PetscOptionsReal("-net_init_c", "variance factor c of -net_init scaled, N(0, c/fan_in) (Sec. 5.2)", NULL,
+                             net->init_c, &net->init_c, NULL));
+  PetscCall(PetscOptionsInt("-net_seed", "seed of the initial weights", NULL, net->seed, &net->seed, NULL));
+  PetscCall(PetscOptionsEnum("-net_loss", "loss: hinge and absolute (class L0), logistic, squared", NULL, NnLosses,
+                             (PetscEnum)net->loss, (PetscEnum *)&net->loss, NULL));
+  PetscCall(PetscOptionsReal("-net_workspace_mb", "memory for the im2col workspace (MB)", NULL, net->workspace_mb,
+                             &net->workspace_mb, NULL));
+  PetscOptionsEnd();
+  if (set) PetscCall(PetscStrncpy(net->spec, layers, sizeof net->spec));
+  else PetscCall(net_spec_expand_preset(net->preset, net->spec, sizeof net->spec));
+  PetscCheck(net->init_std > 0, net->comm, PETSC_ERR_ARG_OUTOFRANGE, "-net_init_std must be positive");
+  PetscCheck(net->init_c > 0, net->comm, PETSC_ERR_ARG_OUTOFRANGE, "-net_init_c must be positive");
+  PetscCheck(net->workspace_mb > 0, net->comm, PETSC_ERR_ARG_OUTOFRANGE, "-net_workspace_mb must be positive");
+  PetscFunctionReturn(0);
+}
+
+/* Parameter layout: weight then bias, layer after layer. */
+static void net_layout_params(Net net)
+{
+  PetscInt off = 0;
+  for (PetscInt l = 0; l < net->nlayers; l++) {
+    Layer *L = &net->layers[l];
+    L->woff = L->boff = off;
+    L->nw = L->nb = 0;
+    if (L->kind == LAYER_DENSE) L->nw = L->out.c * nn_shape_size(L->in);
+    if (L->kind == LAYER_CONV) L->nw = L->out.c * L->in.c * L->k * L->k;
+    if (L->nw && net->bias) L->nb = L->out.c;
+    L->boff = off + L->nw;
+    off += L->nw + L->nb;
+  }
+  net->N = off;
+}
+
+static PetscErrorCode net_alloc_buffers(Net net)
+{
+  const PetscInt B    = net->Bmax;
+  PetscInt       maxf = 1;
+  size_t         per  = 0;
+  PetscFunctionBeginUser;
+  PetscCall(PetscCalloc1(net->nlayers + 1, &net->act));
+  for (PetscInt l = 0; l < net->nlayers; l++) {
+    Layer *L = &net->layers[l];
+    L->net   = net;
+    L->ops   = layer_ops(L->kind);
+    maxf     = PetscMax(maxf, PetscMax(nn_shape_size(L->in), nn_shape_size(L->out)));
+    PetscCall(PetscMalloc1((size_t)B * nn_shape_size(L->in), &net->act[l]));
+    if (L->kind == LAYER_POOL) PetscCall(PetscMalloc1((size_t)B * nn_shape_size(L->out), &L->argmax));
+    if (L->kind == LAYER_DROPOUT) PetscCall(PetscMalloc1((size_t)B * nn_shape_size(L->in), &L->mask));
+    if (L->kind == LAYER_BN) PetscCall(PetscMalloc2(L->in.c, &L->mean, L->in.c, &L->invstd));
+    if (L->kind == LAYER_CONV) per = PetscMax(per, (size_t)L->in.c * L->k * L->k * L->out.h * L->out.w);
+  }
+  PetscCall(PetscMalloc1(B, &net->act[net->nlayers]));
+  PetscCall(PetscMalloc2((size_t)B * maxf, &net->gbuf[0], (size_t)B * maxf, &net->gbuf[1]));
+  if (per) {
+    size_t cap  = (size_t)(net->workspace_mb * 1048576.0 / sizeof(double));
+    net->nwork  = PetscMax(per, PetscMin(cap, per * (size_t)B));
+    PetscCall(PetscMalloc1(net->nwork, &net->work));
+  }
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode net_setup(Net net, PetscInt c, PetscInt h, PetscInt w, PetscInt Bmax)
+{
+  PetscFunctionBeginUser;
+  PetscCheck(Bmax > 0, net->comm, PETSC_ERR_ARG_OUTOFRANGE, "batch size must be positive");
+  net->input = (NnShape){c, h, w, h * w > 1};
+  net->Bmax  = Bmax;
+  PetscCall(net_parse(net));
+  net_layout_params(net);
+  PetscCall(net_alloc_buffers(net));
+  PetscFunctionReturn(0);
+}
+
+void net_layer_name(const Layer *L, char *buf, size_t len)
+{
+  if (!L->nw) {
+    buf[0] = 0;
+    return;
+  }
+  PetscSNPrintf(buf, len, "L%02d_%s", (int)L->index, L->kind == LAYER_CONV ? "conv" : "dense");
+}
+
+void net_weight_shape(const Layer *L, int *ndims, PetscInt dims[4])
+{
+  if (L->kind == LAYER_CONV) {
+    *ndims = 4;
+    dims[0] = L->out.c, dims[1] = L->in.c, dims[2] = dims[3] = L->k;
+  } else {
+    *ndims = 2;
+    dims[0] = L->out.c, dims[1] = nn_shape_size(L->in);
+  }
+}
+
+static void layer_describe(const Layer *L, char *buf, size_t len)
+{
+  static const char *acts[] = {"relu", "swish", "sigmoid", "tanh"};
+  switch (L->kind) {
+  case LAYER_CONV: PetscSNPrintf(buf, len, "conv %dx%dx%d pad %d", (int)L->out.c, (int)L->k, (int)L->k, (int)L->pad); break;
+  case LAYER_DENSE: PetscSNPrintf(buf, len, "dense %d", (int)L->out.c); break;
+  case LAYER_POOL: PetscSNPrintf(buf, len, "maxpool %dx%d", (int)L->k, (int)L->k); break;
+  case LAYER_ACT: PetscSNPrintf(buf, len, "%s", acts[L->act]); break;
+  case LAYER_BN: PetscSNPrintf(buf, len, "batchnorm (batch statistics)"); break;
+  case LAYER_DROPOUT: PetscSNPrintf(buf, len, "dropout %g", (double)L->p); break;
+  case LAYER_FLATTEN: PetscSNPrintf(buf, len, "flatten"); break;
+  }
+}
+
+PetscErrorCode net_view(Net net, PetscViewer v)
+{
+  char what[64];
+  PetscFunctionBeginUser;
+  PetscCall(PetscViewerASCIIPrintf(v, "Network: %" PetscInt_FMT " layers, %" PetscInt_FMT " parameters, loss %s, init %s%s\n",
+                                   net->nlayers, net->N, NnLosses[net->loss], NnInits[net->init],
+                                   net->bias ? "" : ", no biases"));
+  PetscCall(PetscViewerASCIIPushTab(v));
+  for (PetscInt l = 0; l < net->nlayers; l++) {
+    const Layer *L = &net->layers[l];
+    layer_describe(L, what, sizeof what);
+    PetscCall(PetscViewerASCIIPrintf(v, "L%02d %-30s %4dx%3dx%-3d -> %4dx%3dx%-3d %10" PetscInt_FMT " params\n", (int)l, what,
+                                     (int)L->in.c, (int)L->in.h, (int)L->in.w, (int)L->out.c, (int)L->out.h,
+                                     (int)L->out.w, L->nw + L->nb));
+  }
+  PetscCall(PetscViewerASCIIPopTab(v));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode net_destroy(Net *net)
+{
+  Net n = *net;
+  PetscFunctionBeginUser;
+  if (!n) PetscFunctionReturn(0);
+  for (PetscInt l = 0; l < n->nlayers; l++) {
+    Layer *L = &n->layers[l];
+    PetscCall(PetscFree(L->argmax));
+    PetscCall(PetscFree(L->mask));
+    if (L->mean) PetscCall(PetscFree2(L->mean, L->invstd));
+    if (n->act) PetscCall(PetscFree(n->act[l]));
+  }
+  if (n->act) PetscCall(PetscFree(n->act[n->nlayers]));
+  PetscCall(PetscFree(n->act));
+  if (n->gbuf[0]) PetscCall(PetscFree2(n->gbuf[0], n->gbuf[1]));
+  PetscCall(PetscFree(n->work));
+  PetscCall(PetscFree(n->layers));
+  PetscCall(PetscFree(n));
+  *net = NULL;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode net_init_params(Net net, double *theta)
+{
+  PetscFunctionBeginUser;
+  for (PetscInt l = 0; l < net->nlayers; l++) {
+    const Layer *L = &net->layers[l];
+    if (!L->nw) continue;
+    const double   fan_in = (double)L->nw / (double)L->out.c;
+    const double   bound  = 1.0 / sqrt(fan_in);
+    const NnRngKey kw = nn_rng_key((uint64_t)net->seed, NN_STREAM_INIT, 2 * (uint64_t)L->index);
+    const NnRngKey kb = nn_rng_key((uint64_t)net->seed, NN_STREAM_INIT, 2 * (uint64_t)L->index + 1);
+    for (PetscInt e = 0; e < L->nw; e++) {
+      double *t = theta + L->woff + e;
+      switch (net->init) {
+      case INIT_OLD: *t = bound * (2 * nn_rng_uniform(kw, e) - 1); break;         /* U(-1/sqrt(n), 1/sqrt(n)) */
+      case INIT_NORMAL: *t = net->init_std * nn_rng_normal(kw, e); break;         /* N(0, std^2) */
+      case INIT_SCALED: *t = sqrt(net->init_c / fan_in) * nn_rng_normal(kw, e); break; /* N(0, c/n) */
+      }
+    }
+    for (PetscInt e = 0; e < L->nb; e++) theta[L->boff + e] = net->init == INIT_OLD ? bound * (2 * nn_rng_uniform(kb, e) - 1) : 0;
+  }
+  PetscFunctionReturn(0);
+}
+
+/* act[0] <- x in the first layer's layout: (C, B, S) if spatial, else (B, F). */
+static void net_load_input(Net net, PetscInt B, const double *x)
+{
+  const PetscInt C = net->input.c, S = net->input.h * net->input.w;
+  double        *a = net->act[0];
+  if (!net->input.spatial) {
+    memcpy(a, x, (size_t)B * C * S * sizeof *a);
+    return;
+  }
+  for (PetscInt b = 0; b < B; b++)
+    for (PetscInt c = 0; c < C; c++) memcpy(a + ((size_t)c * B + b) * S, x + ((size_t)b * C + c) * S, (size_t)S * sizeof *a);
+}
+
+PetscErrorCode net_forward(Net net, const NnPass *p, const double *theta, const double *x, double *out)
+{
+  PetscFunctionBeginUser;
+  PetscCheck(p->B <= net->Bmax, PETSC_COMM_SELF, PETSC_ERR_ARG_SIZ, "batch of %" PetscInt_FMT " exceeds the network's %" PetscInt_FMT,
+             p->B, net->Bmax);
+  PetscCall(PetscLogEventBegin(nn_events.forward, 0, 0, 0, 0));
+  net_load_input(net, p->B, x);
+  for (PetscInt l = 0; l < net->nlayers; l++) {
+    Layer *L = &net->layers[l];
+    PetscCall(L->ops->forward(L, p, theta, net->act[l], net->act[l + 1]));
+  }
+  if (out) PetscCall(PetscArraycpy(out, net->act[net->nlayers], p->B));
+  PetscCall(PetscLogEventEnd(nn_events.forward, 0, 0, 0, 0));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode net_backward(Net net, const NnPass *p, const double *theta, const double *dout, double *grad)
+{
+  double *g = net->gbuf[0], *h = net->gbuf[1];
+  PetscFunctionBeginUser;
+  PetscCall(PetscLogEventBegin(nn_events.backward, 0, 0, 0, 0));
+  PetscCall(PetscArraycpy(g, dout, p->B));
+  for (PetscInt l = net->nlayers - 1; l >= 0; l--) {
+    Layer *L = &net->layers[l];
+    PetscCall(L->ops->backward(L, p, theta, net->act[l], net->act[l + 1], g, l ? h : NULL, grad));
+    double *t = g;
+    g = h, h = t;
+  }
+  PetscCall(PetscLogEventEnd(nn_events.backward, 0, 0, 0, 0));
+  PetscFunctionReturn(0);
+}

@@ -1,0 +1,220 @@
+/* The layer string (-net_layers) and the named presets (-net_preset).
+ *
+ * Grammar: items separated by commas,
+ *   conv:OC:K[:PAD]  2-D convolution, OC output channels, K x K kernel, stride 1
+ *   dense:N          fully connected, N outputs
+ *   pool:K           max-pool, K x K window, stride K
+ *   relu | swish | sigmoid | tanh
+ *   bn               batch-statistics normalization (no affine, no running stats)
+ *   dropout:P        dropout with probability P
+ *   flatten          (inserted automatically before a dense layer on spatial input)
+ * The last layer must produce one output per sample. */
+#include "layers.h"
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+  const char *name, *spec, *about;
+} NetPreset;
+
+static const NetPreset presets[] = {
+  {"lenet", "conv:32:5,relu,pool:2,conv:64:5,relu,pool:2,dense:512,relu,dense:1",
+   "LeNet of Table 3 (App. G.2)"},
+  {"lenet_small", "conv:8:5,relu,pool:2,conv:16:5,relu,pool:2,dense:64,relu,dense:1",
+   "a narrow LeNet for the quick start"},
+  {"vgg12",
+   "conv:64:3:1,bn,relu,dropout:0.3,conv:64:3:1,bn,relu,pool:2,"
+   "conv:128:3:1,bn,relu,dropout:0.4,conv:128:3:1,bn,relu,pool:2,"
+   "conv:256:3:1,bn,relu,dropout:0.4,conv:256:3:1,bn,relu,dropout:0.4,conv:256:3:1,bn,relu,pool:2,"
+   "conv:512:3:1,bn,relu,dropout:0.4,conv:512:3:1,bn,relu,dropout:0.4,conv:512:3:1,bn,relu,pool:2,dropout:0.5,"
+   "dense:512,bn,relu,dropout:0.5,dense:1",
+   "12-layer VGG with batch-statistics normalization and dropout (App. G.3)"},
+  {"vgg12_nobn",
+   "conv:64:3:1,relu,conv:64:3:1,relu,pool:2,conv:128:3:1,relu,conv:128:3:1,relu,pool:2,"
+   "conv:256:3:1,relu,conv:256:3:1,relu,conv:256:3:1,relu,pool:2,"
+   "conv:512:3:1,relu,conv:512:3:1,relu,conv:512:3:1,relu,pool:2,dense:512,relu,dense:1",
+   "the 12-layer VGG without normalization and dropout (Sec. 5.2 spectra)"},
+  {"mlp", "dense:512,relu,dense:512,relu,dense:1", "MLP 784-512-512-1 (benchmarks)"},
+};
+
+PetscErrorCode net_spec_expand_preset(const char *preset, char *spec, size_t len)
+{
+  PetscFunctionBeginUser;
+  for (size_t i = 0; i < sizeof presets / sizeof presets[0]; i++)
+    if (!strcmp(preset, presets[i].name)) {
+      PetscCall(PetscStrncpy(spec, presets[i].spec, len));
+      PetscFunctionReturn(0);
+    }
+  char known[256] = "";
+  for (size_t i = 0; i < sizeof presets / sizeof presets[0]; i++) {
+    PetscCall(PetscStrlcat(known, i ? ", " : "", sizeof known));
+    PetscCall(PetscStrlcat(known, presets[i].name, sizeof known));
+  }
+  SETERRQ(PETSC_COMM_WORLD, PETSC_ERR_ARG_UNKNOWN_TYPE, "-net_preset: unknown preset \"%s\" (known: %s)", preset, known);
+}
+
+/* Reads a positive integer field of item `item`; *s advances past it. */
+static PetscErrorCode spec_int(const char *item, const char **s, PetscInt lo, PetscInt *v)
+{
+  char *end;
+  long  x;
+  PetscFunctionBeginUser;
+  PetscCheck(**s == ':', PETSC_COMM_WORLD, PETSC_ERR_ARG_WRONG, "-net_layers: item \"%s\": expected ':' and a number",
+             item);
+  (*s)++;
+  x = strtol(*s, &end, 10);
+  PetscCheck(end != *s && x >= lo && x <= 1000000, PETSC_COMM_WORLD, PETSC_ERR_ARG_OUTOFRANGE,
+             "-net_layers: item \"%s\": expected an integer >= %" PetscInt_FMT, item, lo);
+  *v = (PetscInt)x;
+  *s = end;
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode spec_real(const char *item, const char **s, PetscReal *v)
+{
+  char  *end;
+  double x;
+  PetscFunctionBeginUser;
+  PetscCheck(**s == ':', PETSC_COMM_WORLD, PETSC_ERR_ARG_WRONG, "-net_layers: item \"%s\": expected ':' and a number",
+             item);
+  (*s)++;
+  x = strtod(*s, &end);
+  PetscCheck(end != *s, PETSC_COMM_WORLD, PETSC_ERR_ARG_WRONG, "-net_layers: item \"%s\": expected a number", item);
+  *v = x;
+  *s = end;
+  PetscFunctionReturn(0);
+}
+
+/* Fills L's kind and hyper-parameters from one item of the layer string. */
+static PetscErrorCode spec_parse_item(const char *item, Layer *L)
+{
+  const char *s = item;
+  PetscFunctionBeginUser;
+  if (!strncmp(s, "conv", 4) && (s[4] == ':' || !s[4])) {
+    s += 4;
+    L->kind = LAYER_CONV;
+    PetscCall(spec_int(item, &s, 1, &L->out.c));
+    PetscCall(spec_int(item, &s, 1, &L->k));
+    if (*s == ':') PetscCall(spec_int(item, &s, 0, &L->pad));
+  } else if (!strncmp(s, "dense", 5) && (s[5] == ':' || !s[5])) {
+    s += 5;
+    L->kind = LAYER_DENSE;
+    PetscCall(spec_int(item, &s, 1, &L->out.c));
+  } else if (!strncmp(s, "pool", 4) && (s[4] == ':' || !s[4])) {
+    s += 4;
+    L->kind = LAYER_POOL;
+    PetscCall(spec_int(item, &s, 1, &L->k));
+  } else if (!strncmp(s, "dropout", 7) && (s[7] == ':' || !s[7])) {
+    s += 7;
+    L->kind = LAYER_DROPOUT;
+    PetscCall(spec_real(item, &s, &L->p));
+    PetscCheck(L->p >= 0 && L->p < 1, PETSC_COMM_WORLD, PETSC_ERR_ARG_OUTOFRANGE,
+               "-net_layers: item \"%s\": the dropout probability must be in [0, 1)", item);
+  } else if (!strcmp(s, "relu") || !strcmp(s, "swish") || !strcmp(s, "sigmoid") || !strcmp(s, "tanh")) {
+    L->kind = LAYER_ACT;
+    L->act  = s[0] == 'r' ? ACT_RELU : s[1] == 'w' ? ACT_SWISH : s[1] == 'i' ? ACT_SIGMOID : ACT_TANH;
+    s += strlen(s);
+  } else if (!strcmp(s, "bn")) {
+    L->kind = LAYER_BN;
+    s += 2;
+  } else if (!strcmp(s, "flatten")) {
+    L->kind = LAYER_FLATTEN;
+    s += 7;
+  } else {
+    SETERRQ(PETSC_COMM_WORLD, PETSC_ERR_ARG_WRONG,
+            "-net_layers: unknown layer \"%s\" (expected conv:OC:K[:PAD], dense:N, pool:K, relu, swish, sigmoid, tanh, "
+            "bn, dropout:P or flatten)",
+            item);
+  }
+  PetscCheck(*s == 0, PETSC_COMM_WORLD, PETSC_ERR_ARG_WRONG, "-net_layers: item \"%s\": unexpected \"%s\"", item, s);
+  PetscFunctionReturn(0);
+}
+
+/* Splits the layer string into items; *items has *n entries (free with PetscFree). */
+static PetscErrorCode spec_split(const char *spec, char ***items, int *n)
+{
+  size_t len;
+  PetscFunctionBeginUser;
+  PetscCall(PetscStrlen(spec, &len));
+  PetscCheck(len > 0, PETSC_COMM_WORLD, PETSC_ERR_ARG_WRONG, "-net_layers: empty layer string");
+  PetscCheck(spec[0] != ',' && spec[len - 1] != ',' && !strstr(spec, ",,"), PETSC_COMM_WORLD, PETSC_ERR_ARG_WRONG,
+             "-net_layers: empty item in \"%s\"", spec);
+  PetscCall(PetscStrToArray(spec, ',', n, items));
+  for (int i = 0; i < *n; i++) {
+    char *t = (*items)[i];
+    while (isspace((unsigned char)*t)) t++;
+    size_t l = strlen(t);
+    while (l && isspace((unsigned char)t[l - 1])) t[--l] = 0;
+    memmove((*items)[i], t, l + 1);
+    PetscCheck(l > 0, PETSC_COMM_WORLD, PETSC_ERR_ARG_WRONG, "-net_layers: empty item %d in \"%s\"", i + 1,
+               spec);
+  }
+  PetscFunctionReturn(0);
+}
+
+/* Output shape of L from its input shape; errors name the item. */
+static PetscErrorCode spec_shape(Layer *L, const char *item)
+{
+  NnShape  in = L->in;
+  PetscInt oc = L->out.c; /* conv and dense: from the item */
+  PetscFunctionBeginUser;
+  L->out = (NnShape){in.c, in.h, in.w, in.spatial};
+  switch (L->kind) {
+  case LAYER_CONV:
+    PetscCheck(in.spatial, PETSC_COMM_WORLD, PETSC_ERR_ARG_INCOMP,
+               "-net_layers: \"%s\" needs a spatial input, but its input is flat (%" PetscInt_FMT " features)", item,
+               nn_shape_size(in));
+    PetscCheck(in.h + 2 * L->pad >= L->k && in.w + 2 * L->pad >= L->k, PETSC_COMM_WORLD, PETSC_ERR_ARG_INCOMP,
+               "-net_layers: \"%s\": kernel larger than its %" PetscInt_FMT "x%" PetscInt_FMT " input", item, in.h, in.w);
+    L->out = (NnShape){oc, in.h + 2 * L->pad - L->k + 1, in.w + 2 * L->pad - L->k + 1, PETSC_TRUE};
+    break;
+  case LAYER_POOL:
+    PetscCheck(in.spatial && in.h >= L->k && in.w >= L->k, PETSC_COMM_WORLD, PETSC_ERR_ARG_INCOMP,
+               "-net_layers: \"%s\" needs a spatial input of at least %" PetscInt_FMT "x%" PetscInt_FMT, item, L->k, L->k);
+    L->out = (NnShape){in.c, in.h / L->k, in.w / L->k, PETSC_TRUE};
+    break;
+  case LAYER_DENSE: L->out = (NnShape){oc, 1, 1, PETSC_FALSE}; break;
+  case LAYER_FLATTEN: L->out = (NnShape){nn_shape_size(in), 1, 1, PETSC_FALSE}; break;
+  default: break;
+  }
+  PetscFunctionReturn(0);
+}
+
+/* Builds net->layers from net->spec for the input shape net->input. */
+PetscErrorCode net_parse(Net net)
+{
+  char   **items;
+  int      nitems;
+  PetscInt n = 0;
+  NnShape  cur = net->input;
+  PetscFunctionBeginUser;
+  PetscCall(spec_split(net->spec, &items, &nitems));
+  PetscCall(PetscCalloc1(2 * nitems, &net->layers)); /* room for inserted flatten layers */
+  for (int i = 0; i < nitems; i++) {
+    Layer item = {0};
+    PetscCall(spec_parse_item(items[i], &item));
+    if (item.kind == LAYER_DENSE && cur.spatial) { /* flatten before a dense layer */
+      Layer *F = &net->layers[n];
+      F->kind  = LAYER_FLATTEN;
+      F->in    = cur;
+      PetscCall(spec_shape(F, "flatten"));
+      F->index = n++;
+      cur      = F->out;
+    }
+    Layer *L = &net->layers[n];
+    *L       = item;
+    L->in    = cur;
+    if (L->kind == LAYER_FLATTEN && !cur.spatial) continue; /* already flat */
+    PetscCall(spec_shape(L, items[i]));
+    L->index = n++;
+    cur      = L->out;
+  }
+  net->nlayers = n;
+  PetscCall(PetscStrToArrayDestroy(nitems, items));
+  PetscCheck(nn_shape_size(cur) == 1, PETSC_COMM_WORLD, PETSC_ERR_ARG_INCOMP,
+             "-net_layers: the network must end with one output per sample (e.g. dense:1), but it gives %" PetscInt_FMT,
+             nn_shape_size(cur));
+  PetscFunctionReturn(0);
+}
