@@ -1,0 +1,230 @@
+/* Checkpoints: write and restore the complete state of a training run.
+ *
+ * Layout (docs/files.md):
+ *   /                 attributes: kind "nncas checkpoint", provenance (provenance_write)
+ *   /state            attributes: epoch, step, global_step, train_seed, batch,
+ *                     acc_loss, acc_correct, acc_n, epoch_seconds
+ *   /weights/Lxx_conv/weight  (OC, IC, KH, KW), /weights/Lxx_conv/bias (OC)
+ *   /weights/Lxx_dense/weight (out, in),        /weights/Lxx_dense/bias (out)
+ *   /momentum/...     the same tensors for the SGD momentum buffer
+ *   /data/train_source_index  the training samples' indices in their files
+ *   /data/epoch_order         the current epoch's sample order
+ *   /history/<curve>          per-epoch curves so far
+ * Each rank writes (and reads) its owned slice of theta and of the momentum:
+ * the tensors are written collectively as flat ranges. */
+#include "nncas/checkpoint.h"
+
+#include <string.h>
+
+/* Calls fn for each parameter tensor of the net: its path under `group`, its
+ * PyTorch shape, and its offset/length in theta. */
+typedef PetscErrorCode (*TensorFn)(Trainer t, NnH5File *f, const char *path, int ndims, const hsize_t *dims,
+                                   PetscInt off, PetscInt len, double *own);
+
+static PetscErrorCode for_each_tensor(Trainer t, NnH5File *f, const char *group, double *own, TensorFn fn, PetscBool writing)
+{
+  char name[32], path[256];
+  PetscFunctionBeginUser;
+  for (PetscInt l = 0; l < t->net->nlayers; l++) {
+    const Layer *L = &t->net->layers[l];
+    int          nd;
+    PetscInt     d[4];
+    hsize_t      dims[4], bdim;
+    if (!L->nw) continue;
+    net_layer_name(L, name, sizeof name);
+    net_weight_shape(L, &nd, d);
+    for (int k = 0; k < nd; k++) dims[k] = (hsize_t)d[k];
+    PetscCall(PetscSNPrintf(path, sizeof path, "%s/%s", group, name));
+    if (writing) PetscCall(nn_h5_group(f, path));
+    PetscCall(PetscSNPrintf(path, sizeof path, "%s/%s/weight", group, name));
+    PetscCall(fn(t, f, path, nd, dims, L->woff, L->nw, own));
+    if (!L->nb) continue;
+    bdim = (hsize_t)L->nb;
+    PetscCall(PetscSNPrintf(path, sizeof path, "%s/%s/bias", group, name));
+    PetscCall(fn(t, f, path, 1, &bdim, L->boff, L->nb, own));
+  }
+  PetscFunctionReturn(0);
+}
+
+/* The part of [off, off + len) this rank owns, as a range of the tensor and a
+ * pointer into the owned slice `own` (which starts at theta index lo). */
+static void owned_part(Trainer t, PetscInt off, PetscInt len, double *own, hsize_t *start, hsize_t *count, double **ptr)
+{
+  PetscInt lo = t->displs[t->rank], hi = lo + t->counts[t->rank];
+  PetscInt a = PetscMax(off, lo), b = PetscMin(off + len, hi);
+  *start = (hsize_t)(b > a ? a - off : 0);
+  *count = (hsize_t)(b > a ? b - a : 0);
+  *ptr   = b > a ? own + (a - lo) : own;
+}
+
+static PetscErrorCode write_tensor(Trainer t, NnH5File *f, const char *path, int nd, const hsize_t *dims, PetscInt off,
+                                   PetscInt len, double *own)
+{
+  hsize_t start, count;
+  double *p;
+  PetscFunctionBeginUser;
+  owned_part(t, off, len, own, &start, &count, &p);
+  PetscCall(nn_h5_write_double_range(f, path, nd, dims, start, count, p));
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode read_tensor(Trainer t, NnH5File *f, const char *path, int nd, const hsize_t *dims, PetscInt off,
+                                  PetscInt len, double *own)
+{
+  hsize_t start, count;
+  double *p;
+  PetscFunctionBeginUser;
+  owned_part(t, off, len, own, &start, &count, &p);
+  PetscCall(nn_h5_read_double_range(f, path, nd, dims, start, count, p));
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode write_index_array(NnH5File *f, const char *path, PetscInt n, const PetscInt *v)
+{
+  int64_t *w;
+  hsize_t  d = (hsize_t)n;
+  PetscFunctionBeginUser;
+  PetscCall(PetscMalloc1(n + 1, &w));
+  for (PetscInt i = 0; i < n; i++) w[i] = v[i];
+  PetscCall(nn_h5_write_int64(f, path, 1, &d, w));
+  PetscCall(PetscFree(w));
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode write_state(Trainer t, NnH5File *f)
+{
+  PetscFunctionBeginUser;
+  PetscCall(nn_h5_group(f, "/state"));
+  PetscCall(nn_h5_attr_int64(f, "/state", "epoch", t->epoch));
+  PetscCall(nn_h5_attr_int64(f, "/state", "step", t->step));
+  PetscCall(nn_h5_attr_int64(f, "/state", "global_step", t->global_step));
+  PetscCall(nn_h5_attr_int64(f, "/state", "train_seed", t->seed));
+  PetscCall(nn_h5_attr_int64(f, "/state", "batch", t->batch));
+  PetscCall(nn_h5_attr_double(f, "/state", "acc_loss", t->acc_loss));
+  PetscCall(nn_h5_attr_double(f, "/state", "acc_correct", t->acc_correct));
+  PetscCall(nn_h5_attr_double(f, "/state", "acc_n", t->acc_n));
+  PetscCall(nn_h5_attr_double(f, "/state", "epoch_seconds", t->epoch_seconds));
+  PetscCall(nn_h5_attr_string(f, "/state", "description",
+                              "epoch and step are the next ones to run (0-based); acc_* are the sums over the current "
+                              "epoch's finished steps; every random draw derives from the seeds and these counters"));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode checkpoint_write(Trainer t, const char *path)
+{
+  NnH5File f;
+  PetscFunctionBeginUser;
+  PetscCall(PetscLogEventBegin(nn_events.io_checkpoint, 0, 0, 0, 0));
+  PetscCall(nn_h5_create(t->comm, path, &f));
+  PetscCall(provenance_write(t, &f, "nncas checkpoint"));
+  PetscCall(write_state(t, &f));
+  PetscCall(nn_h5_group(&f, "/weights"));
+  PetscCall(for_each_tensor(t, &f, "/weights", t->theta + t->displs[t->rank], write_tensor, PETSC_TRUE));
+  PetscCall(nn_h5_group(&f, "/momentum"));
+  PetscCall(for_each_tensor(t, &f, "/momentum", t->velocity, write_tensor, PETSC_TRUE));
+  PetscCall(nn_h5_group(&f, "/data"));
+  PetscCall(write_index_array(&f, "/data/train_source_index", t->ds->train.n, t->ds->train.source_index));
+  PetscCall(write_index_array(&f, "/data/epoch_order", t->ds->train.n, t->order));
+  PetscCall(history_write(&f, &t->hist, "/history"));
+  PetscCall(nn_h5_commit(&f));
+  PetscCall(PetscLogEventEnd(nn_events.io_checkpoint, 0, 0, 0, 0));
+  PetscFunctionReturn(0);
+}
+
+/* The checkpoint must describe the same network and training set as the options. */
+static PetscErrorCode check_compatible(Trainer t, NnH5File *f)
+{
+  char    kind[64], spec[sizeof t->net->spec];
+  int64_t N, bias, n, seed, batch;
+  PetscFunctionBeginUser;
+  PetscCall(nn_h5_get_attr_string(f, "/", "kind", sizeof kind, kind));
+  PetscCheck(!strcmp(kind, "nncas checkpoint"), t->comm, PETSC_ERR_FILE_UNEXPECTED,
+             "%s: not an nncas checkpoint (its kind is \"%s\")", f->path, kind);
+  PetscCall(nn_h5_get_attr_string(f, "/", "net_spec", sizeof spec, spec));
+  PetscCall(nn_h5_get_attr_int64(f, "/", "net_parameters", &N));
+  PetscCall(nn_h5_get_attr_int64(f, "/", "net_bias", &bias));
+  PetscCheck(!strcmp(spec, t->net->spec) && N == t->net->N && (bias != 0) == (t->net->bias != 0), t->comm,
+             PETSC_ERR_FILE_UNEXPECTED,
+             "checkpoint %s holds a different network: \"%s\"%s with %lld parameters, but the options give \"%s\"%s with %lld",
+             f->path, spec, bias ? "" : " without biases", (long long)N, t->net->spec, t->net->bias ? "" : " without biases",
+             (long long)t->net->N);
+  PetscCall(nn_h5_get_attr_int64(f, "/state", "train_seed", &seed));
+  PetscCall(nn_h5_get_attr_int64(f, "/state", "batch", &batch));
+  PetscCheck(seed == t->seed, t->comm, PETSC_ERR_FILE_UNEXPECTED, "checkpoint %s was made with -train_seed %lld, the options give %lld",
+             f->path, (long long)seed, (long long)t->seed);
+  PetscCheck(batch == t->batch, t->comm, PETSC_ERR_FILE_UNEXPECTED, "checkpoint %s was made with -train_batch %lld, the options give %lld",
+             f->path, (long long)batch, (long long)t->batch);
+  PetscCall(nn_h5_get_attr_int64(f, "/", "train_samples", &n));
+  PetscCheck(n == t->ds->train.n, t->comm, PETSC_ERR_FILE_UNEXPECTED,
+             "checkpoint %s was made with %lld training samples, the options give %lld (check the -data_* options)", f->path,
+             (long long)n, (long long)t->ds->train.n);
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode check_same_training_set(Trainer t, NnH5File *f)
+{
+  int64_t *idx;
+  int      nd;
+  hsize_t  d;
+  PetscFunctionBeginUser;
+  PetscCall(PetscMalloc1(t->ds->train.n + 1, &idx));
+  PetscCall(nn_h5_read_int64(f, "/data/train_source_index", 1, &nd, &d, (size_t)t->ds->train.n, idx));
+  for (PetscInt i = 0; i < t->ds->train.n; i++)
+    PetscCheck(idx[i] == t->ds->train.source_index[i], t->comm, PETSC_ERR_FILE_UNEXPECTED,
+               "checkpoint %s was made with a different training set (sample %" PetscInt_FMT " differs; check -data_seed and the data files)",
+               f->path, i);
+  PetscCall(PetscFree(idx));
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode read_state(Trainer t, NnH5File *f)
+{
+  int64_t v;
+  PetscFunctionBeginUser;
+  PetscCall(nn_h5_get_attr_int64(f, "/state", "epoch", &v));
+  t->epoch = (PetscInt)v;
+  PetscCall(nn_h5_get_attr_int64(f, "/state", "step", &v));
+  t->step = (PetscInt)v;
+  PetscCall(nn_h5_get_attr_int64(f, "/state", "global_step", &v));
+  t->global_step = (PetscInt)v;
+  PetscCall(nn_h5_get_attr_double(f, "/state", "acc_loss", &t->acc_loss));
+  PetscCall(nn_h5_get_attr_double(f, "/state", "acc_correct", &t->acc_correct));
+  PetscCall(nn_h5_get_attr_double(f, "/state", "acc_n", &t->acc_n));
+  PetscCall(nn_h5_get_attr_double(f, "/state", "epoch_seconds", &t->epoch_seconds));
+  PetscCheck(t->epoch >= 0 && t->step >= 0 && t->global_step >= 0, t->comm, PETSC_ERR_FILE_UNEXPECTED,
+             "checkpoint %s: negative epoch or step", f->path);
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode read_history(Trainer t, NnH5File *f)
+{
+  char    path[128];
+  int     nd;
+  hsize_t n;
+  PetscFunctionBeginUser;
+  PetscCall(nn_h5_read_double(f, "/history/train_loss", 1, &nd, &n, 0, NULL));
+  PetscCall(history_resize(&t->hist, (PetscInt)n));
+  for (int c = 0; c < NN_HISTORY_NCOLS; c++) {
+    PetscCall(PetscSNPrintf(path, sizeof path, "/history/%s", nn_history_names[c]));
+    PetscCall(nn_h5_read_double(f, path, 1, &nd, &n, (size_t)t->hist.n, t->hist.col[c]));
+  }
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode checkpoint_read(Trainer t, const char *path)
+{
+  NnH5File f;
+  PetscFunctionBeginUser;
+  PetscCall(PetscLogEventBegin(nn_events.io_checkpoint, 0, 0, 0, 0));
+  PetscCall(nn_h5_open_read(t->comm, path, &f));
+  PetscCall(check_compatible(t, &f));
+  PetscCall(check_same_training_set(t, &f));
+  PetscCall(read_state(t, &f));
+  PetscCall(for_each_tensor(t, &f, "/weights", t->theta + t->displs[t->rank], read_tensor, PETSC_FALSE));
+  PetscCall(for_each_tensor(t, &f, "/momentum", t->velocity, read_tensor, PETSC_FALSE));
+  PetscCallMPI(MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, t->theta, t->counts, t->displs, MPI_DOUBLE, t->comm));
+  PetscCall(read_history(t, &f));
+  PetscCall(nn_h5_commit(&f));
+  PetscCall(PetscLogEventEnd(nn_events.io_checkpoint, 0, 0, 0, 0));
+  PetscFunctionReturn(0);
+}

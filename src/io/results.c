@@ -1,0 +1,80 @@
+/* The results file of a run, and the provenance attributes shared by all files.
+ *
+ * results.h5 layout (docs/files.md):
+ *   /           attributes: kind "nncas results", provenance
+ *   /training/epoch, /training/<curve>   per-epoch curves (units and description
+ *                                        as attributes of each dataset)
+ * Later stages add their own groups; the file is updated through a copy that
+ * replaces it atomically, so those groups are kept. */
+#include "nncas/checkpoint.h"
+#include "nncas/version.h"
+
+#include <time.h>
+
+PetscErrorCode provenance_write(Trainer t, NnH5File *f, const char *kind)
+{
+  char  *opts, when[64];
+  time_t now = time(NULL);
+  PetscFunctionBeginUser;
+  strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
+  PetscCall(PetscOptionsGetAll(NULL, &opts));
+  PetscCall(nn_h5_attr_string(f, "/", "kind", kind));
+  PetscCall(nn_h5_attr_string(f, "/", "nncas_version", NNCAS_VERSION));
+  PetscCall(nn_h5_attr_string(f, "/", "git_hash", NNCAS_GIT_HASH));
+  PetscCall(nn_h5_attr_int64(f, "/", "mpi_ranks", t->size));
+  PetscCall(nn_h5_attr_string(f, "/", "written_at", when));
+  PetscCall(nn_h5_attr_string(f, "/", "options", opts));
+  PetscCall(nn_h5_attr_string(f, "/", "net_spec", t->net->spec));
+  PetscCall(nn_h5_attr_int64(f, "/", "net_parameters", t->net->N));
+  PetscCall(nn_h5_attr_int64(f, "/", "net_bias", t->net->bias));
+  PetscCall(nn_h5_attr_string(f, "/", "net_loss", NnLosses[t->net->loss]));
+  PetscCall(nn_h5_attr_string(f, "/", "net_init", NnInits[t->net->init]));
+  PetscCall(nn_h5_attr_string(f, "/", "data_format", NnDataFormats[t->ds->format]));
+  PetscCall(nn_h5_attr_string(f, "/", "data_dir", t->ds->dir));
+  PetscCall(nn_h5_attr_int64(f, "/", "train_samples", t->ds->train.n));
+  PetscCall(nn_h5_attr_int64(f, "/", "val_samples", t->ds->val.n));
+  PetscCall(nn_h5_attr_double_array(f, "/", "data_channel_mean", (hsize_t)t->ds->c, t->ds->mean));
+  PetscCall(nn_h5_attr_double_array(f, "/", "data_channel_std", (hsize_t)t->ds->c, t->ds->stdev));
+  PetscCall(PetscFree(opts));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode history_write(NnH5File *f, const NnHistory *h, const char *group)
+{
+  char    path[128];
+  hsize_t n = (hsize_t)h->n;
+  PetscFunctionBeginUser;
+  PetscCall(nn_h5_group(f, group));
+  for (int c = 0; c < NN_HISTORY_NCOLS; c++) {
+    PetscCall(PetscSNPrintf(path, sizeof path, "%s/%s", group, nn_history_names[c]));
+    PetscCall(nn_h5_write_double(f, path, 1, &n, h->col[c]));
+    PetscCall(nn_h5_describe(f, path, nn_history_units[c], nn_history_about[c]));
+  }
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode results_write_training(Trainer t, const char *path)
+{
+  NnH5File  f;
+  PetscBool exists;
+  hsize_t   n = (hsize_t)t->hist.n;
+  int64_t  *epoch;
+  PetscFunctionBeginUser;
+  PetscCall(PetscLogEventBegin(nn_events.io_results, 0, 0, 0, 0));
+  PetscCall(nn_h5_file_exists(t->comm, path, &exists));
+  if (exists) PetscCall(nn_h5_open_update(t->comm, path, &f));
+  else PetscCall(nn_h5_create(t->comm, path, &f));
+  PetscCall(provenance_write(t, &f, "nncas results"));
+  PetscCall(nn_h5_delete(&f, "/training"));
+  PetscCall(nn_h5_group(&f, "/training"));
+  PetscCall(nn_h5_attr_string(&f, "/training", "description", "training curves, one entry per finished epoch"));
+  PetscCall(PetscMalloc1(n + 1, &epoch));
+  for (hsize_t e = 0; e < n; e++) epoch[e] = (int64_t)e + 1;
+  PetscCall(nn_h5_write_int64(&f, "/training/epoch", 1, &n, epoch));
+  PetscCall(nn_h5_describe(&f, "/training/epoch", "epoch", "number of epochs finished (1-based) when the row was recorded"));
+  PetscCall(PetscFree(epoch));
+  PetscCall(history_write(&f, &t->hist, "/training"));
+  PetscCall(nn_h5_commit(&f));
+  PetscCall(PetscLogEventEnd(nn_events.io_results, 0, 0, 0, 0));
+  PetscFunctionReturn(0);
+}

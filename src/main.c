@@ -1,0 +1,90 @@
+/* nncas: train a network and measure its loss landscape.
+ *
+ *   mpiexec -n 2 nncas -options_file inputs/quickstart.opts
+ *
+ * Stages: data set -> network -> training (with checkpoints); later stages
+ * (Hessian spectra, coupling statistics) hook into the training loop. Every
+ * option is in PETSc's options database; -help lists them. */
+#include "nncas/checkpoint.h"
+#include "nncas/version.h"
+
+static const char help[] = "nncas " NNCAS_VERSION " (" NNCAS_GIT_HASH "): trains neural networks and measures their loss landscape.\n"
+                           "Usage: mpiexec -n P nncas [-options_file FILE] [options]\n\n";
+
+/* Options starting with these are nncas's own: one that no component read is a typo. */
+static const char *const own_prefixes[] = {"data_", "synth_", "net_", "train_", "output_", "checkpoint_", "restart", NULL};
+
+typedef struct {
+  Dataset ds;
+  Net     net;
+  Trainer trainer;
+  int     status; /* exit status on success paths */
+} App;
+
+/* Creates the components and reads their options (this is what -help lists). */
+static PetscErrorCode app_configure(App *app)
+{
+  PetscFunctionBeginUser;
+  PetscCall(dataset_create(PETSC_COMM_WORLD, &app->ds));
+  PetscCall(dataset_set_from_options(app->ds));
+  PetscCall(net_create(PETSC_COMM_WORLD, &app->net));
+  PetscCall(net_set_from_options(app->net));
+  PetscCall(trainer_create(app->ds, app->net, &app->trainer));
+  PetscCall(trainer_set_from_options(app->trainer));
+  PetscCall(nn_options_check_unknown(own_prefixes));
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode app_run(App *app)
+{
+  PetscMPIInt size;
+  PetscInt    bloc;
+  Trainer     t = app->trainer;
+  PetscFunctionBeginUser;
+  PetscCallMPI(MPI_Comm_size(PETSC_COMM_WORLD, &size));
+  PetscCall(PetscPrintf(PETSC_COMM_WORLD, "nncas %s (%s) on %d MPI ranks\n", NNCAS_VERSION, NNCAS_GIT_HASH, (int)size));
+  PetscCall(dataset_setup(app->ds));
+  PetscCall(dataset_view(app->ds, PETSC_VIEWER_STDOUT_WORLD));
+  bloc = (PetscMax(t->batch, t->eval_batch) + size - 1) / size;
+  PetscCall(net_setup(app->net, app->ds->c, app->ds->h, app->ds->w, bloc));
+  PetscCall(net_view(app->net, PETSC_VIEWER_STDOUT_WORLD));
+  PetscCall(trainer_setup(t));
+  PetscCall(trainer_train(t));
+  if (t->diverged) app->status = NN_EXIT_DIVERGED;
+  else if (t->preempted) app->status = NN_EXIT_PREEMPTED;
+  else PetscCall(PetscPrintf(PETSC_COMM_WORLD, "Done. Checkpoint: %s\nResults:    %s\n", t->checkpoint_path, t->results_path));
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode app_destroy(App *app)
+{
+  PetscFunctionBeginUser;
+  PetscCall(trainer_destroy(&app->trainer));
+  PetscCall(net_destroy(&app->net));
+  PetscCall(dataset_destroy(&app->ds));
+  PetscFunctionReturn(0);
+}
+
+int main(int argc, char **argv)
+{
+  App            app = {0};
+  PetscBool      want_help;
+  PetscErrorCode ierr;
+
+  if (PetscInitialize(&argc, &argv, NULL, help)) return NN_EXIT_ERROR;
+  nn_signals_install();
+  ierr = nn_error_handler_push();
+  if (!ierr) ierr = nn_register_events();
+  if (!ierr) ierr = nn_h5_init();
+  if (!ierr) ierr = app_configure(&app);
+  if (!ierr) ierr = PetscOptionsHasHelp(NULL, &want_help);
+  if (!ierr && !want_help) ierr = app_run(&app);
+  if (ierr) {
+    nn_error_exit(ierr, 10.0);
+    PetscFinalize();
+    return NN_EXIT_ERROR;
+  }
+  ierr = app_destroy(&app);
+  if (PetscFinalize() || ierr) return NN_EXIT_ERROR;
+  return app.status;
+}

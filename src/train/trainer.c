@@ -1,0 +1,393 @@
+/* The training loop: options, set-up (fresh or from a checkpoint), SGD steps,
+ * evaluation, per-epoch records, checkpoints. */
+#include "nncas/trainer.h"
+#include "nncas/checkpoint.h"
+
+#include <errno.h>
+#include <math.h>
+#include <string.h>
+#include <sys/stat.h>
+
+PetscErrorCode trainer_create(Dataset ds, Net net, Trainer *t)
+{
+  Trainer r;
+  PetscFunctionBeginUser;
+  PetscCall(PetscNew(&r));
+  r->comm = ds->comm;
+  PetscCallMPI(MPI_Comm_rank(r->comm, &r->rank));
+  PetscCallMPI(MPI_Comm_size(r->comm, &r->size));
+  r->ds               = ds;
+  r->net              = net;
+  r->epochs           = 10;
+  r->batch            = 64;
+  r->lr               = 0.01;
+  r->momentum         = 0.9;
+  r->gamma            = 0.1;
+  r->milestones[0]    = 6;
+  r->nmilestones      = 1;
+  r->seed             = 1;
+  r->checkpoint_every = 1;
+  PetscCall(PetscStrncpy(r->outdir, "nncas-out", sizeof r->outdir));
+  *t = r;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode trainer_set_from_options(Trainer t)
+{
+  PetscInt  nm = NN_MAX_MILESTONES;
+  PetscBool set;
+  PetscFunctionBeginUser;
+  PetscOptionsBegin(t->comm, NULL, "Training options", NULL);
+  PetscCall(PetscOptionsInt("-train_epochs", "number of epochs", NULL, t->epochs, &t->epochs, NULL));
+  PetscCall(PetscOptionsInt("-train_batch", "mini-batch size (global, split across the ranks)", NULL, t->batch, &t->batch, NULL));
+  PetscCall(PetscOptionsInt("-train_eval_batch", "batch size of evaluation passes (0: the mini-batch size)", NULL,
+                            t->eval_batch, &t->eval_batch, NULL));
+  PetscCall(PetscOptionsReal("-train_lr", "initial learning rate (App. G: LeNet 0.01, VGG 0.05)", NULL, t->lr, &t->lr, NULL));
+  PetscCall(PetscOptionsRealArray("-train_lr_milestones", "epochs at which the learning rate is multiplied by -train_lr_gamma",
+                                  NULL, t->milestones, &nm, &set));
+  if (set) t->nmilestones = nm;
+  PetscCall(PetscOptionsReal("-train_lr_gamma", "factor applied at each milestone", NULL, t->gamma, &t->gamma, NULL));
+  PetscCall(PetscOptionsReal("-train_momentum", "SGD momentum", NULL, t->momentum, &t->momentum, NULL));
+  PetscCall(PetscOptionsInt("-train_seed", "seed of the sample order, dropout masks and augmentation", NULL, t->seed,
+                            &t->seed, NULL));
+  PetscCall(PetscOptionsString("-output_dir", "directory for checkpoint.h5 and results.h5", NULL, t->outdir, t->outdir,
+                               sizeof t->outdir, NULL));
+  PetscCall(PetscOptionsInt("-checkpoint_every", "write a checkpoint every this many epochs", NULL, t->checkpoint_every,
+                            &t->checkpoint_every, NULL));
+  PetscCall(PetscOptionsString("-restart", "continue from this checkpoint (no value: OUTPUT_DIR/checkpoint.h5; auto: if it exists)",
+                               NULL, t->restart, t->restart, sizeof t->restart, &t->restarting));
+  PetscCall(PetscOptionsBool("-output_overwrite", "start afresh even if the output directory holds a run", NULL,
+                             t->overwrite, &t->overwrite, NULL));
+  PetscCall(PetscOptionsInt("-train_stop_after_steps", "testing: checkpoint and stop after this many steps", NULL,
+                            t->stop_after_steps, &t->stop_after_steps, NULL));
+  PetscOptionsEnd();
+  if (!t->eval_batch) t->eval_batch = t->batch;
+  PetscCheck(t->batch > 0, t->comm, PETSC_ERR_ARG_OUTOFRANGE, "-train_batch must be positive (got %" PetscInt_FMT ")", t->batch);
+  PetscCheck(t->eval_batch > 0, t->comm, PETSC_ERR_ARG_OUTOFRANGE, "-train_eval_batch must be positive");
+  PetscCheck(t->epochs >= 0, t->comm, PETSC_ERR_ARG_OUTOFRANGE, "-train_epochs must be non-negative");
+  PetscCheck(t->lr > 0 && isfinite(t->lr), t->comm, PETSC_ERR_ARG_OUTOFRANGE, "-train_lr must be positive");
+  PetscCheck(t->momentum >= 0 && t->momentum < 1, t->comm, PETSC_ERR_ARG_OUTOFRANGE, "-train_momentum must be in [0, 1)");
+  PetscCheck(t->checkpoint_every > 0, t->comm, PETSC_ERR_ARG_OUTOFRANGE, "-checkpoint_every must be positive");
+  PetscCheck(t->outdir[0], t->comm, PETSC_ERR_ARG_WRONG, "-output_dir must not be empty");
+  PetscFunctionReturn(0);
+}
+
+PetscReal trainer_lr(const Trainer t, PetscInt e)
+{
+  PetscReal lr = t->lr;
+  for (PetscInt i = 0; i < t->nmilestones; i++)
+    if (e >= (PetscInt)t->milestones[i]) lr *= t->gamma;
+  return lr;
+}
+
+void trainer_batch_slice(const Trainer t, PetscInt nb, PetscInt *lo, PetscInt *hi)
+{
+  *lo = (PetscInt)(((int64_t)nb * t->rank) / t->size);
+  *hi = (PetscInt)(((int64_t)nb * (t->rank + 1)) / t->size);
+}
+
+/* mkdir -p of the output directory on rank 0; the outcome is shared. */
+static PetscErrorCode trainer_make_outdir(Trainer t)
+{
+  int err = 0;
+  PetscFunctionBeginUser;
+  if (!t->rank) {
+    char path[PETSC_MAX_PATH_LEN];
+    PetscCall(PetscStrncpy(path, t->outdir, sizeof path));
+    for (char *c = path + 1; *c && !err; c++)
+      if (*c == '/') {
+        *c = 0;
+        if (mkdir(path, 0755) && errno != EEXIST) err = errno;
+        *c = '/';
+      }
+    if (!err && mkdir(path, 0755) && errno != EEXIST) err = errno;
+    struct stat st;
+    if (!err && (stat(path, &st) || !S_ISDIR(st.st_mode))) err = ENOTDIR;
+  }
+  PetscCallMPI(MPI_Bcast(&err, 1, MPI_INT, 0, t->comm));
+  PetscCheck(!err, t->comm, PETSC_ERR_FILE_OPEN, "-output_dir %s: cannot create the directory (%s)", t->outdir, strerror(err));
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode trainer_alloc(Trainer t)
+{
+  const PetscInt  N = t->net->N, F = t->ds->c * t->ds->h * t->ds->w;
+  const PetscInt  Bloc = (PetscMax(t->batch, t->eval_batch) + t->size - 1) / t->size;
+  const PetscInt *ranges;
+  PetscFunctionBeginUser;
+  PetscCall(PetscLayoutCreate(t->comm, &t->layout));
+  PetscCall(PetscLayoutSetSize(t->layout, N));
+  PetscCall(PetscLayoutSetBlockSize(t->layout, 1));
+  PetscCall(PetscLayoutSetUp(t->layout));
+  PetscCall(PetscLayoutGetRanges(t->layout, &ranges));
+  PetscCall(PetscMalloc2(t->size, &t->counts, t->size, &t->displs));
+  for (PetscMPIInt r = 0; r < t->size; r++) t->counts[r] = (PetscMPIInt)(ranges[r + 1] - ranges[r]), t->displs[r] = (PetscMPIInt)ranges[r];
+  const PetscInt nown = t->counts[t->rank];
+  PetscCall(PetscMalloc4(N, &t->theta, N, &t->grad, nown + 1, &t->gown, nown + 1, &t->velocity));
+  PetscCall(PetscMalloc6((size_t)Bloc * F, &t->x, Bloc, &t->y, Bloc, &t->t, Bloc, &t->dl, Bloc, &t->l, Bloc, &t->ids));
+  PetscCall(PetscMalloc1(t->ds->train.n, &t->order));
+  PetscFunctionReturn(0);
+}
+
+/* Which checkpoint to continue from ("" for a fresh run), refusing to
+ * overwrite an earlier run by accident. */
+static PetscErrorCode trainer_resolve_restart(Trainer t, char *from, size_t len)
+{
+  PetscBool exists;
+  PetscFunctionBeginUser;
+  from[0] = 0;
+  PetscCall(nn_h5_file_exists(t->comm, t->checkpoint_path, &exists));
+  if (!t->restarting) {
+    PetscCheck(!exists || t->overwrite, t->comm, PETSC_ERR_FILE_UNEXPECTED,
+               "-output_dir %s already holds a run (%s): continue it with -restart, or start afresh with -output_overwrite",
+               t->outdir, t->checkpoint_path);
+    PetscFunctionReturn(0);
+  }
+  if (!strcmp(t->restart, "auto")) {
+    if (exists) PetscCall(PetscStrncpy(from, t->checkpoint_path, len));
+    PetscFunctionReturn(0);
+  }
+  PetscCall(PetscStrncpy(from, t->restart[0] ? t->restart : t->checkpoint_path, len));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode trainer_setup(Trainer t)
+{
+  char from[PETSC_MAX_PATH_LEN];
+  PetscFunctionBeginUser;
+  PetscCheck(t->ds->train.n > 0, t->comm, PETSC_ERR_ARG_WRONG, "the training split is empty");
+  PetscCall(PetscSNPrintf(t->checkpoint_path, sizeof t->checkpoint_path, "%s/checkpoint.h5", t->outdir));
+  PetscCall(PetscSNPrintf(t->results_path, sizeof t->results_path, "%s/results.h5", t->outdir));
+  PetscCall(trainer_make_outdir(t));
+  PetscCall(trainer_alloc(t));
+  PetscCall(trainer_resolve_restart(t, from, sizeof from));
+  if (from[0]) {
+    PetscCall(checkpoint_read(t, from));
+    PetscCall(PetscPrintf(t->comm, "Restarted from %s at epoch %" PetscInt_FMT " step %" PetscInt_FMT "\n", from, t->epoch,
+                          t->step));
+  } else {
+    PetscCall(net_init_params(t->net, t->theta));
+    PetscCall(PetscArrayzero(t->velocity, t->counts[t->rank]));
+    t->epoch = t->step = t->global_step = 0;
+  }
+  nn_rng_permutation(nn_rng_key((uint64_t)t->seed, NN_STREAM_ORDER, (uint64_t)t->epoch), t->ds->train.n, t->order);
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode trainer_step(Trainer t, const PetscInt *batch_ids, PetscInt nb, double *loss_sum, double *correct,
+                            PetscBool *stop)
+{
+  PetscInt     lo, hi;
+  const double lr = trainer_lr(t, t->epoch);
+  double      *th = t->theta + t->displs[t->rank];
+  double       sums[3] = {0, 0, nn_signal_pending() ? 1 : 0};
+  PetscFunctionBeginUser;
+  trainer_batch_slice(t, nb, &lo, &hi);
+  const PetscInt B = hi - lo;
+  for (PetscInt i = 0; i < B; i++) t->ids[i] = batch_ids[lo + i];
+  PetscCall(PetscLogEventBegin(nn_events.batch, 0, 0, 0, 0));
+  PetscCall(dataset_fill_batch(t->ds, &t->ds->train, B, t->ids, t->ds->augment,
+                               nn_rng_key((uint64_t)t->seed, NN_STREAM_AUGMENT, (uint64_t)t->epoch), t->x, t->y));
+  PetscCall(PetscLogEventEnd(nn_events.batch, 0, 0, 0, 0));
+  NnPass p = {.B = B, .Bglobal = nb, .batch_comm = t->comm, .train = PETSC_TRUE,
+              .dropout_key = nn_rng_key((uint64_t)t->seed, NN_STREAM_DROPOUT, (uint64_t)t->global_step), .sample_ids = t->ids};
+  PetscCall(net_forward(t->net, &p, t->theta, t->x, t->t));
+  loss_eval(t->net->loss, B, t->t, t->y, t->l, t->dl, NULL);
+  for (PetscInt i = 0; i < B; i++) {
+    sums[0] += t->l[i];
+    sums[1] += ((t->t[i] > 0 ? 1.0 : -1.0) == t->y[i]);
+    t->dl[i] /= nb; /* dR/dT_i for R = mean over the batch */
+  }
+  PetscCall(PetscArrayzero(t->grad, t->net->N));
+  PetscCall(net_backward(t->net, &p, t->theta, t->dl, t->grad));
+  PetscCall(PetscLogEventBegin(nn_events.allreduce, 0, 0, 0, 0));
+  PetscCallMPI(MPI_Reduce_scatter(t->grad, t->gown, t->counts, MPI_DOUBLE, MPI_SUM, t->comm));
+  PetscCall(PetscLogEventEnd(nn_events.allreduce, 0, 0, 0, 0));
+  PetscCall(PetscLogEventBegin(nn_events.update, 0, 0, 0, 0));
+  for (PetscMPIInt i = 0; i < t->counts[t->rank]; i++) {
+    t->velocity[i] = t->momentum * t->velocity[i] + t->gown[i]; /* v = mu v + g */
+    th[i] -= lr * t->velocity[i];                                /* theta = theta - lr v */
+  }
+  PetscCallMPI(MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, t->theta, t->counts, t->displs, MPI_DOUBLE, t->comm));
+  PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, sums, 3, MPI_DOUBLE, MPI_SUM, t->comm));
+  PetscCall(PetscLogEventEnd(nn_events.update, 0, 0, 0, 0));
+  *loss_sum = sums[0];
+  *correct  = sums[1];
+  *stop     = sums[2] > 0;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode trainer_evaluate(Trainer t, const NnSamples *split, double *loss, double *acc)
+{
+  double sums[2] = {0, 0};
+  PetscFunctionBeginUser;
+  PetscCall(PetscLogEventBegin(nn_events.evaluate, 0, 0, 0, 0));
+  for (PetscInt first = 0; first < split->n; first += t->eval_batch) {
+    PetscInt nb = PetscMin(t->eval_batch, split->n - first), lo, hi;
+    trainer_batch_slice(t, nb, &lo, &hi);
+    for (PetscInt i = lo; i < hi; i++) t->ids[i - lo] = first + i;
+    PetscCall(dataset_fill_batch(t->ds, split, hi - lo, t->ids, PETSC_FALSE, 0, t->x, t->y));
+    NnPass p = {.B = hi - lo, .Bglobal = nb, .batch_comm = t->comm, .train = PETSC_FALSE};
+    PetscCall(net_forward(t->net, &p, t->theta, t->x, t->t));
+    loss_eval(t->net->loss, hi - lo, t->t, t->y, t->l, NULL, NULL);
+    for (PetscInt i = 0; i < hi - lo; i++) {
+      sums[0] += t->l[i];
+      sums[1] += ((t->t[i] > 0 ? 1.0 : -1.0) == t->y[i]);
+    }
+  }
+  PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, sums, 2, MPI_DOUBLE, MPI_SUM, t->comm));
+  *loss = split->n ? sums[0] / split->n : NAN;
+  *acc  = split->n ? sums[1] / split->n : NAN;
+  PetscCall(PetscLogEventEnd(nn_events.evaluate, 0, 0, 0, 0));
+  PetscFunctionReturn(0);
+}
+
+/* Checkpoint, then the results file (which is rebuilt from the checkpointed history). */
+static PetscErrorCode trainer_save(Trainer t)
+{
+  PetscFunctionBeginUser;
+  PetscCall(checkpoint_write(t, t->checkpoint_path));
+  PetscCall(results_write_training(t, t->results_path));
+  PetscFunctionReturn(0);
+}
+
+/* Validation, the epoch's record and its summary line. */
+static PetscErrorCode trainer_end_epoch(Trainer t)
+{
+  double vloss, vacc, row[NN_HISTORY_NCOLS];
+  PetscFunctionBeginUser;
+  PetscCall(trainer_evaluate(t, &t->ds->val, &vloss, &vacc));
+  row[0] = t->acc_loss / t->acc_n;
+  row[1] = t->acc_correct / t->acc_n;
+  row[2] = vloss;
+  row[3] = vacc;
+  row[4] = trainer_lr(t, t->epoch);
+  row[5] = t->epoch_seconds;
+  row[6] = t->acc_n / t->epoch_seconds;
+  PetscCall(history_append(&t->hist, row));
+  PetscCall(PetscPrintf(t->comm,
+                        "epoch %3" PetscInt_FMT "/%" PetscInt_FMT ": train loss %.5f acc %.2f%% | val loss %.5f acc %.2f%% | lr %g | "
+                        "%.0f samples/s | %.1fs\n",
+                        t->epoch + 1, t->epochs, row[0], 100 * row[1], row[2], 100 * row[3], row[4], row[6], row[5]));
+  t->epoch++;
+  t->step = 0;
+  t->acc_loss = t->acc_correct = t->acc_n = t->epoch_seconds = 0;
+  nn_rng_permutation(nn_rng_key((uint64_t)t->seed, NN_STREAM_ORDER, (uint64_t)t->epoch), t->ds->train.n, t->order);
+  PetscFunctionReturn(0);
+}
+
+/* Runs the steps left in the current epoch; returns early on a stop signal or divergence. */
+static PetscErrorCode trainer_run_epoch(Trainer t)
+{
+  const PetscInt n = t->ds->train.n, nsteps = (n + t->batch - 1) / t->batch;
+  char           stage[64];
+  NnProgress     prog;
+  PetscFunctionBeginUser;
+  PetscCall(PetscSNPrintf(stage, sizeof stage, "epoch %" PetscInt_FMT "/%" PetscInt_FMT, t->epoch + 1, t->epochs));
+  nn_progress_start(&prog, stage, nsteps);
+  prog.total = nsteps - t->step;
+  PetscInt first_step = t->step;
+  while (t->step < nsteps) {
+    double    t0 = nn_wtime(), ls, cor;
+    PetscBool stop;
+    PetscInt  nb = PetscMin(t->batch, n - t->step * t->batch);
+    PetscCall(trainer_step(t, t->order + t->step * t->batch, nb, &ls, &cor, &stop));
+    t->epoch_seconds += nn_wtime() - t0;
+    if (!isfinite(ls)) {
+      t->diverged = PETSC_TRUE;
+      PetscCall(PetscPrintf(t->comm, "nncas: training diverged at epoch %" PetscInt_FMT " step %" PetscInt_FMT
+                                     ": the loss is %g; the last good checkpoint %s is kept\n",
+                            t->epoch + 1, t->step + 1, ls, t->checkpoint_path));
+      PetscFunctionReturn(0);
+    }
+    t->acc_loss += ls;
+    t->acc_correct += cor;
+    t->acc_n += nb;
+    t->step++;
+    t->global_step++;
+    if (t->step < nsteps) /* the epoch's summary line follows at the end */
+      PetscCall(nn_progress_report(&prog, t->step - first_step, 10.0, "loss %.5f acc %.2f%% %.0f samples/s", t->acc_loss / t->acc_n,
+                                 100 * t->acc_correct / t->acc_n, t->acc_n / t->epoch_seconds));
+    if (stop || (t->stop_after_steps && t->global_step >= t->stop_after_steps)) {
+      t->preempted = PETSC_TRUE;
+      PetscFunctionReturn(0);
+    }
+  }
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode trainer_train(Trainer t)
+{
+  PetscFunctionBeginUser;
+  while (t->epoch < t->epochs) {
+    PetscCall(trainer_run_epoch(t));
+    if (t->diverged) PetscFunctionReturn(0);
+    if (t->preempted) {
+      PetscCall(trainer_save(t));
+      PetscCall(PetscPrintf(t->comm, "Stopped at epoch %" PetscInt_FMT " step %" PetscInt_FMT "; checkpoint %s\n", t->epoch + 1,
+                            t->step, t->checkpoint_path));
+      PetscFunctionReturn(0);
+    }
+    PetscCall(trainer_end_epoch(t));
+    if (t->epoch % t->checkpoint_every == 0 || t->epoch == t->epochs) PetscCall(trainer_save(t));
+  }
+  if (!t->hist.n) PetscCall(trainer_save(t)); /* -train_epochs 0: record the initial state */
+  t->finished = PETSC_TRUE;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode trainer_destroy(Trainer *t)
+{
+  Trainer r = *t;
+  PetscFunctionBeginUser;
+  if (!r) PetscFunctionReturn(0);
+  PetscCall(PetscLayoutDestroy(&r->layout));
+  if (r->counts) PetscCall(PetscFree2(r->counts, r->displs));
+  if (r->theta) PetscCall(PetscFree4(r->theta, r->grad, r->gown, r->velocity));
+  if (r->x) PetscCall(PetscFree6(r->x, r->y, r->t, r->dl, r->l, r->ids));
+  PetscCall(PetscFree(r->order));
+  PetscCall(history_destroy(&r->hist));
+  PetscCall(PetscFree(r));
+  *t = NULL;
+  PetscFunctionReturn(0);
+}
+
+const char *const nn_history_names[NN_HISTORY_NCOLS] = {"train_loss", "train_acc", "val_loss", "val_acc",
+                                                       "lr",         "seconds",   "samples_per_second"};
+const char *const nn_history_units[NN_HISTORY_NCOLS] = {"loss", "fraction", "loss", "fraction", "1", "s", "samples/s"};
+const char *const nn_history_about[NN_HISTORY_NCOLS] = {
+  "mean training loss over the epoch's mini-batches (training mode: dropout on, augmentation on)",
+  "fraction of training samples classified correctly during the epoch (sign of the output)",
+  "mean loss on the validation split after the epoch (evaluation mode, batch statistics of each evaluation batch)",
+  "fraction of validation samples classified correctly after the epoch",
+  "learning rate used in the epoch",
+  "wall-clock seconds of the epoch's training steps (without evaluation and I/O)",
+  "training throughput of the epoch"};
+
+PetscErrorCode history_resize(NnHistory *h, PetscInt n)
+{
+  PetscFunctionBeginUser;
+  if (n > h->cap) {
+    PetscInt cap = PetscMax(n, h->cap ? 2 * h->cap : 16);
+    for (int c = 0; c < NN_HISTORY_NCOLS; c++) PetscCall(PetscRealloc(sizeof(double) * cap, &h->col[c]));
+    h->cap = cap;
+  }
+  h->n = n;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode history_append(NnHistory *h, const double row[NN_HISTORY_NCOLS])
+{
+  PetscFunctionBeginUser;
+  PetscCall(history_resize(h, h->n + 1));
+  for (int c = 0; c < NN_HISTORY_NCOLS; c++) h->col[c][h->n - 1] = row[c];
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode history_destroy(NnHistory *h)
+{
+  PetscFunctionBeginUser;
+  for (int c = 0; c < NN_HISTORY_NCOLS; c++) PetscCall(PetscFree(h->col[c]));
+  h->n = h->cap = 0;
+  PetscFunctionReturn(0);
+}

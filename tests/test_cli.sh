@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# Bad input to the nncas program on 2 ranks: each case must end within
+# seconds with a non-zero status and one line "nncas: error: ..." naming the
+# option or file, and must leave an existing checkpoint and results file
+# byte-for-byte intact.
+# Usage: test_cli.sh NNCAS_BINARY SCRATCH_DIR
+set -uo pipefail
+nncas=$1
+dir=$2
+rm -rf "$dir" && mkdir -p "$dir"
+fm=/usr/share/datasets/fashion-mnist
+small=(-data_train_size 200 -data_val_size 100 -net_preset lenet_small -train_epochs 1 -train_batch 50)
+failures=0
+
+# A finished run whose files must survive every case below.
+run_dir=$dir/run
+mpiexec -n 2 --oversubscribe "$nncas" "${small[@]}" -output_dir "$run_dir" >"$dir/setup.log" 2>&1 ||
+  { cat "$dir/setup.log"; echo "FAIL: the reference run did not complete"; exit 1; }
+sums() { sha256sum "$run_dir/checkpoint.h5" "$run_dir/results.h5"; }
+before=$(sums)
+
+# Data directories with broken files.
+mk() { mkdir -p "$dir/$1"; for f in train-images-idx3-ubyte.gz train-labels-idx1-ubyte.gz t10k-images-idx3-ubyte.gz t10k-labels-idx1-ubyte.gz; do ln -sf "$fm/$f" "$dir/$1/$f"; done; }
+mk truncated && rm "$dir/truncated/train-images-idx3-ubyte.gz" && head -c 100000 "$fm/train-images-idx3-ubyte.gz" >"$dir/truncated/train-images-idx3-ubyte.gz"
+mk magic && ln -sf "$fm/train-labels-idx1-ubyte.gz" "$dir/magic/train-images-idx3-ubyte.gz"
+mk count && ln -sf "$fm/t10k-labels-idx1-ubyte.gz" "$dir/count/train-labels-idx1-ubyte.gz"
+mk missing && rm "$dir/missing/t10k-images-idx3-ubyte.gz"
+printf 'not an hdf5 file\n' >"$dir/not_hdf5.h5"
+
+# case NAME EXPECTED_SUBSTRING -- nncas options...
+case_() {
+  local name=$1 want=$2; shift 3
+  local t0=$SECONDS
+  # -q: no Open MPI banner about the non-zero exit; stderr is then nncas's alone.
+  timeout 60 mpiexec -q -n 2 --oversubscribe "$nncas" "$@" >"$dir/$name.out" 2>"$dir/$name.err"
+  local rc=$? dt=$((SECONDS - t0))
+  local lines; lines=$(wc -l <"$dir/$name.err")
+  local msg; msg=$(head -1 "$dir/$name.err")
+  if [ "$rc" = 0 ] || [ "$rc" = 124 ]; then
+    echo "FAIL $name: exit status $rc (${dt}s)"; failures=$((failures + 1))
+  elif [ "$lines" != 1 ] || [ "${msg#nncas: error: }" = "$msg" ]; then
+    echo "FAIL $name: stderr is not one \"nncas: error:\" line:"; cat "$dir/$name.err"; failures=$((failures + 1))
+  elif ! grep -q -- "$want" <<<"$msg"; then
+    echo "FAIL $name: message lacks \"$want\": $msg"; failures=$((failures + 1))
+  elif [ "$(sums)" != "$before" ]; then
+    echo "FAIL $name: the existing run's files changed"; failures=$((failures + 1))
+  else
+    echo "ok   $name (status $rc, ${dt}s): $msg"
+  fi
+}
+
+o=$dir/out
+case_ missing_data_dir "/nonexistent/train-images" -- -data_dir /nonexistent -output_dir "$o"
+case_ missing_file "t10k-images" -- -data_dir "$dir/missing" "${small[@]}" -output_dir "$o"
+case_ truncated_file "truncated" -- -data_dir "$dir/truncated" "${small[@]}" -output_dir "$o"
+case_ wrong_magic "magic" -- -data_dir "$dir/magic" "${small[@]}" -output_dir "$o"
+case_ label_count_mismatch "labels" -- -data_dir "$dir/count" "${small[@]}" -output_dir "$o"
+case_ unknown_preset "-net_preset" -- "${small[@]}" -net_preset lenet7 -output_dir "$o"
+case_ malformed_layers "-net_layers" -- "${small[@]}" -net_layers "conv:8:5,relu,pool,,dense:1" -output_dir "$o"
+case_ unknown_layer "-net_layers" -- "${small[@]}" -net_layers "conv:8:5,gelu,dense:1" -output_dir "$o"
+case_ zero_batch "-train_batch" -- "${small[@]}" -train_batch 0 -output_dir "$o"
+case_ negative_batch "-train_batch" -- "${small[@]}" -train_batch -5 -output_dir "$o"
+case_ bad_number "option -train_lr" -- "${small[@]}" -train_lr fast -output_dir "$o"
+case_ bad_integer "option -train_epochs: cannot read \"2.5\" as an integer" -- "${small[@]}" -train_epochs 2.5 -output_dir "$o"
+case_ bad_bool "option -net_bias" -- "${small[@]}" -net_bias maybe -output_dir "$o"
+case_ bad_enum "-net_loss" -- "${small[@]}" -net_loss crossentropy -output_dir "$o"
+case_ misspelt_option "unknown option -train_epoch" -- "${small[@]}" -train_epoch 3 -output_dir "$o"
+case_ positive_class "-data_positive_class" -- "${small[@]}" -data_positive_class 12 -output_dir "$o"
+case_ other_architecture "different network" -- "${small[@]}" -net_preset lenet -output_dir "$run_dir" -restart
+case_ used_output_dir "already holds a run" -- "${small[@]}" -output_dir "$run_dir"
+case_ restart_not_hdf5 "not_hdf5.h5" -- "${small[@]}" -output_dir "$o" -restart "$dir/not_hdf5.h5"
+case_ output_dir_is_a_file "-output_dir" -- "${small[@]}" -output_dir "$dir/not_hdf5.h5/sub"
+
+[ "$failures" = 0 ] || { echo "$failures case(s) failed"; exit 1; }
+echo "all bad-input cases passed"
