@@ -31,6 +31,9 @@ PetscErrorCode provenance_write(Trainer t, NnH5File *f, const char *kind)
   PetscCall(nn_h5_attr_string(f, "/", "net_init", NnInits[t->net->init]));
   PetscCall(nn_h5_attr_string(f, "/", "data_format", NnDataFormats[t->ds->format]));
   PetscCall(nn_h5_attr_string(f, "/", "data_dir", t->ds->dir));
+  PetscCall(nn_h5_attr_int64(f, "/", "data_channels", t->ds->c));
+  PetscCall(nn_h5_attr_int64(f, "/", "data_height", t->ds->h));
+  PetscCall(nn_h5_attr_int64(f, "/", "data_width", t->ds->w));
   PetscCall(nn_h5_attr_int64(f, "/", "train_samples", t->ds->train.n));
   PetscCall(nn_h5_attr_int64(f, "/", "val_samples", t->ds->val.n));
   PetscCall(nn_h5_attr_double_array(f, "/", "data_channel_mean", (hsize_t)t->ds->c, t->ds->mean));
