@@ -20,9 +20,9 @@ packages=(
   libscalapack-openmpi-dev libhdf5-openmpi-dev hdf5-tools
   libopenblas-dev zlib1g-dev
   dataset-fashion-mnist
-  python3-h5py python3-numpy python3-matplotlib python3-pytest
+  python3-h5py python3-numpy python3-matplotlib
 )
-# Extra packages a caller needs (e.g. NNCAS_EXTRA_PACKAGES="python3-torch").
+# Extra packages a caller needs (tests/run.sh adds pytest and PyTorch).
 read -r -a extra <<< "${NNCAS_EXTRA_PACKAGES:-}"
 packages+=("${extra[@]}")
 

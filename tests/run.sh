@@ -8,7 +8,8 @@ set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build=${NNCAS_BUILD:-$here/build}
 
-"$here/jobs/setup.sh" "$build"
+# The tests also need pytest and PyTorch (the reference for the cross-checks).
+NNCAS_EXTRA_PACKAGES="python3-pytest python3-torch ${NNCAS_EXTRA_PACKAGES:-}" "$here/jobs/setup.sh" "$build"
 
 export OPENBLAS_NUM_THREADS=1
 if [ "$(id -u)" = 0 ]; then
