@@ -39,6 +39,20 @@ typedef struct {
   const PetscInt *sample_ids; /* (B) global sample ids: a sample's mask does not depend on its rank */
 } NnPass;
 
+/* Arguments of a layer's second-order backward pass (R-operator) for k
+ * tangent directions. Tangent tensors hold k blocks of the same B samples,
+ * i.e. a batch of k*B in the layer's layout. NULL Rin means a zero input
+ * tangent; NULL dout means a zero first-order gradient (the Gauss-Newton part). */
+typedef struct {
+  const double *in, *out;   /* forward tensors of the B samples */
+  const double *Rin, *Rout; /* their tangents (k*B samples) */
+  const double *dout;       /* dL/dout (B samples), or NULL */
+  const double *Rdout;      /* its tangent (k*B samples) */
+  double       *Rdin;       /* <- tangent of dL/din (k*B samples); NULL if not needed */
+  double       *HV;         /* += second-order parameter terms, row j at HV + j*ldh */
+  PetscInt      ldh;
+} NnRopBack;
+
 typedef struct Layer Layer;
 typedef struct {
   const char *name;
@@ -47,6 +61,13 @@ typedef struct {
   /* din <- dL/din (din may be NULL), grad += dL/dtheta of this layer */
   PetscErrorCode (*backward)(Layer *L, const NnPass *p, const double *theta, const double *in, const double *out,
                              const double *dout, double *din, double *grad);
+  /* R-operator, forward: Rout <- d out[theta + t V_j, in + t Rin_j]/dt at t = 0
+   * for the k parameter directions V_j (row j at V + j*ldv). */
+  PetscErrorCode (*rop_forward)(Layer *L, const NnPass *p, PetscInt k, const double *theta, const double *V, PetscInt ldv,
+                                const double *in, const double *Rin, double *Rout);
+  /* R-operator, backward: the tangents of backward's outputs (see NnRopBack). */
+  PetscErrorCode (*rop_backward)(Layer *L, const NnPass *p, PetscInt k, const double *theta, const double *V, PetscInt ldv,
+                                 const NnRopBack *a);
 } LayerOps;
 
 struct Layer {
@@ -87,6 +108,11 @@ struct _p_Net {
   double  *gbuf[2];     /* ping-pong buffers for activation gradients */
   double  *work;        /* im2col workspace */
   size_t   nwork;
+  /* second order (net_setup_tangents) */
+  PetscInt kmax;        /* directions per tangent pass */
+  double **dact;        /* dact[l] = dL/d act[l], l = 1..nlayers, kept by net_backward */
+  double **ract;        /* ract[l]: tangents of act[l] for k directions (k*Bmax samples) */
+  double  *rbuf[2];     /* ping-pong buffers for the tangents of the gradients */
 };
 
 PetscErrorCode net_create(MPI_Comm comm, Net *net);
@@ -103,6 +129,20 @@ PetscErrorCode net_init_params(Net net, double *theta);
 PetscErrorCode net_forward(Net net, const NnPass *p, const double *theta, const double *x, double *out);
 /* grad += d/dtheta sum_i dout_i * out_i, after net_forward on the same pass. */
 PetscErrorCode net_backward(Net net, const NnPass *p, const double *theta, const double *dout, double *grad);
+/* Second-order passes by Pearlmutter's R-operator (forward over reverse).
+ * net_setup_tangents allocates room for k <= kmax directions; from then on
+ * net_backward keeps the gradient of every layer's output. For directions V
+ * (row j at V + j*ldv) after net_forward and net_backward on the same pass:
+ *   net_rop_forward   the tangents R{act[l]} = d act[l](theta + t V_j)/dt, l = 1..L;
+ *                     net->ract[nlayers] holds RT, the (k*B) output tangents
+ *   net_rop_backward  given RdT = R{dL/dT} (k*B), HV_j += R{dL/dtheta}; with
+ *                     first_order_terms false the terms in the first-order
+ *                     gradient are dropped, leaving J^T RdT (Gauss-Newton). */
+PetscErrorCode net_setup_tangents(Net net, PetscInt kmax);
+PetscErrorCode net_rop_forward(Net net, const NnPass *p, PetscInt k, const double *theta, const double *V, PetscInt ldv);
+PetscErrorCode net_rop_backward(Net net, const NnPass *p, PetscInt k, const double *theta, const double *V, PetscInt ldv,
+                                const double *RdT, PetscBool first_order_terms, double *HV, PetscInt ldh);
+
 /* Name of layer l's parameter group in files ("L03_conv"); "" for parameter-free layers. */
 void net_layer_name(const Layer *L, char *buf, size_t len);
 /* PyTorch shape of the weight of L: ndims and dims. */

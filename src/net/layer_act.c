@@ -1,6 +1,7 @@
 /* Elementwise activations y = f(x): ReLU, Swish x*sigmoid(x), sigmoid, tanh
  * (the S-System seed, Sec. 4.1). Any layout; in and out have the same shape.
- *   backward  dx = f'(x) dy */
+ *   backward  dx = f'(x) dy
+ * R-operator: Ry = f'(x) Rx,  Rdx = f''(x) Rx dy + f'(x) Rdy */
 #include "layers.h"
 
 #include <math.h>
@@ -32,6 +33,19 @@ static inline double act_df(ActKind a, double x)
   return 0;
 }
 
+/* f''(x) (ReLU: 0 almost everywhere) */
+static inline double act_d2f(ActKind a, double x)
+{
+  double s, ds, t;
+  switch (a) {
+  case ACT_RELU: return 0;
+  case ACT_SWISH: s = sigmoid(x); ds = s * (1 - s); return 2 * ds + x * ds * (1 - 2 * s);
+  case ACT_SIGMOID: s = sigmoid(x); ds = s * (1 - s); return ds * (1 - 2 * s);
+  case ACT_TANH: t = tanh(x); return -2 * t * (1 - t * t);
+  }
+  return 0;
+}
+
 static PetscErrorCode act_forward(Layer *L, const NnPass *p, const double *theta, const double *in, double *out)
 {
   const size_t n = (size_t)p->B * nn_shape_size(L->in);
@@ -52,4 +66,39 @@ static PetscErrorCode act_backward(Layer *L, const NnPass *p, const double *thet
   PetscFunctionReturn(0);
 }
 
-const LayerOps layer_act_ops = {"act", act_forward, act_backward};
+static PetscErrorCode act_rop_forward(Layer *L, const NnPass *p, PetscInt k, const double *theta, const double *V,
+                                      PetscInt ldv, const double *in, const double *Rin, double *Rout)
+{
+  const NnSegments g = nn_segments(L->in, p->B);
+  PetscFunctionBeginUser;
+  (void)theta, (void)V, (void)ldv;
+  for (PetscInt s = 0; s < g.n; s++)
+    for (PetscInt j = 0; j < k; j++) {
+      const double *x  = in + s * g.len;
+      const size_t  to = (size_t)(s * k + j) * g.len;
+      for (PetscInt i = 0; i < g.len; i++) Rout[to + i] = Rin ? act_df(L->act, x[i]) * Rin[to + i] : 0; /* Ry = f'(x) Rx */
+    }
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode act_rop_backward(Layer *L, const NnPass *p, PetscInt k, const double *theta, const double *V,
+                                       PetscInt ldv, const NnRopBack *a)
+{
+  const NnSegments g = nn_segments(L->in, p->B);
+  PetscFunctionBeginUser;
+  (void)theta, (void)V, (void)ldv;
+  if (!a->Rdin) PetscFunctionReturn(0);
+  for (PetscInt s = 0; s < g.n; s++)
+    for (PetscInt j = 0; j < k; j++) {
+      const double *x  = a->in + s * g.len, *dy = a->dout ? a->dout + s * g.len : NULL;
+      const size_t  to = (size_t)(s * k + j) * g.len;
+      for (PetscInt i = 0; i < g.len; i++) {
+        double r = act_df(L->act, x[i]) * a->Rdout[to + i];                  /* f'(x) Rdy */
+        if (dy && a->Rin) r += act_d2f(L->act, x[i]) * a->Rin[to + i] * dy[i]; /* + f''(x) Rx dy */
+        a->Rdin[to + i] = r;
+      }
+    }
+  PetscFunctionReturn(0);
+}
+
+const LayerOps layer_act_ops = {"act", act_forward, act_backward, act_rop_forward, act_rop_backward};

@@ -5,8 +5,14 @@
  *   backward  dx = (dy - mean(dy) - y mean(dy y)) / sqrt(var_c + eps)
  * The means run over every sample of the batch on batch_comm, so a batch split
  * across ranks is normalized exactly as if one rank held it.
+ * R-operator (<.> is the channel's mean over the batch, s = sqrt(var + eps)):
+ *   Ry  = (Rx - <Rx> - y <y Rx>) / s
+ *   Rdx = (Rdy - <Rdy> - y <y Rdy>) / s
+ *         - (Ry <y dy> + y <Ry dy>) / s - dx <y Rx> / s
+ * the second line being the terms in dy (absent from the Gauss-Newton part).
  * Layout: spatial (C, B, S) or flat (B, C); element (c, b, s) is at
- * c*cs + b*bs + s. */
+ * c*cs + b*bs + s; in the k-direction tangent block, direction j's sample b
+ * is sample j*B + b. */
 #include "layers.h"
 
 #include <math.h>
@@ -99,4 +105,114 @@ static PetscErrorCode bn_backward(Layer *L, const NnPass *p, const double *theta
   PetscFunctionReturn(0);
 }
 
-const LayerOps layer_bn_ops = {"bn", bn_forward, bn_backward};
+/* Element (c, b, q) of direction j in the tangent block of k*B samples. */
+static inline size_t bn_tan_at(BnIndex ix, PetscInt k, PetscInt j, PetscInt c, PetscInt b, PetscInt q)
+{
+  const size_t cs = ix.cs == 1 ? 1 : (size_t)k * ix.cs; /* spatial: channel stride k*B*S */
+  return (size_t)c * cs + (size_t)(j * ix.B + b) * ix.bs + q;
+}
+
+static inline size_t bn_fwd_at(BnIndex ix, PetscInt c, PetscInt b, PetscInt q)
+{
+  return (size_t)c * ix.cs + (size_t)b * ix.bs + q;
+}
+
+/* One product to average per (direction, channel): a * b, each a forward
+ * tensor (B samples) or a tangent (k*B samples); b may be NULL (1). */
+typedef struct {
+  const double *a, *b;
+  PetscBool     a_tan, b_tan;
+} BnProduct;
+
+/* m[(j*C + c)*np + i] = <prod_i> of direction j, channel c, over batch_comm. */
+static PetscErrorCode bn_tangent_means(const NnPass *p, BnIndex ix, PetscInt k, PetscInt np, const BnProduct *prod,
+                                       double *m)
+{
+  const double count = (double)p->Bglobal * ix.S;
+  PetscMPIInt  size;
+  PetscFunctionBeginUser;
+  for (PetscInt j = 0; j < k; j++)
+    for (PetscInt c = 0; c < ix.C; c++)
+      for (PetscInt i = 0; i < np; i++) {
+        double acc = 0;
+        for (PetscInt b = 0; b < ix.B; b++)
+          for (PetscInt q = 0; q < ix.S; q++) {
+            size_t t = bn_tan_at(ix, k, j, c, b, q), f = bn_fwd_at(ix, c, b, q);
+            double x = prod[i].a[prod[i].a_tan ? t : f];
+            acc += prod[i].b ? x * prod[i].b[prod[i].b_tan ? t : f] : x;
+          }
+        m[(j * ix.C + c) * np + i] = acc;
+      }
+  PetscCallMPI(MPI_Comm_size(p->batch_comm, &size));
+  if (size > 1) PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, m, (int)(k * ix.C * np), MPI_DOUBLE, MPI_SUM, p->batch_comm));
+  for (PetscInt i = 0; i < k * ix.C * np; i++) m[i] /= count;
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode bn_rop_forward(Layer *L, const NnPass *p, PetscInt k, const double *theta, const double *V,
+                                     PetscInt ldv, const double *in, const double *Rin, double *Rout)
+{
+  BnIndex         ix      = bn_index(L, p->B);
+  const double   *y       = L->net->act[L->index + 1];
+  const BnProduct prod[2] = {{Rin, NULL, PETSC_TRUE, PETSC_FALSE}, {Rin, y, PETSC_TRUE, PETSC_FALSE}};
+  double         *m;
+  PetscFunctionBeginUser;
+  (void)theta, (void)V, (void)ldv, (void)in;
+  if (!Rin) {
+    PetscCall(PetscArrayzero(Rout, (size_t)k * p->B * nn_shape_size(L->in)));
+    PetscFunctionReturn(0);
+  }
+  PetscCall(PetscMalloc1(2 * k * ix.C, &m));
+  PetscCall(bn_tangent_means(p, ix, k, 2, prod, m));
+  for (PetscInt j = 0; j < k; j++)
+    for (PetscInt c = 0; c < ix.C; c++) {
+      const double mRx = m[(j * ix.C + c) * 2], myRx = m[(j * ix.C + c) * 2 + 1], is = L->invstd[c];
+      for (PetscInt b = 0; b < ix.B; b++)
+        for (PetscInt q = 0; q < ix.S; q++) {
+          size_t t = bn_tan_at(ix, k, j, c, b, q);
+          Rout[t]  = is * (Rin[t] - mRx - y[bn_fwd_at(ix, c, b, q)] * myRx); /* Ry = (Rx - <Rx> - y <y Rx>) / s */
+        }
+    }
+  PetscCall(PetscFree(m));
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode bn_rop_backward(Layer *L, const NnPass *p, PetscInt k, const double *theta, const double *V,
+                                      PetscInt ldv, const NnRopBack *a)
+{
+  BnIndex       ix = bn_index(L, p->B);
+  const double *y = a->out, *dy = a->dout, *Rx = a->Rin, *Ry = a->Rout;
+  /* per direction and channel: <Rdy>, <y Rdy>, and with dy: <Ry dy>, <y Rx> */
+  const BnProduct prod[4] = {{a->Rdout, NULL, PETSC_TRUE, PETSC_FALSE},
+                             {a->Rdout, y, PETSC_TRUE, PETSC_FALSE},
+                             {Ry, dy, PETSC_TRUE, PETSC_FALSE},
+                             {Rx, y, PETSC_TRUE, PETSC_FALSE}};
+  const PetscInt  np      = dy && Rx ? 4 : 2;
+  const BnProduct fprod[2] = {{dy, NULL, PETSC_FALSE, PETSC_FALSE}, {dy, y, PETSC_FALSE, PETSC_FALSE}};
+  double         *m, *fmean;
+  PetscFunctionBeginUser;
+  (void)theta, (void)V, (void)ldv;
+  if (!a->Rdin) PetscFunctionReturn(0);
+  PetscCall(PetscMalloc2(4 * k * ix.C, &m, 2 * ix.C, &fmean));
+  PetscCall(bn_tangent_means(p, ix, k, np, prod, m));
+  if (dy) PetscCall(bn_tangent_means(p, ix, 1, 2, fprod, fmean)); /* <dy>, <y dy> of the forward batch */
+  for (PetscInt j = 0; j < k; j++)
+    for (PetscInt c = 0; c < ix.C; c++) {
+      const double *mj = m + (j * ix.C + c) * np, is = L->invstd[c];
+      for (PetscInt b = 0; b < ix.B; b++)
+        for (PetscInt q = 0; q < ix.S; q++) {
+          size_t t = bn_tan_at(ix, k, j, c, b, q), f = bn_fwd_at(ix, c, b, q);
+          double r = is * (a->Rdout[t] - mj[0] - y[f] * mj[1]); /* (Rdy - <Rdy> - y <y Rdy>) / s */
+          if (dy && Rx) {
+            const double md = fmean[2 * c], m1 = fmean[2 * c + 1];
+            const double dx = is * (dy[f] - md - y[f] * m1);
+            r -= is * (Ry[t] * m1 + y[f] * mj[2]) + dx * mj[3] * is; /* - (Ry <y dy> + y <Ry dy>)/s - dx <y Rx>/s */
+          }
+          a->Rdin[t] = r;
+        }
+    }
+  PetscCall(PetscFree2(m, fmean));
+  PetscFunctionReturn(0);
+}
+
+const LayerOps layer_bn_ops = {"bn", bn_forward, bn_backward, bn_rop_forward, bn_rop_backward};

@@ -3,6 +3,10 @@
  *   bias b is (OC), out is (OC, B, OH, OW) with OH = H + 2 pad - K + 1.
  *   forward   Y = W col(X) + b 1^T
  *   backward  dW += dY col(X)^T,  db += dY 1,  dX = col2im(W^T dY)
+ * R-operator for directions V = (V_W, V_b), tangents of the k*B-sample block:
+ *   forward   RY_j = W col(RX_j) + V_W,j col(X) + V_b,j 1^T
+ *   backward  HV_W,j += RdY_j col(X)^T + dY col(RX_j)^T,  HV_b,j += RdY_j 1
+ *             RdX_j = col2im(W^T RdY_j + V_W,j^T dY)
  * The batch is processed in chunks whose im2col matrix fits the workspace;
  * a chunk of nb samples is a column block of width nb*OH*OW of Y and dY. */
 #include "layers.h"
@@ -65,54 +69,150 @@ PetscInt conv_chunk(const Layer *L, PetscInt B)
   return nb < 1 ? 1 : (nb > B ? B : nb);
 }
 
+/* Shapes of a convolution layer, named once. */
+typedef struct {
+  PetscInt C, H, W, K, pad, OC, S, CKK;
+} ConvDims;
+
+static ConvDims conv_dims(const Layer *L)
+{
+  ConvDims d = {L->in.c, L->in.h, L->in.w, L->k, L->pad, L->out.c, L->out.h * L->out.w, 0};
+  d.CKK      = d.C * d.K * d.K;
+  return d;
+}
+
+/* out[:, b*S] (+)= Wm col(x[:, x0 + b]) for the n samples b, out with leading
+ * dimension ld; x has Bx samples. */
+static void conv_weights_times_col(Layer *L, const double *Wm, const double *x, PetscInt Bx, PetscInt x0, PetscInt n,
+                                   double *out, PetscInt ld, double beta)
+{
+  ConvDims d   = conv_dims(L);
+  double  *col = L->net->work;
+  for (PetscInt b0 = 0, nb; b0 < n; b0 += nb) {
+    nb = PetscMin(conv_chunk(L, n), n - b0);
+    im2col(x, d.C, Bx, d.H, d.W, d.K, d.pad, x0 + b0, nb, col);
+    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, d.OC, nb * d.S, d.CKK, 1.0, Wm, d.CKK, col, nb * d.S, beta,
+                out + b0 * d.S, ld); /* out = Wm col (+ beta out) */
+  }
+}
+
+/* gW += A col(x[:, x0 + b])^T over the n samples b; A (OC, n*S) has leading dimension lda. */
+static void conv_param_grad(Layer *L, const double *A, PetscInt lda, const double *x, PetscInt Bx, PetscInt x0, PetscInt n,
+                            double *gW)
+{
+  ConvDims d   = conv_dims(L);
+  double  *col = L->net->work;
+  for (PetscInt b0 = 0, nb; b0 < n; b0 += nb) {
+    nb = PetscMin(conv_chunk(L, n), n - b0);
+    im2col(x, d.C, Bx, d.H, d.W, d.K, d.pad, x0 + b0, nb, col);
+    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, d.OC, d.CKK, nb * d.S, 1.0, A + b0 * d.S, lda, col, nb * d.S, 1.0,
+                gW, d.CKK); /* gW += A col^T */
+  }
+}
+
+/* gb[oc] += sum of row oc of A (OC, n) with leading dimension lda. */
+static void conv_bias_grad(PetscInt OC, PetscInt n, const double *A, PetscInt lda, double *gb)
+{
+  for (PetscInt oc = 0; oc < OC; oc++)
+    for (PetscInt j = 0; j < n; j++) gb[oc] += A[oc * lda + j];
+}
+
+/* din[:, d0 + b] += col2im(W1^T A1 + W2^T A2) over the n samples b (W2, A2 may be
+ * NULL); A1, A2 (OC, n*S) have leading dimensions lda1, lda2; din has Bd samples. */
+static void conv_input_grad(Layer *L, const double *W1, const double *A1, PetscInt lda1, const double *W2, const double *A2,
+                            PetscInt lda2, PetscInt n, double *din, PetscInt Bd, PetscInt d0)
+{
+  ConvDims d   = conv_dims(L);
+  double  *col = L->net->work;
+  for (PetscInt b0 = 0, nb; b0 < n; b0 += nb) {
+    nb = PetscMin(conv_chunk(L, n), n - b0);
+    cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, d.CKK, nb * d.S, d.OC, 1.0, W1, d.CKK, A1 + b0 * d.S, lda1, 0.0, col,
+                nb * d.S); /* dcol = W1^T A1 */
+    if (W2)
+      cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, d.CKK, nb * d.S, d.OC, 1.0, W2, d.CKK, A2 + b0 * d.S, lda2, 1.0,
+                  col, nb * d.S); /* dcol += W2^T A2 */
+    col2im(col, d.C, Bd, d.H, d.W, d.K, d.pad, d0 + b0, nb, din);
+  }
+}
+
+/* out[oc, :] += b[oc] for the n columns of each row (leading dimension ld). */
+static void conv_add_bias(PetscInt OC, PetscInt n, const double *b, double *out, PetscInt ld)
+{
+  for (PetscInt oc = 0; oc < OC; oc++)
+    for (PetscInt j = 0; j < n; j++) out[oc * ld + j] += b[oc];
+}
+
 static PetscErrorCode conv_forward(Layer *L, const NnPass *p, const double *theta, const double *in, double *out)
 {
-  const PetscInt C = L->in.c, H = L->in.h, Wd = L->in.w, K = L->k, OC = L->out.c, S = L->out.h * L->out.w,
-                 CKK = C * K * K, B = p->B, ld = B * S;
-  const double  *W = theta + L->woff;
-  double        *col = L->net->work;
+  ConvDims d = conv_dims(L);
   PetscFunctionBeginUser;
-  for (PetscInt b0 = 0, nb; b0 < B; b0 += nb) {
-    nb = PetscMin(conv_chunk(L, B), B - b0);
-    im2col(in, C, B, H, Wd, K, L->pad, b0, nb, col);
-    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, OC, nb * S, CKK, 1.0, W, CKK, col, nb * S, 0.0, out + b0 * S,
-                ld); /* Y[:, chunk] = W col */
-  }
-  if (L->nb) {
-    const double *b = theta + L->boff;
-    for (PetscInt oc = 0; oc < OC; oc++)
-      for (PetscInt j = 0; j < ld; j++) out[oc * ld + j] += b[oc]; /* Y += b 1^T */
-  }
+  if (!p->B) PetscFunctionReturn(0);
+  conv_weights_times_col(L, theta + L->woff, in, p->B, 0, p->B, out, p->B * d.S, 0.0); /* Y = W col(X) */
+  if (L->nb) conv_add_bias(d.OC, p->B * d.S, theta + L->boff, out, p->B * d.S);     /* Y += b 1^T */
   PetscFunctionReturn(0);
 }
 
 static PetscErrorCode conv_backward(Layer *L, const NnPass *p, const double *theta, const double *in, const double *out,
                                     const double *dout, double *din, double *grad)
 {
-  const PetscInt C = L->in.c, H = L->in.h, Wd = L->in.w, K = L->k, OC = L->out.c, S = L->out.h * L->out.w,
-                 CKK = C * K * K, B = p->B, ld = B * S;
-  const double  *W = theta + L->woff;
-  double        *col = L->net->work;
+  ConvDims       d  = conv_dims(L);
+  const PetscInt B = p->B, ld = B * d.S;
   PetscFunctionBeginUser;
   (void)out;
   if (!B) PetscFunctionReturn(0);
-  if (L->nb) {
-    double *db = grad + L->boff;
-    for (PetscInt oc = 0; oc < OC; oc++)
-      for (PetscInt j = 0; j < ld; j++) db[oc] += dout[oc * ld + j]; /* db += dY 1 */
+  if (grad) {
+    conv_param_grad(L, dout, ld, in, B, 0, B, grad + L->woff);     /* dW += dY col(X)^T */
+    if (L->nb) conv_bias_grad(d.OC, ld, dout, ld, grad + L->boff); /* db += dY 1 */
   }
-  if (din) PetscCall(PetscArrayzero(din, (size_t)C * B * H * Wd));
-  for (PetscInt b0 = 0, nb; b0 < B; b0 += nb) {
-    nb = PetscMin(conv_chunk(L, B), B - b0);
-    im2col(in, C, B, H, Wd, K, L->pad, b0, nb, col);
-    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, OC, CKK, nb * S, 1.0, dout + b0 * S, ld, col, nb * S, 1.0,
-                grad + L->woff, CKK); /* dW += dY col^T */
-    if (!din) continue;
-    cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, CKK, nb * S, OC, 1.0, W, CKK, dout + b0 * S, ld, 0.0, col,
-                nb * S); /* dcol = W^T dY */
-    col2im(col, C, B, H, Wd, K, L->pad, b0, nb, din);
+  if (din) {
+    PetscCall(PetscArrayzero(din, (size_t)d.C * B * d.H * d.W));
+    conv_input_grad(L, theta + L->woff, dout, ld, NULL, NULL, 0, B, din, B, 0); /* dX = col2im(W^T dY) */
   }
   PetscFunctionReturn(0);
 }
 
-const LayerOps layer_conv_ops = {"conv", conv_forward, conv_backward};
+static PetscErrorCode conv_rop_forward(Layer *L, const NnPass *p, PetscInt k, const double *theta, const double *V,
+                                       PetscInt ldv, const double *in, const double *Rin, double *Rout)
+{
+  ConvDims       d  = conv_dims(L);
+  const PetscInt B = p->B, ldk = k * B * d.S;
+  double        *col = L->net->work;
+  PetscFunctionBeginUser;
+  if (!B) PetscFunctionReturn(0);
+  if (Rin) conv_weights_times_col(L, theta + L->woff, Rin, k * B, 0, k * B, Rout, ldk, 0.0); /* RY = W col(RX) */
+  else PetscCall(PetscArrayzero(Rout, (size_t)d.OC * ldk));
+  for (PetscInt b0 = 0, nb; b0 < B; b0 += nb) { /* RY_j += V_W,j col(X): one im2col for all j */
+    nb = PetscMin(conv_chunk(L, B), B - b0);
+    im2col(in, d.C, B, d.H, d.W, d.K, d.pad, b0, nb, col);
+    for (PetscInt j = 0; j < k; j++)
+      cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, d.OC, nb * d.S, d.CKK, 1.0, V + j * ldv + L->woff, d.CKK, col,
+                  nb * d.S, 1.0, Rout + (j * B + b0) * d.S, ldk);
+  }
+  if (L->nb)
+    for (PetscInt j = 0; j < k; j++) conv_add_bias(d.OC, B * d.S, V + j * ldv + L->boff, Rout + j * B * d.S, ldk); /* += V_b 1^T */
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode conv_rop_backward(Layer *L, const NnPass *p, PetscInt k, const double *theta, const double *V,
+                                        PetscInt ldv, const NnRopBack *a)
+{
+  ConvDims       d  = conv_dims(L);
+  const PetscInt B = p->B, ld = B * d.S, ldk = k * ld;
+  PetscFunctionBeginUser;
+  if (!B) PetscFunctionReturn(0);
+  for (PetscInt j = 0; j < k; j++) {
+    double       *H   = a->HV + j * a->ldh;
+    const double *Rdj = a->Rdout + j * ld;
+    conv_param_grad(L, Rdj, ldk, a->in, B, 0, B, H + L->woff);                                 /* HV_W += RdY col(X)^T */
+    if (a->dout && a->Rin) conv_param_grad(L, a->dout, ld, a->Rin, k * B, j * B, B, H + L->woff); /* HV_W += dY col(RX)^T */
+    if (L->nb) conv_bias_grad(d.OC, ld, Rdj, ldk, H + L->boff);                                /* HV_b += RdY 1 */
+  }
+  if (!a->Rdin) PetscFunctionReturn(0);
+  PetscCall(PetscArrayzero(a->Rdin, (size_t)d.C * k * B * d.H * d.W));
+  for (PetscInt j = 0; j < k; j++) /* RdX = col2im(W^T RdY + V_W^T dY) */
+    conv_input_grad(L, theta + L->woff, a->Rdout + j * ld, ldk, a->dout ? V + j * ldv + L->woff : NULL, a->dout, ld, B,
+                    a->Rdin, k * B, j * B);
+  PetscFunctionReturn(0);
+}
+
+const LayerOps layer_conv_ops = {"conv", conv_forward, conv_backward, conv_rop_forward, conv_rop_backward};

@@ -52,4 +52,36 @@ static PetscErrorCode dropout_backward(Layer *L, const NnPass *p, const double *
   PetscFunctionReturn(0);
 }
 
-const LayerOps layer_dropout_ops = {"dropout", dropout_forward, dropout_backward};
+/* The Hessian is taken with dropout off (App. G.1's deterministic operator):
+ * the layer is then the identity, and so are its tangents. */
+static PetscErrorCode dropout_rop_check(const Layer *L, const NnPass *p)
+{
+  PetscFunctionBeginUser;
+  PetscCheck(!p->train || L->p == 0, PETSC_COMM_SELF, PETSC_ERR_SUP, "the R-operator is defined with dropout off (evaluation mode)");
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode dropout_rop_forward(Layer *L, const NnPass *p, PetscInt k, const double *theta, const double *V,
+                                          PetscInt ldv, const double *in, const double *Rin, double *Rout)
+{
+  const size_t n = (size_t)k * p->B * nn_shape_size(L->in);
+  PetscFunctionBeginUser;
+  (void)theta, (void)V, (void)ldv, (void)in;
+  PetscCall(dropout_rop_check(L, p));
+  if (Rin) PetscCall(PetscArraycpy(Rout, Rin, n));
+  else PetscCall(PetscArrayzero(Rout, n));
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode dropout_rop_backward(Layer *L, const NnPass *p, PetscInt k, const double *theta, const double *V,
+                                           PetscInt ldv, const NnRopBack *a)
+{
+  PetscFunctionBeginUser;
+  (void)theta, (void)V, (void)ldv;
+  PetscCall(dropout_rop_check(L, p));
+  if (a->Rdin) PetscCall(PetscArraycpy(a->Rdin, a->Rdout, (size_t)k * p->B * nn_shape_size(L->in)));
+  PetscFunctionReturn(0);
+}
+
+const LayerOps layer_dropout_ops = {"dropout", dropout_forward, dropout_backward, dropout_rop_forward,
+                                    dropout_rop_backward};

@@ -8,6 +8,22 @@
 extern const LayerOps layer_dense_ops, layer_conv_ops, layer_pool_ops, layer_act_ops, layer_bn_ops,
   layer_dropout_ops, layer_flatten_ops;
 
+/* An elementwise layer's tensor of B samples as segments that the k-tangent
+ * block repeats per direction: spatial (C, B, S) has C segments of B*S
+ * elements, flat (B, F) one segment of B*F; segment g of direction j of the
+ * tangent block starts at (g*k + j)*len. */
+typedef struct {
+  PetscInt n, len;
+} NnSegments;
+
+static inline NnSegments nn_segments(NnShape s, PetscInt B)
+{
+  NnSegments g;
+  g.n   = s.spatial ? s.c : 1;
+  g.len = s.spatial ? B * s.h * s.w : B * nn_shape_size(s);
+  return g;
+}
+
 /* Builds net->layers from net->spec for net->input (net_spec.c). */
 PetscErrorCode net_parse(Net net);
 

@@ -181,11 +181,81 @@ PetscErrorCode net_view(Net net, PetscViewer v)
   PetscFunctionReturn(0);
 }
 
+/* Largest per-sample tensor of the net (over layer inputs and outputs). */
+static PetscInt net_max_features(Net net)
+{
+  PetscInt m = 1;
+  for (PetscInt l = 0; l < net->nlayers; l++)
+    m = PetscMax(m, PetscMax(nn_shape_size(net->layers[l].in), nn_shape_size(net->layers[l].out)));
+  return m;
+}
+
+static PetscErrorCode net_free_tangents(Net n)
+{
+  PetscFunctionBeginUser;
+  for (PetscInt l = 0; l <= n->nlayers && n->dact; l++) PetscCall(PetscFree(n->dact[l]));
+  for (PetscInt l = 0; l <= n->nlayers && n->ract; l++) PetscCall(PetscFree(n->ract[l]));
+  PetscCall(PetscFree(n->dact));
+  PetscCall(PetscFree(n->ract));
+  if (n->rbuf[0]) PetscCall(PetscFree2(n->rbuf[0], n->rbuf[1]));
+  n->kmax = 0;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode net_setup_tangents(Net net, PetscInt kmax)
+{
+  const size_t B = (size_t)net->Bmax, m = (size_t)net_max_features(net);
+  PetscFunctionBeginUser;
+  PetscCheck(kmax > 0, net->comm, PETSC_ERR_ARG_OUTOFRANGE, "the number of tangent directions must be positive");
+  if (kmax == net->kmax) PetscFunctionReturn(0);
+  PetscCall(net_free_tangents(net));
+  net->kmax = kmax;
+  PetscCall(PetscCalloc1(net->nlayers + 1, &net->dact));
+  PetscCall(PetscCalloc1(net->nlayers + 1, &net->ract));
+  for (PetscInt l = 1; l <= net->nlayers; l++) {
+    size_t f = (size_t)nn_shape_size(net->layers[l - 1].out);
+    PetscCall(PetscMalloc1(B * f, &net->dact[l]));
+    PetscCall(PetscMalloc1((size_t)kmax * B * f, &net->ract[l]));
+  }
+  PetscCall(PetscMalloc2((size_t)kmax * B * m, &net->rbuf[0], (size_t)kmax * B * m, &net->rbuf[1]));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode net_rop_forward(Net net, const NnPass *p, PetscInt k, const double *theta, const double *V, PetscInt ldv)
+{
+  PetscFunctionBeginUser;
+  PetscCheck(k > 0 && k <= net->kmax, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE,
+             "%" PetscInt_FMT " directions, but net_setup_tangents allowed %" PetscInt_FMT, k, net->kmax);
+  for (PetscInt l = 0; l < net->nlayers; l++) {
+    Layer *L = &net->layers[l];
+    PetscCall(L->ops->rop_forward(L, p, k, theta, V, ldv, net->act[l], l ? net->ract[l] : NULL, net->ract[l + 1]));
+  }
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode net_rop_backward(Net net, const NnPass *p, PetscInt k, const double *theta, const double *V, PetscInt ldv,
+                                const double *RdT, PetscBool first_order_terms, double *HV, PetscInt ldh)
+{
+  double *rd = net->rbuf[0], *rn = net->rbuf[1];
+  PetscFunctionBeginUser;
+  PetscCall(PetscArraycpy(rd, RdT, (size_t)k * p->B));
+  for (PetscInt l = net->nlayers - 1; l >= 0; l--) {
+    Layer    *L = &net->layers[l];
+    NnRopBack a = {.in = net->act[l], .out = net->act[l + 1], .Rin = l ? net->ract[l] : NULL, .Rout = net->ract[l + 1],
+                   .dout = first_order_terms ? net->dact[l + 1] : NULL, .Rdout = rd, .Rdin = l ? rn : NULL, .HV = HV, .ldh = ldh};
+    PetscCall(L->ops->rop_backward(L, p, k, theta, V, ldv, &a));
+    double *t = rd;
+    rd = rn, rn = t;
+  }
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode net_destroy(Net *net)
 {
   Net n = *net;
   PetscFunctionBeginUser;
   if (!n) PetscFunctionReturn(0);
+  PetscCall(net_free_tangents(n));
   for (PetscInt l = 0; l < n->nlayers; l++) {
     Layer *L = &n->layers[l];
     PetscCall(PetscFree(L->argmax));
@@ -257,12 +327,14 @@ PetscErrorCode net_forward(Net net, const NnPass *p, const double *theta, const 
 
 PetscErrorCode net_backward(Net net, const NnPass *p, const double *theta, const double *dout, double *grad)
 {
-  double *g = net->gbuf[0], *h = net->gbuf[1];
+  /* with tangents set up, every layer's output gradient is kept in dact[l + 1] */
+  double *g = net->dact ? net->dact[net->nlayers] : net->gbuf[0], *h = net->gbuf[1];
   PetscFunctionBeginUser;
   PetscCall(PetscLogEventBegin(nn_events.backward, 0, 0, 0, 0));
   PetscCall(PetscArraycpy(g, dout, p->B));
   for (PetscInt l = net->nlayers - 1; l >= 0; l--) {
     Layer *L = &net->layers[l];
+    if (net->dact) h = l ? net->dact[l] : NULL;
     PetscCall(L->ops->backward(L, p, theta, net->act[l], net->act[l + 1], g, l ? h : NULL, grad));
     double *t = g;
     g = h, h = t;

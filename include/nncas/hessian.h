@@ -1,0 +1,95 @@
+/* The exact Hessian of the empirical risk as a distributed PETSc operator.
+ *
+ * Definition (docs/hessian.md): a fixed set of m training samples (App. G.1:
+ * m = 200, -hessian_samples), in the order drawn by -hessian_seed, is cut into
+ * consecutive batches of -hessian_batch samples; dropout and augmentation are
+ * off; batch-statistics normalization uses the statistics of each fixed batch.
+ * The risk is
+ *     R(theta) = (1/m) sum_b sum_{i in b} l(T(x_i; theta, batch b), y_i)
+ * and H = d^2 R / d theta^2 = sum_b (|b|/m) H_b, where H_b is the Hessian of
+ * the batch's mean loss. With equal batches this is the mean of the per-batch
+ * Hessians; without normalization it is the per-example mean whatever the
+ * batches.
+ *
+ * Distribution: theta's entries are owned by the ranks (PETSc's default
+ * layout of N); when there are at least as many batches as ranks each rank
+ * owns whole batches, otherwise every batch is split across all ranks (its
+ * normalization statistics then reduced over them). One product H v gathers
+ * v (MPI_Allgatherv), computes the local samples' contributions by the
+ * R-operator (net_rop_forward/backward), and reduce-scatters the result
+ * (MPI_Reduce_scatter) into the owned slices. */
+#ifndef NNCAS_HESSIAN_H
+#define NNCAS_HESSIAN_H
+
+#include "nncas/dataset.h"
+#include "nncas/net.h"
+#include <petscmat.h>
+
+typedef enum { HESSIAN_FULL, HESSIAN_GAUSS_NEWTON, HESSIAN_REMAINDER } HessianPart;
+extern const char *const HessianParts[];
+
+/* A slice of a batch processed on this rank. */
+typedef struct {
+  PetscInt batch;      /* global batch index */
+  PetscInt size;       /* |b|: samples of the whole batch */
+  PetscInt first, n;   /* this rank's samples: positions [first, first + n) of the local arrays */
+  MPI_Comm comm;       /* ranks sharing the batch (normalization statistics) */
+} HessianSlice;
+
+typedef struct _p_Hessian *Hessian;
+struct _p_Hessian {
+  MPI_Comm    comm;
+  PetscMPIInt rank, size;
+  Dataset     ds;
+  Net         net;
+  /* options */
+  PetscInt nsamples, batch, seed, kmax;
+  /* the fixed sample set */
+  PetscInt      nbatches;
+  PetscInt     *sample_ids; /* (nsamples) positions in the training split */
+  PetscInt      nslices;
+  HessianSlice *slices;     /* this rank's slices, in increasing batch order */
+  PetscInt      nlocal;     /* samples held by this rank */
+  double       *x, *y;      /* (nlocal, c, h, w) and (nlocal) */
+  /* the point */
+  const double *theta;      /* replicated parameters (not owned) */
+  /* distribution of theta */
+  PetscLayout  layout;
+  PetscMPIInt *counts, *displs;
+  /* work */
+  double *t, *dl, *d2l, *rdt; /* per-sample outputs, l', l'', R{dR/dT} */
+  double *vfull, *hv;         /* (kmax, N) gathered directions and local products */
+  Mat     H, G, Rm;           /* shells: full Hessian, Gauss-Newton part, H - G */
+};
+
+PetscErrorCode hessian_create(Dataset ds, Net net, Hessian *h);
+PetscErrorCode hessian_set_from_options(Hessian h);
+/* Draws the sample set, assembles this rank's samples, creates the shells.
+ * Needs dataset_setup and net_setup. */
+PetscErrorCode hessian_setup(Hessian h);
+/* The parameters at which H is taken (replicated, length N; kept by reference). */
+PetscErrorCode hessian_set_point(Hessian h, const double *theta);
+PetscErrorCode hessian_view(Hessian h, PetscViewer v);
+PetscErrorCode hessian_destroy(Hessian *h);
+
+/* The operators (global size N x N, symmetric). */
+PetscErrorCode hessian_get_mat(Hessian h, HessianPart part, Mat *A);
+/* The block H_pq = d^2 R / dtheta_p dtheta_q between weight layers p and q
+ * (1-based, Eq. (5)-(6)), an operator of size N_p x N_q (MatDestroy it). */
+PetscErrorCode hessian_block_create(Hessian h, PetscInt p, PetscInt q, Mat *A);
+/* Parameter range [off, off + n) of weight layer p (1-based). */
+PetscErrorCode hessian_layer_range(Hessian h, PetscInt p, PetscInt *off, PetscInt *n);
+
+/* The risk R, its gradient (length N, replicated; may be NULL) and the mean
+ * |l'| over the m samples (Theorem 1(c)'s E_m[|l'|]; may be NULL). Collective. */
+PetscErrorCode hessian_risk(Hessian h, double *R, double *grad, double *mean_abs_dl);
+
+/* HV (k x N, row j at HV + j*N) += this rank's contribution to part * V_j for
+ * the k <= kmax directions V (k x N, replicated). Collective when batches are
+ * split across ranks; the sum over ranks is the product. */
+PetscErrorCode hessian_apply_local(Hessian h, HessianPart part, PetscInt k, const double *V, double *HV);
+/* Columns of the per-batch Hessians: out (nj x N, row c at out + c*N) <-
+ * H_b e_{j[c]} for the local slice s (whole batches only: no communication). */
+PetscErrorCode hessian_batch_columns(Hessian h, PetscInt s, PetscInt nj, const PetscInt *j, double *out);
+
+#endif

@@ -1,0 +1,384 @@
+/* The Hessian operator: sample set, per-slice Hessian-vector products by the
+ * R-operator, and the PETSc shell matrices (full H, Gauss-Newton part G,
+ * remainder H - G, layer blocks H_pq). See include/nncas/hessian.h. */
+#include "nncas/hessian.h"
+
+#include <string.h>
+
+const char *const HessianParts[] = {"full", "gauss_newton", "remainder", "HessianPart", "HESSIAN_", NULL};
+
+static PetscLogEvent ev_mult, ev_slice;
+
+PetscErrorCode hessian_create(Dataset ds, Net net, Hessian *h)
+{
+  Hessian r;
+  PetscFunctionBeginUser;
+  PetscCall(PetscNew(&r));
+  r->comm = ds->comm;
+  PetscCallMPI(MPI_Comm_rank(r->comm, &r->rank));
+  PetscCallMPI(MPI_Comm_size(r->comm, &r->size));
+  r->ds       = ds;
+  r->net      = net;
+  r->nsamples = 200;
+  r->batch    = 0; /* one batch of all samples */
+  r->seed     = 1;
+  r->kmax     = 8;
+  if (!ev_mult) {
+    PetscClassId cls;
+    PetscCall(PetscClassIdRegister("nncas Hessian", &cls));
+    PetscCall(PetscLogEventRegister("NnHessianMult", cls, &ev_mult));
+    PetscCall(PetscLogEventRegister("NnHessianSlice", cls, &ev_slice));
+  }
+  *h = r;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode hessian_set_from_options(Hessian h)
+{
+  PetscFunctionBeginUser;
+  PetscOptionsBegin(h->comm, NULL, "Hessian operator options", NULL);
+  PetscCall(PetscOptionsInt("-hessian_samples", "training samples the Hessian is taken on (App. G.1: 200)", NULL,
+                            h->nsamples, &h->nsamples, NULL));
+  PetscCall(PetscOptionsInt("-hessian_batch", "samples per fixed batch (batch-statistics normalization); 0: one batch",
+                            NULL, h->batch, &h->batch, NULL));
+  PetscCall(PetscOptionsInt("-hessian_seed", "seed of the draw of the Hessian's samples", NULL, h->seed, &h->seed, NULL));
+  PetscCall(PetscOptionsInt("-hessian_block", "directions per R-operator pass (Hessian columns computed together)", NULL,
+                            h->kmax, &h->kmax, NULL));
+  PetscOptionsEnd();
+  PetscCheck(h->nsamples > 0, h->comm, PETSC_ERR_ARG_OUTOFRANGE, "-hessian_samples must be positive");
+  PetscCheck(h->batch >= 0, h->comm, PETSC_ERR_ARG_OUTOFRANGE, "-hessian_batch must be non-negative");
+  PetscCheck(h->kmax > 0, h->comm, PETSC_ERR_ARG_OUTOFRANGE, "-hessian_block must be positive");
+  PetscFunctionReturn(0);
+}
+
+/* This rank's slices: whole batches in contiguous blocks when there are at
+ * least as many batches as ranks, else its share of every batch. */
+static PetscErrorCode hessian_make_slices(Hessian h)
+{
+  const PetscInt m = h->nsamples, B = h->batch ? PetscMin(h->batch, m) : m;
+  PetscBool      split;
+  PetscFunctionBeginUser;
+  h->nbatches = (m + B - 1) / B;
+  split       = h->nbatches < h->size;
+  PetscInt b0 = split ? 0 : h->nbatches * h->rank / h->size, b1 = split ? h->nbatches : h->nbatches * (h->rank + 1) / h->size;
+  h->nslices  = b1 - b0;
+  PetscCall(PetscCalloc1(h->nslices + 1, &h->slices));
+  h->nlocal = 0;
+  for (PetscInt b = b0; b < b1; b++) {
+    HessianSlice *s  = &h->slices[b - b0];
+    PetscInt      lo = b * B, size = PetscMin(B, m - lo);
+    PetscInt      a = split ? size * h->rank / h->size : 0, z = split ? size * (h->rank + 1) / h->size : size;
+    s->batch = b;
+    s->size  = size;
+    s->first = h->nlocal;
+    s->n     = z - a;
+    s->comm  = split ? h->comm : PETSC_COMM_SELF;
+    h->nlocal += s->n;
+  }
+  PetscFunctionReturn(0);
+}
+
+/* Draws the sample set and assembles this rank's samples. */
+static PetscErrorCode hessian_load_samples(Hessian h)
+{
+  const PetscInt n = h->ds->train.n, F = h->ds->c * h->ds->h * h->ds->w, B = h->batch ? PetscMin(h->batch, h->nsamples) : h->nsamples;
+  PetscInt      *perm, *ids;
+  PetscFunctionBeginUser;
+  PetscCheck(h->nsamples <= n, h->comm, PETSC_ERR_ARG_OUTOFRANGE,
+             "-hessian_samples %" PetscInt_FMT " exceeds the %" PetscInt_FMT " training samples", h->nsamples, n);
+  PetscCall(PetscMalloc1(n, &perm));
+  nn_rng_permutation(nn_rng_key((uint64_t)h->seed, NN_STREAM_HESSIAN, 0), n, perm);
+  PetscCall(PetscMalloc1(h->nsamples, &h->sample_ids));
+  PetscCall(PetscArraycpy(h->sample_ids, perm, h->nsamples));
+  PetscCall(PetscFree(perm));
+  PetscCall(hessian_make_slices(h));
+  PetscCall(PetscMalloc2((size_t)(h->nlocal + 1) * F, &h->x, h->nlocal + 1, &h->y));
+  PetscCall(PetscMalloc1(h->nlocal + 1, &ids));
+  for (PetscInt s = 0; s < h->nslices; s++) {
+    const HessianSlice *sl = &h->slices[s];
+    PetscInt            a  = sl->n < sl->size ? sl->size * h->rank / h->size : 0; /* offset of a split slice */
+    for (PetscInt i = 0; i < sl->n; i++) ids[sl->first + i] = h->sample_ids[sl->batch * B + a + i];
+  }
+  PetscCall(dataset_fill_batch(h->ds, &h->ds->train, h->nlocal, ids, PETSC_FALSE, 0, h->x, h->y));
+  PetscCall(PetscFree(ids));
+  PetscFunctionReturn(0);
+}
+
+/* Context of a shell: the Hessian, which part, and for a block H_pq the
+ * parameter ranges of rows (layer p) and columns (layer q) and their layouts. */
+typedef struct {
+  Hessian      h;
+  HessianPart  part;
+  PetscInt     roff, rn, coff, cn;
+  PetscMPIInt *rcounts, *rdispls, *ccounts, *cdispls;
+} ShellCtx;
+
+/* counts/displs of a layout of n entries over comm. */
+static PetscErrorCode layout_counts(MPI_Comm comm, PetscInt n, PetscMPIInt **counts, PetscMPIInt **displs, PetscInt *nlocal)
+{
+  PetscLayout     l;
+  const PetscInt *r;
+  PetscMPIInt     size;
+  PetscFunctionBeginUser;
+  PetscCallMPI(MPI_Comm_size(comm, &size));
+  PetscCall(PetscLayoutCreate(comm, &l));
+  PetscCall(PetscLayoutSetSize(l, n));
+  PetscCall(PetscLayoutSetBlockSize(l, 1));
+  PetscCall(PetscLayoutSetUp(l));
+  PetscCall(PetscLayoutGetRanges(l, &r));
+  PetscCall(PetscMalloc2(size, counts, size, displs));
+  for (PetscMPIInt q = 0; q < size; q++) (*counts)[q] = (PetscMPIInt)(r[q + 1] - r[q]), (*displs)[q] = (PetscMPIInt)r[q];
+  PetscCall(PetscLayoutGetLocalSize(l, nlocal));
+  PetscCall(PetscLayoutDestroy(&l));
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode shell_ctx_destroy(void *p)
+{
+  ShellCtx *c = (ShellCtx *)p;
+  PetscFunctionBeginUser;
+  if (c->rcounts) PetscCall(PetscFree2(c->rcounts, c->rdispls));
+  if (c->ccounts) PetscCall(PetscFree2(c->ccounts, c->cdispls));
+  PetscCall(PetscFree(c));
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode hessian_mult(Mat A, Vec x, Vec y);
+
+/* A shell for part restricted to rows [roff, roff+rn) and columns [coff, coff+cn) of theta. */
+static PetscErrorCode hessian_make_shell(Hessian h, HessianPart part, PetscInt roff, PetscInt rn, PetscInt coff, PetscInt cn,
+                                         const char *name, Mat *A)
+{
+  ShellCtx *c;
+  PetscInt  mloc, nloc;
+  PetscFunctionBeginUser;
+  PetscCall(PetscNew(&c));
+  *c = (ShellCtx){.h = h, .part = part, .roff = roff, .rn = rn, .coff = coff, .cn = cn};
+  PetscCall(layout_counts(h->comm, rn, &c->rcounts, &c->rdispls, &mloc));
+  PetscCall(layout_counts(h->comm, cn, &c->ccounts, &c->cdispls, &nloc));
+  PetscCall(MatCreateShell(h->comm, mloc, nloc, rn, cn, c, A));
+  PetscCall(MatShellSetOperation(*A, MATOP_MULT, (void (*)(void))hessian_mult));
+  PetscCall(MatShellSetManageScalingShifts(*A));
+  PetscCall(PetscObjectSetName((PetscObject)*A, name));
+  {
+    PetscContainer cont; /* frees the context with the matrix */
+    PetscCall(PetscContainerCreate(h->comm, &cont));
+    PetscCall(PetscContainerSetPointer(cont, c));
+    PetscCall(PetscContainerSetUserDestroy(cont, shell_ctx_destroy));
+    PetscCall(PetscObjectCompose((PetscObject)*A, "nncas_shell", (PetscObject)cont));
+    PetscCall(PetscContainerDestroy(&cont));
+  }
+  if (roff == coff && rn == cn) {
+    PetscCall(MatSetOption(*A, MAT_SYMMETRIC, PETSC_TRUE));
+    PetscCall(MatSetOption(*A, MAT_SYMMETRY_ETERNAL, PETSC_TRUE));
+  }
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode hessian_setup(Hessian h)
+{
+  const PetscInt N = h->net->N;
+  PetscInt       nloc;
+  PetscFunctionBeginUser;
+  PetscCall(hessian_load_samples(h));
+  PetscCall(layout_counts(h->comm, N, &h->counts, &h->displs, &nloc));
+  PetscCall(PetscLayoutCreate(h->comm, &h->layout));
+  PetscCall(PetscLayoutSetSize(h->layout, N));
+  PetscCall(PetscLayoutSetBlockSize(h->layout, 1));
+  PetscCall(PetscLayoutSetUp(h->layout));
+  {
+    PetscInt Bmax = 1;
+    for (PetscInt s = 0; s < h->nslices; s++) Bmax = PetscMax(Bmax, h->slices[s].n);
+    PetscCheck(Bmax <= h->net->Bmax, h->comm, PETSC_ERR_ARG_SIZ,
+               "the Hessian's batches need %" PetscInt_FMT " samples per rank, the network was set up for %" PetscInt_FMT,
+               Bmax, h->net->Bmax);
+    PetscCall(PetscMalloc4(Bmax, &h->t, Bmax, &h->dl, Bmax, &h->d2l, (size_t)h->kmax * Bmax, &h->rdt));
+  }
+  PetscCall(net_setup_tangents(h->net, h->kmax));
+  PetscCall(PetscMalloc2((size_t)h->kmax * N, &h->vfull, (size_t)h->kmax * N, &h->hv));
+  PetscCall(hessian_make_shell(h, HESSIAN_FULL, 0, N, 0, N, "H", &h->H));
+  PetscCall(hessian_make_shell(h, HESSIAN_GAUSS_NEWTON, 0, N, 0, N, "G", &h->G));
+  PetscCall(hessian_make_shell(h, HESSIAN_REMAINDER, 0, N, 0, N, "H-G", &h->Rm));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode hessian_set_point(Hessian h, const double *theta)
+{
+  PetscFunctionBeginUser;
+  h->theta = theta;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode hessian_get_mat(Hessian h, HessianPart part, Mat *A)
+{
+  PetscFunctionBeginUser;
+  *A = part == HESSIAN_FULL ? h->H : part == HESSIAN_GAUSS_NEWTON ? h->G : h->Rm;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode hessian_layer_range(Hessian h, PetscInt p, PetscInt *off, PetscInt *n)
+{
+  PetscInt q = 0;
+  PetscFunctionBeginUser;
+  for (PetscInt l = 0; l < h->net->nlayers; l++) {
+    const Layer *L = &h->net->layers[l];
+    if (!L->nw || ++q != p) continue;
+    *off = L->woff;
+    *n   = L->nw + L->nb;
+    PetscFunctionReturn(0);
+  }
+  SETERRQ(h->comm, PETSC_ERR_ARG_OUTOFRANGE, "weight layer %" PetscInt_FMT " does not exist (the network has %" PetscInt_FMT ")", p, q);
+}
+
+PetscErrorCode hessian_block_create(Hessian h, PetscInt p, PetscInt q, Mat *A)
+{
+  PetscInt roff, rn, coff, cn;
+  char     name[32];
+  PetscFunctionBeginUser;
+  PetscCall(hessian_layer_range(h, p, &roff, &rn));
+  PetscCall(hessian_layer_range(h, q, &coff, &cn));
+  PetscCall(PetscSNPrintf(name, sizeof name, "H_%d%d", (int)p, (int)q));
+  PetscCall(hessian_make_shell(h, HESSIAN_FULL, roff, rn, coff, cn, name, A));
+  PetscFunctionReturn(0);
+}
+
+/* HV (k x N) += scale * part * V on slice s, for the k directions V (k x N):
+ *   forward, first-order backward keeping each layer's output gradient
+ *   (dR/dT_i = scale l'_i), R-forward (RT = J V), and the R-backward with
+ *   R{dR/dT} = scale l'' RT (zero for the remainder H - G); the Gauss-Newton
+ *   part drops the first-order terms, leaving J^T diag(scale l'') J V. */
+static PetscErrorCode hessian_slice_apply(Hessian h, PetscInt s, HessianPart part, PetscInt k, const double *V, double scale,
+                                          double *HV)
+{
+  const HessianSlice *sl = &h->slices[s];
+  const PetscInt      N = h->net->N, F = h->ds->c * h->ds->h * h->ds->w, B = sl->n;
+  NnPass              p = {.B = B, .Bglobal = sl->size, .batch_comm = sl->comm, .train = PETSC_FALSE};
+  PetscFunctionBeginUser;
+  PetscCheck(h->theta, h->comm, PETSC_ERR_ORDER, "hessian_set_point() was not called");
+  PetscCall(PetscLogEventBegin(ev_slice, 0, 0, 0, 0));
+  PetscCall(net_forward(h->net, &p, h->theta, h->x + (size_t)sl->first * F, h->t));
+  loss_eval(h->net->loss, B, h->t, h->y + sl->first, NULL, h->dl, h->d2l);
+  for (PetscInt i = 0; i < B; i++) h->dl[i] *= scale;
+  PetscCall(net_backward(h->net, &p, h->theta, h->dl, NULL));
+  PetscCall(net_rop_forward(h->net, &p, k, h->theta, V, N));
+  const double *RT = h->net->ract[h->net->nlayers];
+  for (PetscInt j = 0; j < k; j++)
+    for (PetscInt i = 0; i < B; i++) h->rdt[j * B + i] = part == HESSIAN_REMAINDER ? 0 : scale * h->d2l[i] * RT[j * B + i];
+  PetscCall(net_rop_backward(h->net, &p, k, h->theta, V, N, h->rdt, part != HESSIAN_GAUSS_NEWTON, HV, N));
+  PetscCall(PetscLogEventEnd(ev_slice, 0, 0, 0, 0));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode hessian_risk(Hessian h, double *R, double *grad, double *mean_abs_dl)
+{
+  const PetscInt F = h->ds->c * h->ds->h * h->ds->w;
+  double         sums[2] = {0, 0};
+  PetscFunctionBeginUser;
+  PetscCheck(h->theta, h->comm, PETSC_ERR_ORDER, "hessian_set_point() was not called");
+  if (grad) PetscCall(PetscArrayzero(grad, h->net->N));
+  for (PetscInt s = 0; s < h->nslices; s++) {
+    const HessianSlice *sl = &h->slices[s];
+    NnPass              p  = {.B = sl->n, .Bglobal = sl->size, .batch_comm = sl->comm, .train = PETSC_FALSE};
+    PetscCall(net_forward(h->net, &p, h->theta, h->x + (size_t)sl->first * F, h->t));
+    loss_eval(h->net->loss, sl->n, h->t, h->y + sl->first, h->d2l, h->dl, NULL); /* d2l holds l here */
+    for (PetscInt i = 0; i < sl->n; i++) {
+      sums[0] += h->d2l[i];
+      sums[1] += PetscAbsReal(h->dl[i]);
+      h->dl[i] /= h->nsamples; /* dR/dT_i = l'_i / m */
+    }
+    if (grad) PetscCall(net_backward(h->net, &p, h->theta, h->dl, grad));
+  }
+  PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, sums, 2, MPI_DOUBLE, MPI_SUM, h->comm));
+  if (grad) PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, grad, (int)h->net->N, MPI_DOUBLE, MPI_SUM, h->comm));
+  if (R) *R = sums[0] / h->nsamples;
+  if (mean_abs_dl) *mean_abs_dl = sums[1] / h->nsamples;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode hessian_apply_local(Hessian h, HessianPart part, PetscInt k, const double *V, double *HV)
+{
+  PetscFunctionBeginUser;
+  for (PetscInt done = 0, kk; done < k; done += kk) {
+    kk = PetscMin(h->kmax, k - done);
+    for (PetscInt s = 0; s < h->nslices; s++)
+      PetscCall(hessian_slice_apply(h, s, part, kk, V + done * h->net->N, 1.0 / h->nsamples, HV + done * h->net->N));
+  }
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode hessian_batch_columns(Hessian h, PetscInt s, PetscInt nj, const PetscInt *j, double *out)
+{
+  const PetscInt N = h->net->N;
+  PetscFunctionBeginUser;
+  PetscCheck(s >= 0 && s < h->nslices && h->slices[s].n == h->slices[s].size, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE,
+             "slice %" PetscInt_FMT " is not a whole local batch", s);
+  PetscCall(PetscArrayzero(out, (size_t)nj * N));
+  for (PetscInt done = 0, kk; done < nj; done += kk) {
+    kk = PetscMin(h->kmax, nj - done);
+    PetscCall(PetscArrayzero(h->vfull, (size_t)kk * N));
+    for (PetscInt c = 0; c < kk; c++) {
+      PetscCheck(j[done + c] >= 0 && j[done + c] < N, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "column %" PetscInt_FMT " out of range", j[done + c]);
+      h->vfull[c * N + j[done + c]] = 1; /* e_j */
+    }
+    PetscCall(hessian_slice_apply(h, s, HESSIAN_FULL, kk, h->vfull, 1.0 / h->slices[s].size, out + done * N));
+  }
+  PetscFunctionReturn(0);
+}
+
+/* y = A x for a shell: gather x into its column range of a full direction,
+ * apply the local contributions, reduce-scatter the row range into y. */
+static PetscErrorCode hessian_mult(Mat A, Vec x, Vec y)
+{
+  PetscContainer     cont;
+  ShellCtx          *c;
+  Hessian            h;
+  const PetscScalar *xa;
+  PetscScalar       *ya;
+  PetscFunctionBeginUser;
+  PetscCall(PetscObjectQuery((PetscObject)A, "nncas_shell", (PetscObject *)&cont));
+  PetscCall(PetscContainerGetPointer(cont, (void **)&c));
+  h = c->h;
+  PetscCall(PetscLogEventBegin(ev_mult, A, x, y, 0));
+  PetscCall(PetscArrayzero(h->vfull, h->net->N));
+  PetscCall(VecGetArrayRead(x, &xa));
+  PetscCallMPI(MPI_Allgatherv(xa, c->ccounts[h->rank], MPI_DOUBLE, h->vfull + c->coff, c->ccounts, c->cdispls, MPI_DOUBLE, h->comm));
+  PetscCall(VecRestoreArrayRead(x, &xa));
+  PetscCall(PetscArrayzero(h->hv, h->net->N));
+  PetscCall(hessian_apply_local(h, c->part, 1, h->vfull, h->hv));
+  PetscCall(VecGetArray(y, &ya));
+  PetscCallMPI(MPI_Reduce_scatter(h->hv + c->roff, ya, c->rcounts, MPI_DOUBLE, MPI_SUM, h->comm));
+  PetscCall(VecRestoreArray(y, &ya));
+  PetscCall(PetscLogEventEnd(ev_mult, A, x, y, 0));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode hessian_view(Hessian h, PetscViewer v)
+{
+  PetscFunctionBeginUser;
+  PetscCall(PetscViewerASCIIPrintf(v,
+                                    "Hessian: N = %" PetscInt_FMT ", %" PetscInt_FMT " training samples in %" PetscInt_FMT
+                                    " batches (%s), %" PetscInt_FMT " directions per pass\n",
+                                    h->net->N, h->nsamples, h->nbatches,
+                                    h->nbatches < h->size ? "each split across the ranks" : "whole batches per rank", h->kmax));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode hessian_destroy(Hessian *hp)
+{
+  Hessian h = *hp;
+  PetscFunctionBeginUser;
+  if (!h) PetscFunctionReturn(0);
+  PetscCall(MatDestroy(&h->H));
+  PetscCall(MatDestroy(&h->G));
+  PetscCall(MatDestroy(&h->Rm));
+  PetscCall(PetscFree(h->sample_ids));
+  PetscCall(PetscFree(h->slices));
+  if (h->x) PetscCall(PetscFree2(h->x, h->y));
+  if (h->t) PetscCall(PetscFree4(h->t, h->dl, h->d2l, h->rdt));
+  if (h->vfull) PetscCall(PetscFree2(h->vfull, h->hv));
+  if (h->counts) PetscCall(PetscFree2(h->counts, h->displs));
+  PetscCall(PetscLayoutDestroy(&h->layout));
+  PetscCall(PetscFree(h));
+  *hp = NULL;
+  PetscFunctionReturn(0);
+}

@@ -1,0 +1,331 @@
+/* The Hessian operator: products against central differences of the gradient
+ * for every layer type and loss, the Gauss-Newton split, layer blocks, and
+ * (with the dense verification mode) symmetry, spectra and closed forms. */
+#include "testlib.h"
+#include "nncas/hessian.h"
+
+#include <float.h>
+#include <string.h>
+
+typedef struct {
+  Dataset ds;
+  Net     net;
+  Hessian h;
+  double *theta;
+} HCase;
+
+/* Synthetic mixture data (2x6x6 samples), the net of `spec`, and the Hessian
+ * on the first m training samples in batches of `batch` (0: one batch). */
+static PetscErrorCode hcase_create(const char *spec, NnLoss loss, PetscBool bias, PetscInt m, PetscInt batch, NnInit init,
+                                   double c, const char *shape, HCase *hc)
+{
+  PetscFunctionBeginUser;
+  PetscCall(PetscOptionsSetValue(NULL, "-data_format", "mixture"));
+  PetscCall(PetscOptionsSetValue(NULL, "-synth_train", "64"));
+  PetscCall(PetscOptionsSetValue(NULL, "-synth_val", "8"));
+  PetscCall(PetscOptionsSetValue(NULL, "-synth_shape", shape ? shape : "2,6,6"));
+  PetscCall(dataset_create(PETSC_COMM_WORLD, &hc->ds));
+  PetscCall(dataset_set_from_options(hc->ds));
+  PetscCall(dataset_setup(hc->ds));
+  PetscCall(net_create(PETSC_COMM_WORLD, &hc->net));
+  PetscCall(PetscStrncpy(hc->net->spec, spec, sizeof hc->net->spec));
+  hc->net->loss   = loss;
+  hc->net->bias   = bias;
+  hc->net->init   = init;
+  hc->net->init_c = c;
+  hc->net->init_std = c;
+  PetscCall(net_setup(hc->net, hc->ds->c, hc->ds->h, hc->ds->w, m));
+  PetscCall(hessian_create(hc->ds, hc->net, &hc->h));
+  hc->h->nsamples = m;
+  hc->h->batch    = batch;
+  hc->h->kmax     = 3;
+  PetscCall(hessian_setup(hc->h));
+  PetscCall(PetscMalloc1(hc->net->N, &hc->theta));
+  PetscCall(net_init_params(hc->net, hc->theta));
+  PetscCall(hessian_set_point(hc->h, hc->theta));
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode hcase_destroy(HCase *hc)
+{
+  PetscFunctionBeginUser;
+  PetscCall(hessian_destroy(&hc->h));
+  PetscCall(net_destroy(&hc->net));
+  PetscCall(dataset_destroy(&hc->ds));
+  PetscCall(PetscFree(hc->theta));
+  PetscFunctionReturn(0);
+}
+
+static void fill_normal(NnRngKey key, PetscInt n, double *a)
+{
+  for (PetscInt i = 0; i < n; i++) a[i] = nn_rng_normal(key, (uint64_t)i);
+}
+
+/* Hash of every kink of the risk at theta (ReLU signs, pool arg-maxima, hinge
+ * and absolute-loss activity), summed over the ranks: a central difference is
+ * valid only where it does not change. */
+static PetscErrorCode kink_pattern(HCase *hc, const double *theta, uint64_t *sig)
+{
+  Hessian        h = hc->h;
+  const PetscInt F = hc->ds->c * hc->ds->h * hc->ds->w;
+  uint64_t       s = 1469598103934665603ULL;
+  PetscFunctionBeginUser;
+  for (PetscInt k = 0; k < h->nslices; k++) {
+    const HessianSlice *sl = &h->slices[k];
+    NnPass              p  = {.B = sl->n, .Bglobal = sl->size, .batch_comm = sl->comm};
+    double              t[256];
+    PetscCall(net_forward(hc->net, &p, theta, h->x + (size_t)sl->first * F, t));
+    for (PetscInt l = 0; l < hc->net->nlayers; l++) {
+      const Layer *L = &hc->net->layers[l];
+      if (L->kind == LAYER_ACT && L->act == ACT_RELU)
+        for (PetscInt i = 0; i < sl->n * nn_shape_size(L->in); i++) s = (s ^ (hc->net->act[l][i] > 0)) * 1099511628211ULL;
+      if (L->kind == LAYER_POOL)
+        for (PetscInt i = 0; i < sl->n * nn_shape_size(L->out); i++) s = (s ^ (uint64_t)L->argmax[i]) * 1099511628211ULL;
+    }
+    for (PetscInt i = 0; i < sl->n; i++) {
+      double y = h->y[sl->first + i];
+      s        = (s ^ (y * t[i] < 1)) * 1099511628211ULL;
+      s        = (s ^ (t[i] > y)) * 1099511628211ULL;
+    }
+  }
+  PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, &s, 1, MPI_UINT64_T, MPI_SUM, PETSC_COMM_WORLD));
+  *sig = s;
+  PetscFunctionReturn(0);
+}
+
+/* fd <- Richardson-extrapolated central difference of the gradient along v,
+ *   D(h) = (g(theta + h v) - g(theta - h v)) / 2h,  fd = (4 D(h/2) - D(h)) / 3,
+ * with the largest h in 1e-4, 1e-5, ... keeping the kink pattern (else *h = 0);
+ * *floor_ is the rounding error of fd. */
+static PetscErrorCode gradient_difference(HCase *hc, const double *v, double *fd, double *hstep, double *floor_)
+{
+  const PetscInt N = hc->net->N;
+  double        *tp, *g[2][2], R, gmax = 0;
+  uint64_t       s0, s;
+  PetscFunctionBeginUser;
+  PetscCall(PetscMalloc5(N, &tp, N, &g[0][0], N, &g[0][1], N, &g[1][0], N, &g[1][1]));
+  PetscCall(kink_pattern(hc, hc->theta, &s0));
+  for (*hstep = 1e-4; *hstep > 1e-9; *hstep /= 10) {
+    PetscBool same = PETSC_TRUE;
+    for (int k = 0; k < 2; k++)
+      for (int sg = 0; sg < 2; sg++) {
+        double hk = *hstep / (1 << k) * (sg ? -1 : 1);
+        for (PetscInt i = 0; i < N; i++) tp[i] = hc->theta[i] + hk * v[i];
+        PetscCall(hessian_set_point(hc->h, tp));
+        PetscCall(hessian_risk(hc->h, &R, g[k][sg], NULL));
+        PetscCall(kink_pattern(hc, tp, &s));
+        same = same && s == s0;
+      }
+    PetscCall(hessian_set_point(hc->h, hc->theta));
+    for (PetscInt i = 0; i < N; i++) {
+      double D0 = (g[0][0][i] - g[0][1][i]) / (2 * *hstep), D1 = (g[1][0][i] - g[1][1][i]) / *hstep;
+      fd[i]     = (4 * D1 - D0) / 3;
+      gmax      = fmax(gmax, fabs(g[0][0][i]));
+    }
+    *floor_ = 64 * DBL_EPSILON * fmax(gmax, 1e-6) / *hstep;
+    if (same) break;
+  }
+  if (*hstep <= 1e-9) *hstep = 0;
+  PetscCall(PetscFree5(tp, g[0][0], g[0][1], g[1][0], g[1][1]));
+  PetscFunctionReturn(0);
+}
+
+/* y <- A v through the distributed operator, gathered on every rank. */
+static PetscErrorCode mat_apply_replicated(Mat A, PetscInt n, const double *v, PetscInt nout, double *y)
+{
+  Vec                x, b;
+  PetscInt           lo, hi;
+  const PetscScalar *ba;
+  PetscMPIInt        size;
+  PetscFunctionBeginUser;
+  PetscCall(MatCreateVecs(A, &x, &b));
+  PetscCall(VecGetOwnershipRange(x, &lo, &hi));
+  for (PetscInt i = lo; i < hi; i++) PetscCall(VecSetValue(x, i, v[i], INSERT_VALUES));
+  PetscCall(VecAssemblyBegin(x));
+  PetscCall(VecAssemblyEnd(x));
+  PetscCall(MatMult(A, x, b));
+  PetscCallMPI(MPI_Comm_size(PETSC_COMM_WORLD, &size));
+  PetscCall(PetscArrayzero(y, nout));
+  PetscCall(VecGetOwnershipRange(b, &lo, &hi));
+  PetscCall(VecGetArrayRead(b, &ba));
+  for (PetscInt i = lo; i < hi; i++) y[i] = ba[i - lo];
+  PetscCall(VecRestoreArrayRead(b, &ba));
+  PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, y, (int)nout, MPI_DOUBLE, MPI_SUM, PETSC_COMM_WORLD));
+  PetscCall(VecDestroy(&x));
+  PetscCall(VecDestroy(&b));
+  (void)n;
+  PetscFunctionReturn(0);
+}
+
+static double max_abs(PetscInt n, const double *a)
+{
+  double m = 0;
+  for (PetscInt i = 0; i < n; i++) m = fmax(m, fabs(a[i]));
+  return m;
+}
+
+/* Hv by the operator against the central difference, for two directions. */
+static PetscErrorCode check_hvp(const char *spec, NnLoss loss, PetscBool bias, PetscInt m, PetscInt batch)
+{
+  HCase   hc;
+  double *v, *hv, *fd, h = 0, floor_ = 0, worst = 0;
+  PetscFunctionBeginUser;
+  PetscCall(hcase_create(spec, loss, bias, m, batch, INIT_OLD, 1, NULL, &hc));
+  const PetscInt N = hc.net->N;
+  PetscCall(PetscMalloc3(N, &v, N, &hv, N, &fd));
+  for (int trial = 0; trial < 2; trial++) {
+    fill_normal(nn_rng_key(3, 4, (uint64_t)trial), N, v);
+    PetscCall(mat_apply_replicated(hc.h->H, N, v, N, hv));
+    PetscCall(gradient_difference(&hc, v, fd, &h, &floor_));
+    NN_CHECK(h > 0, "%s: no step keeps the kink pattern", spec);
+    double diff = 0, scale = max_abs(N, hv);
+    for (PetscInt i = 0; i < N; i++) diff = fmax(diff, fabs(hv[i] - fd[i]));
+    NN_CHECK(scale > 0, "%s (%s): H v = 0", spec, NnLosses[loss]);
+    NN_CHECK(diff <= 1e-7 * scale + floor_, "%s (%s, bias %d, batch %d): |Hv - difference| = %.3e, |Hv| = %.3e (h %g)", spec,
+             NnLosses[loss], (int)bias, (int)batch, diff, scale, h);
+    worst = fmax(worst, diff / scale);
+  }
+  PetscCall(PetscPrintf(PETSC_COMM_WORLD, "     %-52s %-8s relative error %.1e\n", spec, NnLosses[loss], worst));
+  PetscCall(PetscFree3(v, hv, fd));
+  PetscCall(hcase_destroy(&hc));
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode hvp_matches_central_difference_of_gradient(void)
+{
+  PetscFunctionBeginUser;
+  PetscCall(check_hvp("dense:6,tanh,dense:5,swish,dense:1", LOSS_SQUARED, PETSC_TRUE, 10, 0));
+  PetscCall(check_hvp("dense:6,sigmoid,dense:1", LOSS_LOGISTIC, PETSC_FALSE, 10, 0));
+  PetscCall(check_hvp("conv:3:3,relu,pool:2,dense:4,relu,dense:1", LOSS_HINGE, PETSC_TRUE, 10, 5));
+  PetscCall(check_hvp("conv:3:3,relu,pool:2,dense:4,relu,dense:1", LOSS_HINGE, PETSC_FALSE, 9, 3));
+  PetscCall(check_hvp("conv:3:3:1,bn,swish,pool:2,dense:5,bn,tanh,dense:1", LOSS_LOGISTIC, PETSC_TRUE, 12, 6));
+  PetscCall(check_hvp("conv:3:3:1,bn,swish,pool:2,dense:5,bn,tanh,dense:1", LOSS_SQUARED, PETSC_FALSE, 12, 0));
+  PetscCall(check_hvp("conv:2:3,bn,relu,dense:1", LOSS_ABSOLUTE, PETSC_TRUE, 8, 0));
+  PetscCall(check_hvp("dense:6,tanh,dropout:0.5,dense:3,sigmoid,dense:1", LOSS_SQUARED, PETSC_TRUE, 8, 4));
+  PetscFunctionReturn(0);
+}
+
+/* G v + (H - G) v = H v, and G v = J^T diag(l''/m) J v built from the rows
+ * J_i = dT_i/dtheta (one backward pass per sample). */
+static PetscErrorCode gauss_newton_split_is_exact(void)
+{
+  HCase       hc;
+  PetscMPIInt size;
+  PetscFunctionBeginUser;
+  PetscCallMPI(MPI_Comm_size(PETSC_COMM_WORLD, &size));
+  PetscCall(hcase_create("conv:3:3,bn,tanh,dense:4,swish,dense:1", LOSS_LOGISTIC, PETSC_TRUE, 12, 4, INIT_OLD, 1, NULL, &hc));
+  const PetscInt N = hc.net->N, F = hc.ds->c * hc.ds->h * hc.ds->w;
+  double        *v, *hv, *gv, *rv, *ref, *J, t[16], dl[16], d2l[16], e[16];
+  PetscCall(PetscMalloc6(N, &v, N, &hv, N, &gv, N, &rv, N, &ref, N, &J));
+  fill_normal(nn_rng_key(5, 5, 5), N, v);
+  PetscCall(mat_apply_replicated(hc.h->H, N, v, N, hv));
+  PetscCall(mat_apply_replicated(hc.h->G, N, v, N, gv));
+  PetscCall(mat_apply_replicated(hc.h->Rm, N, v, N, rv));
+  for (PetscInt i = 0; i < N; i++) NN_CHECK(fabs(gv[i] + rv[i] - hv[i]) <= 1e-13 * max_abs(N, hv), "G + (H-G) != H at %d", (int)i);
+  /* explicit J^T diag(l''/m) J v over the local whole batches */
+  PetscCall(PetscArrayzero(ref, N));
+  for (PetscInt s = 0; s < hc.h->nslices; s++) {
+    const HessianSlice *sl = &hc.h->slices[s];
+    NnPass              p  = {.B = sl->n, .Bglobal = sl->size, .batch_comm = sl->comm};
+    PetscCall(net_forward(hc.net, &p, hc.theta, hc.h->x + (size_t)sl->first * F, t));
+    loss_eval(hc.net->loss, sl->n, t, hc.h->y + sl->first, NULL, dl, d2l);
+    for (PetscInt i = 0; i < sl->n; i++) {
+      PetscCall(PetscArrayzero(e, sl->n));
+      e[i] = 1;
+      PetscCall(PetscArrayzero(J, N));
+      PetscCall(net_forward(hc.net, &p, hc.theta, hc.h->x + (size_t)sl->first * F, t));
+      PetscCall(net_backward(hc.net, &p, hc.theta, e, J)); /* J_i */
+      double Jv = 0;
+      for (PetscInt q = 0; q < N; q++) Jv += J[q] * v[q];
+      for (PetscInt q = 0; q < N; q++) ref[q] += d2l[i] / hc.h->nsamples * Jv * J[q];
+    }
+  }
+  PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, ref, (int)N, MPI_DOUBLE, MPI_SUM, PETSC_COMM_WORLD));
+  double err = 0;
+  for (PetscInt i = 0; i < N; i++) err = fmax(err, fabs(gv[i] - ref[i]));
+  NN_CHECK(err <= 1e-12 * max_abs(N, ref), "G v differs from J^T diag(l''/m) J v by %.3e (scale %.3e)", err, max_abs(N, ref));
+  PetscCall(PetscFree6(v, hv, gv, rv, ref, J));
+  PetscCall(hcase_destroy(&hc));
+  (void)size;
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode hinge_loss_has_no_gauss_newton_part(void)
+{
+  HCase hc;
+  PetscFunctionBeginUser;
+  PetscCall(hcase_create("dense:5,relu,dense:4,relu,dense:1", LOSS_HINGE, PETSC_TRUE, 10, 0, INIT_OLD, 1, NULL, &hc));
+  const PetscInt N = hc.net->N;
+  double        *v, *gv, *hv;
+  PetscCall(PetscMalloc3(N, &v, N, &gv, N, &hv));
+  fill_normal(nn_rng_key(6, 6, 6), N, v);
+  PetscCall(mat_apply_replicated(hc.h->G, N, v, N, gv));
+  PetscCall(mat_apply_replicated(hc.h->H, N, v, N, hv));
+  NN_CHECK(max_abs(N, gv) == 0, "hinge: G v has entries up to %.3e", max_abs(N, gv));
+  NN_CHECK(max_abs(N, hv) > 0, "hinge: H v = 0 (no sample on the loss's linear side?)");
+  PetscCall(PetscFree3(v, gv, hv));
+  PetscCall(hcase_destroy(&hc));
+  PetscFunctionReturn(0);
+}
+
+/* H_pq x = (H [0; x in layer q; 0]) restricted to layer p. */
+static PetscErrorCode layer_block_is_the_restriction_of_H(void)
+{
+  HCase hc;
+  PetscFunctionBeginUser;
+  PetscCall(hcase_create("dense:5,tanh,dense:4,relu,dense:1", LOSS_SQUARED, PETSC_TRUE, 10, 0, INIT_OLD, 1, NULL, &hc));
+  const PetscInt N = hc.net->N;
+  double        *v, *hv, *bx;
+  PetscCall(PetscMalloc3(N, &v, N, &hv, N, &bx));
+  for (PetscInt p = 1; p <= 3; p++)
+    for (PetscInt q = 1; q <= 3; q++) {
+      Mat      A;
+      PetscInt po, pn, qo, qn;
+      PetscCall(hessian_layer_range(hc.h, p, &po, &pn));
+      PetscCall(hessian_layer_range(hc.h, q, &qo, &qn));
+      PetscCall(PetscArrayzero(v, N));
+      fill_normal(nn_rng_key(8, (uint64_t)p, (uint64_t)q), qn, v + qo);
+      PetscCall(mat_apply_replicated(hc.h->H, N, v, N, hv));
+      PetscCall(hessian_block_create(hc.h, p, q, &A));
+      PetscCall(mat_apply_replicated(A, qn, v + qo, pn, bx));
+      for (PetscInt i = 0; i < pn; i++)
+        NN_CHECK(fabs(bx[i] - hv[po + i]) <= 1e-14 * (1 + max_abs(N, hv)), "H_%d%d entry %d: %.17g vs %.17g", (int)p, (int)q, (int)i,
+                 bx[i], hv[po + i]);
+      PetscCall(MatDestroy(&A));
+    }
+  PetscCall(PetscFree3(v, hv, bx));
+  PetscCall(hcase_destroy(&hc));
+  PetscFunctionReturn(0);
+}
+
+/* Columns H_b e_j of the per-batch Hessians, summed with weights |b|/m, give H e_j. */
+static PetscErrorCode batch_columns_sum_to_hessian_columns(void)
+{
+  HCase hc;
+  PetscFunctionBeginUser;
+  PetscCall(hcase_create("conv:2:3,bn,relu,dense:3,tanh,dense:1", LOSS_LOGISTIC, PETSC_TRUE, 12, 4, INIT_OLD, 1, NULL, &hc));
+  const PetscInt N = hc.net->N, cols[3] = {0, N / 2, N - 1};
+  double        *col, *sum, *v, *ref;
+  PetscCall(PetscMalloc4(3 * N, &col, 3 * N, &sum, N, &v, N, &ref));
+  PetscCall(PetscArrayzero(sum, 3 * N));
+  for (PetscInt s = 0; s < hc.h->nslices; s++) {
+    PetscCall(hessian_batch_columns(hc.h, s, 3, cols, col));
+    for (PetscInt i = 0; i < 3 * N; i++) sum[i] += col[i] * hc.h->slices[s].size / hc.h->nsamples;
+  }
+  PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, sum, (int)(3 * N), MPI_DOUBLE, MPI_SUM, PETSC_COMM_WORLD));
+  for (int c = 0; c < 3; c++) {
+    PetscCall(PetscArrayzero(v, N));
+    v[cols[c]] = 1;
+    PetscCall(mat_apply_replicated(hc.h->H, N, v, N, ref));
+    for (PetscInt i = 0; i < N; i++)
+      NN_CHECK(fabs(sum[c * N + i] - ref[i]) <= 1e-13 * (1 + max_abs(N, ref)), "column %d entry %d: %.17g vs %.17g", (int)cols[c],
+               (int)i, sum[c * N + i], ref[i]);
+  }
+  PetscCall(PetscFree4(col, sum, v, ref));
+  PetscCall(hcase_destroy(&hc));
+  PetscFunctionReturn(0);
+}
+
+NN_TEST_MAIN(NN_TEST_CASE(hvp_matches_central_difference_of_gradient), NN_TEST_CASE(gauss_newton_split_is_exact),
+             NN_TEST_CASE(hinge_loss_has_no_gauss_newton_part), NN_TEST_CASE(layer_block_is_the_restriction_of_H),
+             NN_TEST_CASE(batch_columns_sum_to_hessian_columns))
