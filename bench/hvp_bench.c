@@ -1,0 +1,68 @@
+/* Times of the gradient and of one Hessian-vector product (MatMult of the
+ * Hessian shell) on a preset, batch of -hessian_samples training samples.
+ * A benchmark, not a test: bench/hvp.sh runs it on 1 and 2 ranks.
+ *
+ *   mpiexec -n P nncas_bench_hvp -net_preset lenet -hessian_samples 200 -bench_reps 5 */
+#include "nncas/hessian.h"
+
+static PetscErrorCode bench(void)
+{
+  Dataset     ds;
+  Net         net;
+  Hessian     h;
+  PetscInt    reps = 5;
+  PetscMPIInt size;
+  double     *theta, *grad, R, t0, tg, th;
+  Vec         x, y;
+  PetscFunctionBeginUser;
+  PetscCallMPI(MPI_Comm_size(PETSC_COMM_WORLD, &size));
+  PetscCall(PetscOptionsGetInt(NULL, NULL, "-bench_reps", &reps, NULL));
+  PetscCall(dataset_create(PETSC_COMM_WORLD, &ds));
+  PetscCall(dataset_set_from_options(ds));
+  PetscCall(net_create(PETSC_COMM_WORLD, &net));
+  PetscCall(net_set_from_options(net));
+  PetscCall(hessian_create(ds, net, &h));
+  PetscCall(hessian_set_from_options(h));
+  PetscCall(dataset_setup(ds));
+  PetscCall(net_setup(net, ds->c, ds->h, ds->w, h->nsamples));
+  PetscCall(hessian_setup(h));
+  PetscCall(PetscMalloc2(net->N, &theta, net->N, &grad));
+  PetscCall(net_init_params(net, theta));
+  PetscCall(hessian_set_point(h, theta));
+  PetscCall(MatCreateVecs(h->H, &x, &y));
+  PetscCall(VecSetRandom(x, NULL));
+  PetscCall(hessian_risk(h, &R, grad, NULL)); /* warm-up */
+  PetscCall(MatMult(h->H, x, y));
+  PetscCallMPI(MPI_Barrier(PETSC_COMM_WORLD));
+  t0 = MPI_Wtime();
+  for (PetscInt r = 0; r < reps; r++) PetscCall(hessian_risk(h, &R, grad, NULL));
+  tg = (MPI_Wtime() - t0) / reps;
+  PetscCallMPI(MPI_Barrier(PETSC_COMM_WORLD));
+  t0 = MPI_Wtime();
+  for (PetscInt r = 0; r < reps; r++) PetscCall(MatMult(h->H, x, y));
+  th = (MPI_Wtime() - t0) / reps;
+  PetscCall(PetscPrintf(PETSC_COMM_WORLD, "%-12s N=%-9" PetscInt_FMT " samples=%-4" PetscInt_FMT " ranks=%d  gradient %8.1f ms  HVP %8.1f ms  HVP/gradient %.2f\n",
+                        net->preset, net->N, h->nsamples, (int)size, 1e3 * tg, 1e3 * th, th / tg));
+  PetscCall(VecDestroy(&x));
+  PetscCall(VecDestroy(&y));
+  PetscCall(PetscFree2(theta, grad));
+  PetscCall(hessian_destroy(&h));
+  PetscCall(net_destroy(&net));
+  PetscCall(dataset_destroy(&ds));
+  PetscFunctionReturn(0);
+}
+
+int main(int argc, char **argv)
+{
+  PetscErrorCode ierr;
+  if (PetscInitialize(&argc, &argv, NULL, NULL)) return 1;
+  ierr = nn_error_handler_push();
+  if (!ierr) ierr = nn_register_events();
+  if (!ierr) ierr = bench();
+  if (ierr) {
+    nn_error_exit(ierr, 10.0);
+    PetscFinalize();
+    return 1;
+  }
+  return PetscFinalize() ? 1 : 0;
+}
