@@ -4,6 +4,7 @@
  *
  *   mpiexec -n P nncas_bench_hvp -net_preset lenet -hessian_samples 200 -bench_reps 5 */
 #include "nncas/hessian.h"
+#include <slepcsys.h>
 
 static PetscErrorCode bench(void)
 {
@@ -55,14 +56,14 @@ static PetscErrorCode bench(void)
 int main(int argc, char **argv)
 {
   PetscErrorCode ierr;
-  if (PetscInitialize(&argc, &argv, NULL, NULL)) return 1;
+  if (SlepcInitialize(&argc, &argv, NULL, NULL)) return 1;
   ierr = nn_error_handler_push();
   if (!ierr) ierr = nn_register_events();
   if (!ierr) ierr = bench();
   if (ierr) {
     nn_error_exit(ierr, 10.0);
-    PetscFinalize();
+    SlepcFinalize();
     return 1;
   }
-  return PetscFinalize() ? 1 : 0;
+  return SlepcFinalize() ? 1 : 0;
 }

@@ -7,6 +7,7 @@
  * option is in PETSc's options database; -help lists them. */
 #include "nncas/checkpoint.h"
 #include "nncas/version.h"
+#include <slepcsys.h>
 
 static const char help[] = "nncas " NNCAS_VERSION " (" NNCAS_GIT_HASH "): trains neural networks and measures their loss landscape.\n"
                            "Usage: mpiexec -n P nncas [-options_file FILE] [options]\n\n";
@@ -71,7 +72,7 @@ int main(int argc, char **argv)
   PetscBool      want_help;
   PetscErrorCode ierr;
 
-  if (PetscInitialize(&argc, &argv, NULL, help)) return NN_EXIT_ERROR;
+  if (SlepcInitialize(&argc, &argv, NULL, help)) return NN_EXIT_ERROR;
   nn_signals_install();
   ierr = nn_error_handler_push();
   if (!ierr) ierr = nn_register_events();
@@ -81,10 +82,10 @@ int main(int argc, char **argv)
   if (!ierr && !want_help) ierr = app_run(&app);
   if (ierr) {
     nn_error_exit(ierr, 10.0);
-    PetscFinalize();
+    SlepcFinalize();
     return NN_EXIT_ERROR;
   }
   ierr = app_destroy(&app);
-  if (PetscFinalize() || ierr) return NN_EXIT_ERROR;
+  if (SlepcFinalize() || ierr) return NN_EXIT_ERROR;
   return app.status;
 }

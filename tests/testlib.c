@@ -1,5 +1,6 @@
 #include "testlib.h"
 
+#include <slepcsys.h>
 #include <sys/stat.h>
 
 static char scratch[PETSC_MAX_PATH_LEN];
@@ -13,7 +14,7 @@ int nn_test_main(int argc, char **argv, const NnTestCase *cases, int ncases)
   PetscBool set       = PETSC_FALSE;
   int       failed = 0, rank, ran = 0;
 
-  if (PetscInitialize(&argc, &argv, NULL, NULL)) return 1;
+  if (SlepcInitialize(&argc, &argv, NULL, NULL)) return 1;
   MPI_Comm_rank(PETSC_COMM_WORLD, &rank);
   if (nn_error_handler_push() || nn_register_events()) return 1;
   if (PetscOptionsGetString(NULL, NULL, "-test", only, sizeof only, &set)) return 1;
@@ -39,6 +40,6 @@ int nn_test_main(int argc, char **argv, const NnTestCase *cases, int ncases)
     if (!rank) fprintf(stderr, "no test named %s\n", only);
     failed = 1;
   }
-  PetscFinalize();
+  SlepcFinalize();
   return failed ? 1 : 0;
 }

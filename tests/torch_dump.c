@@ -4,6 +4,7 @@
  * network's outputs and the gradient of the mean loss over them, computed
  * with the batch split across the ranks (BN statistics shared). */
 #include "nncas/checkpoint.h"
+#include <slepcsys.h>
 
 static PetscErrorCode dump(void)
 {
@@ -68,15 +69,15 @@ static PetscErrorCode dump(void)
 int main(int argc, char **argv)
 {
   PetscErrorCode ierr;
-  if (PetscInitialize(&argc, &argv, NULL, NULL)) return 1;
+  if (SlepcInitialize(&argc, &argv, NULL, NULL)) return 1;
   ierr = nn_error_handler_push();
   if (!ierr) ierr = nn_register_events();
   if (!ierr) ierr = nn_h5_init();
   if (!ierr) ierr = dump();
   if (ierr) {
     nn_error_exit(ierr, 10.0);
-    PetscFinalize();
+    SlepcFinalize();
     return 1;
   }
-  return PetscFinalize() ? 1 : 0;
+  return SlepcFinalize() ? 1 : 0;
 }

@@ -1,0 +1,423 @@
+/* The spectrum stages: extremes (SLEPc EPS), Lanczos density (App. G.1),
+ * Hutchinson trace, Theorem 1 statistics, and their HDF5 record. */
+#include "nncas/spectrum.h"
+
+#include <math.h>
+
+static PetscLogEvent ev_extremes, ev_density, ev_trace;
+
+PetscErrorCode spectrum_create(MPI_Comm comm, Spectrum *sp)
+{
+  Spectrum s;
+  PetscFunctionBeginUser;
+  PetscCall(PetscNew(&s));
+  s->comm        = comm;
+  s->nev         = 1;
+  s->topk        = 0;
+  s->M0          = 128;
+  s->M           = 128;
+  s->K           = 1024;
+  s->nvec        = 1;
+  s->trace_vecs  = 0;
+  s->seed        = 1;
+  s->margin      = 0.05;
+  s->width       = 3.0;
+  s->zero_tol    = 1e-3;
+  s->do_extremes = s->do_density = PETSC_TRUE;
+  if (!ev_extremes) {
+    PetscClassId cls;
+    PetscCall(PetscClassIdRegister("nncas spectrum", &cls));
+    PetscCall(PetscLogEventRegister("NnSpecExtremes", cls, &ev_extremes));
+    PetscCall(PetscLogEventRegister("NnSpecLanczos", cls, &ev_density));
+    PetscCall(PetscLogEventRegister("NnSpecTrace", cls, &ev_trace));
+  }
+  *sp = s;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode spectrum_set_from_options(Spectrum s)
+{
+  PetscFunctionBeginUser;
+  PetscOptionsBegin(s->comm, NULL, "Spectrum options (SLEPc's -eps_* options apply to the extreme eigenvalues)", NULL);
+  PetscCall(PetscOptionsBool("-spectrum_extremes", "compute extreme eigenvalues (Krylov-Schur)", NULL, s->do_extremes, &s->do_extremes, NULL));
+  PetscCall(PetscOptionsInt("-spectrum_nev", "eigenvalues at each end of the spectrum", NULL, s->nev, &s->nev, NULL));
+  PetscCall(PetscOptionsInt("-spectrum_topk", "also the k eigenvalues of largest magnitude (0: off)", NULL, s->topk, &s->topk, NULL));
+  PetscCall(PetscOptionsBool("-spectrum_density", "compute the Lanczos spectral density (App. G.1)", NULL, s->do_density, &s->do_density, NULL));
+  PetscCall(PetscOptionsInt("-spectrum_m0", "Lanczos iterations of the normalization (M0)", NULL, s->M0, &s->M0, NULL));
+  PetscCall(PetscOptionsInt("-spectrum_m", "Lanczos iterations per starting vector (M)", NULL, s->M, &s->M, NULL));
+  PetscCall(PetscOptionsInt("-spectrum_k", "grid points of the density (K)", NULL, s->K, &s->K, NULL));
+  PetscCall(PetscOptionsInt("-spectrum_nvec", "random starting vectors (n_vec)", NULL, s->nvec, &s->nvec, NULL));
+  PetscCall(PetscOptionsReal("-spectrum_margin", "relative margin kappa around [lambda_min, lambda_max] (App. G.1)", NULL, s->margin, &s->margin, NULL));
+  PetscCall(PetscOptionsReal("-spectrum_width", "Papyan's kernel parameter: Gaussian width 2/(M-1)/sqrt(8 ln width) on [-1, 1]", NULL, s->width, &s->width, NULL));
+  PetscCall(PetscOptionsInt("-spectrum_trace_vecs", "Rademacher vectors of Hutchinson's trace estimate (0: off)", NULL, s->trace_vecs, &s->trace_vecs, NULL));
+  PetscCall(PetscOptionsReal("-spectrum_zero_tol", "eigenvalues below this times ||H||_2 count as zero in the statistics", NULL, s->zero_tol, &s->zero_tol, NULL));
+  PetscCall(PetscOptionsInt("-spectrum_seed", "seed of the random vectors", NULL, s->seed, &s->seed, NULL));
+  PetscOptionsEnd();
+  PetscCheck(s->nev > 0 && s->topk >= 0, s->comm, PETSC_ERR_ARG_OUTOFRANGE, "-spectrum_nev must be positive and -spectrum_topk non-negative");
+  PetscCheck(s->M0 > 1 && s->M > 1 && s->K > 1 && s->nvec > 0, s->comm, PETSC_ERR_ARG_OUTOFRANGE,
+             "-spectrum_m0, -spectrum_m, -spectrum_k must exceed 1 and -spectrum_nvec be positive");
+  PetscCheck(s->width > 1, s->comm, PETSC_ERR_ARG_OUTOFRANGE, "-spectrum_width must exceed 1");
+  PetscCheck(s->margin >= 0 && s->trace_vecs >= 0, s->comm, PETSC_ERR_ARG_OUTOFRANGE, "-spectrum_margin and -spectrum_trace_vecs must be non-negative");
+  s->do_trace = s->trace_vecs > 0;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode spectrum_set_operator(Spectrum s, Mat A)
+{
+  PetscFunctionBeginUser;
+  s->A = A;
+  PetscFunctionReturn(0);
+}
+
+/* v <- a random vector drawn by global index from stream (seed, which):
+ * normal entries scaled to unit norm, or Rademacher (+-1) entries. */
+static PetscErrorCode random_vector(Spectrum s, uint64_t which, PetscBool rademacher, Vec v)
+{
+  PetscInt     lo, hi;
+  PetscScalar *a;
+  NnRngKey     key = nn_rng_key((uint64_t)s->seed, NN_STREAM_USER, which);
+  PetscFunctionBeginUser;
+  PetscCall(VecGetOwnershipRange(v, &lo, &hi));
+  PetscCall(VecGetArray(v, &a));
+  for (PetscInt i = lo; i < hi; i++)
+    a[i - lo] = rademacher ? (nn_rng_bits(key, (uint64_t)i) >> 63 ? 1.0 : -1.0) : nn_rng_normal(key, (uint64_t)i);
+  PetscCall(VecRestoreArray(v, &a));
+  if (!rademacher) PetscCall(VecNormalize(v, NULL));
+  PetscFunctionReturn(0);
+}
+
+/* One EPS solve: the nev eigenvalues of A selected by which, with residuals. */
+static PetscErrorCode eps_solve(Spectrum s, EPSWhich which, PetscInt nev, double **vals, double **res, PetscInt *nconv, PetscInt *its)
+{
+  EPS eps;
+  Vec x, v0;
+  PetscFunctionBeginUser;
+  PetscCall(MatCreateVecs(s->A, &x, &v0));
+  PetscCall(random_vector(s, 7, PETSC_FALSE, v0)); /* start vector independent of the rank count */
+  PetscCall(EPSCreate(s->comm, &eps));
+  PetscCall(EPSSetOperators(eps, s->A, NULL));
+  PetscCall(EPSSetProblemType(eps, EPS_HEP));
+  PetscCall(EPSSetType(eps, EPSKRYLOVSCHUR));
+  PetscCall(EPSSetWhichEigenpairs(eps, which));
+  PetscCall(EPSSetDimensions(eps, nev, PETSC_DEFAULT, PETSC_DEFAULT));
+  PetscCall(EPSSetTolerances(eps, 1e-10, 10000));
+  PetscCall(EPSSetInitialSpace(eps, 1, &v0));
+  PetscCall(EPSSetFromOptions(eps));
+  PetscCall(EPSSolve(eps));
+  PetscCall(EPSGetConverged(eps, nconv));
+  PetscCall(EPSGetIterationNumber(eps, its));
+  *nconv = PetscMin(*nconv, nev);
+  PetscCall(PetscMalloc2(nev, vals, nev, res));
+  for (PetscInt i = 0; i < *nconv; i++) {
+    PetscScalar k;
+    PetscReal   err;
+    PetscCall(EPSGetEigenpair(eps, i, &k, NULL, x, NULL));
+    PetscCall(EPSComputeError(eps, i, EPS_ERROR_ABSOLUTE, &err)); /* ||A x - k x|| for unit x */
+    (*vals)[i] = PetscRealPart(k);
+    (*res)[i]  = err;
+  }
+  PetscCall(EPSDestroy(&eps));
+  PetscCall(VecDestroy(&x));
+  PetscCall(VecDestroy(&v0));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode spectrum_extremes(Spectrum s)
+{
+  double t0 = nn_wtime();
+  PetscFunctionBeginUser;
+  PetscCall(PetscLogEventBegin(ev_extremes, 0, 0, 0, 0));
+  PetscCall(PetscFree2(s->lmax, s->rmax));
+  PetscCall(PetscFree2(s->lmin, s->rmin));
+  PetscCall(PetscFree2(s->ltop, s->rtop));
+  PetscCall(eps_solve(s, EPS_LARGEST_REAL, s->nev, &s->lmax, &s->rmax, &s->nmax, &s->eps_its[0]));
+  PetscCall(eps_solve(s, EPS_SMALLEST_REAL, s->nev, &s->lmin, &s->rmin, &s->nmin, &s->eps_its[1]));
+  if (s->topk) PetscCall(eps_solve(s, EPS_LARGEST_MAGNITUDE, s->topk, &s->ltop, &s->rtop, &s->ntop, &s->eps_its[2]));
+  PetscCall(PetscLogEventEnd(ev_extremes, 0, 0, 0, 0));
+  PetscCall(PetscPrintf(s->comm, "[spectrum] extremes: lambda_max %.6e (residual %.1e), lambda_min %.6e (residual %.1e), %" PetscInt_FMT "+%" PetscInt_FMT " restarts, %.1fs\n",
+                        s->nmax ? s->lmax[0] : NAN, s->nmax ? s->rmax[0] : NAN, s->nmin ? s->lmin[0] : NAN, s->nmin ? s->rmin[0] : NAN,
+                        s->eps_its[0], s->eps_its[1], nn_wtime() - t0));
+  if (s->nmax < s->nev || s->nmin < s->nev)
+    PetscCall(PetscPrintf(s->comm, "[spectrum] warning: only %" PetscInt_FMT " and %" PetscInt_FMT " of %" PetscInt_FMT " eigenvalues converged (see -eps_max_it, -eps_tol)\n",
+                          s->nmax, s->nmin, s->nev));
+  PetscFunctionReturn(0);
+}
+
+/* Papyan's Normalization: [lo, hi] = [l_min - kappa D, l_max + kappa D],
+ * D = l_max - l_min, from the Ritz values of M0 Lanczos steps. */
+static PetscErrorCode spectrum_normalization(Spectrum s, Vec v)
+{
+  double  *ritz, *w, width;
+  PetscInt m;
+  PetscFunctionBeginUser;
+  PetscCall(PetscMalloc2(s->M0, &ritz, s->M0, &w));
+  PetscCall(random_vector(s, 0, PETSC_FALSE, v));
+  PetscCall(lanczos_tridiagonal(s->A, v, s->M0, &m, ritz, w));
+  s->est_min = ritz[0];
+  s->est_max = ritz[m - 1];
+  width      = s->est_max - s->est_min;
+  if (width <= 1e-14 * PetscMax(PetscAbsReal(s->est_max), PetscAbsReal(s->est_min))) width = PetscMax(PetscAbsReal(s->est_max), 1e-30);
+  s->lo = s->est_min - s->margin * width;
+  s->hi = s->est_max + s->margin * width;
+  PetscCall(PetscFree2(ritz, w));
+  PetscFunctionReturn(0);
+}
+
+/* density(lambda_k) = (1/n_vec) sum_v sum_i w_vi N(t_k; t_vi, sigma) / d on the
+ * grid t_k in [-1, 1], t = (lambda - c)/d; and its spread across vectors. */
+static void spectrum_smooth(Spectrum s)
+{
+  const double c = 0.5 * (s->hi + s->lo), d = 0.5 * (s->hi - s->lo), norm = 1.0 / (sqrt(2 * M_PI) * s->sigma);
+  for (PetscInt k = 0; k < s->K; k++) {
+    const double t = -1 + 2.0 * k / (s->K - 1);
+    double       sum = 0, sum2 = 0;
+    s->grid[k] = c + d * t;
+    for (PetscInt v = 0; v < s->nvec; v++) {
+      double rho = 0;
+      for (PetscInt i = 0; i < s->steps[v]; i++) {
+        double z = (t - (s->ritz[v * s->M + i] - c) / d) / s->sigma;
+        rho += s->weights[v * s->M + i] * norm * exp(-0.5 * z * z);
+      }
+      rho /= d;
+      sum += rho;
+      sum2 += rho * rho;
+    }
+    s->density[k]     = sum / s->nvec;
+    s->density_std[k] = s->nvec > 1 ? sqrt(PetscMax(0, (sum2 - sum * sum / s->nvec) / (s->nvec - 1))) : 0;
+  }
+}
+
+PetscErrorCode spectrum_density(Spectrum s)
+{
+  Vec        v;
+  NnProgress prog;
+  PetscFunctionBeginUser;
+  PetscCall(PetscLogEventBegin(ev_density, 0, 0, 0, 0));
+  PetscCall(PetscFree3(s->grid, s->density, s->density_std));
+  PetscCall(PetscFree3(s->ritz, s->weights, s->steps));
+  PetscCall(PetscMalloc3(s->K, &s->grid, s->K, &s->density, s->K, &s->density_std));
+  PetscCall(PetscCalloc3((size_t)s->nvec * s->M, &s->ritz, (size_t)s->nvec * s->M, &s->weights, s->nvec, &s->steps));
+  PetscCall(MatCreateVecs(s->A, &v, NULL));
+  nn_progress_start(&prog, "spectrum density", s->nvec + 1);
+  PetscCall(spectrum_normalization(s, v));
+  PetscCall(nn_progress_report(&prog, 1, 0, "normalization: [%.4e, %.4e]", s->lo, s->hi));
+  for (PetscInt k = 0; k < s->nvec; k++) {
+    PetscCall(random_vector(s, 1 + (uint64_t)k, PETSC_FALSE, v));
+    PetscCall(lanczos_tridiagonal(s->A, v, s->M, &s->steps[k], s->ritz + k * s->M, s->weights + k * s->M));
+    PetscCall(nn_progress_report(&prog, k + 2, 10.0, "starting vector %" PetscInt_FMT "/%" PetscInt_FMT, k + 1, s->nvec));
+  }
+  s->sigma = 2.0 / (s->M - 1) / sqrt(8 * log(s->width));
+  spectrum_smooth(s);
+  PetscCall(VecDestroy(&v));
+  PetscCall(PetscLogEventEnd(ev_density, 0, 0, 0, 0));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode spectrum_trace(Spectrum s)
+{
+  Vec        z, y;
+  double     sum = 0, sum2 = 0;
+  NnProgress prog;
+  PetscFunctionBeginUser;
+  PetscCall(PetscLogEventBegin(ev_trace, 0, 0, 0, 0));
+  PetscCall(MatCreateVecs(s->A, &z, &y));
+  nn_progress_start(&prog, "spectrum trace", s->trace_vecs);
+  for (PetscInt k = 0; k < s->trace_vecs; k++) {
+    PetscScalar q;
+    PetscCall(random_vector(s, 1000000 + (uint64_t)k, PETSC_TRUE, z));
+    PetscCall(MatMult(s->A, z, y));
+    PetscCall(VecDot(z, y, &q)); /* z^T A z, E[z^T A z] = tr A */
+    sum += PetscRealPart(q);
+    sum2 += PetscRealPart(q) * PetscRealPart(q);
+    PetscCall(nn_progress_report(&prog, k + 1, 10.0, NULL));
+  }
+  s->trace    = sum / s->trace_vecs;
+  s->trace_se = s->trace_vecs > 1 ? sqrt(PetscMax(0, (sum2 - sum * sum / s->trace_vecs) / (s->trace_vecs - 1)) / s->trace_vecs) : NAN;
+  PetscCall(VecDestroy(&z));
+  PetscCall(VecDestroy(&y));
+  PetscCall(PetscLogEventEnd(ev_trace, 0, 0, 0, 0));
+  PetscFunctionReturn(0);
+}
+
+/* Smoothed density of the pooled Ritz measure at x (lambda units). */
+static double smoothed_at(Spectrum s, double x, double sig)
+{
+  double rho = 0;
+  for (PetscInt v = 0; v < s->nvec; v++)
+    for (PetscInt i = 0; i < s->steps[v]; i++) {
+      double z = (x - s->ritz[v * s->M + i]) / sig;
+      rho += s->weights[v * s->M + i] * exp(-0.5 * z * z);
+    }
+  return rho / (s->nvec * sqrt(2 * M_PI) * sig);
+}
+
+/* The symmetry statistics of the Ritz measure nu (all vectors pooled):
+ * negative fraction of the non-zero mass, W1(nu(x), nu(-x)) relative to the
+ * spectral range, and the total variation 1/2 int |rho(x) - rho(-x)| dx of
+ * the smoothed density. */
+static PetscErrorCode spectrum_symmetry(Spectrum s)
+{
+  const PetscInt n = s->nvec * s->M;
+  double        *x, *w, *xr, neg = 0, nz = 0, eps0 = s->zero_tol * s->norm2;
+  PetscFunctionBeginUser;
+  PetscCall(PetscMalloc3(n, &x, n, &w, n, &xr));
+  PetscInt a = 0;
+  for (PetscInt v = 0; v < s->nvec; v++)
+    for (PetscInt i = 0; i < s->steps[v]; i++, a++) {
+      x[a]  = s->ritz[v * s->M + i];
+      w[a]  = s->weights[v * s->M + i] / s->nvec;
+      xr[a] = -x[a];
+      if (fabs(x[a]) > eps0) nz += w[a];
+      if (x[a] < -eps0) neg += w[a];
+    }
+  s->neg_mass = nz > 0 ? neg / nz : NAN;
+  s->sym_w1   = wasserstein1(a, x, w, a, xr, w) / (2 * s->norm2);
+  const double R = PetscMax(PetscAbsReal(s->lo), PetscAbsReal(s->hi)), sig = s->sigma * 0.5 * (s->hi - s->lo), dx = R / s->K;
+  double       tv = 0;
+  for (PetscInt k = 0; k < s->K; k++) { /* x in (0, R]: |rho(x) - rho(-x)| is even */
+    double t = (k + 0.5) * dx;
+    tv += fabs(smoothed_at(s, t, sig) - smoothed_at(s, -t, sig)) * dx;
+  }
+  s->sym_tv = tv; /* 1/2 int over [-R, R] = int over [0, R] */
+  PetscCall(PetscFree3(x, w, xr));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode spectrum_statistics(Spectrum s, double mean_abs_dl)
+{
+  PetscFunctionBeginUser;
+  double top = s->nmax ? s->lmax[0] : s->do_density ? s->est_max : NAN;
+  double bot = s->nmin ? s->lmin[0] : s->do_density ? s->est_min : NAN;
+  s->norm2       = PetscMax(PetscAbsReal(top), PetscAbsReal(bot));
+  s->abs_ratio   = top > 0 ? PetscAbsReal(bot) / top : NAN;
+  s->mean_abs_dl = mean_abs_dl;
+  s->ratio_c     = mean_abs_dl > 0 ? s->norm2 / mean_abs_dl : NAN;
+  s->neg_mass = s->sym_w1 = s->sym_tv = NAN;
+  if (s->ritz && s->norm2 > 0) PetscCall(spectrum_symmetry(s));
+  PetscCall(PetscPrintf(s->comm,
+                        "[spectrum] ||H||_2 %.4e, |lambda_min|/lambda_max %.4f, negative mass %.4f, symmetry W1 %.2e TV %.3f, "
+                        "||H||_2/E|l'| %.4e%s\n",
+                        s->norm2, s->abs_ratio, s->neg_mass, s->sym_w1, s->sym_tv, s->ratio_c,
+                        s->do_trace ? "" : ""));
+  if (s->do_trace) PetscCall(PetscPrintf(s->comm, "[spectrum] trace %.6e +- %.2e (%" PetscInt_FMT " Rademacher vectors)\n", s->trace, s->trace_se, s->trace_vecs));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode spectrum_compute(Spectrum s, double mean_abs_dl)
+{
+  PetscFunctionBeginUser;
+  if (s->do_extremes) PetscCall(spectrum_extremes(s));
+  if (s->do_density) PetscCall(spectrum_density(s));
+  if (s->do_trace) PetscCall(spectrum_trace(s));
+  PetscCall(spectrum_statistics(s, mean_abs_dl));
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode write_vector(NnH5File *f, const char *group, const char *name, hsize_t n, const double *v, const char *units,
+                                   const char *about)
+{
+  char path[256];
+  PetscFunctionBeginUser;
+  PetscCall(PetscSNPrintf(path, sizeof path, "%s/%s", group, name));
+  PetscCall(nn_h5_write_double(f, path, 1, &n, v));
+  PetscCall(nn_h5_describe(f, path, units, about));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode spectrum_write(Spectrum s, NnH5File *f, const char *group)
+{
+  char g[256];
+  PetscFunctionBeginUser;
+  PetscCall(nn_h5_group(f, group));
+  if (s->do_extremes) {
+    PetscCall(PetscSNPrintf(g, sizeof g, "%s/extremes", group));
+    PetscCall(nn_h5_group(f, g));
+    PetscCall(nn_h5_attr_string(f, g, "description", "extreme eigenvalues by SLEPc's Krylov-Schur (EPS_HEP), residual = ||H x - lambda x|| for unit x"));
+    PetscCall(write_vector(f, g, "lambda_max", (hsize_t)s->nmax, s->lmax, "1", "largest algebraic eigenvalues, descending"));
+    PetscCall(write_vector(f, g, "residual_max", (hsize_t)s->nmax, s->rmax, "1", "residual norms of lambda_max"));
+    PetscCall(write_vector(f, g, "lambda_min", (hsize_t)s->nmin, s->lmin, "1", "smallest algebraic eigenvalues, ascending"));
+    PetscCall(write_vector(f, g, "residual_min", (hsize_t)s->nmin, s->rmin, "1", "residual norms of lambda_min"));
+    if (s->topk) {
+      PetscCall(write_vector(f, g, "lambda_top", (hsize_t)s->ntop, s->ltop, "1", "eigenvalues of largest magnitude"));
+      PetscCall(write_vector(f, g, "residual_top", (hsize_t)s->ntop, s->rtop, "1", "residual norms of lambda_top"));
+    }
+  }
+  if (s->do_density) {
+    hsize_t d2[2] = {(hsize_t)s->nvec, (hsize_t)s->M};
+    int64_t *steps;
+    char     path[256];
+    PetscCall(PetscSNPrintf(g, sizeof g, "%s/density", group));
+    PetscCall(nn_h5_group(f, g));
+    PetscCall(nn_h5_attr_string(f, g, "description",
+                                "Lanczos spectrum approximation (Papyan's LanczosApproxSpec, App. G.1): Gaussian-smoothed "
+                                "quadrature of the spectral measure, normalised to integrate to 1"));
+    PetscCall(write_vector(f, g, "grid", (hsize_t)s->K, s->grid, "1", "eigenvalue grid (K points over [lo, hi])"));
+    PetscCall(write_vector(f, g, "density", (hsize_t)s->K, s->density, "1/eigenvalue", "density averaged over the starting vectors"));
+    PetscCall(write_vector(f, g, "density_std", (hsize_t)s->K, s->density_std, "1/eigenvalue", "standard deviation of the density across starting vectors"));
+    PetscCall(PetscSNPrintf(path, sizeof path, "%s/ritz_values", g));
+    PetscCall(nn_h5_write_double(f, path, 2, d2, s->ritz));
+    PetscCall(nn_h5_describe(f, path, "1", "Ritz values of each starting vector (row), ascending; entries past steps[v] are 0"));
+    PetscCall(PetscSNPrintf(path, sizeof path, "%s/ritz_weights", g));
+    PetscCall(nn_h5_write_double(f, path, 2, d2, s->weights));
+    PetscCall(nn_h5_describe(f, path, "1", "quadrature weights (squared first components of the tridiagonal's eigenvectors)"));
+    PetscCall(PetscMalloc1(s->nvec, &steps));
+    for (PetscInt v = 0; v < s->nvec; v++) steps[v] = s->steps[v];
+    PetscCall(PetscSNPrintf(path, sizeof path, "%s/steps", g));
+    hsize_t nv = (hsize_t)s->nvec;
+    PetscCall(nn_h5_write_int64(f, path, 1, &nv, steps));
+    PetscCall(nn_h5_describe(f, path, "1", "Lanczos steps taken per starting vector (< M at an invariant subspace)"));
+    PetscCall(PetscFree(steps));
+    PetscCall(nn_h5_attr_double(f, g, "lo", s->lo));
+    PetscCall(nn_h5_attr_double(f, g, "hi", s->hi));
+    PetscCall(nn_h5_attr_double(f, g, "lanczos_min_estimate", s->est_min));
+    PetscCall(nn_h5_attr_double(f, g, "lanczos_max_estimate", s->est_max));
+    PetscCall(nn_h5_attr_int64(f, g, "M0", s->M0));
+    PetscCall(nn_h5_attr_int64(f, g, "M", s->M));
+    PetscCall(nn_h5_attr_int64(f, g, "K", s->K));
+    PetscCall(nn_h5_attr_int64(f, g, "n_vec", s->nvec));
+    PetscCall(nn_h5_attr_double(f, g, "margin_kappa", s->margin));
+    PetscCall(nn_h5_attr_double(f, g, "kernel_width_parameter", s->width));
+    PetscCall(nn_h5_attr_double(f, g, "sigma_normalized", s->sigma));
+  }
+  PetscCall(PetscSNPrintf(g, sizeof g, "%s/statistics", group));
+  PetscCall(nn_h5_group(f, g));
+  PetscCall(nn_h5_attr_string(f, g, "description", "Theorem 1 statistics; see docs/spectrum.md"));
+  PetscCall(nn_h5_attr_double(f, g, "norm2", s->norm2));
+  PetscCall(nn_h5_attr_double(f, g, "abs_min_over_max", s->abs_ratio));
+  PetscCall(nn_h5_attr_double(f, g, "negative_mass_fraction", s->neg_mass));
+  PetscCall(nn_h5_attr_double(f, g, "symmetry_w1", s->sym_w1));
+  PetscCall(nn_h5_attr_double(f, g, "symmetry_tv", s->sym_tv));
+  PetscCall(nn_h5_attr_double(f, g, "mean_abs_loss_derivative", s->mean_abs_dl));
+  PetscCall(nn_h5_attr_double(f, g, "norm2_over_mean_abs_loss_derivative", s->ratio_c));
+  PetscCall(nn_h5_attr_double(f, g, "zero_tol", s->zero_tol));
+  if (s->do_trace) {
+    PetscCall(nn_h5_attr_double(f, g, "trace", s->trace));
+    PetscCall(nn_h5_attr_double(f, g, "trace_standard_error", s->trace_se));
+    PetscCall(nn_h5_attr_int64(f, g, "trace_vectors", s->trace_vecs));
+  }
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode spectrum_view(Spectrum s, PetscViewer v)
+{
+  PetscFunctionBeginUser;
+  PetscCall(PetscViewerASCIIPrintf(v, "Spectrum: extremes %s (nev %" PetscInt_FMT "), density %s (M0 %" PetscInt_FMT ", M %" PetscInt_FMT ", K %" PetscInt_FMT ", n_vec %" PetscInt_FMT ", margin %g), trace %s\n",
+                                   s->do_extremes ? "on" : "off", s->nev, s->do_density ? "on" : "off", s->M0, s->M, s->K, s->nvec,
+                                   (double)s->margin, s->do_trace ? "on" : "off"));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode spectrum_destroy(Spectrum *sp)
+{
+  Spectrum s = *sp;
+  PetscFunctionBeginUser;
+  if (!s) PetscFunctionReturn(0);
+  PetscCall(PetscFree2(s->lmax, s->rmax));
+  PetscCall(PetscFree2(s->lmin, s->rmin));
+  PetscCall(PetscFree2(s->ltop, s->rtop));
+  PetscCall(PetscFree3(s->grid, s->density, s->density_std));
+  PetscCall(PetscFree3(s->ritz, s->weights, s->steps));
+  PetscCall(PetscFree(s));
+  *sp = NULL;
+  PetscFunctionReturn(0);
+}

@@ -1,0 +1,258 @@
+/* Spectra of the Hessian operator against the dense Hessian diagonalised by
+ * LAPACK: SLEPc's extreme eigenvalues, the Lanczos density (Wasserstein-1),
+ * Hutchinson's trace, the symmetry statistics, and rank independence. */
+#include "testlib.h"
+#include "nncas/hessian.h"
+#include "nncas/spectrum.h"
+
+#include <string.h>
+
+extern void dsyev_(const char *jobz, const char *uplo, const int *n, double *a, const int *lda, double *w, double *work,
+                   const int *lwork, int *info);
+
+typedef struct {
+  Dataset ds;
+  Net     net;
+  Hessian h;
+  double *theta;
+} HCase;
+
+static PetscErrorCode hcase_create(MPI_Comm comm, const char *spec, NnLoss loss, PetscBool bias, PetscInt m, HCase *hc)
+{
+  PetscFunctionBeginUser;
+  PetscCall(PetscOptionsSetValue(NULL, "-data_format", "mixture"));
+  PetscCall(PetscOptionsSetValue(NULL, "-synth_train", "64"));
+  PetscCall(PetscOptionsSetValue(NULL, "-synth_val", "8"));
+  PetscCall(PetscOptionsSetValue(NULL, "-synth_shape", "2,6,6"));
+  PetscCall(dataset_create(comm, &hc->ds));
+  PetscCall(dataset_set_from_options(hc->ds));
+  PetscCall(dataset_setup(hc->ds));
+  PetscCall(net_create(comm, &hc->net));
+  PetscCall(PetscStrncpy(hc->net->spec, spec, sizeof hc->net->spec));
+  hc->net->loss = loss;
+  hc->net->bias = bias;
+  hc->net->init = INIT_OLD;
+  PetscCall(net_setup(hc->net, hc->ds->c, hc->ds->h, hc->ds->w, m));
+  PetscCall(hessian_create(hc->ds, hc->net, &hc->h));
+  hc->h->nsamples = m;
+  PetscCall(hessian_setup(hc->h));
+  PetscCall(PetscMalloc1(hc->net->N, &hc->theta));
+  PetscCall(net_init_params(hc->net, hc->theta));
+  PetscCall(hessian_set_point(hc->h, hc->theta));
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode hcase_destroy(HCase *hc)
+{
+  PetscFunctionBeginUser;
+  PetscCall(hessian_destroy(&hc->h));
+  PetscCall(net_destroy(&hc->net));
+  PetscCall(dataset_destroy(&hc->ds));
+  PetscCall(PetscFree(hc->theta));
+  PetscFunctionReturn(0);
+}
+
+/* The dense N x N matrix of A (replicated), column by column through MatMult. */
+static PetscErrorCode dense_of(Mat A, PetscInt N, double *D)
+{
+  Vec                x, y;
+  PetscInt           lo, hi;
+  const PetscScalar *ya;
+  PetscFunctionBeginUser;
+  PetscCall(MatCreateVecs(A, &x, &y));
+  PetscCall(VecGetOwnershipRange(y, &lo, &hi));
+  PetscCall(PetscArrayzero(D, (size_t)N * N));
+  for (PetscInt j = 0; j < N; j++) {
+    PetscCall(VecZeroEntries(x));
+    if (j >= lo && j < hi) PetscCall(VecSetValue(x, j, 1.0, INSERT_VALUES));
+    PetscCall(VecAssemblyBegin(x));
+    PetscCall(VecAssemblyEnd(x));
+    PetscCall(MatMult(A, x, y));
+    PetscCall(VecGetArrayRead(y, &ya));
+    for (PetscInt i = lo; i < hi; i++) D[(size_t)j * N + i] = ya[i - lo];
+    PetscCall(VecRestoreArrayRead(y, &ya));
+  }
+  PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, D, (int)(N * N), MPI_DOUBLE, MPI_SUM, PETSC_COMM_WORLD));
+  PetscCall(VecDestroy(&x));
+  PetscCall(VecDestroy(&y));
+  PetscFunctionReturn(0);
+}
+
+/* Eigenvalues (ascending) of the symmetric part of D by LAPACK; D is destroyed. */
+static PetscErrorCode dense_eigenvalues(PetscInt N, double *D, double *w)
+{
+  int     n = (int)N, lwork = -1, info;
+  double  q, *work;
+  PetscFunctionBeginUser;
+  dsyev_("N", "L", &n, D, &n, w, &q, &lwork, &info);
+  lwork = (int)q;
+  PetscCall(PetscMalloc1(lwork, &work));
+  dsyev_("N", "L", &n, D, &n, w, work, &lwork, &info);
+  PetscCheck(!info, PETSC_COMM_SELF, PETSC_ERR_LIB, "dsyev info %d", info);
+  PetscCall(PetscFree(work));
+  PetscFunctionReturn(0);
+}
+
+#define SPEC "dense:12,tanh,dense:8,tanh,dense:1"
+
+static PetscErrorCode extremes_match_dense_eigenvalues(void)
+{
+  HCase    hc;
+  Spectrum s;
+  PetscFunctionBeginUser;
+  PetscCall(hcase_create(PETSC_COMM_WORLD, SPEC, LOSS_LOGISTIC, PETSC_TRUE, 40, &hc));
+  const PetscInt N = hc.net->N;
+  double        *D, *w;
+  PetscCall(PetscMalloc2((size_t)N * N, &D, N, &w));
+  PetscCall(dense_of(hc.h->H, N, D));
+  PetscCall(dense_eigenvalues(N, D, w));
+  PetscCall(spectrum_create(PETSC_COMM_WORLD, &s));
+  s->nev  = 3;
+  s->topk = 2;
+  PetscCall(spectrum_set_operator(s, hc.h->H));
+  PetscCall(spectrum_extremes(s));
+  const double scale = fmax(fabs(w[0]), fabs(w[N - 1]));
+  NN_CHECK(s->nmax == 3 && s->nmin == 3 && s->ntop == 2, "converged %d %d %d", (int)s->nmax, (int)s->nmin, (int)s->ntop);
+  for (int i = 0; i < 3; i++) {
+    NN_CHECK(fabs(s->lmax[i] - w[N - 1 - i]) <= 1e-8 * scale, "lambda_max[%d] %.15e vs dense %.15e", i, s->lmax[i], w[N - 1 - i]);
+    NN_CHECK(fabs(s->lmin[i] - w[i]) <= 1e-8 * scale, "lambda_min[%d] %.15e vs dense %.15e", i, s->lmin[i], w[i]);
+    NN_CHECK(s->rmax[i] <= 1e-8 * scale && s->rmin[i] <= 1e-8 * scale, "residuals %.2e %.2e", s->rmax[i], s->rmin[i]);
+  }
+  NN_CHECK(fabs(fabs(s->ltop[0]) - scale) <= 1e-8 * scale, "top magnitude %.15e vs %.15e", s->ltop[0], scale);
+  PetscCall(PetscPrintf(PETSC_COMM_WORLD, "     N = %d: lambda_max %.10e (dense %.10e), lambda_min %.10e (dense %.10e)\n", (int)N,
+                        s->lmax[0], w[N - 1], s->lmin[0], w[0]));
+  PetscCall(spectrum_destroy(&s));
+  PetscCall(PetscFree2(D, w));
+  PetscCall(hcase_destroy(&hc));
+  PetscFunctionReturn(0);
+}
+
+/* W1 between the Lanczos quadrature measure and the exact eigenvalue
+ * distribution, relative to the spectral range, for several M and n_vec. */
+static PetscErrorCode lanczos_density_is_close_in_wasserstein1(void)
+{
+  HCase    hc;
+  Spectrum s;
+  PetscFunctionBeginUser;
+  PetscCall(hcase_create(PETSC_COMM_WORLD, SPEC, LOSS_LOGISTIC, PETSC_TRUE, 40, &hc));
+  const PetscInt N = hc.net->N;
+  double        *D, *w, *u;
+  PetscCall(PetscMalloc3((size_t)N * N, &D, N, &w, N, &u));
+  PetscCall(dense_of(hc.h->H, N, D));
+  PetscCall(dense_eigenvalues(N, D, w));
+  for (PetscInt i = 0; i < N; i++) u[i] = 1.0 / N;
+  const double   range = w[N - 1] - w[0];
+  const PetscInt Ms[4] = {16, 32, 64, 128}, nvs[2] = {1, 4};
+  double         W[4][2];
+  for (int a = 0; a < 4; a++)
+    for (int b = 0; b < 2; b++) {
+      PetscCall(spectrum_create(PETSC_COMM_WORLD, &s));
+      s->M = Ms[a], s->M0 = 128, s->nvec = nvs[b], s->K = 512;
+      PetscCall(spectrum_set_operator(s, hc.h->H));
+      PetscCall(spectrum_density(s));
+      double *x, *q;
+      PetscInt n = 0;
+      PetscCall(PetscMalloc2(s->nvec * s->M, &x, s->nvec * s->M, &q));
+      for (PetscInt v = 0; v < s->nvec; v++)
+        for (PetscInt i = 0; i < s->steps[v]; i++, n++) x[n] = s->ritz[v * s->M + i], q[n] = s->weights[v * s->M + i] / s->nvec;
+      W[a][b] = wasserstein1(n, x, q, N, w, u) / range;
+      /* the smoothed density integrates to 1 */
+      double integral = 0;
+      for (PetscInt k = 0; k + 1 < s->K; k++) integral += 0.5 * (s->density[k] + s->density[k + 1]) * (s->grid[k + 1] - s->grid[k]);
+      NN_CHECK(fabs(integral - 1) < 1e-3, "density integrates to %.6f", integral);
+      NN_CHECK(s->lo <= w[0] && s->hi >= w[N - 1], "normalization [%g, %g] misses [%g, %g]", s->lo, s->hi, w[0], w[N - 1]);
+      PetscCall(PetscFree2(x, q));
+      PetscCall(spectrum_destroy(&s));
+    }
+  PetscCall(PetscPrintf(PETSC_COMM_WORLD, "     N = %d, W1 / range:   M = 16      32      64      128\n", (int)N));
+  for (int b = 0; b < 2; b++)
+    PetscCall(PetscPrintf(PETSC_COMM_WORLD, "       n_vec = %d             %.2e %.2e %.2e %.2e\n", (int)nvs[b], W[0][b], W[1][b], W[2][b], W[3][b]));
+  NN_CHECK(W[3][1] < 0.01, "W1 with M = 128, n_vec = 4 is %.3e of the range", W[3][1]);
+  NN_CHECK(W[3][1] < W[0][1], "W1 does not fall with M");
+  PetscCall(PetscFree3(D, w, u));
+  PetscCall(hcase_destroy(&hc));
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode hutchinson_trace_within_three_standard_errors(void)
+{
+  HCase    hc;
+  Spectrum s;
+  PetscFunctionBeginUser;
+  PetscCall(hcase_create(PETSC_COMM_WORLD, SPEC, LOSS_SQUARED, PETSC_TRUE, 40, &hc));
+  const PetscInt N = hc.net->N;
+  double        *D, tr = 0;
+  PetscCall(PetscMalloc1((size_t)N * N, &D));
+  PetscCall(dense_of(hc.h->H, N, D));
+  for (PetscInt i = 0; i < N; i++) tr += D[(size_t)i * N + i];
+  PetscCall(spectrum_create(PETSC_COMM_WORLD, &s));
+  s->trace_vecs = 200;
+  PetscCall(spectrum_set_operator(s, hc.h->H));
+  PetscCall(spectrum_trace(s));
+  PetscCall(PetscPrintf(PETSC_COMM_WORLD, "     trace %.6e, Hutchinson %.6e +- %.2e (200 vectors)\n", tr, s->trace, s->trace_se));
+  NN_CHECK(fabs(s->trace - tr) <= 3 * s->trace_se, "Hutchinson %.6e +- %.2e vs exact %.6e", s->trace, s->trace_se, tr);
+  PetscCall(spectrum_destroy(&s));
+  PetscCall(PetscFree(D));
+  PetscCall(hcase_destroy(&hc));
+  PetscFunctionReturn(0);
+}
+
+/* The statistics on exactly symmetric and one-sided measures. */
+static PetscErrorCode symmetry_statistics_on_known_measures(void)
+{
+  Spectrum s;
+  PetscFunctionBeginUser;
+  PetscCall(spectrum_create(PETSC_COMM_WORLD, &s));
+  s->nvec = 1, s->M = 6, s->K = 256, s->lo = -3.3, s->hi = 3.3, s->sigma = 0.02, s->do_density = PETSC_TRUE;
+  PetscCall(PetscCalloc3(6, &s->ritz, 6, &s->weights, 1, &s->steps));
+  const double sym[6] = {-3, -1, -0.5, 0.5, 1, 3};
+  for (int i = 0; i < 6; i++) s->ritz[i] = sym[i], s->weights[i] = 1.0 / 6;
+  s->steps[0] = 6, s->est_min = -3, s->est_max = 3;
+  PetscCall(spectrum_statistics(s, 2.0));
+  NN_CHECK(fabs(s->neg_mass - 0.5) < 1e-15 && s->sym_w1 < 1e-15 && s->sym_tv < 1e-12, "symmetric: %g %g %g", s->neg_mass, s->sym_w1, s->sym_tv);
+  NN_CHECK(fabs(s->ratio_c - 1.5) < 1e-15 && fabs(s->abs_ratio - 1) < 1e-15, "ratio %g, |min|/max %g", s->ratio_c, s->abs_ratio);
+  for (int i = 0; i < 6; i++) s->ritz[i] = fabs(sym[i]); /* all positive */
+  s->est_min = 0.5;
+  PetscCall(spectrum_statistics(s, 2.0));
+  NN_CHECK(s->neg_mass == 0 && s->sym_tv > 0.99, "one-sided: negative mass %g, TV %g", s->neg_mass, s->sym_tv);
+  /* W1 of point masses: |a - b| */
+  double x1 = 1, x2 = 4, one = 1;
+  NN_CHECK(fabs(wasserstein1(1, &x1, &one, 1, &x2, &one) - 3) < 1e-15, "W1(delta_1, delta_4) != 3");
+  PetscCall(spectrum_destroy(&s));
+  PetscFunctionReturn(0);
+}
+
+/* Ritz values and weights of the density on all ranks equal those of the same
+ * Hessian built on this rank alone, to rounding. */
+static PetscErrorCode density_independent_of_rank_count(void)
+{
+  HCase    world, self;
+  Spectrum sw, ss;
+  PetscFunctionBeginUser;
+  PetscCall(hcase_create(PETSC_COMM_WORLD, SPEC, LOSS_LOGISTIC, PETSC_TRUE, 40, &world));
+  PetscCall(hcase_create(PETSC_COMM_SELF, SPEC, LOSS_LOGISTIC, PETSC_TRUE, 40, &self));
+  PetscCall(spectrum_create(PETSC_COMM_WORLD, &sw));
+  PetscCall(spectrum_create(PETSC_COMM_SELF, &ss));
+  sw->M = ss->M = 48, sw->M0 = ss->M0 = 48, sw->K = ss->K = 128, sw->trace_vecs = ss->trace_vecs = 5;
+  sw->do_trace = ss->do_trace = PETSC_TRUE;
+  PetscCall(spectrum_set_operator(sw, world.h->H));
+  PetscCall(spectrum_set_operator(ss, self.h->H));
+  PetscCall(spectrum_compute(sw, 1));
+  PetscCall(spectrum_compute(ss, 1));
+  double scale = sw->norm2, dr = 0, dw = 0;
+  for (PetscInt i = 0; i < sw->M; i++) dr = fmax(dr, fabs(sw->ritz[i] - ss->ritz[i])), dw = fmax(dw, fabs(sw->weights[i] - ss->weights[i]));
+  NN_CHECK(sw->steps[0] == ss->steps[0], "steps %d vs %d", (int)sw->steps[0], (int)ss->steps[0]);
+  NN_CHECK(dr <= 1e-9 * scale && dw <= 1e-9, "Ritz values differ by %.2e (scale %.2e), weights by %.2e", dr, scale, dw);
+  NN_CHECK(fabs(sw->lmax[0] - ss->lmax[0]) <= 1e-9 * scale && fabs(sw->trace - ss->trace) <= 1e-9 * fabs(ss->trace),
+           "extremes or trace differ");
+  PetscCall(PetscPrintf(PETSC_COMM_WORLD, "     largest difference to one rank: Ritz values %.1e (of %.1e), weights %.1e\n", dr, scale, dw));
+  PetscCall(spectrum_destroy(&sw));
+  PetscCall(spectrum_destroy(&ss));
+  PetscCall(hcase_destroy(&world));
+  PetscCall(hcase_destroy(&self));
+  PetscFunctionReturn(0);
+}
+
+NN_TEST_MAIN(NN_TEST_CASE(extremes_match_dense_eigenvalues), NN_TEST_CASE(lanczos_density_is_close_in_wasserstein1),
+             NN_TEST_CASE(hutchinson_trace_within_three_standard_errors), NN_TEST_CASE(symmetry_statistics_on_known_measures),
+             NN_TEST_CASE(density_independent_of_rank_count))
