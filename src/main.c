@@ -5,7 +5,7 @@
  * Stages: data set -> network -> training (with checkpoints); later stages
  * (Hessian spectra, coupling statistics) hook into the training loop. Every
  * option is in PETSc's options database; -help lists them. */
-#include "nncas/checkpoint.h"
+#include "nncas/stages.h"
 #include "nncas/version.h"
 #include <slepcsys.h>
 
@@ -13,13 +13,15 @@ static const char help[] = "nncas " NNCAS_VERSION " (" NNCAS_GIT_HASH "): trains
                            "Usage: mpiexec -n P nncas [-options_file FILE] [options]\n\n";
 
 /* Options starting with these are nncas's own: one that no component read is a typo. */
-static const char *const own_prefixes[] = {"data_", "synth_", "net_", "train_", "output_", "checkpoint_", "restart", NULL};
+static const char *const own_prefixes[] = {"data_",      "synth_",   "net_",    "train_",  "output_",
+                                           "checkpoint_", "restart", "hessian_", "spectrum_", NULL};
 
 typedef struct {
   Dataset ds;
   Net     net;
-  Trainer trainer;
-  int     status; /* exit status on success paths */
+  Trainer        trainer;
+  SpectrumStage *spectrum;
+  int            status; /* exit status on success paths */
 } App;
 
 /* Creates the components and reads their options (this is what -help lists). */
@@ -32,6 +34,8 @@ static PetscErrorCode app_configure(App *app)
   PetscCall(net_set_from_options(app->net));
   PetscCall(trainer_create(app->ds, app->net, &app->trainer));
   PetscCall(trainer_set_from_options(app->trainer));
+  PetscCall(spectrum_stage_create(app->ds, app->net, &app->spectrum));
+  PetscCall(spectrum_stage_set_from_options(app->spectrum));
   PetscCall(nn_options_check_unknown(own_prefixes));
   PetscFunctionReturn(0);
 }
@@ -47,9 +51,12 @@ static PetscErrorCode app_run(App *app)
   PetscCall(dataset_setup(app->ds));
   PetscCall(dataset_view(app->ds, PETSC_VIEWER_STDOUT_WORLD));
   bloc = (PetscMax(t->batch, t->eval_batch) + size - 1) / size;
+  bloc = PetscMax(bloc, spectrum_stage_local_samples(app->spectrum, size));
   PetscCall(net_setup(app->net, app->ds->c, app->ds->h, app->ds->w, bloc));
   PetscCall(net_view(app->net, PETSC_VIEWER_STDOUT_WORLD));
   PetscCall(trainer_setup(t));
+  PetscCall(spectrum_stage_setup(app->spectrum));
+  PetscCall(trainer_add_epoch_hook(t, spectrum_stage_hook, app->spectrum));
   PetscCall(trainer_train(t));
   if (t->diverged) app->status = NN_EXIT_DIVERGED;
   else if (t->preempted) app->status = NN_EXIT_PREEMPTED;
@@ -60,6 +67,7 @@ static PetscErrorCode app_run(App *app)
 static PetscErrorCode app_destroy(App *app)
 {
   PetscFunctionBeginUser;
+  PetscCall(spectrum_stage_destroy(&app->spectrum));
   PetscCall(trainer_destroy(&app->trainer));
   PetscCall(net_destroy(&app->net));
   PetscCall(dataset_destroy(&app->ds));

@@ -16,7 +16,10 @@ PetscErrorCode checkpoint_write(Trainer t, const char *path);
 /* Restores t's state; errors name the file and what does not match the
  * current options (network, training set, batch size, seed). */
 PetscErrorCode checkpoint_read(Trainer t, const char *path);
-PetscErrorCode results_write_training(Trainer t, const char *path);
+PetscErrorCode results_write_training(Trainer t);
+/* The run's results file for an update by a stage (created if missing), its
+ * provenance refreshed; the caller adds its groups and calls nn_h5_commit. */
+PetscErrorCode results_open(Trainer t, NnH5File *f);
 
 /* The per-epoch curves as datasets group/<curve>. */
 PetscErrorCode history_write(NnH5File *f, const NnHistory *h, const char *group);

@@ -36,6 +36,11 @@ typedef struct {
 } NnHistory;
 
 typedef struct _p_Trainer *Trainer;
+/* A stage run at epoch boundaries: before epoch e (weights after e epochs,
+ * e = 0 .. epochs), when the run is not resuming in the middle of epoch e. */
+typedef PetscErrorCode (*TrainerHook)(Trainer t, void *ctx);
+#define NN_MAX_HOOKS 8
+
 struct _p_Trainer {
   MPI_Comm    comm;
   PetscMPIInt rank, size;
@@ -66,6 +71,9 @@ struct _p_Trainer {
   double      *grad, *gown, *x, *y, *t, *dl, *l;
   PetscInt    *ids;
   PetscBool    preempted, diverged, finished;
+  TrainerHook  hooks[NN_MAX_HOOKS];
+  void        *hook_ctx[NN_MAX_HOOKS];
+  PetscInt     nhooks;
   char         checkpoint_path[PETSC_MAX_PATH_LEN], results_path[PETSC_MAX_PATH_LEN];
 };
 
@@ -77,6 +85,8 @@ PetscErrorCode trainer_setup(Trainer t);
 /* Runs the remaining epochs; on return t->finished, t->preempted or t->diverged says why. */
 PetscErrorCode trainer_train(Trainer t);
 PetscErrorCode trainer_destroy(Trainer *t);
+
+PetscErrorCode trainer_add_epoch_hook(Trainer t, TrainerHook fn, void *ctx);
 
 /* Learning rate of epoch e. */
 PetscReal trainer_lr(const Trainer t, PetscInt e);

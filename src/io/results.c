@@ -56,18 +56,25 @@ PetscErrorCode history_write(NnH5File *f, const NnHistory *h, const char *group)
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode results_write_training(Trainer t, const char *path)
+PetscErrorCode results_open(Trainer t, NnH5File *f)
+{
+  PetscBool exists;
+  PetscFunctionBeginUser;
+  PetscCall(nn_h5_file_exists(t->comm, t->results_path, &exists));
+  if (exists) PetscCall(nn_h5_open_update(t->comm, t->results_path, f));
+  else PetscCall(nn_h5_create(t->comm, t->results_path, f));
+  PetscCall(provenance_write(t, f, "nncas results"));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode results_write_training(Trainer t)
 {
   NnH5File  f;
-  PetscBool exists;
   hsize_t   n = (hsize_t)t->hist.n;
   int64_t  *epoch;
   PetscFunctionBeginUser;
   PetscCall(PetscLogEventBegin(nn_events.io_results, 0, 0, 0, 0));
-  PetscCall(nn_h5_file_exists(t->comm, path, &exists));
-  if (exists) PetscCall(nn_h5_open_update(t->comm, path, &f));
-  else PetscCall(nn_h5_create(t->comm, path, &f));
-  PetscCall(provenance_write(t, &f, "nncas results"));
+  PetscCall(results_open(t, &f));
   PetscCall(nn_h5_delete(&f, "/training"));
   PetscCall(nn_h5_group(&f, "/training"));
   PetscCall(nn_h5_attr_string(&f, "/training", "description", "training curves, one entry per finished epoch"));

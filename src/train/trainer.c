@@ -247,7 +247,7 @@ static PetscErrorCode trainer_save(Trainer t)
 {
   PetscFunctionBeginUser;
   PetscCall(checkpoint_write(t, t->checkpoint_path));
-  PetscCall(results_write_training(t, t->results_path));
+  PetscCall(results_write_training(t));
   PetscFunctionReturn(0);
 }
 
@@ -316,10 +316,29 @@ static PetscErrorCode trainer_run_epoch(Trainer t)
   PetscFunctionReturn(0);
 }
 
+PetscErrorCode trainer_add_epoch_hook(Trainer t, TrainerHook fn, void *ctx)
+{
+  PetscFunctionBeginUser;
+  PetscCheck(t->nhooks < NN_MAX_HOOKS, t->comm, PETSC_ERR_ARG_OUTOFRANGE, "too many epoch hooks");
+  t->hooks[t->nhooks]    = fn;
+  t->hook_ctx[t->nhooks] = ctx;
+  t->nhooks++;
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode trainer_run_hooks(Trainer t)
+{
+  PetscFunctionBeginUser;
+  if (t->step) PetscFunctionReturn(0); /* resuming inside the epoch: its stages ran before */
+  for (PetscInt k = 0; k < t->nhooks; k++) PetscCall(t->hooks[k](t, t->hook_ctx[k]));
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode trainer_train(Trainer t)
 {
   PetscFunctionBeginUser;
   while (t->epoch < t->epochs) {
+    PetscCall(trainer_run_hooks(t));
     PetscCall(trainer_run_epoch(t));
     if (t->diverged) PetscFunctionReturn(0);
     if (t->preempted) {
@@ -332,6 +351,7 @@ PetscErrorCode trainer_train(Trainer t)
     if (t->epoch % t->checkpoint_every == 0 || t->epoch == t->epochs) PetscCall(trainer_save(t));
   }
   if (!t->hist.n) PetscCall(trainer_save(t)); /* -train_epochs 0: record the initial state */
+  PetscCall(trainer_run_hooks(t));             /* the stages at the end of training */
   t->finished = PETSC_TRUE;
   PetscFunctionReturn(0);
 }
