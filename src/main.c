@@ -14,7 +14,7 @@ static const char help[] = "nncas " NNCAS_VERSION " (" NNCAS_GIT_HASH "): trains
 
 /* Options starting with these are nncas's own: one that no component read is a typo. */
 static const char *const own_prefixes[] = {"data_",      "synth_",   "net_",    "train_",  "output_",
-                                           "checkpoint_", "restart", "hessian_", "spectrum_", NULL};
+                                           "checkpoint_", "restart", "hessian_", "spectrum_", "dense_", NULL};
 
 typedef struct {
   Dataset ds;

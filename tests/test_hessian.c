@@ -1,65 +1,10 @@
 /* The Hessian operator: products against central differences of the gradient
  * for every layer type and loss, the Gauss-Newton split, layer blocks, and
  * (with the dense verification mode) symmetry, spectra and closed forms. */
-#include "testlib.h"
-#include "nncas/hessian.h"
+#include "fixture.h"
 
 #include <float.h>
 #include <string.h>
-
-typedef struct {
-  Dataset ds;
-  Net     net;
-  Hessian h;
-  double *theta;
-} HCase;
-
-/* Synthetic mixture data (2x6x6 samples), the net of `spec`, and the Hessian
- * on the first m training samples in batches of `batch` (0: one batch). */
-static PetscErrorCode hcase_create(const char *spec, NnLoss loss, PetscBool bias, PetscInt m, PetscInt batch, NnInit init,
-                                   double c, const char *shape, HCase *hc)
-{
-  PetscFunctionBeginUser;
-  PetscCall(PetscOptionsSetValue(NULL, "-data_format", "mixture"));
-  PetscCall(PetscOptionsSetValue(NULL, "-synth_train", "64"));
-  PetscCall(PetscOptionsSetValue(NULL, "-synth_val", "8"));
-  PetscCall(PetscOptionsSetValue(NULL, "-synth_shape", shape ? shape : "2,6,6"));
-  PetscCall(dataset_create(PETSC_COMM_WORLD, &hc->ds));
-  PetscCall(dataset_set_from_options(hc->ds));
-  PetscCall(dataset_setup(hc->ds));
-  PetscCall(net_create(PETSC_COMM_WORLD, &hc->net));
-  PetscCall(PetscStrncpy(hc->net->spec, spec, sizeof hc->net->spec));
-  hc->net->loss   = loss;
-  hc->net->bias   = bias;
-  hc->net->init   = init;
-  hc->net->init_c = c;
-  hc->net->init_std = c;
-  PetscCall(net_setup(hc->net, hc->ds->c, hc->ds->h, hc->ds->w, m));
-  PetscCall(hessian_create(hc->ds, hc->net, &hc->h));
-  hc->h->nsamples = m;
-  hc->h->batch    = batch;
-  hc->h->kmax     = 3;
-  PetscCall(hessian_setup(hc->h));
-  PetscCall(PetscMalloc1(hc->net->N, &hc->theta));
-  PetscCall(net_init_params(hc->net, hc->theta));
-  PetscCall(hessian_set_point(hc->h, hc->theta));
-  PetscFunctionReturn(0);
-}
-
-static PetscErrorCode hcase_destroy(HCase *hc)
-{
-  PetscFunctionBeginUser;
-  PetscCall(hessian_destroy(&hc->h));
-  PetscCall(net_destroy(&hc->net));
-  PetscCall(dataset_destroy(&hc->ds));
-  PetscCall(PetscFree(hc->theta));
-  PetscFunctionReturn(0);
-}
-
-static void fill_normal(NnRngKey key, PetscInt n, double *a)
-{
-  for (PetscInt i = 0; i < n; i++) a[i] = nn_rng_normal(key, (uint64_t)i);
-}
 
 /* Hash of every kink of the risk at theta (ReLU signs, pool arg-maxima, hinge
  * and absolute-loss activity), summed over the ranks: a central difference is
@@ -130,52 +75,18 @@ static PetscErrorCode gradient_difference(HCase *hc, const double *v, double *fd
   PetscFunctionReturn(0);
 }
 
-/* y <- A v through the distributed operator, gathered on every rank. */
-static PetscErrorCode mat_apply_replicated(Mat A, PetscInt n, const double *v, PetscInt nout, double *y)
-{
-  Vec                x, b;
-  PetscInt           lo, hi;
-  const PetscScalar *ba;
-  PetscMPIInt        size;
-  PetscFunctionBeginUser;
-  PetscCall(MatCreateVecs(A, &x, &b));
-  PetscCall(VecGetOwnershipRange(x, &lo, &hi));
-  for (PetscInt i = lo; i < hi; i++) PetscCall(VecSetValue(x, i, v[i], INSERT_VALUES));
-  PetscCall(VecAssemblyBegin(x));
-  PetscCall(VecAssemblyEnd(x));
-  PetscCall(MatMult(A, x, b));
-  PetscCallMPI(MPI_Comm_size(PETSC_COMM_WORLD, &size));
-  PetscCall(PetscArrayzero(y, nout));
-  PetscCall(VecGetOwnershipRange(b, &lo, &hi));
-  PetscCall(VecGetArrayRead(b, &ba));
-  for (PetscInt i = lo; i < hi; i++) y[i] = ba[i - lo];
-  PetscCall(VecRestoreArrayRead(b, &ba));
-  PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, y, (int)nout, MPI_DOUBLE, MPI_SUM, PETSC_COMM_WORLD));
-  PetscCall(VecDestroy(&x));
-  PetscCall(VecDestroy(&b));
-  (void)n;
-  PetscFunctionReturn(0);
-}
-
-static double max_abs(PetscInt n, const double *a)
-{
-  double m = 0;
-  for (PetscInt i = 0; i < n; i++) m = fmax(m, fabs(a[i]));
-  return m;
-}
-
 /* Hv by the operator against the central difference, for two directions. */
 static PetscErrorCode check_hvp(const char *spec, NnLoss loss, PetscBool bias, PetscInt m, PetscInt batch)
 {
   HCase   hc;
   double *v, *hv, *fd, h = 0, floor_ = 0, worst = 0;
   PetscFunctionBeginUser;
-  PetscCall(hcase_create(spec, loss, bias, m, batch, INIT_OLD, 1, NULL, &hc));
+  PetscCall(hcase_create(PETSC_COMM_WORLD, (HCaseOpts){.spec = spec, .loss = loss, .nobias = !bias, .m = m, .batch = batch}, &hc));
   const PetscInt N = hc.net->N;
   PetscCall(PetscMalloc3(N, &v, N, &hv, N, &fd));
   for (int trial = 0; trial < 2; trial++) {
     fill_normal(nn_rng_key(3, 4, (uint64_t)trial), N, v);
-    PetscCall(mat_apply_replicated(hc.h->H, N, v, N, hv));
+    PetscCall(mat_apply_replicated(hc.h->H, v, N, hv));
     PetscCall(gradient_difference(&hc, v, fd, &h, &floor_));
     NN_CHECK(h > 0, "%s: no step keeps the kink pattern", spec);
     double diff = 0, scale = max_abs(N, hv);
@@ -213,14 +124,14 @@ static PetscErrorCode gauss_newton_split_is_exact(void)
   PetscMPIInt size;
   PetscFunctionBeginUser;
   PetscCallMPI(MPI_Comm_size(PETSC_COMM_WORLD, &size));
-  PetscCall(hcase_create("conv:3:3,bn,tanh,dense:4,swish,dense:1", LOSS_LOGISTIC, PETSC_TRUE, 12, 4, INIT_OLD, 1, NULL, &hc));
+  PetscCall(hcase_create(PETSC_COMM_WORLD, (HCaseOpts){.spec = "conv:3:3,bn,tanh,dense:4,swish,dense:1", .loss = LOSS_LOGISTIC, .m = 12, .batch = 4}, &hc));
   const PetscInt N = hc.net->N, F = hc.ds->c * hc.ds->h * hc.ds->w;
   double        *v, *hv, *gv, *rv, *ref, *J, t[16], dl[16], d2l[16], e[16];
   PetscCall(PetscMalloc6(N, &v, N, &hv, N, &gv, N, &rv, N, &ref, N, &J));
   fill_normal(nn_rng_key(5, 5, 5), N, v);
-  PetscCall(mat_apply_replicated(hc.h->H, N, v, N, hv));
-  PetscCall(mat_apply_replicated(hc.h->G, N, v, N, gv));
-  PetscCall(mat_apply_replicated(hc.h->Rm, N, v, N, rv));
+  PetscCall(mat_apply_replicated(hc.h->H, v, N, hv));
+  PetscCall(mat_apply_replicated(hc.h->G, v, N, gv));
+  PetscCall(mat_apply_replicated(hc.h->Rm, v, N, rv));
   for (PetscInt i = 0; i < N; i++) NN_CHECK(fabs(gv[i] + rv[i] - hv[i]) <= 1e-13 * max_abs(N, hv), "G + (H-G) != H at %d", (int)i);
   /* explicit J^T diag(l''/m) J v over the local whole batches */
   PetscCall(PetscArrayzero(ref, N));
@@ -254,13 +165,13 @@ static PetscErrorCode hinge_loss_has_no_gauss_newton_part(void)
 {
   HCase hc;
   PetscFunctionBeginUser;
-  PetscCall(hcase_create("dense:5,relu,dense:4,relu,dense:1", LOSS_HINGE, PETSC_TRUE, 10, 0, INIT_OLD, 1, NULL, &hc));
+  PetscCall(hcase_create(PETSC_COMM_WORLD, (HCaseOpts){.spec = "dense:5,relu,dense:4,relu,dense:1", .loss = LOSS_HINGE, .m = 10, .batch = 0}, &hc));
   const PetscInt N = hc.net->N;
   double        *v, *gv, *hv;
   PetscCall(PetscMalloc3(N, &v, N, &gv, N, &hv));
   fill_normal(nn_rng_key(6, 6, 6), N, v);
-  PetscCall(mat_apply_replicated(hc.h->G, N, v, N, gv));
-  PetscCall(mat_apply_replicated(hc.h->H, N, v, N, hv));
+  PetscCall(mat_apply_replicated(hc.h->G, v, N, gv));
+  PetscCall(mat_apply_replicated(hc.h->H, v, N, hv));
   NN_CHECK(max_abs(N, gv) == 0, "hinge: G v has entries up to %.3e", max_abs(N, gv));
   NN_CHECK(max_abs(N, hv) > 0, "hinge: H v = 0 (no sample on the loss's linear side?)");
   PetscCall(PetscFree3(v, gv, hv));
@@ -273,7 +184,7 @@ static PetscErrorCode layer_block_is_the_restriction_of_H(void)
 {
   HCase hc;
   PetscFunctionBeginUser;
-  PetscCall(hcase_create("dense:5,tanh,dense:4,relu,dense:1", LOSS_SQUARED, PETSC_TRUE, 10, 0, INIT_OLD, 1, NULL, &hc));
+  PetscCall(hcase_create(PETSC_COMM_WORLD, (HCaseOpts){.spec = "dense:5,tanh,dense:4,relu,dense:1", .loss = LOSS_SQUARED, .m = 10, .batch = 0}, &hc));
   const PetscInt N = hc.net->N;
   double        *v, *hv, *bx;
   PetscCall(PetscMalloc3(N, &v, N, &hv, N, &bx));
@@ -285,9 +196,9 @@ static PetscErrorCode layer_block_is_the_restriction_of_H(void)
       PetscCall(hessian_layer_range(hc.h, q, &qo, &qn));
       PetscCall(PetscArrayzero(v, N));
       fill_normal(nn_rng_key(8, (uint64_t)p, (uint64_t)q), qn, v + qo);
-      PetscCall(mat_apply_replicated(hc.h->H, N, v, N, hv));
+      PetscCall(mat_apply_replicated(hc.h->H, v, N, hv));
       PetscCall(hessian_block_create(hc.h, p, q, &A));
-      PetscCall(mat_apply_replicated(A, qn, v + qo, pn, bx));
+      PetscCall(mat_apply_replicated(A, v + qo, pn, bx));
       for (PetscInt i = 0; i < pn; i++)
         NN_CHECK(fabs(bx[i] - hv[po + i]) <= 1e-14 * (1 + max_abs(N, hv)), "H_%d%d entry %d: %.17g vs %.17g", (int)p, (int)q, (int)i,
                  bx[i], hv[po + i]);
@@ -303,7 +214,7 @@ static PetscErrorCode batch_columns_sum_to_hessian_columns(void)
 {
   HCase hc;
   PetscFunctionBeginUser;
-  PetscCall(hcase_create("conv:2:3,bn,relu,dense:3,tanh,dense:1", LOSS_LOGISTIC, PETSC_TRUE, 12, 4, INIT_OLD, 1, NULL, &hc));
+  PetscCall(hcase_create(PETSC_COMM_WORLD, (HCaseOpts){.spec = "conv:2:3,bn,relu,dense:3,tanh,dense:1", .loss = LOSS_LOGISTIC, .m = 12, .batch = 4}, &hc));
   const PetscInt N = hc.net->N, cols[3] = {0, N / 2, N - 1};
   double        *col, *sum, *v, *ref;
   PetscCall(PetscMalloc4(3 * N, &col, 3 * N, &sum, N, &v, N, &ref));
@@ -316,7 +227,7 @@ static PetscErrorCode batch_columns_sum_to_hessian_columns(void)
   for (int c = 0; c < 3; c++) {
     PetscCall(PetscArrayzero(v, N));
     v[cols[c]] = 1;
-    PetscCall(mat_apply_replicated(hc.h->H, N, v, N, ref));
+    PetscCall(mat_apply_replicated(hc.h->H, v, N, ref));
     for (PetscInt i = 0; i < N; i++)
       NN_CHECK(fabs(sum[c * N + i] - ref[i]) <= 1e-13 * (1 + max_abs(N, ref)), "column %d entry %d: %.17g vs %.17g", (int)cols[c],
                (int)i, sum[c * N + i], ref[i]);

@@ -1,56 +1,13 @@
 /* Spectra of the Hessian operator against the dense Hessian diagonalised by
  * LAPACK: SLEPc's extreme eigenvalues, the Lanczos density (Wasserstein-1),
  * Hutchinson's trace, the symmetry statistics, and rank independence. */
-#include "testlib.h"
-#include "nncas/hessian.h"
+#include "fixture.h"
 #include "nncas/spectrum.h"
 
 #include <string.h>
 
 extern void dsyev_(const char *jobz, const char *uplo, const int *n, double *a, const int *lda, double *w, double *work,
                    const int *lwork, int *info);
-
-typedef struct {
-  Dataset ds;
-  Net     net;
-  Hessian h;
-  double *theta;
-} HCase;
-
-static PetscErrorCode hcase_create(MPI_Comm comm, const char *spec, NnLoss loss, PetscBool bias, PetscInt m, HCase *hc)
-{
-  PetscFunctionBeginUser;
-  PetscCall(PetscOptionsSetValue(NULL, "-data_format", "mixture"));
-  PetscCall(PetscOptionsSetValue(NULL, "-synth_train", "64"));
-  PetscCall(PetscOptionsSetValue(NULL, "-synth_val", "8"));
-  PetscCall(PetscOptionsSetValue(NULL, "-synth_shape", "2,6,6"));
-  PetscCall(dataset_create(comm, &hc->ds));
-  PetscCall(dataset_set_from_options(hc->ds));
-  PetscCall(dataset_setup(hc->ds));
-  PetscCall(net_create(comm, &hc->net));
-  PetscCall(PetscStrncpy(hc->net->spec, spec, sizeof hc->net->spec));
-  hc->net->loss = loss;
-  hc->net->bias = bias;
-  hc->net->init = INIT_OLD;
-  PetscCall(net_setup(hc->net, hc->ds->c, hc->ds->h, hc->ds->w, m));
-  PetscCall(hessian_create(hc->ds, hc->net, &hc->h));
-  hc->h->nsamples = m;
-  PetscCall(hessian_setup(hc->h));
-  PetscCall(PetscMalloc1(hc->net->N, &hc->theta));
-  PetscCall(net_init_params(hc->net, hc->theta));
-  PetscCall(hessian_set_point(hc->h, hc->theta));
-  PetscFunctionReturn(0);
-}
-
-static PetscErrorCode hcase_destroy(HCase *hc)
-{
-  PetscFunctionBeginUser;
-  PetscCall(hessian_destroy(&hc->h));
-  PetscCall(net_destroy(&hc->net));
-  PetscCall(dataset_destroy(&hc->ds));
-  PetscCall(PetscFree(hc->theta));
-  PetscFunctionReturn(0);
-}
 
 /* The dense N x N matrix of A (replicated), column by column through MatMult. */
 static PetscErrorCode dense_of(Mat A, PetscInt N, double *D)
@@ -79,7 +36,7 @@ static PetscErrorCode dense_of(Mat A, PetscInt N, double *D)
 }
 
 /* Eigenvalues (ascending) of the symmetric part of D by LAPACK; D is destroyed. */
-static PetscErrorCode dense_eigenvalues(PetscInt N, double *D, double *w)
+static PetscErrorCode lapack_eigenvalues(PetscInt N, double *D, double *w)
 {
   int     n = (int)N, lwork = -1, info;
   double  q, *work;
@@ -100,12 +57,12 @@ static PetscErrorCode extremes_match_dense_eigenvalues(void)
   HCase    hc;
   Spectrum s;
   PetscFunctionBeginUser;
-  PetscCall(hcase_create(PETSC_COMM_WORLD, SPEC, LOSS_LOGISTIC, PETSC_TRUE, 40, &hc));
+  PetscCall(hcase_create(PETSC_COMM_WORLD, (HCaseOpts){.spec = SPEC, .loss = LOSS_LOGISTIC, .m = 40}, &hc));
   const PetscInt N = hc.net->N;
   double        *D, *w;
   PetscCall(PetscMalloc2((size_t)N * N, &D, N, &w));
   PetscCall(dense_of(hc.h->H, N, D));
-  PetscCall(dense_eigenvalues(N, D, w));
+  PetscCall(lapack_eigenvalues(N, D, w));
   PetscCall(spectrum_create(PETSC_COMM_WORLD, &s));
   s->nev  = 3;
   s->topk = 2;
@@ -134,12 +91,12 @@ static PetscErrorCode lanczos_density_is_close_in_wasserstein1(void)
   HCase    hc;
   Spectrum s;
   PetscFunctionBeginUser;
-  PetscCall(hcase_create(PETSC_COMM_WORLD, SPEC, LOSS_LOGISTIC, PETSC_TRUE, 40, &hc));
+  PetscCall(hcase_create(PETSC_COMM_WORLD, (HCaseOpts){.spec = SPEC, .loss = LOSS_LOGISTIC, .m = 40}, &hc));
   const PetscInt N = hc.net->N;
   double        *D, *w, *u;
   PetscCall(PetscMalloc3((size_t)N * N, &D, N, &w, N, &u));
   PetscCall(dense_of(hc.h->H, N, D));
-  PetscCall(dense_eigenvalues(N, D, w));
+  PetscCall(lapack_eigenvalues(N, D, w));
   for (PetscInt i = 0; i < N; i++) u[i] = 1.0 / N;
   const double   range = w[N - 1] - w[0];
   const PetscInt Ms[4] = {16, 32, 64, 128}, nvs[2] = {1, 4};
@@ -179,7 +136,7 @@ static PetscErrorCode hutchinson_trace_within_three_standard_errors(void)
   HCase    hc;
   Spectrum s;
   PetscFunctionBeginUser;
-  PetscCall(hcase_create(PETSC_COMM_WORLD, SPEC, LOSS_SQUARED, PETSC_TRUE, 40, &hc));
+  PetscCall(hcase_create(PETSC_COMM_WORLD, (HCaseOpts){.spec = SPEC, .loss = LOSS_SQUARED, .m = 40}, &hc));
   const PetscInt N = hc.net->N;
   double        *D, tr = 0;
   PetscCall(PetscMalloc1((size_t)N * N, &D));
@@ -229,8 +186,8 @@ static PetscErrorCode density_independent_of_rank_count(void)
   HCase    world, self;
   Spectrum sw, ss;
   PetscFunctionBeginUser;
-  PetscCall(hcase_create(PETSC_COMM_WORLD, SPEC, LOSS_LOGISTIC, PETSC_TRUE, 40, &world));
-  PetscCall(hcase_create(PETSC_COMM_SELF, SPEC, LOSS_LOGISTIC, PETSC_TRUE, 40, &self));
+  PetscCall(hcase_create(PETSC_COMM_WORLD, (HCaseOpts){.spec = SPEC, .loss = LOSS_LOGISTIC, .m = 40}, &world));
+  PetscCall(hcase_create(PETSC_COMM_SELF, (HCaseOpts){.spec = SPEC, .loss = LOSS_LOGISTIC, .m = 40}, &self));
   PetscCall(spectrum_create(PETSC_COMM_WORLD, &sw));
   PetscCall(spectrum_create(PETSC_COMM_SELF, &ss));
   sw->M = ss->M = 48, sw->M0 = ss->M0 = 48, sw->K = ss->K = 128, sw->trace_vecs = ss->trace_vecs = 5;

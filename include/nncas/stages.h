@@ -10,11 +10,14 @@
 /* -spectrum_every k: at epoch 0 and every k epochs (and at the end if k
  * divides the epoch count), the Hessian at the current weights: extreme
  * eigenvalues, Lanczos density, trace, Theorem 1 statistics, into
- * /spectrum/epoch_EEEE of the results file. */
+ * /spectrum/epoch_EEEE of the results file. With -hessian_dense also the
+ * dense Hessian's symmetry error and eigenvalues (PDSYEVD) in .../dense. */
 typedef struct {
-  PetscInt every;
-  Hessian  h;
-  Spectrum sp;
+  PetscInt  every;
+  PetscBool dense, dense_matrix; /* -hessian_dense: also the dense Hessian (ScaLAPACK); -hessian_dense_matrix: write it */
+  PetscInt  dense_max;          /* -hessian_dense_max: refuse larger N */
+  Hessian   h;
+  Spectrum  sp;
 } SpectrumStage;
 
 PetscErrorCode spectrum_stage_create(Dataset ds, Net net, SpectrumStage **st);

@@ -306,6 +306,35 @@ PetscErrorCode hessian_apply_local(Hessian h, HessianPart part, PetscInt k, cons
   PetscFunctionReturn(0);
 }
 
+typedef struct {
+  Hessian     h;
+  HessianPart part;
+} DenseCtx;
+
+/* cols (N x k, column-major) += local contributions to part e_j, j in [j0, j0+k):
+ * column j of the matrix is row j of the k x N product block. */
+static PetscErrorCode dense_columns(void *ctx, PetscInt j0, PetscInt k, double *cols)
+{
+  DenseCtx      *c = (DenseCtx *)ctx;
+  const PetscInt N = c->h->net->N;
+  PetscFunctionBeginUser;
+  PetscCall(PetscArrayzero(c->h->vfull, (size_t)k * N));
+  for (PetscInt q = 0; q < k; q++) c->h->vfull[q * N + j0 + q] = 1; /* e_j */
+  PetscCall(hessian_apply_local(c->h, c->part, k, c->h->vfull, cols));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode hessian_dense_assemble(Hessian h, HessianPart part, DenseMat A)
+{
+  DenseCtx c = {h, part};
+  PetscInt N;
+  PetscFunctionBeginUser;
+  PetscCall(dense_get_layout(A, &N, NULL, NULL, NULL));
+  PetscCheck(N == h->net->N, h->comm, PETSC_ERR_ARG_SIZ, "dense matrix of order %" PetscInt_FMT " for a Hessian of order %" PetscInt_FMT, N, h->net->N);
+  PetscCall(dense_assemble_columns(A, h->kmax, dense_columns, &c, "dense Hessian"));
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode hessian_batch_columns(Hessian h, PetscInt s, PetscInt nj, const PetscInt *j, double *out)
 {
   const PetscInt N = h->net->N;

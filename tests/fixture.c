@@ -1,0 +1,78 @@
+#include "fixture.h"
+
+PetscErrorCode hcase_create(MPI_Comm comm, HCaseOpts o, HCase *hc)
+{
+  PetscFunctionBeginUser;
+  PetscCall(PetscOptionsSetValue(NULL, "-data_format", "mixture"));
+  PetscCall(PetscOptionsSetValue(NULL, "-synth_train", "64"));
+  PetscCall(PetscOptionsSetValue(NULL, "-synth_val", "8"));
+  PetscCall(PetscOptionsSetValue(NULL, "-synth_shape", o.shape ? o.shape : "2,6,6"));
+  PetscCall(dataset_create(comm, &hc->ds));
+  PetscCall(dataset_set_from_options(hc->ds));
+  PetscCall(dataset_setup(hc->ds));
+  PetscCall(net_create(comm, &hc->net));
+  PetscCall(PetscStrncpy(hc->net->spec, o.spec, sizeof hc->net->spec));
+  hc->net->loss     = o.loss;
+  hc->net->bias     = o.nobias ? PETSC_FALSE : PETSC_TRUE;
+  hc->net->init     = o.init;
+  hc->net->init_c   = o.c > 0 ? o.c : 1;
+  hc->net->init_std = o.c > 0 ? o.c : 1;
+  const PetscInt m  = o.m ? o.m : 10;
+  PetscCall(net_setup(hc->net, hc->ds->c, hc->ds->h, hc->ds->w, m));
+  PetscCall(hessian_create(hc->ds, hc->net, &hc->h));
+  hc->h->nsamples = m;
+  hc->h->batch    = o.batch;
+  hc->h->kmax     = o.kmax ? o.kmax : 3;
+  PetscCall(hessian_setup(hc->h));
+  PetscCall(PetscMalloc1(hc->net->N, &hc->theta));
+  PetscCall(net_init_params(hc->net, hc->theta));
+  PetscCall(hessian_set_point(hc->h, hc->theta));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode hcase_destroy(HCase *hc)
+{
+  PetscFunctionBeginUser;
+  PetscCall(hessian_destroy(&hc->h));
+  PetscCall(net_destroy(&hc->net));
+  PetscCall(dataset_destroy(&hc->ds));
+  PetscCall(PetscFree(hc->theta));
+  PetscFunctionReturn(0);
+}
+
+void fill_normal(NnRngKey key, PetscInt n, double *a)
+{
+  for (PetscInt i = 0; i < n; i++) a[i] = nn_rng_normal(key, (uint64_t)i);
+}
+
+double max_abs(PetscInt n, const double *a)
+{
+  double m = 0;
+  for (PetscInt i = 0; i < n; i++) m = fmax(m, fabs(a[i]));
+  return m;
+}
+
+PetscErrorCode mat_apply_replicated(Mat A, const double *v, PetscInt nout, double *y)
+{
+  Vec                x, b;
+  PetscInt           lo, hi;
+  const PetscScalar *ba;
+  MPI_Comm           comm;
+  PetscFunctionBeginUser;
+  PetscCall(PetscObjectGetComm((PetscObject)A, &comm));
+  PetscCall(MatCreateVecs(A, &x, &b));
+  PetscCall(VecGetOwnershipRange(x, &lo, &hi));
+  for (PetscInt i = lo; i < hi; i++) PetscCall(VecSetValue(x, i, v[i], INSERT_VALUES));
+  PetscCall(VecAssemblyBegin(x));
+  PetscCall(VecAssemblyEnd(x));
+  PetscCall(MatMult(A, x, b));
+  PetscCall(PetscArrayzero(y, nout));
+  PetscCall(VecGetOwnershipRange(b, &lo, &hi));
+  PetscCall(VecGetArrayRead(b, &ba));
+  for (PetscInt i = lo; i < hi; i++) y[i] = ba[i - lo];
+  PetscCall(VecRestoreArrayRead(b, &ba));
+  PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, y, (int)nout, MPI_DOUBLE, MPI_SUM, comm));
+  PetscCall(VecDestroy(&x));
+  PetscCall(VecDestroy(&b));
+  PetscFunctionReturn(0);
+}
