@@ -4,6 +4,7 @@
  *
  *   mpiexec -n P nncas_bench_hvp -net_preset lenet -hessian_samples 200 -bench_reps 5 */
 #include "nncas/hessian.h"
+#include "nncas/spectrum.h"
 #include <slepcsys.h>
 
 static PetscErrorCode bench(void)
@@ -44,6 +45,19 @@ static PetscErrorCode bench(void)
   th = (MPI_Wtime() - t0) / reps;
   PetscCall(PetscPrintf(PETSC_COMM_WORLD, "%-12s N=%-9" PetscInt_FMT " samples=%-4" PetscInt_FMT " ranks=%d  gradient %8.1f ms  HVP %8.1f ms  HVP/gradient %.2f\n",
                         net->preset, net->N, h->nsamples, (int)size, 1e3 * tg, 1e3 * th, th / tg));
+  PetscBool density = PETSC_FALSE;
+  PetscCall(PetscOptionsGetBool(NULL, NULL, "-bench_density", &density, NULL));
+  if (density) { /* one full Lanczos density: M0 + n_vec * M products */
+    Spectrum sp;
+    PetscCall(spectrum_create(PETSC_COMM_WORLD, &sp));
+    PetscCall(spectrum_set_from_options(sp));
+    PetscCall(spectrum_set_operator(sp, h->H));
+    t0 = MPI_Wtime();
+    PetscCall(spectrum_density(sp));
+    PetscCall(PetscPrintf(PETSC_COMM_WORLD, "%-12s ranks=%d  density (M0 %d + M %d x n_vec %d) %.1f s\n", net->preset, (int)size, (int)sp->M0,
+                          (int)sp->M, (int)sp->nvec, MPI_Wtime() - t0));
+    PetscCall(spectrum_destroy(&sp));
+  }
   PetscCall(VecDestroy(&x));
   PetscCall(VecDestroy(&y));
   PetscCall(PetscFree2(theta, grad));
