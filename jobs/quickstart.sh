@@ -22,6 +22,4 @@ fi
 echo "nncas quickstart: $ranks ranks, output in $out"
 mpiexec -n "$ranks" --oversubscribe "$build/nncas" -options_file "$here/inputs/quickstart.opts" \
   -output_dir "$out" -output_overwrite "$@"
-echo
-echo "Checkpoint: $out/checkpoint.h5"
-echo "Results:    $out/results.h5   (h5dump -A $out/results.h5, or h5py)"
+echo "Inspect with: h5ls -r $out/results.h5   (or h5py; layout in docs/files.md, docs/spectrum.md)"
