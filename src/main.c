@@ -14,13 +14,14 @@ static const char help[] = "nncas " NNCAS_VERSION " (" NNCAS_GIT_HASH "): trains
 
 /* Options starting with these are nncas's own: one that no component read is a typo. */
 static const char *const own_prefixes[] = {"data_",      "synth_",   "net_",    "train_",  "output_",
-                                           "checkpoint_", "restart", "hessian_", "spectrum_", "dense_", NULL};
+                                           "checkpoint_", "restart", "hessian_", "spectrum_", "dense_", "initscale", NULL};
 
 typedef struct {
   Dataset ds;
   Net     net;
   Trainer        trainer;
-  SpectrumStage *spectrum;
+  SpectrumStage  *spectrum;
+  InitScaleStage *initscale;
   int            status; /* exit status on success paths */
 } App;
 
@@ -36,6 +37,8 @@ static PetscErrorCode app_configure(App *app)
   PetscCall(trainer_set_from_options(app->trainer));
   PetscCall(spectrum_stage_create(app->ds, app->net, &app->spectrum));
   PetscCall(spectrum_stage_set_from_options(app->spectrum));
+  PetscCall(initscale_stage_create(app->ds, app->net, &app->initscale));
+  PetscCall(initscale_stage_set_from_options(app->initscale));
   PetscCall(nn_options_check_unknown(own_prefixes));
   PetscFunctionReturn(0);
 }
@@ -52,10 +55,13 @@ static PetscErrorCode app_run(App *app)
   PetscCall(dataset_view(app->ds, PETSC_VIEWER_STDOUT_WORLD));
   bloc = (PetscMax(t->batch, t->eval_batch) + size - 1) / size;
   bloc = PetscMax(bloc, spectrum_stage_local_samples(app->spectrum, size));
+  bloc = PetscMax(bloc, initscale_stage_local_samples(app->initscale, size));
   PetscCall(net_setup(app->net, app->ds->c, app->ds->h, app->ds->w, bloc));
   PetscCall(net_view(app->net, PETSC_VIEWER_STDOUT_WORLD));
   PetscCall(trainer_setup(t));
   PetscCall(spectrum_stage_setup(app->spectrum));
+  PetscCall(initscale_stage_setup(app->initscale));
+  PetscCall(trainer_add_epoch_hook(t, initscale_stage_hook, app->initscale));
   PetscCall(trainer_add_epoch_hook(t, spectrum_stage_hook, app->spectrum));
   PetscCall(trainer_train(t));
   if (t->diverged) app->status = NN_EXIT_DIVERGED;
@@ -67,6 +73,7 @@ static PetscErrorCode app_run(App *app)
 static PetscErrorCode app_destroy(App *app)
 {
   PetscFunctionBeginUser;
+  PetscCall(initscale_stage_destroy(&app->initscale));
   PetscCall(spectrum_stage_destroy(&app->spectrum));
   PetscCall(trainer_destroy(&app->trainer));
   PetscCall(net_destroy(&app->net));

@@ -76,7 +76,7 @@ static PetscErrorCode training_on_all_ranks_matches_one_rank_to_rounding(void)
   for (int c = 0; c < 4; c++)
     for (PetscInt e = 0; e < 2; e++)
       NN_CHECK(nn_relerr(world.t->hist.col[c][e], self.t->hist.col[c][e], 1e-12) < 1e-10, "%s epoch %d: %.17g vs %.17g",
-               nn_history_names[c], (int)e, world.t->hist.col[c][e], self.t->hist.col[c][e]);
+               world.t->hist.cols[c].name, (int)e, world.t->hist.col[c][e], self.t->hist.col[c][e]);
   NN_CHECK(maxd < 1e-10, "weights after 2 epochs differ by %.3e (relative) from the one-rank run", maxd);
   PetscCall(PetscPrintf(PETSC_COMM_WORLD, "     largest relative weight difference to one rank: %.2e\n", maxd));
   PetscCall(run_destroy(&world));
@@ -104,7 +104,7 @@ static PetscErrorCode restart_continues_bitwise(void)
   NN_CHECK(!memcmp(a.t->velocity, c.t->velocity, sizeof(double) * a.t->counts[a.t->rank]), "restarted momentum differs");
   for (int col = 0; col < 5; col++)
     NN_CHECK(!memcmp(a.t->hist.col[col], c.t->hist.col[col], sizeof(double) * 3), "restarted %s curve differs",
-             nn_history_names[col]);
+             a.t->hist.cols[col].name);
   PetscCall(run_destroy(&a));
   PetscCall(run_destroy(&c));
   PetscFunctionReturn(0);

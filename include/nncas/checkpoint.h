@@ -21,8 +21,9 @@ PetscErrorCode results_write_training(Trainer t);
  * provenance refreshed; the caller adds its groups and calls nn_h5_commit. */
 PetscErrorCode results_open(Trainer t, NnH5File *f);
 
-/* The per-epoch curves as datasets group/<curve>. */
-PetscErrorCode history_write(NnH5File *f, const NnHistory *h, const char *group);
+/* A table as datasets group/<column>, and back (its columns must exist). */
+PetscErrorCode table_write(NnH5File *f, const NnTable *t, const char *group);
+PetscErrorCode table_read(NnH5File *f, NnTable *t, const char *group);
 
 /* Root attributes of every nncas file: kind, version, git hash, rank count,
  * time, the options database, the network and the data. */

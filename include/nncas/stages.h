@@ -28,4 +28,31 @@ PetscErrorCode spectrum_stage_setup(SpectrumStage *st);
 PetscErrorCode spectrum_stage_hook(Trainer t, void *ctx);
 PetscErrorCode spectrum_stage_destroy(SpectrumStage **st);
 
+/* -initscale: the initialisation-scaling study of Sec. 5.2 / App. F, run once
+ * before training (epoch 0), into /initscale of the results file. For each
+ * factor c of -initscale_c (weights N(0, c/fan_in), biases 0):
+ *  - ||grad R||^2 over -initscale_inits random initialisations (the same
+ *    seeds for every c), its mean and standard deviation; the fitted
+ *    exponent of c (Lemma F.1 predicts growth like (c/2)^L);
+ *  - with -initscale_spectra, the Hessian spectrum at the first
+ *    initialisation, and the scaling exponent of its extreme eigenvalues
+ *    between consecutive c (Corollary F.1: (L-2)/2). */
+#define NN_MAX_INITSCALE 16
+typedef struct {
+  PetscBool on, spectra;
+  PetscReal c[NN_MAX_INITSCALE];
+  PetscInt  nc, ninit;
+  Hessian   h;
+  Spectrum  sp;
+  double   *gn2;           /* (nc, ninit) squared gradient norms */
+  double   *lmax, *lmin;   /* (nc) extreme eigenvalues at the first init */
+} InitScaleStage;
+
+PetscErrorCode initscale_stage_create(Dataset ds, Net net, InitScaleStage **st);
+PetscErrorCode initscale_stage_set_from_options(InitScaleStage *st);
+PetscInt       initscale_stage_local_samples(const InitScaleStage *st, PetscMPIInt size);
+PetscErrorCode initscale_stage_setup(InitScaleStage *st);
+PetscErrorCode initscale_stage_hook(Trainer t, void *ctx);
+PetscErrorCode initscale_stage_destroy(InitScaleStage **st);
+
 #endif

@@ -23,17 +23,33 @@
 /* Exit statuses of the nncas program. */
 enum { NN_EXIT_OK = 0, NN_EXIT_ERROR = 1, NN_EXIT_PREEMPTED = 3, NN_EXIT_DIVERGED = 4 };
 
-/* Per-epoch curves, kept in the checkpoint and written to the results file:
- * column c is named nn_history_names[c] (train_loss, train_acc, val_loss,
- * val_acc, lr, seconds, samples_per_second). */
-#define NN_HISTORY_NCOLS 7
-extern const char *const nn_history_names[NN_HISTORY_NCOLS];
-extern const char *const nn_history_units[NN_HISTORY_NCOLS];
-extern const char *const nn_history_about[NN_HISTORY_NCOLS];
+/* A table of records (rows) with named columns, kept in the checkpoint and
+ * written to the results file: the per-epoch curves (nn_epoch_columns) and,
+ * with -train_record_steps, the per-step records (nn_step_columns). */
+#define NN_TABLE_MAXCOLS 8
 typedef struct {
-  PetscInt n, cap;
-  double  *col[NN_HISTORY_NCOLS];
-} NnHistory;
+  const char *name, *units, *about;
+} NnColumn;
+extern const NnColumn nn_epoch_columns[];
+extern const NnColumn nn_step_columns[];
+enum { NN_EPOCH_NCOLS = 7, NN_STEP_NCOLS = 6 };
+typedef struct {
+  PetscInt        n, cap, ncols;
+  const NnColumn *cols;
+  double         *col[NN_TABLE_MAXCOLS];
+} NnTable;
+
+/* How the step size of each SGD step is chosen. */
+typedef enum { STEP_CONSTANT, STEP_DYNAMIC } NnStepRule;
+extern const char *const NnStepRules[];
+
+/* What one SGD step measured (sums over all ranks). */
+typedef struct {
+  double    loss_sum, correct; /* over the batch */
+  double    grad_norm;         /* ||g||_2 of the mini-batch gradient */
+  double    lr;                /* step size used (0 if the step was not taken) */
+  PetscBool stop;              /* a rank got a stop signal */
+} NnStepInfo;
 
 typedef struct _p_Trainer *Trainer;
 /* A stage run at epoch boundaries: before epoch e (weights after e epochs,
@@ -49,11 +65,12 @@ struct _p_Trainer {
 
   /* options */
   PetscInt  epochs, batch, eval_batch, seed, checkpoint_every;
-  PetscReal lr, momentum, gamma, milestones[NN_MAX_MILESTONES];
+  PetscReal lr, momentum, gamma, milestones[NN_MAX_MILESTONES], divergence_loss;
   PetscInt  nmilestones;
   char      outdir[PETSC_MAX_PATH_LEN];
   char      restart[PETSC_MAX_PATH_LEN]; /* "" fresh run; a path; or "auto" */
-  PetscBool overwrite, restarting;
+  PetscBool overwrite, restarting, record_steps;
+  NnStepRule step_rule;
   PetscInt  stop_after_steps;            /* testing: checkpoint and stop after this many steps (0: off) */
 
   /* state (saved in checkpoints) */
@@ -63,14 +80,16 @@ struct _p_Trainer {
   double   *theta;                       /* (N) replicated parameters */
   double   *velocity;                    /* (n_own) momentum of the owned slice */
   PetscInt *order;                       /* (train n) sample order of the current epoch */
-  NnHistory hist;
+  NnTable   hist;                        /* per-epoch curves */
+  NnTable   steps;                       /* per-step records (-train_record_steps) */
 
   /* layout and work buffers */
   PetscLayout  layout;    /* ownership of theta among the ranks */
   PetscMPIInt *counts, *displs;
   double      *grad, *gown, *x, *y, *t, *dl, *l;
   PetscInt    *ids;
-  PetscBool    preempted, diverged, finished;
+  PetscBool    preempted, diverged, finished, have_checkpoint;
+  char         diverged_what[256]; /* what diverged and when */
   TrainerHook  hooks[NN_MAX_HOOKS];
   void        *hook_ctx[NN_MAX_HOOKS];
   PetscInt     nhooks;
@@ -94,14 +113,13 @@ PetscReal trainer_lr(const Trainer t, PetscInt e);
 void trainer_batch_slice(const Trainer t, PetscInt nb, PetscInt *lo, PetscInt *hi);
 /* Mean loss and accuracy of theta on a split, evaluation mode. */
 PetscErrorCode trainer_evaluate(Trainer t, const NnSamples *split, double *loss, double *acc);
-/* One SGD step on the global batch batch_ids[0 .. nb). Returns the batch's
- * summed loss and correct count over all ranks, and whether any rank got a
- * stop signal. */
-PetscErrorCode trainer_step(Trainer t, const PetscInt *batch_ids, PetscInt nb, double *loss_sum, double *correct,
-                            PetscBool *stop);
+/* One SGD step on the global batch batch_ids[0 .. nb). The step is not
+ * taken (info->lr = 0) if the loss or the gradient is not finite. */
+PetscErrorCode trainer_step(Trainer t, const PetscInt *batch_ids, PetscInt nb, NnStepInfo *info);
 
-PetscErrorCode history_append(NnHistory *h, const double row[NN_HISTORY_NCOLS]);
-PetscErrorCode history_resize(NnHistory *h, PetscInt n); /* n rows (contents kept up to n) */
-PetscErrorCode history_destroy(NnHistory *h);
+PetscErrorCode table_init(NnTable *t, PetscInt ncols, const NnColumn *cols);
+PetscErrorCode table_append(NnTable *t, const double *row);
+PetscErrorCode table_resize(NnTable *t, PetscInt n); /* n rows (contents kept up to n) */
+PetscErrorCode table_destroy(NnTable *t);
 
 #endif

@@ -10,6 +10,7 @@
  *   /data/train_source_index  the training samples' indices in their files
  *   /data/epoch_order         the current epoch's sample order
  *   /history/<curve>          per-epoch curves so far
+ *   /history_steps/<column>   per-step records so far (-train_record_steps)
  * Each rank writes (and reads) its owned slice of theta and of the momentum:
  * the tensors are written collectively as flat ranges. */
 #include "nncas/checkpoint.h"
@@ -125,7 +126,8 @@ PetscErrorCode checkpoint_write(Trainer t, const char *path)
   PetscCall(nn_h5_group(&f, "/data"));
   PetscCall(write_index_array(&f, "/data/train_source_index", t->ds->train.n, t->ds->train.source_index));
   PetscCall(write_index_array(&f, "/data/epoch_order", t->ds->train.n, t->order));
-  PetscCall(history_write(&f, &t->hist, "/history"));
+  PetscCall(table_write(&f, &t->hist, "/history"));
+  PetscCall(table_write(&f, &t->steps, "/history_steps"));
   PetscCall(nn_h5_commit(&f));
   PetscCall(PetscLogEventEnd(nn_events.io_checkpoint, 0, 0, 0, 0));
   PetscFunctionReturn(0);
@@ -196,21 +198,6 @@ static PetscErrorCode read_state(Trainer t, NnH5File *f)
   PetscFunctionReturn(0);
 }
 
-static PetscErrorCode read_history(Trainer t, NnH5File *f)
-{
-  char    path[128];
-  int     nd;
-  hsize_t n;
-  PetscFunctionBeginUser;
-  PetscCall(nn_h5_read_double(f, "/history/train_loss", 1, &nd, &n, 0, NULL));
-  PetscCall(history_resize(&t->hist, (PetscInt)n));
-  for (int c = 0; c < NN_HISTORY_NCOLS; c++) {
-    PetscCall(PetscSNPrintf(path, sizeof path, "/history/%s", nn_history_names[c]));
-    PetscCall(nn_h5_read_double(f, path, 1, &nd, &n, (size_t)t->hist.n, t->hist.col[c]));
-  }
-  PetscFunctionReturn(0);
-}
-
 PetscErrorCode checkpoint_read(Trainer t, const char *path)
 {
   NnH5File f;
@@ -223,7 +210,8 @@ PetscErrorCode checkpoint_read(Trainer t, const char *path)
   PetscCall(for_each_tensor(t, &f, "/weights", t->theta + t->displs[t->rank], read_tensor, PETSC_FALSE));
   PetscCall(for_each_tensor(t, &f, "/momentum", t->velocity, read_tensor, PETSC_FALSE));
   PetscCallMPI(MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, t->theta, t->counts, t->displs, MPI_DOUBLE, t->comm));
-  PetscCall(read_history(t, &f));
+  PetscCall(table_read(&f, &t->hist, "/history"));
+  PetscCall(table_read(&f, &t->steps, "/history_steps"));
   PetscCall(nn_h5_commit(&f));
   PetscCall(PetscLogEventEnd(nn_events.io_checkpoint, 0, 0, 0, 0));
   PetscFunctionReturn(0);

@@ -42,16 +42,32 @@ PetscErrorCode provenance_write(Trainer t, NnH5File *f, const char *kind)
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode history_write(NnH5File *f, const NnHistory *h, const char *group)
+PetscErrorCode table_write(NnH5File *f, const NnTable *t, const char *group)
 {
-  char    path[128];
-  hsize_t n = (hsize_t)h->n;
+  char    path[256];
+  hsize_t n = (hsize_t)t->n;
   PetscFunctionBeginUser;
   PetscCall(nn_h5_group(f, group));
-  for (int c = 0; c < NN_HISTORY_NCOLS; c++) {
-    PetscCall(PetscSNPrintf(path, sizeof path, "%s/%s", group, nn_history_names[c]));
-    PetscCall(nn_h5_write_double(f, path, 1, &n, h->col[c]));
-    PetscCall(nn_h5_describe(f, path, nn_history_units[c], nn_history_about[c]));
+  for (PetscInt c = 0; c < t->ncols; c++) {
+    PetscCall(PetscSNPrintf(path, sizeof path, "%s/%s", group, t->cols[c].name));
+    PetscCall(nn_h5_write_double(f, path, 1, &n, t->col[c]));
+    PetscCall(nn_h5_describe(f, path, t->cols[c].units, t->cols[c].about));
+  }
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode table_read(NnH5File *f, NnTable *t, const char *group)
+{
+  char    path[256];
+  int     nd;
+  hsize_t n;
+  PetscFunctionBeginUser;
+  PetscCall(PetscSNPrintf(path, sizeof path, "%s/%s", group, t->cols[0].name));
+  PetscCall(nn_h5_read_double(f, path, 1, &nd, &n, 0, NULL));
+  PetscCall(table_resize(t, (PetscInt)n));
+  for (PetscInt c = 0; c < t->ncols; c++) {
+    PetscCall(PetscSNPrintf(path, sizeof path, "%s/%s", group, t->cols[c].name));
+    PetscCall(nn_h5_read_double(f, path, 1, &nd, &n, (size_t)t->n, t->col[c]));
   }
   PetscFunctionReturn(0);
 }
@@ -83,7 +99,14 @@ PetscErrorCode results_write_training(Trainer t)
   PetscCall(nn_h5_write_int64(&f, "/training/epoch", 1, &n, epoch));
   PetscCall(nn_h5_describe(&f, "/training/epoch", "epoch", "number of epochs finished (1-based) when the row was recorded"));
   PetscCall(PetscFree(epoch));
-  PetscCall(history_write(&f, &t->hist, "/training"));
+  PetscCall(table_write(&f, &t->hist, "/training"));
+  if (t->record_steps || t->steps.n) {
+    PetscCall(table_write(&f, &t->steps, "/training/steps"));
+    PetscCall(nn_h5_attr_string(&f, "/training/steps", "description", "one record per SGD step (-train_record_steps)"));
+  }
+  PetscCall(nn_h5_attr_string(&f, "/training", "step_rule", NnStepRules[t->step_rule]));
+  PetscCall(nn_h5_attr_int64(&f, "/training", "diverged", t->diverged));
+  if (t->diverged) PetscCall(nn_h5_attr_string(&f, "/training", "diverged_what", t->diverged_what));
   PetscCall(nn_h5_commit(&f));
   PetscCall(PetscLogEventEnd(nn_events.io_results, 0, 0, 0, 0));
   PetscFunctionReturn(0);

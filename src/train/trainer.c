@@ -27,7 +27,10 @@ PetscErrorCode trainer_create(Dataset ds, Net net, Trainer *t)
   r->nmilestones      = 1;
   r->seed             = 1;
   r->checkpoint_every = 1;
+  r->divergence_loss  = 1e6;
   PetscCall(PetscStrncpy(r->outdir, "nncas-out", sizeof r->outdir));
+  PetscCall(table_init(&r->hist, NN_EPOCH_NCOLS, nn_epoch_columns));
+  PetscCall(table_init(&r->steps, NN_STEP_NCOLS, nn_step_columns));
   *t = r;
   PetscFunctionReturn(0);
 }
@@ -48,6 +51,12 @@ PetscErrorCode trainer_set_from_options(Trainer t)
   if (set) t->nmilestones = nm;
   PetscCall(PetscOptionsReal("-train_lr_gamma", "factor applied at each milestone", NULL, t->gamma, &t->gamma, NULL));
   PetscCall(PetscOptionsReal("-train_momentum", "SGD momentum", NULL, t->momentum, &t->momentum, NULL));
+  PetscCall(PetscOptionsEnum("-train_step", "step size: constant (the learning rate) or dynamic (learning rate / ||grad R||^2, Sec. 5.2)",
+                             NULL, NnStepRules, (PetscEnum)t->step_rule, (PetscEnum *)&t->step_rule, NULL));
+  PetscCall(PetscOptionsReal("-train_divergence_loss", "a mean mini-batch loss above this (or not finite) stops training as diverged",
+                             NULL, t->divergence_loss, &t->divergence_loss, NULL));
+  PetscCall(PetscOptionsBool("-train_record_steps", "record loss, accuracy, step size and gradient norm of every step", NULL,
+                             t->record_steps, &t->record_steps, NULL));
   PetscCall(PetscOptionsInt("-train_seed", "seed of the sample order, dropout masks and augmentation", NULL, t->seed,
                             &t->seed, NULL));
   PetscCall(PetscOptionsString("-output_dir", "directory for checkpoint.h5 and results.h5", NULL, t->outdir, t->outdir,
@@ -163,6 +172,7 @@ PetscErrorCode trainer_setup(Trainer t)
   PetscCall(trainer_resolve_restart(t, from, sizeof from));
   if (from[0]) {
     PetscCall(checkpoint_read(t, from));
+    t->have_checkpoint = PETSC_TRUE;
     PetscCall(PetscPrintf(t->comm, "Restarted from %s at epoch %" PetscInt_FMT " step %" PetscInt_FMT "\n", from, t->epoch,
                           t->step));
   } else {
@@ -174,13 +184,11 @@ PetscErrorCode trainer_setup(Trainer t)
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode trainer_step(Trainer t, const PetscInt *batch_ids, PetscInt nb, double *loss_sum, double *correct,
-                            PetscBool *stop)
+PetscErrorCode trainer_step(Trainer t, const PetscInt *batch_ids, PetscInt nb, NnStepInfo *info)
 {
-  PetscInt     lo, hi;
-  const double lr = trainer_lr(t, t->epoch);
-  double      *th = t->theta + t->displs[t->rank];
-  double       sums[3] = {0, 0, nn_signal_pending() ? 1 : 0};
+  PetscInt lo, hi;
+  double  *th = t->theta + t->displs[t->rank];
+  double   sums[4] = {0, 0, nn_signal_pending() ? 1 : 0, 0};
   PetscFunctionBeginUser;
   trainer_batch_slice(t, nb, &lo, &hi);
   const PetscInt B = hi - lo;
@@ -202,18 +210,26 @@ PetscErrorCode trainer_step(Trainer t, const PetscInt *batch_ids, PetscInt nb, d
   PetscCall(net_backward(t->net, &p, t->theta, t->dl, t->grad));
   PetscCall(PetscLogEventBegin(nn_events.allreduce, 0, 0, 0, 0));
   PetscCallMPI(MPI_Reduce_scatter(t->grad, t->gown, t->counts, MPI_DOUBLE, MPI_SUM, t->comm));
+  for (PetscMPIInt i = 0; i < t->counts[t->rank]; i++) sums[3] += t->gown[i] * t->gown[i]; /* ||g||^2 of the owned slice */
+  PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, sums, 4, MPI_DOUBLE, MPI_SUM, t->comm));
   PetscCall(PetscLogEventEnd(nn_events.allreduce, 0, 0, 0, 0));
+  info->loss_sum  = sums[0];
+  info->correct   = sums[1];
+  info->stop      = sums[2] > 0;
+  info->grad_norm = sqrt(sums[3]);
+  info->lr        = trainer_lr(t, t->epoch);
+  if (t->step_rule == STEP_DYNAMIC) info->lr = sums[3] > 0 ? info->lr / sums[3] : 0; /* eta = eta_0 / ||g||^2 */
+  if (!isfinite(sums[0]) || !isfinite(sums[3]) || !isfinite(info->lr) || sums[0] / nb > t->divergence_loss) {
+    info->lr = 0; /* diverged: the weights are left as they were */
+    PetscFunctionReturn(0);
+  }
   PetscCall(PetscLogEventBegin(nn_events.update, 0, 0, 0, 0));
   for (PetscMPIInt i = 0; i < t->counts[t->rank]; i++) {
     t->velocity[i] = t->momentum * t->velocity[i] + t->gown[i]; /* v = mu v + g */
-    th[i] -= lr * t->velocity[i];                                /* theta = theta - lr v */
+    th[i] -= info->lr * t->velocity[i];                          /* theta = theta - eta v */
   }
   PetscCallMPI(MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, t->theta, t->counts, t->displs, MPI_DOUBLE, t->comm));
-  PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, sums, 3, MPI_DOUBLE, MPI_SUM, t->comm));
   PetscCall(PetscLogEventEnd(nn_events.update, 0, 0, 0, 0));
-  *loss_sum = sums[0];
-  *correct  = sums[1];
-  *stop     = sums[2] > 0;
   PetscFunctionReturn(0);
 }
 
@@ -247,6 +263,7 @@ static PetscErrorCode trainer_save(Trainer t)
 {
   PetscFunctionBeginUser;
   PetscCall(checkpoint_write(t, t->checkpoint_path));
+  t->have_checkpoint = PETSC_TRUE;
   PetscCall(results_write_training(t));
   PetscFunctionReturn(0);
 }
@@ -254,17 +271,17 @@ static PetscErrorCode trainer_save(Trainer t)
 /* Validation, the epoch's record and its summary line. */
 static PetscErrorCode trainer_end_epoch(Trainer t)
 {
-  double vloss, vacc, row[NN_HISTORY_NCOLS];
+  double vloss, vacc, row[NN_EPOCH_NCOLS];
   PetscFunctionBeginUser;
   PetscCall(trainer_evaluate(t, &t->ds->val, &vloss, &vacc));
   row[0] = t->acc_loss / t->acc_n;
   row[1] = t->acc_correct / t->acc_n;
   row[2] = vloss;
   row[3] = vacc;
-  row[4] = trainer_lr(t, t->epoch);
+  row[4] = trainer_lr(t, t->epoch); /* with -train_step dynamic: the numerator eta_0 */
   row[5] = t->epoch_seconds;
   row[6] = t->acc_n / t->epoch_seconds;
-  PetscCall(history_append(&t->hist, row));
+  PetscCall(table_append(&t->hist, row));
   PetscCall(PetscPrintf(t->comm,
                         "epoch %3" PetscInt_FMT "/%" PetscInt_FMT ": train loss %.5f acc %.2f%% | val loss %.5f acc %.2f%% | lr %g | "
                         "%.0f samples/s | %.1fs\n",
@@ -273,6 +290,22 @@ static PetscErrorCode trainer_end_epoch(Trainer t)
   t->step = 0;
   t->acc_loss = t->acc_correct = t->acc_n = t->epoch_seconds = 0;
   nn_rng_permutation(nn_rng_key((uint64_t)t->seed, NN_STREAM_ORDER, (uint64_t)t->epoch), t->ds->train.n, t->order);
+  PetscFunctionReturn(0);
+}
+
+/* Divergence: say what and when, record it in the results file (with the
+ * per-step records up to it), keep the last good checkpoint. */
+static PetscErrorCode trainer_diverged(Trainer t, const NnStepInfo *si, PetscInt nb)
+{
+  PetscFunctionBeginUser;
+  t->diverged = PETSC_TRUE;
+  PetscCall(PetscSNPrintf(t->diverged_what, sizeof t->diverged_what,
+                          "training diverged at epoch %" PetscInt_FMT " step %" PetscInt_FMT " (global step %" PetscInt_FMT
+                          "): the mini-batch loss is %g, the gradient norm %g (-train_divergence_loss %g)",
+                          t->epoch + 1, t->step + 1, t->global_step + 1, si->loss_sum / nb, si->grad_norm, t->divergence_loss));
+  PetscCall(results_write_training(t));
+  if (t->have_checkpoint) PetscCall(PetscPrintf(t->comm, "nncas: %s; the last good checkpoint %s is kept\n", t->diverged_what, t->checkpoint_path));
+  else PetscCall(PetscPrintf(t->comm, "nncas: %s; no checkpoint was written yet\n", t->diverged_what));
   PetscFunctionReturn(0);
 }
 
@@ -288,27 +321,28 @@ static PetscErrorCode trainer_run_epoch(Trainer t)
   prog.total = nsteps - t->step;
   PetscInt first_step = t->step;
   while (t->step < nsteps) {
-    double    t0 = nn_wtime(), ls, cor;
-    PetscBool stop;
-    PetscInt  nb = PetscMin(t->batch, n - t->step * t->batch);
-    PetscCall(trainer_step(t, t->order + t->step * t->batch, nb, &ls, &cor, &stop));
+    double     t0 = nn_wtime();
+    NnStepInfo si;
+    PetscInt   nb = PetscMin(t->batch, n - t->step * t->batch);
+    PetscCall(trainer_step(t, t->order + t->step * t->batch, nb, &si));
     t->epoch_seconds += nn_wtime() - t0;
-    if (!isfinite(ls)) {
-      t->diverged = PETSC_TRUE;
-      PetscCall(PetscPrintf(t->comm, "nncas: training diverged at epoch %" PetscInt_FMT " step %" PetscInt_FMT
-                                     ": the loss is %g; the last good checkpoint %s is kept\n",
-                            t->epoch + 1, t->step + 1, ls, t->checkpoint_path));
+    if (t->record_steps) {
+      double row[NN_STEP_NCOLS] = {(double)t->global_step, (double)t->epoch, si.loss_sum / nb, si.correct / nb, si.lr, si.grad_norm};
+      PetscCall(table_append(&t->steps, row));
+    }
+    if (!isfinite(si.loss_sum) || !isfinite(si.grad_norm) || si.loss_sum / nb > t->divergence_loss) {
+      PetscCall(trainer_diverged(t, &si, nb));
       PetscFunctionReturn(0);
     }
-    t->acc_loss += ls;
-    t->acc_correct += cor;
+    t->acc_loss += si.loss_sum;
+    t->acc_correct += si.correct;
     t->acc_n += nb;
     t->step++;
     t->global_step++;
     if (t->step < nsteps) /* the epoch's summary line follows at the end */
       PetscCall(nn_progress_report(&prog, t->step - first_step, 10.0, "loss %.5f acc %.2f%% %.0f samples/s", t->acc_loss / t->acc_n,
                                  100 * t->acc_correct / t->acc_n, t->acc_n / t->epoch_seconds));
-    if (stop || (t->stop_after_steps && t->global_step >= t->stop_after_steps)) {
+    if (si.stop || (t->stop_after_steps && t->global_step >= t->stop_after_steps)) {
       t->preempted = PETSC_TRUE;
       PetscFunctionReturn(0);
     }
@@ -366,48 +400,66 @@ PetscErrorCode trainer_destroy(Trainer *t)
   if (r->theta) PetscCall(PetscFree4(r->theta, r->grad, r->gown, r->velocity));
   if (r->x) PetscCall(PetscFree6(r->x, r->y, r->t, r->dl, r->l, r->ids));
   PetscCall(PetscFree(r->order));
-  PetscCall(history_destroy(&r->hist));
+  PetscCall(table_destroy(&r->hist));
+  PetscCall(table_destroy(&r->steps));
   PetscCall(PetscFree(r));
   *t = NULL;
   PetscFunctionReturn(0);
 }
 
-const char *const nn_history_names[NN_HISTORY_NCOLS] = {"train_loss", "train_acc", "val_loss", "val_acc",
-                                                       "lr",         "seconds",   "samples_per_second"};
-const char *const nn_history_units[NN_HISTORY_NCOLS] = {"loss", "fraction", "loss", "fraction", "1", "s", "samples/s"};
-const char *const nn_history_about[NN_HISTORY_NCOLS] = {
-  "mean training loss over the epoch's mini-batches (training mode: dropout on, augmentation on)",
-  "fraction of training samples classified correctly during the epoch (sign of the output)",
-  "mean loss on the validation split after the epoch (evaluation mode, batch statistics of each evaluation batch)",
-  "fraction of validation samples classified correctly after the epoch",
-  "learning rate used in the epoch",
-  "wall-clock seconds of the epoch's training steps (without evaluation and I/O)",
-  "training throughput of the epoch"};
+const char *const NnStepRules[] = {"constant", "dynamic", "NnStepRule", "STEP_", NULL};
 
-PetscErrorCode history_resize(NnHistory *h, PetscInt n)
+const NnColumn nn_epoch_columns[NN_EPOCH_NCOLS] = {
+  {"train_loss", "loss", "mean training loss over the epoch's mini-batches (training mode: dropout on, augmentation on)"},
+  {"train_acc", "fraction", "fraction of training samples classified correctly during the epoch (sign of the output)"},
+  {"val_loss", "loss", "mean loss on the validation split after the epoch (evaluation mode, batch statistics of each evaluation batch)"},
+  {"val_acc", "fraction", "fraction of validation samples classified correctly after the epoch"},
+  {"lr", "1", "learning rate of the epoch (with -train_step dynamic: the numerator eta_0 of eta_0/||g||^2)"},
+  {"seconds", "s", "wall-clock seconds of the epoch's training steps (without evaluation and I/O)"},
+  {"samples_per_second", "samples/s", "training throughput of the epoch"}};
+
+const NnColumn nn_step_columns[NN_STEP_NCOLS] = {
+  {"step", "1", "global step index (0-based)"},
+  {"epoch", "1", "epoch of the step (0-based)"},
+  {"loss", "loss", "mean loss of the step's mini-batch before the update"},
+  {"acc", "fraction", "fraction of the mini-batch classified correctly before the update"},
+  {"step_size", "1", "step size eta used (0: the step was not taken)"},
+  {"grad_norm", "1", "||g||_2 of the mini-batch gradient of the mean loss"}};
+
+PetscErrorCode table_init(NnTable *t, PetscInt ncols, const NnColumn *cols)
 {
   PetscFunctionBeginUser;
-  if (n > h->cap) {
-    PetscInt cap = PetscMax(n, h->cap ? 2 * h->cap : 16);
-    for (int c = 0; c < NN_HISTORY_NCOLS; c++) PetscCall(PetscRealloc(sizeof(double) * cap, &h->col[c]));
-    h->cap = cap;
+  PetscCheck(ncols <= NN_TABLE_MAXCOLS, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "too many columns");
+  PetscCall(PetscMemzero(t, sizeof *t));
+  t->ncols = ncols;
+  t->cols  = cols;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode table_resize(NnTable *t, PetscInt n)
+{
+  PetscFunctionBeginUser;
+  if (n > t->cap) {
+    PetscInt cap = PetscMax(n, t->cap ? 2 * t->cap : 16);
+    for (PetscInt c = 0; c < t->ncols; c++) PetscCall(PetscRealloc(sizeof(double) * cap, &t->col[c]));
+    t->cap = cap;
   }
-  h->n = n;
+  t->n = n;
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode history_append(NnHistory *h, const double row[NN_HISTORY_NCOLS])
+PetscErrorCode table_append(NnTable *t, const double *row)
 {
   PetscFunctionBeginUser;
-  PetscCall(history_resize(h, h->n + 1));
-  for (int c = 0; c < NN_HISTORY_NCOLS; c++) h->col[c][h->n - 1] = row[c];
+  PetscCall(table_resize(t, t->n + 1));
+  for (PetscInt c = 0; c < t->ncols; c++) t->col[c][t->n - 1] = row[c];
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode history_destroy(NnHistory *h)
+PetscErrorCode table_destroy(NnTable *t)
 {
   PetscFunctionBeginUser;
-  for (int c = 0; c < NN_HISTORY_NCOLS; c++) PetscCall(PetscFree(h->col[c]));
-  h->n = h->cap = 0;
+  for (PetscInt c = 0; c < t->ncols; c++) PetscCall(PetscFree(t->col[c]));
+  t->n = t->cap = 0;
   PetscFunctionReturn(0);
 }

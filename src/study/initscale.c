@@ -1,0 +1,218 @@
+/* The initialisation-scaling study (Sec. 5.2, App. F, Fig. 3a/3b): gradient
+ * norms and Hessian spectra at initialisation for several variance factors c. */
+#include "nncas/stages.h"
+
+#include <math.h>
+
+PetscErrorCode initscale_stage_create(Dataset ds, Net net, InitScaleStage **st)
+{
+  InitScaleStage *s;
+  PetscFunctionBeginUser;
+  PetscCall(PetscNew(&s));
+  s->c[0] = 0.5, s->c[1] = 1, s->c[2] = 2, s->nc = 3;
+  s->ninit   = 20;
+  s->spectra = PETSC_TRUE;
+  PetscCall(hessian_create(ds, net, &s->h));
+  PetscCall(spectrum_create(ds->comm, &s->sp));
+  *st = s;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode initscale_stage_set_from_options(InitScaleStage *st)
+{
+  PetscInt  nc = NN_MAX_INITSCALE;
+  PetscBool set;
+  PetscFunctionBeginUser;
+  PetscOptionsBegin(st->h->comm, NULL, "Initialisation-scaling study (Sec. 5.2)", NULL);
+  PetscCall(PetscOptionsBool("-initscale", "run the study before training", NULL, st->on, &st->on, NULL));
+  PetscCall(PetscOptionsRealArray("-initscale_c", "variance factors c of N(0, c/fan_in)", NULL, st->c, &nc, &set));
+  if (set) st->nc = nc;
+  PetscCall(PetscOptionsInt("-initscale_inits", "random initialisations per c for the gradient norm", NULL, st->ninit, &st->ninit, NULL));
+  PetscCall(PetscOptionsBool("-initscale_spectra", "also the Hessian spectrum at initialisation for each c", NULL, st->spectra,
+                             &st->spectra, NULL));
+  PetscOptionsEnd();
+  PetscCheck(st->nc > 0 && st->ninit > 0, st->h->comm, PETSC_ERR_ARG_OUTOFRANGE, "-initscale_c and -initscale_inits need values");
+  for (PetscInt i = 0; i < st->nc; i++)
+    PetscCheck(st->c[i] > 0, st->h->comm, PETSC_ERR_ARG_OUTOFRANGE, "-initscale_c: factors must be positive");
+  PetscFunctionReturn(0);
+}
+
+PetscInt initscale_stage_local_samples(const InitScaleStage *st, PetscMPIInt size)
+{
+  const Hessian  h = st->h;
+  const PetscInt B = h->batch ? PetscMin(h->batch, h->nsamples) : h->nsamples, nb = (h->nsamples + B - 1) / B;
+  if (!st->on) return 0;
+  return nb < size ? (B + size - 1) / size : B;
+}
+
+PetscErrorCode initscale_stage_setup(InitScaleStage *st)
+{
+  PetscFunctionBeginUser;
+  if (!st->on) PetscFunctionReturn(0);
+  PetscCall(hessian_setup(st->h));
+  PetscCall(spectrum_set_operator(st->sp, st->h->H));
+  PetscCall(PetscMalloc3((size_t)st->nc * st->ninit, &st->gn2, st->nc, &st->lmax, st->nc, &st->lmin));
+  PetscFunctionReturn(0);
+}
+
+/* Number of weight layers L. */
+static PetscInt weight_layers(Net net)
+{
+  PetscInt L = 0;
+  for (PetscInt l = 0; l < net->nlayers; l++) L += net->layers[l].nw > 0;
+  return L;
+}
+
+/* Least-squares slope of log y against log x. */
+static double loglog_slope(PetscInt n, const PetscReal *x, const double *y)
+{
+  double sx = 0, sy = 0, sxx = 0, sxy = 0;
+  for (PetscInt i = 0; i < n; i++) {
+    double a = log(x[i]), b = log(y[i]);
+    sx += a, sy += b, sxx += a * a, sxy += a * b;
+  }
+  return n > 1 ? (n * sxy - sx * sy) / (n * sxx - sx * sx) : NAN;
+}
+
+/* theta <- N(0, c/fan_in) weights, zero biases, drawn with seed. */
+static PetscErrorCode init_scaled(Net net, double c, PetscInt seed, double *theta)
+{
+  const NnInit   init = net->init;
+  const PetscReal c0  = net->init_c;
+  const PetscInt s0   = net->seed;
+  PetscFunctionBeginUser;
+  net->init = INIT_SCALED, net->init_c = c, net->seed = seed;
+  PetscCall(net_init_params(net, theta));
+  net->init = init, net->init_c = c0, net->seed = s0;
+  PetscFunctionReturn(0);
+}
+
+/* ||grad R||^2 for every c and every initialisation (seeds net_seed + k). */
+static PetscErrorCode initscale_gradients(InitScaleStage *st, double *theta, double *grad)
+{
+  const Net  net = st->h->net;
+  NnProgress prog;
+  PetscFunctionBeginUser;
+  nn_progress_start(&prog, "initscale gradients", st->nc * st->ninit);
+  for (PetscInt i = 0; i < st->nc; i++)
+    for (PetscInt k = 0; k < st->ninit; k++) {
+      double R, g2 = 0;
+      PetscCall(init_scaled(net, st->c[i], net->seed + k, theta));
+      PetscCall(hessian_set_point(st->h, theta));
+      PetscCall(hessian_risk(st->h, &R, grad, NULL));
+      for (PetscInt q = 0; q < net->N; q++) g2 += grad[q] * grad[q];
+      st->gn2[i * st->ninit + k] = g2;
+      PetscCall(nn_progress_report(&prog, i * st->ninit + k + 1, 10.0, "c = %g", (double)st->c[i]));
+    }
+  PetscFunctionReturn(0);
+}
+
+/* Mean and standard deviation of row i of gn2. */
+static void row_stats(const InitScaleStage *st, PetscInt i, double *mean, double *sd)
+{
+  double s = 0, s2 = 0;
+  for (PetscInt k = 0; k < st->ninit; k++) s += st->gn2[i * st->ninit + k], s2 += st->gn2[i * st->ninit + k] * st->gn2[i * st->ninit + k];
+  *mean = s / st->ninit;
+  *sd   = st->ninit > 1 ? sqrt(PetscMax(0, (s2 - s * s / st->ninit) / (st->ninit - 1))) : 0;
+}
+
+static PetscErrorCode initscale_write_gradients(InitScaleStage *st, NnH5File *f, PetscInt L)
+{
+  double *mean, *sd;
+  hsize_t d2[2] = {(hsize_t)st->nc, (hsize_t)st->ninit}, nc = (hsize_t)st->nc;
+  PetscFunctionBeginUser;
+  PetscCall(PetscMalloc2(st->nc, &mean, st->nc, &sd));
+  for (PetscInt i = 0; i < st->nc; i++) row_stats(st, i, &mean[i], &sd[i]);
+  const double slope = loglog_slope(st->nc, st->c, mean);
+  PetscCall(nn_h5_write_double(f, "/initscale/c", 1, &nc, (const double *)st->c));
+  PetscCall(nn_h5_describe(f, "/initscale/c", "1", "variance factors c: weights N(0, c/fan_in), biases 0"));
+  PetscCall(nn_h5_write_double(f, "/initscale/grad_norm_sq", 2, d2, st->gn2));
+  PetscCall(nn_h5_describe(f, "/initscale/grad_norm_sq", "1", "||grad R||^2 per c (row) and initialisation (column; seed net_seed + column)"));
+  PetscCall(nn_h5_write_double(f, "/initscale/grad_norm_sq_mean", 1, &nc, mean));
+  PetscCall(nn_h5_describe(f, "/initscale/grad_norm_sq_mean", "1", "mean of ||grad R||^2 over the initialisations"));
+  PetscCall(nn_h5_write_double(f, "/initscale/grad_norm_sq_std", 1, &nc, sd));
+  PetscCall(nn_h5_describe(f, "/initscale/grad_norm_sq_std", "1", "standard deviation of ||grad R||^2 over the initialisations"));
+  PetscCall(nn_h5_attr_double(f, "/initscale", "grad_norm_sq_exponent", slope));
+  PetscCall(nn_h5_attr_int64(f, "/initscale", "weight_layers", L));
+  PetscCall(PetscPrintf(st->h->comm, "[initscale] E||grad R||^2 grows like c^%.3f (L = %d weight layers: Lemma F.1's (c/2)^L gives %d; "
+                                     "homogeneity of a bias-free ReLU net on the hinge's linear side gives L-1 = %d)\n",
+                        slope, (int)L, (int)L, (int)L - 1));
+  for (PetscInt i = 0; i < st->nc; i++)
+    PetscCall(PetscPrintf(st->h->comm, "[initscale]   c = %-6g E||grad R||^2 = %.4e +- %.2e\n", (double)st->c[i], mean[i], sd[i]));
+  PetscCall(PetscFree2(mean, sd));
+  PetscFunctionReturn(0);
+}
+
+/* The spectrum at the first initialisation of each c, and the scaling exponents. */
+static PetscErrorCode initscale_spectra(InitScaleStage *st, NnH5File *f, double *theta, PetscInt L)
+{
+  const Net net = st->h->net;
+  char      g[64];
+  double   *emax, *emin;
+  hsize_t   n1 = (hsize_t)PetscMax(st->nc - 1, 0), nc = (hsize_t)st->nc;
+  PetscFunctionBeginUser;
+  for (PetscInt i = 0; i < st->nc; i++) {
+    double mean_abs_dl;
+    PetscCall(PetscPrintf(st->h->comm, "[initscale] spectrum at c = %g\n", (double)st->c[i]));
+    PetscCall(init_scaled(net, st->c[i], net->seed, theta));
+    PetscCall(hessian_set_point(st->h, theta));
+    PetscCall(hessian_risk(st->h, NULL, NULL, &mean_abs_dl));
+    PetscCall(spectrum_compute(st->sp, mean_abs_dl));
+    st->lmax[i] = st->sp->nmax ? st->sp->lmax[0] : st->sp->est_max;
+    st->lmin[i] = st->sp->nmin ? st->sp->lmin[0] : st->sp->est_min;
+    PetscCall(PetscSNPrintf(g, sizeof g, "/initscale/c_%02d", (int)i));
+    PetscCall(spectrum_write(st->sp, f, g));
+    PetscCall(nn_h5_attr_double(f, g, "c", st->c[i]));
+  }
+  PetscCall(PetscMalloc2(st->nc, &emax, st->nc, &emin));
+  for (PetscInt i = 0; i + 1 < st->nc; i++) { /* lambda(c') / lambda(c) = (c'/c)^e */
+    emax[i] = log(st->lmax[i + 1] / st->lmax[i]) / log(st->c[i + 1] / st->c[i]);
+    emin[i] = log(st->lmin[i + 1] / st->lmin[i]) / log(st->c[i + 1] / st->c[i]);
+    PetscCall(PetscPrintf(st->h->comm, "[initscale] c %g -> %g: lambda_max scales with exponent %.4f, lambda_min with %.4f (Cor. F.1: (L-2)/2 = %g)\n",
+                          (double)st->c[i], (double)st->c[i + 1], emax[i], emin[i], 0.5 * (L - 2)));
+  }
+  PetscCall(nn_h5_write_double(f, "/initscale/lambda_max", 1, &nc, st->lmax));
+  PetscCall(nn_h5_describe(f, "/initscale/lambda_max", "1", "largest eigenvalue of H at the first initialisation of each c"));
+  PetscCall(nn_h5_write_double(f, "/initscale/lambda_min", 1, &nc, st->lmin));
+  PetscCall(nn_h5_describe(f, "/initscale/lambda_min", "1", "smallest eigenvalue of H at the first initialisation of each c"));
+  PetscCall(nn_h5_write_double(f, "/initscale/lambda_max_exponent", 1, &n1, emax));
+  PetscCall(nn_h5_describe(f, "/initscale/lambda_max_exponent", "1", "log(lambda_max(c_{i+1})/lambda_max(c_i)) / log(c_{i+1}/c_i); Cor. F.1: (L-2)/2"));
+  PetscCall(nn_h5_write_double(f, "/initscale/lambda_min_exponent", 1, &n1, emin));
+  PetscCall(nn_h5_describe(f, "/initscale/lambda_min_exponent", "1", "the same for lambda_min"));
+  PetscCall(PetscFree2(emax, emin));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode initscale_stage_hook(Trainer t, void *ctx)
+{
+  InitScaleStage *st = (InitScaleStage *)ctx;
+  double         *theta, *grad;
+  NnH5File        f;
+  const PetscInt  L = weight_layers(t->net);
+  PetscFunctionBeginUser;
+  if (!st->on || t->epoch) PetscFunctionReturn(0);
+  PetscCall(PetscMalloc2(t->net->N, &theta, t->net->N, &grad));
+  PetscCall(initscale_gradients(st, theta, grad));
+  PetscCall(results_open(t, &f));
+  PetscCall(nn_h5_delete(&f, "/initscale"));
+  PetscCall(nn_h5_group(&f, "/initscale"));
+  PetscCall(nn_h5_attr_string(&f, "/initscale", "description",
+                              "initialisation-scaling study (Sec. 5.2, App. F): gradient norms and Hessian spectra at N(0, c/fan_in) initialisations"));
+  PetscCall(nn_h5_attr_int64(&f, "/initscale", "inits", st->ninit));
+  PetscCall(initscale_write_gradients(st, &f, L));
+  if (st->spectra) PetscCall(initscale_spectra(st, &f, theta, L));
+  PetscCall(nn_h5_commit(&f));
+  PetscCall(PetscFree2(theta, grad));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode initscale_stage_destroy(InitScaleStage **st)
+{
+  PetscFunctionBeginUser;
+  if (!*st) PetscFunctionReturn(0);
+  if ((*st)->gn2) PetscCall(PetscFree3((*st)->gn2, (*st)->lmax, (*st)->lmin));
+  PetscCall(spectrum_destroy(&(*st)->sp));
+  PetscCall(hessian_destroy(&(*st)->h));
+  PetscCall(PetscFree(*st));
+  PetscFunctionReturn(0);
+}
