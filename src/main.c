@@ -14,7 +14,7 @@ static const char help[] = "nncas " NNCAS_VERSION " (" NNCAS_GIT_HASH "): trains
 
 /* Options starting with these are nncas's own: one that no component read is a typo. */
 static const char *const own_prefixes[] = {"data_",      "synth_",   "net_",    "train_",  "output_",
-                                           "checkpoint_", "restart", "hessian_", "spectrum_", "dense_", "initscale", NULL};
+                                           "checkpoint_", "restart", "hessian_", "spectrum_", "dense_", "initscale", "coupling_", NULL};
 
 typedef struct {
   Dataset ds;
@@ -22,6 +22,7 @@ typedef struct {
   Trainer        trainer;
   SpectrumStage  *spectrum;
   InitScaleStage *initscale;
+  CouplingStage  *coupling;
   int            status; /* exit status on success paths */
 } App;
 
@@ -39,6 +40,8 @@ static PetscErrorCode app_configure(App *app)
   PetscCall(spectrum_stage_set_from_options(app->spectrum));
   PetscCall(initscale_stage_create(app->ds, app->net, &app->initscale));
   PetscCall(initscale_stage_set_from_options(app->initscale));
+  PetscCall(coupling_stage_create(app->ds, app->net, &app->coupling));
+  PetscCall(coupling_stage_set_from_options(app->coupling));
   PetscCall(nn_options_check_unknown(own_prefixes));
   PetscFunctionReturn(0);
 }
@@ -56,6 +59,7 @@ static PetscErrorCode app_run(App *app)
   bloc = (PetscMax(t->batch, t->eval_batch) + size - 1) / size;
   bloc = PetscMax(bloc, spectrum_stage_local_samples(app->spectrum, size));
   bloc = PetscMax(bloc, initscale_stage_local_samples(app->initscale, size));
+  bloc = PetscMax(bloc, coupling_stage_local_samples(app->coupling, t->batch));
   PetscCall(net_setup(app->net, app->ds->c, app->ds->h, app->ds->w, bloc));
   PetscCall(net_view(app->net, PETSC_VIEWER_STDOUT_WORLD));
   PetscCall(trainer_setup(t));
@@ -63,6 +67,8 @@ static PetscErrorCode app_run(App *app)
   PetscCall(initscale_stage_setup(app->initscale));
   PetscCall(trainer_add_epoch_hook(t, initscale_stage_hook, app->initscale));
   PetscCall(trainer_add_epoch_hook(t, spectrum_stage_hook, app->spectrum));
+  PetscCall(coupling_stage_setup(app->coupling, t->batch));
+  PetscCall(trainer_add_epoch_hook(t, coupling_stage_hook, app->coupling));
   PetscCall(trainer_train(t));
   if (t->diverged) app->status = NN_EXIT_DIVERGED;
   else if (t->preempted) app->status = NN_EXIT_PREEMPTED;
@@ -73,6 +79,7 @@ static PetscErrorCode app_run(App *app)
 static PetscErrorCode app_destroy(App *app)
 {
   PetscFunctionBeginUser;
+  PetscCall(coupling_stage_destroy(&app->coupling));
   PetscCall(initscale_stage_destroy(&app->initscale));
   PetscCall(spectrum_stage_destroy(&app->spectrum));
   PetscCall(trainer_destroy(&app->trainer));

@@ -67,6 +67,13 @@ PetscErrorCode dense_get(DenseMat A, PetscInt i, PetscInt j, double *aij);
 PetscErrorCode dense_write(DenseMat A, NnH5File *f, const char *path);
 /* One line: N, process grid, block size, the largest local part of a rank. */
 PetscErrorCode dense_view(DenseMat A, PetscViewer v);
+/* A <- alpha Z^T Z for Z (n x N, column-major, leading dimension ldz) held
+ * by every rank; each rank computes its own blocks (local GEMMs). */
+PetscErrorCode dense_gram(DenseMat A, PetscInt n, const double *Z, PetscInt ldz, double alpha);
+/* fn(ctx, i, j, &A_ij) for every entry this rank owns (global 0-based i, j). */
+PetscErrorCode dense_foreach_local(DenseMat A, PetscErrorCode (*fn)(void *ctx, PetscInt i, PetscInt j, double *aij), void *ctx);
+/* Bytes of this rank's local part. */
+PetscErrorCode dense_local_bytes(DenseMat A, size_t *bytes);
 PetscErrorCode dense_destroy(DenseMat *A);
 
 #endif

@@ -97,4 +97,8 @@ PetscErrorCode hessian_dense_assemble(Hessian h, HessianPart part, DenseMat A);
  * H_b e_{j[c]} for the local slice s (whole batches only: no communication). */
 PetscErrorCode hessian_batch_columns(Hessian h, PetscInt s, PetscInt nj, const PetscInt *j, double *out);
 
+/* Entries H_b[i[p], j[q]] of the per-batch Hessian of local slice s (a whole
+ * batch): out (ni x nj, row-major), computed kmax columns at a time. */
+PetscErrorCode hessian_batch_entries(Hessian h, PetscInt s, PetscInt ni, const PetscInt *i, PetscInt nj, const PetscInt *j, double *out);
+
 #endif

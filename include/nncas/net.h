@@ -130,7 +130,7 @@ PetscErrorCode net_forward(Net net, const NnPass *p, const double *theta, const 
 /* grad += d/dtheta sum_i dout_i * out_i, after net_forward on the same pass. */
 PetscErrorCode net_backward(Net net, const NnPass *p, const double *theta, const double *dout, double *grad);
 /* Second-order passes by Pearlmutter's R-operator (forward over reverse).
- * net_setup_tangents allocates room for k <= kmax directions; from then on
+ * net_setup_tangents allocates room for k <= kmax directions (it only grows); from then on
  * net_backward keeps the gradient of every layer's output. For directions V
  * (row j at V + j*ldv) after net_forward and net_backward on the same pass:
  *   net_rop_forward   the tangents R{act[l]} = d act[l](theta + t V_j)/dt, l = 1..L;

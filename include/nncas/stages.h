@@ -6,6 +6,7 @@
 #include "nncas/checkpoint.h"
 #include "nncas/hessian.h"
 #include "nncas/spectrum.h"
+#include "nncas/coupling.h"
 
 /* -spectrum_every k: at epoch 0 and every k epochs (and at the end if k
  * divides the epoch count), the Hessian at the current weights: extreme
@@ -54,5 +55,31 @@ PetscInt       initscale_stage_local_samples(const InitScaleStage *st, PetscMPII
 PetscErrorCode initscale_stage_setup(InitScaleStage *st);
 PetscErrorCode initscale_stage_hook(Trainer t, void *ctx);
 PetscErrorCode initscale_stage_destroy(InitScaleStage **st);
+
+/* -coupling_every k: Algorithm 1 of App. E at epoch 0 and every k epochs, into
+ * /coupling/epoch_EEEE: B draws (-coupling_draws) of row and column index
+ * vectors i, j over [N]; for each of the n batches of an epoch (the training
+ * split in batches of -train_batch, whole batches per rank) the submatrix
+ * H_b[i, j]; the correlation coefficients of its N_b^2 entries (N_b =
+ * -coupling_nb, 100) and the skewness and excess kurtosis (N_b =
+ * -coupling_nb_high, 10) counted above thresholds (Table 2's 0.4, 0.4, 1, or
+ * from Algorithm 3 with -coupling_auto_thresholds), the counts per entry and
+ * as exponents of N_b (Fig. 1f, 6), a uniformly sampled 100 x 100 correlation
+ * submatrix (Fig. 1d/e). The Monte Carlo null counts of Algorithm 3 (Table 2,
+ * Fig. 5) go to /coupling/null once per run. */
+typedef struct {
+  PetscInt  every, draws, nb[3], null_draws, seed, kmax, sub;
+  PetscReal thr[3];
+  PetscBool auto_thr, calibrate, full_cc, calibrated;
+  PetscInt  batch;
+  Hessian   h;
+} CouplingStage;
+
+PetscErrorCode coupling_stage_create(Dataset ds, Net net, CouplingStage **st);
+PetscErrorCode coupling_stage_set_from_options(CouplingStage *st);
+PetscInt       coupling_stage_local_samples(const CouplingStage *st, PetscInt train_batch);
+PetscErrorCode coupling_stage_setup(CouplingStage *st, PetscInt train_batch);
+PetscErrorCode coupling_stage_hook(Trainer t, void *ctx);
+PetscErrorCode coupling_stage_destroy(CouplingStage **st);
 
 #endif

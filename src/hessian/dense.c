@@ -3,6 +3,7 @@
  * asymmetry, eigenvalues (PDSYEVD), products (PDGEMV), entries, HDF5 output. */
 #include "nncas/dense.h"
 
+#include <cblas.h>
 #include <limits.h>
 #include <math.h>
 #include <string.h>
@@ -476,5 +477,43 @@ PetscErrorCode dense_write(DenseMat A, NnH5File *f, const char *path)
   PetscCall(PetscFree5(L.r0, L.nr, L.c0, L.nc, L.off));
   PetscCall(PetscFree(L.data));
   PetscCall(PetscLogEventEnd(ev_write, 0, 0, 0, 0));
+  PetscFunctionReturn(0);
+}
+
+/* A = alpha Z^T Z for Z (n x N column-major, leading dimension ldz) replicated
+ * on every rank: each rank computes its own blocks, block row I and block
+ * column J at once, A[I, J] = alpha Z[:, I]^T Z[:, J], by a local GEMM. */
+PetscErrorCode dense_gram(DenseMat A, PetscInt n, const double *Z, PetscInt ldz, double alpha)
+{
+  PetscFunctionBeginUser;
+  PetscCall(dense_setup(A));
+  for (PetscInt lc = 0; lc < A->nloc; lc += A->nb) {
+    const PetscInt gc = bc_global(lc, A->nb, A->mycol, A->npcol), mc = PetscMin(A->nb, A->nloc - lc);
+    for (PetscInt lr = 0; lr < A->mloc; lr += A->nb) {
+      const PetscInt gr = bc_global(lr, A->nb, A->myrow, A->nprow), mr = PetscMin(A->nb, A->mloc - lr);
+      cblas_dgemm(CblasColMajor, CblasTrans, CblasNoTrans, (int)mr, (int)mc, (int)n, alpha, Z + (size_t)gr * ldz, (int)ldz,
+                  Z + (size_t)gc * ldz, (int)ldz, 0.0, A->a + lr + (size_t)lc * A->lld, A->lld);
+    }
+  }
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode dense_foreach_local(DenseMat A, PetscErrorCode (*fn)(void *ctx, PetscInt i, PetscInt j, double *aij), void *ctx)
+{
+  PetscFunctionBeginUser;
+  PetscCall(dense_setup(A));
+  for (PetscInt lc = 0; lc < A->nloc; lc++) {
+    const PetscInt j = bc_global(lc, A->nb, A->mycol, A->npcol);
+    for (PetscInt lr = 0; lr < A->mloc; lr++)
+      PetscCall(fn(ctx, bc_global(lr, A->nb, A->myrow, A->nprow), j, A->a + lr + (size_t)lc * A->lld));
+  }
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode dense_local_bytes(DenseMat A, size_t *bytes)
+{
+  PetscFunctionBeginUser;
+  PetscCall(dense_setup(A));
+  *bytes = dense_local_size(A) * sizeof(double);
   PetscFunctionReturn(0);
 }

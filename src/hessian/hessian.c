@@ -354,6 +354,19 @@ PetscErrorCode hessian_batch_columns(Hessian h, PetscInt s, PetscInt nj, const P
   PetscFunctionReturn(0);
 }
 
+PetscErrorCode hessian_batch_entries(Hessian h, PetscInt s, PetscInt ni, const PetscInt *i, PetscInt nj, const PetscInt *j, double *out)
+{
+  const PetscInt N = h->net->N;
+  PetscFunctionBeginUser;
+  for (PetscInt q0 = 0, k; q0 < nj; q0 += k) {
+    k = PetscMin(h->kmax, nj - q0);
+    PetscCall(hessian_batch_columns(h, s, k, j + q0, h->hv)); /* H_b e_j for k columns (hv holds kmax x N) */
+    for (PetscInt q = 0; q < k; q++)
+      for (PetscInt p = 0; p < ni; p++) out[p * nj + q0 + q] = h->hv[q * N + i[p]];
+  }
+  PetscFunctionReturn(0);
+}
+
 /* y = A x for a shell: gather x into its column range of a full direction,
  * apply the local contributions, reduce-scatter the row range into y. */
 static PetscErrorCode hessian_mult(Mat A, Vec x, Vec y)

@@ -207,7 +207,7 @@ PetscErrorCode net_setup_tangents(Net net, PetscInt kmax)
   const size_t B = (size_t)net->Bmax, m = (size_t)net_max_features(net);
   PetscFunctionBeginUser;
   PetscCheck(kmax > 0, net->comm, PETSC_ERR_ARG_OUTOFRANGE, "the number of tangent directions must be positive");
-  if (kmax == net->kmax) PetscFunctionReturn(0);
+  if (kmax <= net->kmax) PetscFunctionReturn(0); /* shared by several Hessians: only grow */
   PetscCall(net_free_tangents(net));
   net->kmax = kmax;
   PetscCall(PetscCalloc1(net->nlayers + 1, &net->dact));

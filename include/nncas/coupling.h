@@ -1,0 +1,68 @@
+/* Coupling-set statistics of Hessian entries (App. E, Sec. 5.1).
+ *
+ * A sample is n observations (one per batch of an epoch) of M variables (the
+ * entries of an N_b x N_b submatrix H_b[i, j]), held as X (n x M, column-
+ * major) on every rank. After standardisation (mean 0, population standard
+ * deviation 1; variables of zero variance are left out), the statistics of
+ * App. E.1 are counted where they exceed a threshold:
+ *   correlation coefficients  r(a, b)      = <z_a z_b>,                     ordered pairs a != b
+ *   skewness                  k3(a, b, c)  = <z_a z_b z_c>,                 all ordered triples
+ *   excess kurtosis           k4(a, b, c, d) = <z_a z_b z_c z_d> - r_ab r_cd - r_ac r_bd - r_ad r_bc,
+ *                                                                           all ordered quadruples
+ * (<.> the mean over the n observations; Mardia's normalisation). The
+ * correlation matrix (M x M, 10^4 x 10^4 for N_b = 100) lives in ScaLAPACK's
+ * block-cyclic layout (DenseMat) across the ranks; the skewness and kurtosis
+ * work is split across the ranks by their first index (pair). */
+#ifndef NNCAS_COUPLING_H
+#define NNCAS_COUPLING_H
+
+#include "nncas/dense.h"
+
+/* A histogram of statistic values: nbins bins over [lo, hi]; values outside
+ * go to the end bins. */
+typedef struct {
+  PetscInt nbins;
+  double   lo, hi;
+  double  *count; /* (nbins), summed over the ranks */
+} NnHistogram;
+
+typedef struct {
+  double   count;  /* statistics with |value| > threshold (over all ranks) */
+  double   total;  /* statistics counted over (valid variables) */
+  PetscInt nconst; /* variables of zero variance, left out */
+} NnStatCount;
+
+/* Z <- X standardised per column; valid[a] = PETSC_FALSE for a constant column (Z column zeroed). */
+PetscErrorCode cumulant_standardize(PetscInt n, PetscInt M, const double *X, double *Z, PetscBool *valid, PetscInt *nconst);
+
+/* Counts over the standardised Z (n x M, replicated), collective over comm.
+ * hist may be NULL. cc_count keeps the correlation matrix in *C if C is not
+ * NULL (the caller destroys it). */
+PetscErrorCode cc_count(MPI_Comm comm, PetscInt n, PetscInt M, const double *Z, const PetscBool *valid, double thr,
+                        NnHistogram *hist, DenseMat *C, NnStatCount *out);
+PetscErrorCode skewness_count(MPI_Comm comm, PetscInt n, PetscInt M, const double *Z, const PetscBool *valid, double thr,
+                              NnHistogram *hist, NnStatCount *out);
+PetscErrorCode kurtosis_count(MPI_Comm comm, PetscInt n, PetscInt M, const double *Z, const PetscBool *valid, double thr,
+                              NnHistogram *hist, NnStatCount *out);
+
+/* The three statistics by kind, their names ("cc", "skewness", "kurtosis")
+ * and the null targets of Algorithm 3: the count N_b^2 N_b^e the thresholds
+ * must keep the null count two orders of magnitude below (e = 1/2, 1, 3/2). */
+typedef enum { STAT_CC, STAT_SKEWNESS, STAT_KURTOSIS } NnStatKind;
+extern const char *const NnStatNames[];
+extern const double      nn_stat_target_exponent[];
+PetscErrorCode stat_count(MPI_Comm comm, NnStatKind kind, PetscInt n, PetscInt M, const double *Z, const PetscBool *valid,
+                          double thr, NnHistogram *hist, NnStatCount *out);
+/* Algorithm 3: counts above thr in B samples of n observations of N_b^2
+ * independent N(0, 1) variables (drawn by seed, identical on every rank);
+ * hist (may be NULL) collects draw 0's statistics. */
+PetscErrorCode coupling_null_counts(MPI_Comm comm, NnStatKind kind, PetscInt n, PetscInt nb, double thr, PetscInt B,
+                                    uint64_t seed, NnHistogram *hist, double *counts);
+/* Smallest threshold on the grid {step k} whose null count, read off the
+ * histogram hist, is at most target; the histogram must cover the values. */
+double coupling_threshold_from_histogram(const NnHistogram *hist, double target, double step);
+
+PetscErrorCode histogram_create(PetscInt nbins, double lo, double hi, NnHistogram *h);
+PetscErrorCode histogram_destroy(NnHistogram *h);
+
+#endif
