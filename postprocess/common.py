@@ -1,0 +1,304 @@
+"""Shared helpers of the postprocess scripts: reading nncas results files
+(docs/files.md, docs/spectrum.md), one figure style, saving PNG and PDF, and
+the error handling of the command-line tools.
+
+Reading:
+    res = open_results("runs/quickstart/results.h5")   # Results, raises ResultsError
+    res.spectrum_epochs()                               # [0, 5, 10]
+    res.curves()                                        # {"epoch": ..., "train_loss": ..., ...}
+    res.density(5)                                      # Density (grid, density, Ritz measure, ...)
+    res.density(5, width=10)                            # re-smoothed from the Ritz values
+    res.statistics(5), res.extremes(5)                  # attribute dicts / arrays
+
+Every reader raises ResultsError with one clear sentence when the file or the
+group it needs is missing; `cli_main` turns that into `PROG: error: ...` on
+stderr and exit status 1, as nncas does.
+
+Adding a figure for a new group (coupling statistics, the init-scaling study):
+give Results a reader that calls `self.require("GROUP", "how to produce it")`
+and returns plain numpy arrays, put the drawing in its own script with a
+`draw(results, ...) -> Figure` function and a `main(argv)` that uses
+`add_common_arguments`, `load_all` and `save_figure`, and list it in
+`quickstart_figures.FIGURES` with the group it needs.
+"""
+import argparse
+import os
+import sys
+import textwrap
+
+import numpy as np
+
+os.environ.setdefault("MPLBACKEND", "Agg")  # the scripts only write files
+import h5py  # noqa: E402
+import matplotlib  # noqa: E402
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+SPECTRUM_HINT = "run nncas with -spectrum_every K to record spectra"
+TRAINING_HINT = "nncas writes it after the first finished epoch"
+
+
+class ResultsError(Exception):
+    """A results file is missing, is not an nncas results file, or lacks a group."""
+
+
+# ---------------------------------------------------------------- reading
+
+
+def _decode(v):
+    if isinstance(v, bytes):
+        return v.decode()
+    if isinstance(v, np.ndarray) and v.shape == (1,):
+        return v[0]
+    return v
+
+
+class Density:
+    """One epoch's Lanczos spectral density (docs/spectrum.md, density/).
+
+    grid, density, density_std: K points (eigenvalue units, 1/eigenvalue);
+    ritz, weights: (n_vec, M) with only the first steps[v] entries of row v
+    valid; lo, hi: the grid's ends; sigma: the Gaussian kernel width in
+    eigenvalue units; width: Papyan's kernel parameter that gives it (None
+    when set directly)."""
+
+    def __init__(self, epoch, grid, density, density_std, ritz, weights, steps, lo, hi, sigma, width):
+        self.epoch, self.grid, self.density, self.density_std = epoch, grid, density, density_std
+        self.ritz, self.weights, self.steps = ritz, weights, steps
+        self.lo, self.hi, self.sigma, self.width = lo, hi, sigma, width
+
+    def evaluate(self, x):
+        """The smoothed density (mean, std over starting vectors) at points x,
+        same kernel: the stored curve is evaluate(grid)."""
+        return smooth_ritz(self.ritz, self.weights, self.steps, np.asarray(x, dtype=float), self.sigma)
+
+    def ritz_measure(self):
+        """The Ritz values and weights of all starting vectors pooled (weights sum to 1)."""
+        x = np.concatenate([self.ritz[v, : self.steps[v]] for v in range(len(self.steps))])
+        w = np.concatenate([self.weights[v, : self.steps[v]] for v in range(len(self.steps))]) / len(self.steps)
+        return x, w
+
+
+def sigma_from_width(width, M):
+    """Papyan's kernel parameter -> Gaussian width in the normalized variable t in [-1, 1]."""
+    return 2.0 / (M - 1) / np.sqrt(8 * np.log(width))
+
+
+def smooth_ritz(ritz, weights, steps, grid, sigma):
+    """nncas's smoothing (src/spectrum/spectrum.c): the mean over starting
+    vectors of sum_i w_vi N(x; x_vi, sigma), sigma in eigenvalue units.
+    Returns (density, density_std) on grid."""
+    rho = np.empty((len(steps), len(grid)))
+    for v, m in enumerate(steps):
+        z = (grid[:, None] - ritz[v, :m][None, :]) / sigma
+        rho[v] = np.exp(-0.5 * z * z) @ weights[v, :m] / (np.sqrt(2 * np.pi) * sigma)
+    std = rho.std(axis=0, ddof=1) if len(steps) > 1 else np.zeros(len(grid))
+    return rho.mean(axis=0), std
+
+
+class Results:
+    """An open nncas results file (read-only). Use as a context manager or call close()."""
+
+    def __init__(self, path, label=None):
+        self.path = path
+        if not os.path.exists(path):
+            raise ResultsError(f"{path}: no such file")
+        if os.path.isdir(path):
+            cand = os.path.join(path, "results.h5")
+            if not os.path.exists(cand):
+                raise ResultsError(f"{path} is a directory without results.h5")
+            self.path = path = cand
+        try:
+            self.f = h5py.File(path, "r")
+        except OSError as e:
+            raise ResultsError(f"{path}: not readable as HDF5 ({e})") from None
+        kind = _decode(self.f.attrs.get("kind", b""))
+        if kind != "nncas results":
+            self.f.close()
+            what = f"kind '{kind}'" if kind else "no 'kind' attribute"
+            raise ResultsError(f"{path}: {what}, not an nncas results file (OUTPUT_DIR/results.h5)")
+        self.attrs = {k: _decode(v) for k, v in self.f.attrs.items()}
+        self.label = label or default_label(path)
+
+    def close(self):
+        self.f.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def has(self, group):
+        return group in self.f
+
+    def require(self, group, hint):
+        if group not in self.f:
+            raise ResultsError(f"{self.path} has no /{group} group ({hint})")
+        return self.f[group]
+
+    # /training
+    def curves(self):
+        """The per-epoch training curves, {name: array}; 'epoch' is 1-based."""
+        g = self.require("training", TRAINING_HINT)
+        return {k: np.asarray(g[k][()], dtype=float) for k in g.keys()}
+
+    # /spectrum/epoch_EEEE
+    def spectrum_epochs(self):
+        g = self.require("spectrum", SPECTRUM_HINT)
+        return sorted(int(k[len("epoch_"):]) for k in g.keys() if k.startswith("epoch_"))
+
+    def spectrum_group(self, epoch, sub=None):
+        name = f"spectrum/epoch_{epoch:04d}" + (f"/{sub}" if sub else "")
+        self.require("spectrum", SPECTRUM_HINT)
+        if name not in self.f:
+            raise ResultsError(f"{self.path} has no /{name} (epochs with spectra: {self.spectrum_epochs()})")
+        return self.f[name]
+
+    def spectrum_attrs(self, epoch):
+        """epoch, risk, hessian_samples, ..."""
+        return {k: _decode(v) for k, v in self.spectrum_group(epoch).attrs.items()}
+
+    def statistics(self, epoch):
+        """The Theorem 1 statistics (attributes of statistics/); {} when absent."""
+        g = self.spectrum_group(epoch)
+        if "statistics" not in g:
+            return {}
+        return {k: _decode(v) for k, v in g["statistics"].attrs.items() if k != "description"}
+
+    def extremes(self, epoch):
+        """{'lambda_max': array, 'lambda_min': array, ...}; {} when not computed."""
+        g = self.spectrum_group(epoch)
+        if "extremes" not in g:
+            return {}
+        return {k: np.asarray(v[()]) for k, v in g["extremes"].items()}
+
+    def density(self, epoch, width=None, sigma=None):
+        """The stored density, or re-smoothed from the Ritz measure with Papyan's
+        kernel parameter `width` or a Gaussian width `sigma` in eigenvalue units."""
+        g = self.spectrum_group(epoch, "density")
+        a = g.attrs
+        ritz, weights = np.asarray(g["ritz_values"][()]), np.asarray(g["ritz_weights"][()])
+        steps = np.asarray(g["steps"][()], dtype=int)
+        lo, hi = float(a["lo"]), float(a["hi"])
+        d = 0.5 * (hi - lo)
+        grid = np.asarray(g["grid"][()])
+        rho, std = np.asarray(g["density"][()]), np.asarray(g["density_std"][()])
+        w = float(a["kernel_width_parameter"]) if "kernel_width_parameter" in a else None
+        s = float(a["sigma_normalized"]) * d
+        if width is not None or sigma is not None:
+            if sigma is None:
+                s, w = sigma_from_width(width, int(a["M"])) * d, width
+            else:
+                s, w = sigma, None
+            rho, std = smooth_ritz(ritz, weights, steps, grid, s)
+        return Density(epoch, grid, rho, std, ritz, weights, steps, lo, hi, s, w)
+
+
+def open_results(path, label=None):
+    return Results(path, label)
+
+
+def default_label(path):
+    """A run's name: its output directory's name (runs/lenet/results.h5 -> lenet)."""
+    d = os.path.basename(os.path.dirname(os.path.abspath(path)))
+    return d or os.path.basename(path)
+
+
+def negative_mass(x, w, tol):
+    """Weight of Ritz values below -tol over the weight of those with |x| > tol."""
+    nz = w[np.abs(x) > tol].sum()
+    return w[x < -tol].sum() / nz if nz > 0 else float("nan")
+
+
+# ---------------------------------------------------------------- style and saving
+
+STYLE = {
+    "figure.dpi": 100,
+    "savefig.dpi": 200,
+    "font.size": 10,
+    "axes.titlesize": 10,
+    "axes.labelsize": 10,
+    "legend.fontsize": 9,
+    "axes.grid": True,
+    "grid.alpha": 0.3,
+    "grid.linewidth": 0.5,
+    "lines.linewidth": 1.4,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "pdf.fonttype": 42,
+}
+PANEL_SIZE = (4.6, 3.4)  # inches per panel
+
+
+def style():
+    """A context manager applying the figures' style: `with style(): ...`."""
+    return plt.rc_context(STYLE)
+
+
+def epoch_colors(n, cmap="viridis"):
+    """n colours running from early (dark blue) to late (yellow-green) epochs."""
+    cm = plt.get_cmap(cmap)
+    return [cm(0.05 + 0.85 * i / max(n - 1, 1)) for i in range(n)]
+
+
+def run_colors(n):
+    return [plt.get_cmap("tab10")(i % 10) for i in range(n)]
+
+
+def save_figure(fig, outdir, stem, formats=("png", "pdf")):
+    """Write fig as OUTDIR/STEM.png and .pdf; returns the paths."""
+    os.makedirs(outdir, exist_ok=True)
+    paths = []
+    for ext in formats:
+        p = os.path.join(outdir, f"{stem}.{ext}")
+        fig.savefig(p, bbox_inches="tight")
+        paths.append(p)
+    return paths
+
+
+# ---------------------------------------------------------------- command line
+
+
+def add_common_arguments(p, default_out="figures", out_help=None):
+    p.add_argument("results", nargs="+", metavar="RESULTS.h5",
+                   help="nncas results file(s) (OUTPUT_DIR/results.h5, or OUTPUT_DIR itself)")
+    p.add_argument("--out", default=default_out, metavar="DIR",
+                   help=out_help or f"output directory (default: {default_out})")
+    p.add_argument("--labels", metavar="A,B,...", help="names of the runs (default: each file's directory name)")
+
+
+def make_parser(prog, description, reads):
+    """An argparse parser whose --help ends with the groups the tool reads
+    (reads: a string, or a list of them, one item each)."""
+    items = [reads] if isinstance(reads, str) else list(reads)
+    text = "\n".join(textwrap.fill(r, 79, initial_indent="  - ", subsequent_indent="    ") for r in items)
+    return argparse.ArgumentParser(
+        prog=prog, description=description + "\n\nReads from each results file:\n" + text,
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+
+
+def load_all(paths, labels=None):
+    """Open every file (all or none: closes those opened on an error)."""
+    names = labels.split(",") if labels else [None] * len(paths)
+    if len(names) != len(paths):
+        raise ResultsError(f"--labels gives {len(names)} names for {len(paths)} files")
+    out = []
+    try:
+        for p, n in zip(paths, names):
+            out.append(Results(p, n))
+    except ResultsError:
+        for r in out:
+            r.close()
+        raise
+    return out
+
+
+def cli_main(prog, body, argv=None):
+    """Run body(argv); a ResultsError becomes one line 'PROG: error: ...' and exit status 1."""
+    try:
+        return body(argv)
+    except ResultsError as e:
+        print(f"{prog}: error: {e}", file=sys.stderr)
+        raise SystemExit(1) from None
