@@ -62,7 +62,8 @@ typedef struct {
   PetscErrorCode (*backward)(Layer *L, const NnPass *p, const double *theta, const double *in, const double *out,
                              const double *dout, double *din, double *grad);
   /* R-operator, forward: Rout <- d out[theta + t V_j, in + t Rin_j]/dt at t = 0
-   * for the k parameter directions V_j (row j at V + j*ldv). */
+   * for the k parameter directions V_j (row j at V + j*ldv). V is NULL when
+   * the directions vanish on this layer's parameters (also in rop_backward). */
   PetscErrorCode (*rop_forward)(Layer *L, const NnPass *p, PetscInt k, const double *theta, const double *V, PetscInt ldv,
                                 const double *in, const double *Rin, double *Rout);
   /* R-operator, backward: the tangents of backward's outputs (see NnRopBack). */
@@ -112,6 +113,7 @@ struct _p_Net {
   PetscInt kmax;        /* directions per tangent pass */
   double **dact;        /* dact[l] = dL/d act[l], l = 1..nlayers, kept by net_backward */
   double **ract;        /* ract[l]: tangents of act[l] for k directions (k*Bmax samples) */
+  PetscBool *rzero;     /* rzero[l]: the tangents of act[l] are zero (not computed) */
   double  *rbuf[2];     /* ping-pong buffers for the tangents of the gradients */
 };
 
@@ -133,7 +135,9 @@ PetscErrorCode net_backward(Net net, const NnPass *p, const double *theta, const
  * net_setup_tangents allocates room for k <= kmax directions (it only grows); from then on
  * net_backward keeps the gradient of every layer's output. For directions V
  * (row j at V + j*ldv) after net_forward and net_backward on the same pass:
- *   net_rop_forward   the tangents R{act[l]} = d act[l](theta + t V_j)/dt, l = 1..L;
+ *   net_rop_forward   the tangents R{act[l]} = d act[l](theta + t V_j)/dt, l = 1..L
+ *                     (layers below the first one the directions touch have
+ *                     zero tangents and are skipped: unit directions e_j are cheap);
  *                     net->ract[nlayers] holds RT, the (k*B) output tangents
  *   net_rop_backward  given RdT = R{dL/dT} (k*B), HV_j += R{dL/dtheta}; with
  *                     first_order_terms false the terms in the first-order

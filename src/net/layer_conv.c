@@ -181,14 +181,14 @@ static PetscErrorCode conv_rop_forward(Layer *L, const NnPass *p, PetscInt k, co
   if (!B) PetscFunctionReturn(0);
   if (Rin) conv_weights_times_col(L, theta + L->woff, Rin, k * B, 0, k * B, Rout, ldk, 0.0); /* RY = W col(RX) */
   else PetscCall(PetscArrayzero(Rout, (size_t)d.OC * ldk));
-  for (PetscInt b0 = 0, nb; b0 < B; b0 += nb) { /* RY_j += V_W,j col(X): one im2col for all j */
+  for (PetscInt b0 = 0, nb; b0 < B && V; b0 += nb) { /* RY_j += V_W,j col(X): one im2col for all j */
     nb = PetscMin(conv_chunk(L, B), B - b0);
     im2col(in, d.C, B, d.H, d.W, d.K, d.pad, b0, nb, col);
     for (PetscInt j = 0; j < k; j++)
       cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, d.OC, nb * d.S, d.CKK, 1.0, V + j * ldv + L->woff, d.CKK, col,
                   nb * d.S, 1.0, Rout + (j * B + b0) * d.S, ldk);
   }
-  if (L->nb)
+  if (L->nb && V)
     for (PetscInt j = 0; j < k; j++) conv_add_bias(d.OC, B * d.S, V + j * ldv + L->boff, Rout + j * B * d.S, ldk); /* += V_b 1^T */
   PetscFunctionReturn(0);
 }
@@ -200,17 +200,24 @@ static PetscErrorCode conv_rop_backward(Layer *L, const NnPass *p, PetscInt k, c
   const PetscInt B = p->B, ld = B * d.S, ldk = k * ld;
   PetscFunctionBeginUser;
   if (!B) PetscFunctionReturn(0);
+  double *col = L->net->work;
+  for (PetscInt b0 = 0, nb; b0 < B; b0 += nb) { /* HV_W,j += RdY_j col(X)^T: one im2col for all j */
+    nb = PetscMin(conv_chunk(L, B), B - b0);
+    im2col(a->in, d.C, B, d.H, d.W, d.K, d.pad, b0, nb, col);
+    for (PetscInt j = 0; j < k; j++)
+      cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, d.OC, d.CKK, nb * d.S, 1.0, a->Rdout + j * ld + b0 * d.S, ldk, col,
+                  nb * d.S, 1.0, a->HV + j * a->ldh + L->woff, d.CKK);
+  }
   for (PetscInt j = 0; j < k; j++) {
     double       *H   = a->HV + j * a->ldh;
     const double *Rdj = a->Rdout + j * ld;
-    conv_param_grad(L, Rdj, ldk, a->in, B, 0, B, H + L->woff);                                 /* HV_W += RdY col(X)^T */
     if (a->dout && a->Rin) conv_param_grad(L, a->dout, ld, a->Rin, k * B, j * B, B, H + L->woff); /* HV_W += dY col(RX)^T */
     if (L->nb) conv_bias_grad(d.OC, ld, Rdj, ldk, H + L->boff);                                /* HV_b += RdY 1 */
   }
   if (!a->Rdin) PetscFunctionReturn(0);
   PetscCall(PetscArrayzero(a->Rdin, (size_t)d.C * k * B * d.H * d.W));
   for (PetscInt j = 0; j < k; j++) /* RdX = col2im(W^T RdY + V_W^T dY) */
-    conv_input_grad(L, theta + L->woff, a->Rdout + j * ld, ldk, a->dout ? V + j * ldv + L->woff : NULL, a->dout, ld, B,
+    conv_input_grad(L, theta + L->woff, a->Rdout + j * ld, ldk, a->dout && V ? V + j * ldv + L->woff : NULL, a->dout, ld, B,
                     a->Rdin, k * B, j * B);
   PetscFunctionReturn(0);
 }

@@ -52,7 +52,7 @@ static PetscErrorCode dense_rop_forward(Layer *L, const NnPass *p, PetscInt k, c
   if (!B) PetscFunctionReturn(0);
   if (Rin) cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, k * B, Fo, Fi, 1.0, Rin, Fi, theta + L->woff, Fi, 0.0, Rout, Fo); /* RY = RX W^T */
   else PetscCall(PetscArrayzero(Rout, (size_t)k * B * Fo));
-  for (PetscInt j = 0; j < k; j++) {
+  for (PetscInt j = 0; j < k && V; j++) {
     const double *Vj = V + j * ldv;
     double       *Rj = Rout + (size_t)j * B * Fo;
     cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, B, Fo, Fi, 1.0, in, Fi, Vj + L->woff, Fi, 1.0, Rj, Fo); /* += X V_W^T */
@@ -77,7 +77,7 @@ static PetscErrorCode dense_rop_backward(Layer *L, const NnPass *p, PetscInt k, 
   }
   if (!a->Rdin) PetscFunctionReturn(0);
   cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, k * B, Fi, Fo, 1.0, a->Rdout, Fo, theta + L->woff, Fi, 0.0, a->Rdin, Fi); /* RdX = RdY W */
-  if (a->dout)
+  if (a->dout && V)
     for (PetscInt j = 0; j < k; j++)
       cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B, Fi, Fo, 1.0, a->dout, Fo, V + j * ldv + L->woff, Fi, 1.0,
                   a->Rdin + (size_t)j * B * Fi, Fi); /* RdX += dY V_W */

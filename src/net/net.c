@@ -197,6 +197,7 @@ static PetscErrorCode net_free_tangents(Net n)
   for (PetscInt l = 0; l <= n->nlayers && n->ract; l++) PetscCall(PetscFree(n->ract[l]));
   PetscCall(PetscFree(n->dact));
   PetscCall(PetscFree(n->ract));
+  PetscCall(PetscFree(n->rzero));
   if (n->rbuf[0]) PetscCall(PetscFree2(n->rbuf[0], n->rbuf[1]));
   n->kmax = 0;
   PetscFunctionReturn(0);
@@ -212,6 +213,7 @@ PetscErrorCode net_setup_tangents(Net net, PetscInt kmax)
   net->kmax = kmax;
   PetscCall(PetscCalloc1(net->nlayers + 1, &net->dact));
   PetscCall(PetscCalloc1(net->nlayers + 1, &net->ract));
+  PetscCall(PetscCalloc1(net->nlayers + 1, &net->rzero));
   for (PetscInt l = 1; l <= net->nlayers; l++) {
     size_t f = (size_t)nn_shape_size(net->layers[l - 1].out);
     PetscCall(PetscMalloc1(B * f, &net->dact[l]));
@@ -221,14 +223,27 @@ PetscErrorCode net_setup_tangents(Net net, PetscInt kmax)
   PetscFunctionReturn(0);
 }
 
+/* Whether the k directions vanish on layer L's parameters. */
+static PetscBool directions_vanish(const Layer *L, PetscInt k, const double *V, PetscInt ldv)
+{
+  for (PetscInt j = 0; j < k; j++)
+    for (PetscInt i = L->woff; i < L->woff + L->nw + L->nb; i++)
+      if (V[j * ldv + i] != 0) return PETSC_FALSE;
+  return PETSC_TRUE;
+}
+
 PetscErrorCode net_rop_forward(Net net, const NnPass *p, PetscInt k, const double *theta, const double *V, PetscInt ldv)
 {
   PetscFunctionBeginUser;
   PetscCheck(k > 0 && k <= net->kmax, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE,
              "%" PetscInt_FMT " directions, but net_setup_tangents allowed %" PetscInt_FMT, k, net->kmax);
+  net->rzero[0] = PETSC_TRUE; /* the input does not depend on theta */
   for (PetscInt l = 0; l < net->nlayers; l++) {
-    Layer *L = &net->layers[l];
-    PetscCall(L->ops->rop_forward(L, p, k, theta, V, ldv, net->act[l], l ? net->ract[l] : NULL, net->ract[l + 1]));
+    Layer          *L  = &net->layers[l];
+    const PetscBool vz = !L->nw || directions_vanish(L, k, V, ldv);
+    net->rzero[l + 1]  = net->rzero[l] && vz;
+    if (net->rzero[l + 1]) continue; /* zero in, no direction here: zero out */
+    PetscCall(L->ops->rop_forward(L, p, k, theta, vz ? NULL : V, ldv, net->act[l], net->rzero[l] ? NULL : net->ract[l], net->ract[l + 1]));
   }
   PetscFunctionReturn(0);
 }
@@ -240,10 +255,12 @@ PetscErrorCode net_rop_backward(Net net, const NnPass *p, PetscInt k, const doub
   PetscFunctionBeginUser;
   PetscCall(PetscArraycpy(rd, RdT, (size_t)k * p->B));
   for (PetscInt l = net->nlayers - 1; l >= 0; l--) {
-    Layer    *L = &net->layers[l];
-    NnRopBack a = {.in = net->act[l], .out = net->act[l + 1], .Rin = l ? net->ract[l] : NULL, .Rout = net->ract[l + 1],
-                   .dout = first_order_terms ? net->dact[l + 1] : NULL, .Rdout = rd, .Rdin = l ? rn : NULL, .HV = HV, .ldh = ldh};
-    PetscCall(L->ops->rop_backward(L, p, k, theta, V, ldv, &a));
+    Layer          *L  = &net->layers[l];
+    const PetscBool vz = !L->nw || directions_vanish(L, k, V, ldv);
+    NnRopBack       a  = {.in = net->act[l], .out = net->act[l + 1], .Rin = net->rzero[l] ? NULL : net->ract[l],
+                          .Rout = net->rzero[l + 1] ? NULL : net->ract[l + 1], .dout = first_order_terms ? net->dact[l + 1] : NULL,
+                          .Rdout = rd, .Rdin = l ? rn : NULL, .HV = HV, .ldh = ldh};
+    PetscCall(L->ops->rop_backward(L, p, k, theta, vz ? NULL : V, ldv, &a));
     double *t = rd;
     rd = rn, rn = t;
   }

@@ -50,7 +50,7 @@ PetscErrorCode spectrum_set_from_options(Spectrum s)
   PetscCall(PetscOptionsReal("-spectrum_margin", "relative margin kappa around [lambda_min, lambda_max] (App. G.1)", NULL, s->margin, &s->margin, NULL));
   PetscCall(PetscOptionsReal("-spectrum_width", "Papyan's kernel parameter: Gaussian width 2/(M-1)/sqrt(8 ln width) on [-1, 1]", NULL, s->width, &s->width, NULL));
   PetscCall(PetscOptionsInt("-spectrum_trace_vecs", "Rademacher vectors of Hutchinson's trace estimate (0: off)", NULL, s->trace_vecs, &s->trace_vecs, NULL));
-  PetscCall(PetscOptionsReal("-spectrum_zero_tol", "eigenvalues below this times ||H||_2 count as zero in the statistics", NULL, s->zero_tol, &s->zero_tol, NULL));
+  PetscCall(PetscOptionsReal("-spectrum_zero_tol", "eigenvalues below this times ||H||_2 (or below the kernel width) count as zero in the statistics", NULL, s->zero_tol, &s->zero_tol, NULL));
   PetscCall(PetscOptionsInt("-spectrum_seed", "seed of the random vectors", NULL, s->seed, &s->seed, NULL));
   PetscOptionsEnd();
   PetscCheck(s->nev > 0 && s->topk >= 0, s->comm, PETSC_ERR_ARG_OUTOFRANGE, "-spectrum_nev must be positive and -spectrum_topk non-negative");
@@ -258,7 +258,9 @@ static double smoothed_at(Spectrum s, double x, double sig)
 static PetscErrorCode spectrum_symmetry(Spectrum s)
 {
   const PetscInt n = s->nvec * s->M;
-  double        *x, *w, *xr, neg = 0, nz = 0, eps0 = s->zero_tol * s->norm2;
+  /* "zero": below zero_tol ||H|| or the kernel width, the resolution of the
+   * Lanczos quadrature (nodes closer to 0 than that are the zero cluster) */
+  double *x, *w, *xr, neg = 0, nz = 0, eps0 = PetscMax(s->zero_tol * s->norm2, s->sigma * 0.5 * (s->hi - s->lo));
   PetscFunctionBeginUser;
   PetscCall(PetscMalloc3(n, &x, n, &w, n, &xr));
   PetscInt a = 0;
