@@ -10,6 +10,12 @@ Reading:
     res.density(5, width=10)                            # re-smoothed from the Ritz values
     res.statistics(5), res.extremes(5)                  # attribute dicts / arrays
 
+    res.steps()                                         # per-step records and the /training attributes
+    res.coupling_epochs(), res.coupling(0, "cc")        # Algorithm 1 counts, exponents, attributes
+    res.cc_submatrix(0)                                 # (matrix, variables) of Fig. 1d/e
+    res.coupling_null("cc")                             # Algorithm 3's null counts and histogram
+    res.initscale(), res.initscale_density(0)           # the init-scaling study, spectra per c
+
 Every reader raises ResultsError with one clear sentence when the file or the
 group it needs is missing; `cli_main` turns that into `PROG: error: ...` on
 stderr and exit status 1, as nncas does.
@@ -37,6 +43,12 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 SPECTRUM_HINT = "run nncas with -spectrum_every K to record spectra"
 TRAINING_HINT = "nncas writes it after the first finished epoch"
+STEPS_HINT = "run nncas with -train_record_steps to record every step"
+COUPLING_HINT = "run nncas with -coupling_every K to record coupling statistics"
+NULL_HINT = "nncas writes it with -coupling_every K unless -coupling_calibrate false"
+INITSCALE_HINT = "run nncas with -initscale to record the initialisation-scaling study"
+STATS = ("cc", "skewness", "kurtosis")  # the coupling statistics, in nncas's order
+STAT_NAMES = {"cc": "correlation coefficients", "skewness": "skewness", "kurtosis": "excess kurtosis"}
 
 
 class ResultsError(Exception):
@@ -120,6 +132,7 @@ class Results:
             raise ResultsError(f"{path}: {what}, not an nncas results file (OUTPUT_DIR/results.h5)")
         self.attrs = {k: _decode(v) for k, v in self.f.attrs.items()}
         self.label = label or default_label(path)
+        self.label_given = bool(label)  # named by the caller (--labels), not by its directory
 
     def close(self):
         self.f.close()
@@ -129,6 +142,23 @@ class Results:
 
     def __exit__(self, *exc):
         self.close()
+
+    def option(self, name):
+        """The value of nncas option -name in the run's options database (the root
+        attribute options), "" for a flag without value, None when not given."""
+        words = str(self.attrs.get("options", "")).split()
+        key = "-" + name.lstrip("-")
+        def is_value(w):
+            try:
+                float(w)
+                return True
+            except ValueError:
+                return not w.startswith("-")
+
+        for i, w in enumerate(words):
+            if w == key:
+                return words[i + 1] if i + 1 < len(words) and is_value(words[i + 1]) else ""
+        return None
 
     def has(self, group):
         return group in self.f
@@ -142,7 +172,112 @@ class Results:
     def curves(self):
         """The per-epoch training curves, {name: array}; 'epoch' is 1-based."""
         g = self.require("training", TRAINING_HINT)
-        return {k: np.asarray(g[k][()], dtype=float) for k in g.keys()}
+        return {k: np.asarray(v[()], dtype=float) for k, v in g.items() if isinstance(v, h5py.Dataset)}
+
+    def training_attrs(self):
+        """step_rule, diverged (0/1), diverged_what (when it diverged), ..."""
+        g = self.require("training", TRAINING_HINT)
+        return {k: _decode(v) for k, v in g.attrs.items() if k != "description"}
+
+    # /training/steps
+    def steps(self):
+        """The per-step records {step, epoch, loss, acc, step_size, grad_norm} (arrays,
+        step 0-based) and the /training attributes under "attrs"."""
+        self.require("training", TRAINING_HINT)
+        g = self.require("training/steps", STEPS_HINT)
+        out = {k: np.asarray(v[()], dtype=float) for k, v in g.items() if isinstance(v, h5py.Dataset)}
+        missing = [k for k in ("step", "loss", "step_size", "grad_norm") if k not in out]
+        if missing:
+            raise ResultsError(f"{self.path}: /training/steps lacks {', '.join(missing)}")
+        out["attrs"] = self.training_attrs()
+        return out
+
+    # /coupling/epoch_EEEE and /coupling/null
+    def coupling_epochs(self):
+        g = self.require("coupling", COUPLING_HINT)
+        return sorted(int(k[len("epoch_"):]) for k in g.keys() if k.startswith("epoch_"))
+
+    def coupling_group(self, epoch, sub=None):
+        name = f"coupling/epoch_{epoch:04d}" + (f"/{sub}" if sub else "")
+        self.require("coupling", COUPLING_HINT)
+        if name not in self.f:
+            raise ResultsError(f"{self.path} has no /{name} (epochs with coupling statistics: {self.coupling_epochs()})")
+        return self.f[name]
+
+    def coupling(self, epoch, stat):
+        """One statistic ("cc", "skewness", "kurtosis") at one epoch: its datasets
+        (counts, per_entry, exponent, total, constant_variables, ...; arrays over
+        the draws) and attributes (N_b, threshold, per_entry_mean, ...), and the
+        epoch group's attributes under "group" (epoch, n, batch, draws, N)."""
+        g = self.coupling_group(epoch, stat)
+        out = {k: np.asarray(v[()]) for k, v in g.items() if isinstance(v, h5py.Dataset)}
+        out.update({k: _decode(v) for k, v in g.attrs.items() if k != "description"})
+        for k in ("counts", "per_entry", "total", "N_b"):
+            if k not in out:
+                raise ResultsError(f"{self.path}: /coupling/epoch_{epoch:04d}/{stat} lacks {k}")
+        out["group"] = {k: _decode(v) for k, v in self.coupling_group(epoch).attrs.items()}
+        return out
+
+    def cc_submatrix(self, epoch):
+        """(submatrix, variables): the stored correlation coefficients among a
+        uniformly sampled set of the first draw's variables (0 for a constant one)."""
+        g = self.coupling_group(epoch, "cc")
+        if "submatrix" not in g:
+            raise ResultsError(f"{self.path}: /coupling/epoch_{epoch:04d}/cc has no submatrix (-coupling_submatrix 0)")
+        var = np.asarray(g["submatrix_variables"][()]) if "submatrix_variables" in g else None
+        return np.asarray(g["submatrix"][()], dtype=float), var
+
+    def coupling_null(self, stat):
+        """Algorithm 3 for one statistic: counts (per null draw), histogram,
+        edges (nbins + 1 over [lo, hi]; the end bins also hold the values beyond),
+        and the attributes threshold, count_mean, count_standard_error, target, N_b, n."""
+        self.require("coupling", COUPLING_HINT)
+        g = self.require("coupling/null", NULL_HINT)
+        if stat not in g:
+            raise ResultsError(f"{self.path} has no /coupling/null/{stat}")
+        g = g[stat]
+        out = {k: _decode(v) for k, v in g.attrs.items() if k != "description"}
+        out["counts"] = np.asarray(g["counts"][()], dtype=float)
+        if "histogram" in g:
+            h = g["histogram"]
+            out["histogram"] = np.asarray(h[()], dtype=float)
+            out["edges"] = np.linspace(float(h.attrs["lo"]), float(h.attrs["hi"]), len(out["histogram"]) + 1)
+        return out
+
+    # /initscale
+    def initscale(self):
+        """The init-scaling study: c, grad_norm_sq (nc x inits), grad_norm_sq_mean,
+        grad_norm_sq_std, lambda_max, lambda_min, ... and the attributes
+        grad_norm_sq_exponent, weight_layers, inits."""
+        g = self.require("initscale", INITSCALE_HINT)
+        out = {k: np.asarray(v[()], dtype=float) for k, v in g.items() if isinstance(v, h5py.Dataset)}
+        for k in ("c", "grad_norm_sq"):
+            if k not in out:
+                raise ResultsError(f"{self.path}: /initscale lacks {k}")
+        out.update({k: _decode(v) for k, v in g.attrs.items() if k != "description"})
+        return out
+
+    def initscale_spectra(self):
+        """[(i, c)] of the spectra at initialisation (/initscale/c_II); [] without -initscale_spectra."""
+        g = self.require("initscale", INITSCALE_HINT)
+        out = []
+        for k in sorted(g.keys()):
+            if k.startswith("c_") and isinstance(g[k], h5py.Group) and "density" in g[k]:
+                out.append((int(k[2:]), float(g[k].attrs["c"])))
+        return out
+
+    def initscale_density(self, i, width=None, sigma=None):
+        """The density of /initscale/c_II (as density(); Density.epoch holds i)."""
+        g = self.require("initscale", INITSCALE_HINT)
+        name = f"c_{i:02d}"
+        if name not in g or "density" not in g[name]:
+            raise ResultsError(f"{self.path} has no /initscale/{name}/density (spectra: {self.initscale_spectra()})")
+        return self._density(g[name]["density"], i, width, sigma)
+
+    def initscale_statistics(self, i):
+        g = self.require("initscale", INITSCALE_HINT)
+        name = f"c_{i:02d}/statistics"
+        return {k: _decode(v) for k, v in g[name].attrs.items() if k != "description"} if name in g else {}
 
     # /spectrum/epoch_EEEE
     def spectrum_epochs(self):
@@ -177,7 +312,10 @@ class Results:
     def density(self, epoch, width=None, sigma=None):
         """The stored density, or re-smoothed from the Ritz measure with Papyan's
         kernel parameter `width` or a Gaussian width `sigma` in eigenvalue units."""
-        g = self.spectrum_group(epoch, "density")
+        return self._density(self.spectrum_group(epoch, "density"), epoch, width, sigma)
+
+    @staticmethod
+    def _density(g, epoch, width=None, sigma=None):
         a = g.attrs
         ritz, weights = np.asarray(g["ritz_values"][()]), np.asarray(g["ritz_weights"][()])
         steps = np.asarray(g["steps"][()], dtype=int)

@@ -1,8 +1,9 @@
 #!/usr/bin/python3
-"""Draws every figure that the given results file(s) have the data for, and
-the summary table, into one directory, and prints the paths (jobs/quickstart.sh
-ends with it). Several files give one panel (or colour) per file. A figure
-whose group a file lacks is skipped with a note on stderr.
+"""Draws every figure that the given results file(s) have the data for, the
+summary table and (with coupling statistics) Table 2, into one directory, and
+prints the paths (jobs/quickstart.sh ends with it). Several files give one
+panel (or colour) per file. A figure whose group a file lacks is skipped with
+a note on stderr.
 
     quickstart_figures.py runs/quickstart/results.h5 --out runs/quickstart/figures
 """
@@ -12,12 +13,33 @@ import sys
 import common
 import fig1b_spectra
 import fig1c_curves
+import fig1de_cc_heatmaps
+import fig1f_coupling
+import fig3_initscale
+import fig5_null
 import summary
+import table2
 
-# The figures, in drawing order: module with STEM, NEEDS (groups), draw(results).
-# Figures of later groups (coupling statistics, the init-scaling study) go here.
-FIGURES = [fig1b_spectra, fig1c_curves]
-READS = [f"{m.STEM}: {m.READS}" for m in FIGURES] + [f"summary: {summary.READS}"]
+# The figures, in drawing order: module with STEM, NEEDS (groups every file
+# must have) or missing(results) (why the files cannot give the figure, None
+# if they can), and draw(results).
+FIGURES = [fig1b_spectra, fig1c_curves, fig1de_cc_heatmaps, fig1f_coupling, fig3_initscale, fig5_null]
+READS = ([f"{m.STEM}: {m.READS}" for m in FIGURES] + [f"summary: {summary.READS}"]
+         + [f"table2 (with /coupling/null): {table2.READS}"])
+
+
+def lacking(m, results):
+    """Why module m's figure cannot be drawn from results ('' if it can)."""
+    if hasattr(m, "missing"):
+        return m.missing(results) or ""
+    return "; ".join(f"{r.path} has no /{g}" for r in results for g in m.NEEDS if not r.has(g))
+
+
+def write_text(out, name, content, paths):
+    q = os.path.join(out, name)
+    with open(q, "w") as fh:
+        fh.write(content)
+    paths.append(q)
 
 
 def draw_all(results, out):
@@ -26,19 +48,27 @@ def draw_all(results, out):
 
     paths, skipped = [], []
     for m in FIGURES:
-        lacking = [f"{r.path} has no /{g}" for r in results for g in m.NEEDS if not r.has(g)]
-        if lacking:
-            skipped.append(f"{m.STEM}: skipped ({'; '.join(lacking)})")
+        why = lacking(m, results)
+        if why:
+            skipped.append(f"{m.STEM}: skipped ({why})")
             continue
-        fig = m.draw(results)
+        try:
+            fig = m.draw(results)
+        except common.ResultsError as e:  # e.g. a diverged run without a finished epoch
+            skipped.append(f"{m.STEM}: skipped ({e})")
+            continue
         paths += common.save_figure(fig, out, m.STEM)
         plt.close(fig)
     summaries = [summary.summarize(r) for r in results]
-    for name, content in (("summary.txt", summary.format_text(summaries)), ("summary.csv", summary.format_csv(summaries))):
-        q = os.path.join(out, name)
-        with open(q, "w") as fh:
-            fh.write(content)
-        paths.append(q)
+    write_text(out, "summary.txt", summary.format_text(summaries), paths)
+    write_text(out, "summary.csv", summary.format_csv(summaries), paths)
+    no_null = [f"{r.path} has no /coupling/null" for r in results if not r.has("coupling/null")]
+    if no_null:
+        skipped.append(f"table2: skipped ({'; '.join(no_null)})")
+    else:
+        tables = [(r, table2.read(r)) for r in results]
+        write_text(out, "table2.txt", table2.format_text(tables), paths)
+        write_text(out, "table2.csv", table2.format_csv(tables), paths)
     return paths, skipped
 
 

@@ -20,7 +20,12 @@ import common
 
 READS = ("/spectrum/epoch_EEEE (attribute risk; extremes/lambda_min, lambda_max; the attributes of "
          "statistics/; density/ritz_values, ritz_weights, steps with --zero-tol) and /training "
-         "(epoch, train_loss, train_acc, val_loss, val_acc). A file needs at least one of the two.")
+         "(epoch, train_loss, train_acc, val_loss, val_acc); when present /coupling/epoch_EEEE/"
+         "{cc,skewness,kurtosis} (counts, total, constant_variables; attributes N_b, threshold, per_entry_mean, "
+         "per_entry_standard_error, exponent_mean, exponent_standard_error), the attributes of "
+         "/coupling/null/{cc,skewness,kurtosis}, and /initscale (c, grad_norm_sq_mean, grad_norm_sq_std, "
+         "lambda_min, lambda_max, lambda_*_exponent; attributes grad_norm_sq_exponent, weight_layers, inits). "
+         "A file needs at least one of /training, /spectrum, /coupling, /initscale.")
 
 # (CSV column, text header, text width, format)
 SPECTRUM_COLUMNS = [
@@ -37,6 +42,8 @@ SPECTRUM_COLUMNS = [
     ("trace_standard_error", "+- s.e.", 9, "{:.2e}"),
 ]
 CURVE_COLUMNS = ["train_loss", "train_acc", "val_loss", "val_acc"]
+# per coupling statistic (prefix cc_, skewness_, kurtosis_): CSV columns of its epoch row
+COUPLING_FIELDS = ["per_entry", "per_entry_se", "exponent", "exponent_se", "ratio"]
 
 
 def _num(v):
@@ -53,8 +60,9 @@ def summarize(res, zero_tol=None):
     zero_tol: also recompute the negative mass fraction from the Ritz measure
     with |lambda| > zero_tol * ||H||_2 (column negative_mass_recomputed)."""
     has_spec, has_train = res.has("spectrum"), res.has("training")
-    if not has_spec and not has_train:
-        raise common.ResultsError(f"{res.path} has neither a /training nor a /spectrum group")
+    has_coup, has_init = res.has("coupling"), res.has("initscale")
+    if not (has_spec or has_train or has_coup or has_init):
+        raise common.ResultsError(f"{res.path} has none of the groups /training, /spectrum, /coupling, /initscale")
     curves = res.curves() if has_train else None
     at = {}
     if curves is not None and "epoch" in curves:
@@ -76,18 +84,83 @@ def summarize(res, zero_tol=None):
                 row["negative_mass_recomputed"] = common.negative_mass(x, w, zero_tol * float(st["norm2"]))
         row.update(at.get(e, {}))
         rows.append(row)
+    coupling = coupling_rows(res) if has_coup else []
+    by_epoch = {r["epoch"]: r for r in rows}
+    for c in coupling:
+        e = c["epoch"]
+        if e not in by_epoch:
+            by_epoch[e] = dict({"epoch": e}, **at.get(e, {}))
+            rows.append(by_epoch[e])
+        by_epoch[e].update({f"{st}_{k}": c[st][k] for st in common.STATS if st in c for k in COUPLING_FIELDS})
     final = None
     if at:
         last = max(at)
         final = dict(at[last], epoch=last)
-        if last not in epochs:
+        if last not in by_epoch:
             rows.append(dict(final))
+    rows.sort(key=lambda r: r["epoch"])
     att = res.attrs
     meta = {k: att.get(k) for k in ("net_spec", "net_parameters", "net_loss", "net_init", "data_format",
                                     "train_samples", "val_samples", "mpi_ranks", "nncas_version", "git_hash")}
     meta["hessian_samples"] = res.spectrum_attrs(epochs[0]).get("hessian_samples") if epochs else None
+    meta["has_training"] = has_train
+    tr = res.training_attrs() if has_train else {}
+    meta["step_rule"] = tr.get("step_rule")
+    meta["diverged_what"] = tr.get("diverged_what") if int(tr.get("diverged", 0) or 0) else None
+    meta["steps_recorded"] = len(res.f["training/steps/step"]) if res.has("training/steps/step") else None
     return {"label": res.label, "path": res.path, "meta": meta, "rows": rows, "final": final,
-            "zero_tol": zero_tol}
+            "zero_tol": zero_tol, "coupling": coupling, "null": null_summary(res) if has_coup else None,
+            "initscale": initscale_summary(res) if has_init else None}
+
+
+def coupling_rows(res):
+    """[{epoch, n, batch, draws, N, cc: {...}, skewness: {...}, kurtosis: {...}}] of
+    the epochs with coupling statistics; per statistic N_b, threshold, per_entry
+    (mean count per entry), per_entry_se, exponent (of N_b), exponent_se, ratio
+    (sum of counts / sum of totals over the draws), constant (mean constant
+    variables per draw)."""
+    out = []
+    for e in res.coupling_epochs():
+        row = None
+        for st in common.STATS:
+            if st not in res.coupling_group(e):
+                continue
+            d = res.coupling(e, st)
+            if row is None:
+                row = {"epoch": e}
+                row.update({k: d["group"].get(k) for k in ("n", "batch", "draws", "N")})
+            tot = float(np.sum(d["total"]))
+            row[st] = {"N_b": int(d["N_b"]), "threshold": _num(d.get("threshold")),
+                       "per_entry": _num(d.get("per_entry_mean")), "per_entry_se": _num(d.get("per_entry_standard_error")),
+                       "exponent": _num(d.get("exponent_mean")), "exponent_se": _num(d.get("exponent_standard_error")),
+                       "ratio": float(np.sum(d["counts"])) / tot if tot > 0 else None,
+                       "constant": float(np.mean(d["constant_variables"])) if "constant_variables" in d else None}
+        if row is not None:
+            out.append(row)
+    return out
+
+
+def null_summary(res):
+    """{stat: {threshold, count_mean, count_standard_error, target, N_b, n, draws}} of /coupling/null, or None."""
+    if not res.has("coupling/null"):
+        return None
+    out = {}
+    for st in common.STATS:
+        if st in res.f["coupling/null"]:
+            d = res.coupling_null(st)
+            out[st] = {k: _num(d.get(k)) for k in ("threshold", "count_mean", "count_standard_error", "target", "N_b", "n")}
+            out[st]["draws"] = len(d["counts"])
+    return out
+
+
+def initscale_summary(res):
+    d = res.initscale()
+    keys = ("c", "grad_norm_sq_mean", "grad_norm_sq_std", "lambda_min", "lambda_max",
+            "lambda_max_exponent", "lambda_min_exponent")
+    out = {k: d[k] for k in keys if k in d}
+    for k in ("grad_norm_sq_exponent", "weight_layers", "inits"):
+        out[k] = d.get(k)
+    return out
 
 
 def _fmt(v, f):
@@ -116,6 +189,8 @@ def format_text(summaries):
                 out.append("  " + " ".join(_fmt(r.get(k), f).rjust(w) for k, _, w, f in cols))
         else:
             out.append("  no spectra (no /spectrum group: run nncas with -spectrum_every K)")
+        out += format_coupling(s)
+        out += format_initscale(s)
         f = s["final"]
         if f:
             out.append(f"  final (epoch {f['epoch']}): training loss {_fmt(f.get('train_loss'), '{:.5f}')} "
@@ -123,16 +198,75 @@ def format_text(summaries):
                        f"validation loss {_fmt(f.get('val_loss'), '{:.5f}')} "
                        f"accuracy {_fmt(100 * f['val_acc'] if 'val_acc' in f else None, '{:.2f}')}%")
         else:
-            out.append("  no finished epoch (no /training group)")
+            out.append("  no finished epoch" + ("" if m.get("has_training") else " (no /training group)"))
+        if m.get("steps_recorded") is not None:
+            out.append(f"  per-step records: {m['steps_recorded']} steps, step rule {m.get('step_rule')}")
+        if m.get("diverged_what"):
+            out.append(f"  {m['diverged_what']}")
         out.append("")
     return "\n".join(out)
+
+
+def format_coupling(s):
+    lines = []
+    rows = s.get("coupling") or []
+    if rows:
+        r0 = rows[0]
+        lines.append(f"  coupling statistics of Hessian entries (Algorithm 1: {r0['draws']} draws, n = {r0['n']} batches "
+                     f"of {r0['batch']}; count per entry s_0/N_b^2 +- s.e., its exponent of N_b, count/total):")
+        cols = [("epoch", 5), ("statistic", 9), ("N_b", 4), ("thr", 4), ("per entry", 10), ("+- s.e.", 9),
+                ("exponent", 8), ("+- s.e.", 7), ("count/total", 11), ("constant", 8)]
+        lines.append("  " + " ".join(h.rjust(w) for h, w in cols))
+        for r in rows:
+            for st in common.STATS:
+                if st not in r:
+                    continue
+                c = r[st]
+                vals = [str(r["epoch"]), st, str(c["N_b"]), _fmt(c["threshold"], "{:g}"), _fmt(c["per_entry"], "{:.4e}"),
+                        _fmt(c["per_entry_se"], "{:.2e}"), _fmt(c["exponent"], "{:+.3f}"), _fmt(c["exponent_se"], "{:.3f}"),
+                        _fmt(c["ratio"], "{:.4f}"), _fmt(c["constant"], "{:.1f}")]
+                lines.append("  " + " ".join(v.rjust(w) for v, (_, w) in zip(vals, cols)))
+    nl = s.get("null")
+    if nl:
+        parts = [f"{st} {_fmt(d['count_mean'], '{:.2f}')} +- {_fmt(d['count_standard_error'], '{:.2f}')} above "
+                 f"{_fmt(d['threshold'], '{:g}')} (target/100 {_fmt(d['target'] / 100 if d['target'] else None, '{:.3g}')})"
+                 for st, d in nl.items()]
+        lines.append(f"  null counts (Algorithm 3, {next(iter(nl.values()))['draws']} draws; table2.py): " + "; ".join(parts))
+    return lines
+
+
+def format_initscale(s):
+    d = s.get("initscale")
+    if not d:
+        return []
+    L = d.get("weight_layers")
+    lines = [f"  init scaling (Sec. 5.2; {L} weight layers, {d.get('inits')} initialisations per c): "
+             f"E||grad R||^2 grows like c^{_fmt(_num(d.get('grad_norm_sq_exponent')), '{:.3f}')}"
+             + (f" (reference slopes L-1 = {int(L) - 1}, L = {int(L)})" if L is not None else "")]
+    cols = [("c", 7), ("E||g||^2", 11), ("std", 10), ("lambda_min", 11), ("lambda_max", 11)]
+    lines.append("  " + " ".join(h.rjust(w) for h, w in cols))
+    for i, c in enumerate(d["c"]):
+        vals = [f"{c:g}", f"{d['grad_norm_sq_mean'][i]:.4e}" if "grad_norm_sq_mean" in d else "-",
+                f"{d['grad_norm_sq_std'][i]:.2e}" if "grad_norm_sq_std" in d else "-",
+                f"{d['lambda_min'][i]:.4e}" if "lambda_min" in d else "-",
+                f"{d['lambda_max'][i]:.4e}" if "lambda_max" in d else "-"]
+        lines.append("  " + " ".join(v.rjust(w) for v, (_, w) in zip(vals, cols)))
+    if "lambda_max_exponent" in d and len(d["lambda_max_exponent"]):
+        lines.append("  exponents of c between consecutive c: lambda_max "
+                     + " ".join(f"{v:.3f}" for v in d["lambda_max_exponent"]) + ", lambda_min "
+                     + " ".join(f"{v:.3f}" for v in d.get("lambda_min_exponent", []))
+                     + (f" (Cor. F.1: (L-2)/2 = {(int(L) - 2) / 2:g})" if L is not None else ""))
+    return lines
 
 
 def csv_columns(summaries):
     cols = ["label", "file"] + [k for k, *_ in SPECTRUM_COLUMNS]
     if any(s["zero_tol"] is not None for s in summaries):
         cols.append("negative_mass_recomputed")
-    return cols + CURVE_COLUMNS
+    cols += CURVE_COLUMNS
+    if any(s.get("coupling") for s in summaries):
+        cols += [f"{st}_{k}" for st in common.STATS for k in COUPLING_FIELDS]
+    return cols
 
 
 def format_csv(summaries):
