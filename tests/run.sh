@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Sets nncas up (Debian packages, build) and runs the whole test suite:
 # ctest (C tests on 1, 2 and 3 MPI ranks, end-to-end runs) and the Python
-# tests. The exit status is the verdict.
+# tests, then the C unit tests again in a build with AddressSanitizer and
+# UndefinedBehaviorSanitizer (any finding fails; NNCAS_SKIP_SANITIZE=1 skips
+# it; it is skipped when ctest arguments select a subset). The exit status is
+# the verdict.
 #
 #   tests/run.sh [ctest arguments...]      e.g. tests/run.sh -R restart
 set -euo pipefail
@@ -9,7 +12,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build=${NNCAS_BUILD:-$here/build}
 
 # The tests also need pytest and PyTorch (the reference for the cross-checks).
-NNCAS_EXTRA_PACKAGES="python3-pytest python3-torch ${NNCAS_EXTRA_PACKAGES:-}" "$here/jobs/setup.sh" "$build"
+NNCAS_EXTRA_PACKAGES="python3-pytest python3-torch slurm-wlm munge ${NNCAS_EXTRA_PACKAGES:-}" "$here/jobs/setup.sh" "$build"
 
 export OPENBLAS_NUM_THREADS=1
 if [ "$(id -u)" = 0 ]; then
@@ -17,3 +20,13 @@ if [ "$(id -u)" = 0 ]; then
 fi
 cd "$build"
 ctest --output-on-failure --timeout 900 -j 2 "$@"
+
+if [ $# -eq 0 ] && [ "${NNCAS_SKIP_SANITIZE:-0}" != 1 ]; then
+  san=${build}-sanitize
+  echo "nncas tests: the C unit tests under AddressSanitizer and UndefinedBehaviorSanitizer ($san)"
+  cmake -S "$here" -B "$san" -DCMAKE_BUILD_TYPE=Debug -DNNCAS_SANITIZE=ON >/dev/null
+  cmake --build "$san" -j "$(nproc)" >"$san/build.log" 2>&1 || { tail -n 30 "$san/build.log"; exit 1; }
+  # Open MPI's own allocations are not ours to judge: leak checking off.
+  cd "$san" && ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+    ctest --output-on-failure --timeout 900 -j 2 -R '^test_'
+fi
