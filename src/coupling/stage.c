@@ -125,17 +125,20 @@ static PetscErrorCode submatrix_collect(void *ctx, PetscInt i, PetscInt j, doubl
   return 0;
 }
 
-/* A uniformly sampled m x m submatrix of the correlation matrix C (replicated). */
-static PetscErrorCode cc_submatrix(CouplingStage *st, PetscInt epoch, DenseMat C, PetscInt M, Submatrix *S)
+/* A uniformly sampled m x m submatrix of the correlation matrix C among the
+ * variables that vary (constant entries have no correlation), replicated. */
+static PetscErrorCode cc_submatrix(CouplingStage *st, PetscInt epoch, DenseMat C, PetscInt M, const PetscBool *valid, Submatrix *S)
 {
-  PetscInt *perm;
+  PetscInt *perm, nvalid = 0;
   PetscFunctionBeginUser;
-  S->m = st->sub;
+  for (PetscInt v = 0; v < M; v++) nvalid += valid[v];
+  S->m = PetscMin(st->sub, nvalid);
   PetscCall(PetscMalloc1(M, &perm));
   PetscCall(PetscMalloc3(S->m + 1, &S->var, M, &S->pos, (size_t)S->m * S->m + 1, &S->sub));
   nn_rng_permutation(nn_rng_key((uint64_t)st->seed, NN_STREAM_USER + 3, (uint64_t)epoch), M, perm);
   for (PetscInt v = 0; v < M; v++) S->pos[v] = -1;
-  for (PetscInt k = 0; k < S->m; k++) S->var[k] = perm[k], S->pos[perm[k]] = k;
+  for (PetscInt q = 0, k = 0; q < M && k < S->m; q++)
+    if (valid[perm[q]]) S->var[k] = perm[q], S->pos[perm[q]] = k++;
   PetscCall(PetscArrayzero(S->sub, (size_t)S->m * S->m));
   PetscCall(dense_foreach_local(C, submatrix_collect, S));
   PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, S->sub, (int)(S->m * S->m), MPI_DOUBLE, MPI_SUM, st->h->comm));
@@ -206,6 +209,10 @@ static PetscErrorCode coupling_calibrate(CouplingStage *st, Trainer t)
     mean_se(st->null_draws, counts, &mean, &se);
     PetscCall(PetscPrintf(st->h->comm, "[coupling] null %-8s N_b %3d n %d: threshold %.2f, null count %.2f +- %.2f (target/100 = %.1f)\n",
                           NnStatNames[k], (int)nb, (int)n, st->thr[k], mean, se, target / 100));
+    if (mean > target / 100)
+      PetscCall(PetscPrintf(st->h->comm, "[coupling] warning: at threshold %.2f independent variables already give %.3g %s counts, more than target/100: "
+                                         "the counts of this statistic are not above chance (raise the threshold, -coupling_auto_thresholds, or use more batches)\n",
+                            st->thr[k], mean, NnStatNames[k]));
     PetscCall(PetscSNPrintf(g, sizeof g, "/coupling/null/%s", NnStatNames[k]));
     PetscCall(nn_h5_group(&f, g));
     PetscCall(write_vec(&f, g, "counts", st->null_draws, counts, "count", "null count above the threshold per Monte Carlo sample"));
@@ -214,6 +221,11 @@ static PetscErrorCode coupling_calibrate(CouplingStage *st, Trainer t)
     PetscCall(nn_h5_attr_double(&f, g, "count_mean", mean));
     PetscCall(nn_h5_attr_double(&f, g, "count_standard_error", se));
     PetscCall(nn_h5_attr_double(&f, g, "target", target));
+    {
+      double total = 0;
+      for (PetscInt b = 0; b < hist.nbins; b++) total += hist.count[b];
+      PetscCall(nn_h5_attr_double(&f, g, "statistics_per_draw", total));
+    }
     PetscCall(nn_h5_attr_int64(&f, g, "N_b", nb));
     PetscCall(nn_h5_attr_int64(&f, g, "n", n));
     PetscCall(histogram_destroy(&hist));
@@ -326,11 +338,12 @@ static PetscErrorCode coupling_draw(CouplingStage *st, Trainer t, NnH5File *f, P
       PetscCall(PetscSNPrintf(g, sizeof g, "/coupling/epoch_%04d/cc", (int)t->epoch));
       PetscCall(nn_h5_group(f, g));
       PetscCall(write_histogram(f, g, &hist));
-      PetscCall(cc_submatrix(st, t->epoch, C, M, &S));
+      PetscCall(cc_submatrix(st, t->epoch, C, M, valid, &S));
       char path[160];
+      d2[0] = d2[1] = (hsize_t)S.m;
       PetscCall(PetscSNPrintf(path, sizeof path, "%s/submatrix", g));
       PetscCall(nn_h5_write_double(f, path, 2, d2, S.sub));
-      PetscCall(nn_h5_describe(f, path, "1", "correlation coefficients among a uniformly sampled set of the first draw's variables (Fig. 1d/e); 0 where a variable is constant"));
+      PetscCall(nn_h5_describe(f, path, "1", "correlation coefficients among a uniformly sampled set of the first draw's varying entries (Fig. 1d/e); fewer than -coupling_submatrix if fewer vary"));
       PetscCall(PetscMalloc1(S.m + 1, &var));
       for (PetscInt q = 0; q < S.m; q++) var[q] = S.var[q];
       PetscCall(PetscSNPrintf(path, sizeof path, "%s/submatrix_variables", g));

@@ -183,9 +183,11 @@ def test_summary_rows_and_numbers_are_the_files(results, tmp_path, capsys):
                       "norm2_over_mean_abs_loss_derivative", "trace", "trace_standard_error"):
                 assert float(row[k]) == st[k], k
             assert float(row["lambda_max"]) > 0 > float(row["lambda_min"])
-            # recomputed with nncas's tolerance, the negative mass is nncas's
+            # recomputed with nncas's tolerance (zero_tol ||H|| or the kernel width), the negative mass is nncas's
             x, w = g["density/ritz_values"][0], g["density/ritz_weights"][0]
-            assert common.negative_mass(x, w, st["zero_tol"] * st["norm2"]) == pytest.approx(st["negative_mass_fraction"])
+            da = g["density"].attrs
+            eps = max(st["zero_tol"] * st["norm2"], da["sigma_normalized"] * 0.5 * (da["hi"] - da["lo"]))
+            assert common.negative_mass(x, w, eps) == pytest.approx(st["negative_mass_fraction"])
             assert float(row["negative_mass_recomputed"]) == pytest.approx(
                 common.negative_mass(x, w, 0.02 * st["norm2"]))
             e = int(row["epoch"])

@@ -1,0 +1,207 @@
+#!/usr/bin/python3
+"""Fig. 1f and Fig. 6: the mean count per Hessian entry of non-zero correlation
+coefficients, skewness and excess kurtosis (Algorithm 1) against epoch, (a) as
+counts on a log axis and (b) as exponents of N_b (Fig. 1f), with +- one
+standard error over the bootstrap draws as bands. Panel (b) also marks the
+exponents the paper reports at the end of training (3/2, 3, 9/2), a light line
+at the exponent of all statistics counted over (total / N_b^2) and, at the
+right, the ratio count / total at the last epoch. Panel (a) marks, dashed, the
+chance level: Algorithm 3's null fraction at the same threshold times the
+total. Several files: one line style per file.
+
+    fig1f_coupling.py runs/vgg/results.h5 --out figures
+"""
+import sys
+
+import numpy as np
+
+import common
+
+READS = ("/coupling/epoch_EEEE/{cc,skewness,kurtosis} (counts, per_entry, total, constant_variables; attributes "
+         "N_b, threshold, per_entry_mean, per_entry_standard_error, exponent_mean, exponent_standard_error), "
+         "and /coupling/null/{cc,skewness,kurtosis} (attributes count_mean, threshold; histogram) when present")
+STEM = "fig1f_coupling"
+NEEDS = ("coupling",)  # groups every file must have
+COLORS = {"cc": "C3", "skewness": "C0", "kurtosis": "C2"}
+# distinct markers (hollow after the first), so that coinciding statistics stay visible
+MARKERS = {"cc": dict(marker="o", ms=3, zorder=2.3), "skewness": dict(marker="s", ms=4, mfc="none", zorder=2.2),
+           "kurtosis": dict(marker="^", ms=8, mfc="none", zorder=2.1)}
+# exponents of N (here N_b) of the mean non-zero count per entry at the end of
+# training reported in Sec. 5.1 (VGG on CIFAR-10): N^{3/2}, N^3, N^{9/2}
+PAPER_EXPONENTS = {"cc": 1.5, "skewness": 3.0, "kurtosis": 4.5}
+PAPER_TEXT = {"cc": "3/2", "skewness": "3", "kurtosis": "9/2"}
+STYLES = ["-", "--", ":", "-."]
+
+
+def _mean_se(x):
+    x = np.asarray(x, dtype=float)
+    return x.mean(), (x.std(ddof=1) / np.sqrt(len(x)) if len(x) > 1 else float("nan"))
+
+
+def series(res, stat):
+    """Per epoch arrays of one statistic: epoch, mean, se (per entry), exponent,
+    exponent_se, total_exponent (of the mean total per entry), ratio (sum of
+    counts / sum of totals over the draws), constant (mean constant variables),
+    chance (the null's expected count per entry, NaN without /coupling/null),
+    N_b, threshold."""
+    epochs = res.coupling_epochs()
+    if not epochs:
+        raise common.ResultsError(f"{res.path}: /coupling holds no epoch_EEEE group")
+    null_frac, null_thr = None, None
+    if res.has("coupling/null") and stat in res.f["coupling/null"]:
+        nl = res.coupling_null(stat)
+        ntot = nl["histogram"].sum() if "histogram" in nl else None
+        if ntot:
+            null_frac, null_thr = float(nl["count_mean"]) / ntot, float(nl["threshold"])
+    cols = {k: [] for k in ("epoch", "mean", "se", "exponent", "exponent_se", "total_exponent", "ratio",
+                            "constant", "chance")}
+    nb = thr = None
+    for e in epochs:
+        d = res.coupling(e, stat)
+        nb, thr = int(d["N_b"]), float(d.get("threshold", np.nan))
+        m, se = _mean_se(d["per_entry"])
+        m = float(d.get("per_entry_mean", m))
+        se = float(d.get("per_entry_standard_error", se))
+        lg = np.log(nb)
+        ex = float(d.get("exponent_mean", np.log(m) / lg if m > 0 else np.nan))
+        exse = float(d.get("exponent_standard_error", se / (m * lg) if m > 0 else np.nan))
+        tot = float(np.mean(d["total"])) / nb**2
+        cols["epoch"].append(e)
+        cols["mean"].append(m)
+        cols["se"].append(se)
+        cols["exponent"].append(ex)
+        cols["exponent_se"].append(exse)
+        cols["total_exponent"].append(np.log(tot) / lg if tot > 0 else np.nan)
+        cols["ratio"].append(d["counts"].sum() / d["total"].sum() if d["total"].sum() > 0 else np.nan)
+        cols["constant"].append(float(np.mean(d.get("constant_variables", [np.nan]))))
+        cols["chance"].append(null_frac * tot if null_frac is not None and null_thr == thr else np.nan)
+    out = {k: np.asarray(v, dtype=float) for k, v in cols.items()}
+    out["N_b"], out["threshold"] = nb, thr
+    return out
+
+
+def draw(results, stats=common.STATS, chance=True, paper=True):
+    """Two panels, (a) mean non-zero count per entry (log axis) and (b) its
+    exponent of N_b, one line per (file, statistic) with its s.e. band;
+    returns the matplotlib Figure. Epochs where a mean count is 0 (exponent
+    -inf) are left out of the lines and marked by a triangle at the bottom."""
+    import matplotlib.pyplot as plt
+    import matplotlib.transforms as mtransforms
+    from matplotlib.lines import Line2D
+
+    data = [[(s, series(r, s)) for s in stats] for r in results]
+    with common.style():
+        fig, (axa, axb) = plt.subplots(1, 2, figsize=(2 * common.PANEL_SIZE[0] + 0.6, common.PANEL_SIZE[1] + 0.3),
+                                       constrained_layout=True)
+        several = len(results) > 1
+        pos = [v for d in data for _, sr in d for v in sr["mean"] if v > 0]
+        lowest = min(pos) / 5 if pos else 1e-3
+        last = max(sr["epoch"][-1] for d in data for _, sr in d)
+        first = min(sr["epoch"][0] for d in data for _, sr in d)
+        span = max(last - first, 1)
+        bottom = mtransforms.blended_transform_factory(axa.transData, axa.transAxes)
+        zero_marked = False
+        notes = []  # (x, y, text, colour): the ratios count / total at the right of (b)
+        for k, (res, d) in enumerate(zip(results, data)):
+            ls = STYLES[k % len(STYLES)]
+            for s, sr in d:
+                c = COLORS[s]
+                lab = f"{common.STAT_NAMES[s]} (N_b = {sr['N_b']}, |·| > {sr['threshold']:g})"
+                if several:
+                    lab = f"{res.label}: {lab}"
+                x, m, se = sr["epoch"], sr["mean"], sr["se"]
+                ok = m > 0
+                axa.plot(x[ok], m[ok], color=c, ls=ls, label=lab, **MARKERS[s])
+                band = ok & np.isfinite(se)
+                if band.any():
+                    axa.fill_between(x[band], np.maximum(m[band] - se[band], lowest), m[band] + se[band],
+                                     color=c, alpha=0.18, lw=0)
+                if (~ok).any():
+                    zero_marked = True
+                    axa.plot(x[~ok], np.full((~ok).sum(), 0.02), transform=bottom, ls="none", marker="v",
+                             ms=6, color=c, mfc="none", clip_on=False, label="_zero")
+                if chance and np.isfinite(sr["chance"]).any():
+                    axa.plot(x, sr["chance"], color=c, ls=(0, (2, 2)), lw=0.9, alpha=0.7, label="_chance")
+                # (b) exponents
+                ex, exse = sr["exponent"], sr["exponent_se"]
+                fin = np.isfinite(ex)
+                axb.plot(x[fin], ex[fin], color=c, ls=ls, label=lab, **MARKERS[s])
+                band = fin & np.isfinite(exse)
+                if band.any():
+                    axb.fill_between(x[band], ex[band] - exse[band], ex[band] + exse[band], color=c, alpha=0.18, lw=0)
+                te = sr["total_exponent"]
+                tf = np.isfinite(te)
+                if tf.any():
+                    axb.plot(x[tf], te[tf], color=c, ls=ls, lw=3, alpha=0.25, solid_capstyle="butt", label="_total")
+                    if np.isfinite(te[-1]):
+                        r = sr["ratio"][-1]
+                        notes.append([x[-1], te[-1], f"{r:.2g}" if np.isfinite(r) else "-", c])
+        if paper:
+            for s in stats:
+                axb.axhline(PAPER_EXPONENTS[s], color=COLORS[s], ls=":", lw=1.0, label="_paper")
+                axb.annotate(f"paper: {PAPER_TEXT[s]}", (first, PAPER_EXPONENTS[s]), xytext=(0, 2),
+                             textcoords="offset points", color=COLORS[s], fontsize=7, va="bottom")
+        if notes:  # spread the ratio labels apart where they would overlap
+            lo, hi = axb.get_ylim()
+            gap = 0.055 * (hi - lo)
+            notes.sort(key=lambda n: n[1])
+            ys = [n[1] for n in notes]
+            for i in range(1, len(ys)):
+                ys[i] = max(ys[i], ys[i - 1] + gap)
+            right = mtransforms.offset_copy(axb.transData, fig, x=5, units="points")
+            for (x, y, text, c), yt in zip(notes, ys):
+                axb.text(x, yt, text, transform=right, color=c, fontsize=8, va="center", ha="left")
+        axa.set_yscale("log")
+        axa.set_ylim(bottom=lowest)
+        axa.set_ylabel("non-zero count per entry  (s₀ / N_b²)")
+        axb.set_ylabel(r"exponent of $N_b$ of the count per entry")
+        for ax in (axa, axb):
+            ax.set_xlabel("epoch")
+            ax.set_xlim(first - 0.03 * span, last + (0.16 if ax is axb else 0.03) * span)
+            ax.xaxis.get_major_locator().set_params(integer=True)
+        axa.set_title("(a) non-zero statistics per Hessian entry")
+        axb.set_title(r"(b) as exponents of $N_b$ (Fig. 1f)")
+        h, lab = axa.get_legend_handles_labels()
+        extra = []
+        if zero_marked:
+            extra.append(Line2D([], [], color="0.3", ls="none", marker="v", mfc="none", label="count 0 at this epoch"))
+        if chance and any(np.isfinite(sr["chance"]).any() for d in data for _, sr in d):
+            extra.append(Line2D([], [], color="0.3", ls=(0, (2, 2)), lw=0.9, label="chance level (Alg. 3 null)"))
+        axa.legend(handles=h + extra, frameon=False, fontsize=7, loc="best")
+        hb = [Line2D([], [], color="0.5", lw=3, alpha=0.35, label="all statistics (total / N_b²); ratio at right")]
+        if paper:
+            hb.append(Line2D([], [], color="0.3", ls=":", label="paper, end of training"))
+        axb.legend(handles=hb, frameon=False, fontsize=7, loc="best")
+    return fig
+
+
+def main(argv=None):
+    p = common.make_parser("fig1f_coupling.py", __doc__.split("\n\n")[0], READS)
+    common.add_common_arguments(p)
+    p.add_argument("--stats", metavar="S,S,...", default=",".join(common.STATS),
+                   help="statistics to draw, of cc, skewness, kurtosis (default: all three)")
+    p.add_argument("--no-chance", action="store_true", help="do not draw the chance level of Algorithm 3's null")
+    p.add_argument("--no-paper", action="store_true", help="do not mark the paper's exponents 3/2, 3, 9/2")
+
+    def body(argv):
+        a = p.parse_args(argv)
+        stats = a.stats.split(",")
+        bad = [s for s in stats if s not in common.STATS]
+        if bad:
+            p.error(f"--stats: unknown {', '.join(bad)} (choose from {', '.join(common.STATS)})")
+        results = common.load_all(a.results, a.labels)
+        try:
+            fig = draw(results, stats, not a.no_chance, not a.no_paper)
+        finally:
+            for r in results:
+                r.close()
+        paths = common.save_figure(fig, a.out, STEM)
+        for q in paths:
+            print(q)
+        return paths
+
+    return common.cli_main("fig1f_coupling.py", body, argv)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
