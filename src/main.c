@@ -94,6 +94,7 @@ int main(int argc, char **argv)
   PetscBool      want_help;
   PetscErrorCode ierr;
 
+  nn_signals_block(); /* a preemption signal during start-up must not kill the job */
   if (SlepcInitialize(&argc, &argv, NULL, help)) return NN_EXIT_ERROR;
   nn_signals_install();
   ierr = nn_error_handler_push();

@@ -82,6 +82,7 @@ double nn_wtime(void);
 /* -------------------------------------------------------------- signals -- */
 /* SIGTERM, SIGINT and SIGUSR1 (SLURM's --signal) set a flag that long stages
  * poll at their next safe point (checkpoint, then exit NN_EXIT_PREEMPTED). */
-void nn_signals_install(void);
+void nn_signals_block(void);   /* before MPI/PETSc start: hold the signals */
+void nn_signals_install(void); /* then: the handlers, and release what was held */
 int  nn_signal_pending(void);
 #endif

@@ -173,7 +173,7 @@ PetscErrorCode trainer_setup(Trainer t)
   if (from[0]) {
     PetscCall(checkpoint_read(t, from));
     t->have_checkpoint = PETSC_TRUE;
-    PetscCall(PetscPrintf(t->comm, "Restarted from %s at epoch %" PetscInt_FMT " step %" PetscInt_FMT "\n", from, t->epoch,
+    PetscCall(PetscPrintf(t->comm, "Restarted from %s at epoch %" PetscInt_FMT " step %" PetscInt_FMT "\n", from, t->epoch + 1,
                           t->step));
   } else {
     PetscCall(net_init_params(t->net, t->theta));

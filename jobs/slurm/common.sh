@@ -1,0 +1,221 @@
+# shellcheck shell=bash
+# Shared logic of nncas's SLURM batch scripts (jobs/slurm/*.sbatch), sourced
+# by them: run one experiment with `-restart auto`, pass SLURM's wall-time
+# warning on to nncas, and resubmit the script while the run is unfinished.
+#
+#   nncas_job NAME [extra nncas options...]     runs inputs/NAME.opts
+#
+# How a chain works:
+#  1. The job asks SLURM for SIGUSR1 some time before its limit
+#     (`#SBATCH --signal=B:USR1@SECONDS`). `B:` sends it to this batch shell
+#     only, which runs the launcher (srun or mpirun) in the background and
+#     forwards the signal to it; both pass SIGUSR1 on to every rank.
+#  2. nncas finishes its current training step, writes OUTPUT_DIR/checkpoint.h5
+#     and exits with status 3.
+#  3. This script then submits the same script again, with the same arguments,
+#     environment, node/task counts, time limit, partition, account and QOS,
+#     depending on this job (afterany), and ends. The next job starts nncas with
+#     `-restart auto`, which continues from the checkpoint.
+#  4. Status 0 (the run is complete) ends the chain; status 1 (error) or 4
+#     (diverged) stops it with a message. SIGTERM without the warning before
+#     it means scancel (SLURM's cancel sends SIGTERM, then SIGKILL KillWait
+#     seconds later, even for `scancel --signal=KILL JOBID`): nncas still
+#     writes its checkpoint, but the job is not resubmitted.
+#
+# Environment (all optional):
+#   NNCAS_OUT            output directory (default runs/NAME, relative paths
+#                        from the submission directory)
+#   NNCAS_DATA           data directory, passed as -data_dir (default: the opts file's)
+#   NNCAS_BUILD          build directory holding nncas (default: the repository's build/)
+#   NNCAS_LAUNCHER       srun (default) or mpirun (Open MPI inside the allocation)
+#   NNCAS_SRUN_MPI       srun's --mpi plugin (default pmix; empty: the site's MpiDefault)
+#   NNCAS_SBATCH_ARGS    extra sbatch options for the resubmissions
+#   NNCAS_MAX_RESUBMITS  the longest chain (default 100)
+#   NNCAS_SITE           a file sourced first, for the site's `module load` lines
+#                        (default jobs/slurm/site.sh if it exists; not in git)
+#   NNCAS_CHAIN          set by the script: this job's position in the chain (0 first)
+#   OPENBLAS_NUM_THREADS default: --cpus-per-task, else 1 (the ranks fill the cores)
+
+# Prints a line of the job's log, marked so it stands out from nncas's output.
+nncas_say() { echo "nncas-job: $*"; }
+nncas_die() { echo "nncas-job: error: $*" >&2; exit 1; }
+
+# nncas_abspath PATH: PATH made absolute from the submission directory, so that
+# every job of the chain means the same directory.
+nncas_abspath() {
+  case $1 in
+    /*) echo "$1" ;;
+    *) echo "${SLURM_SUBMIT_DIR:-$PWD}/$1" ;;
+  esac
+}
+
+# nncas_settings NAME: reads and checks the environment; exports what the
+# resubmitted jobs must see unchanged (absolute paths).
+nncas_settings() {
+  local name=$1
+  [ -n "${SLURM_JOB_ID:-}" ] || nncas_die "not inside a SLURM job: submit with sbatch"
+  [ -n "${NNCAS_HOME:-}" ] || nncas_die "NNCAS_HOME (the repository) is not set"
+  export NNCAS_HOME
+  # The site's environment (modules) before anything looks for programs.
+  local site=${NNCAS_SITE:-$NNCAS_HOME/jobs/slurm/site.sh}
+  if [ -f "$site" ]; then
+    # shellcheck source=/dev/null
+    source "$site"
+  elif [ -n "${NNCAS_SITE:-}" ]; then
+    nncas_die "NNCAS_SITE=$NNCAS_SITE does not exist"
+  fi
+  export NNCAS_JOB_SCRIPT=${NNCAS_JOB_SCRIPT:-$NNCAS_HOME/jobs/slurm/$name.sbatch}
+  export NNCAS_BUILD; NNCAS_BUILD=$(nncas_abspath "${NNCAS_BUILD:-$NNCAS_HOME/build}")
+  export NNCAS_OUT; NNCAS_OUT=$(nncas_abspath "${NNCAS_OUT:-runs/$name}")
+  [ -z "${NNCAS_DATA:-}" ] || { export NNCAS_DATA; NNCAS_DATA=$(nncas_abspath "$NNCAS_DATA"); }
+  export NNCAS_CHAIN=${NNCAS_CHAIN:-0}
+  export OPENBLAS_NUM_THREADS=${OPENBLAS_NUM_THREADS:-${SLURM_CPUS_PER_TASK:-1}}
+  nncas_opts=$NNCAS_HOME/inputs/$name.opts
+  [ -f "$nncas_opts" ] || nncas_die "no option file $nncas_opts"
+  [ -x "$NNCAS_BUILD/nncas" ] || nncas_die "no $NNCAS_BUILD/nncas: build it first (jobs/setup.sh, or set NNCAS_BUILD)"
+  mkdir -p "$NNCAS_OUT"
+}
+
+# nncas_launcher_cmd: the command that starts one rank per task of the allocation.
+nncas_launcher_cmd() {
+  case ${NNCAS_LAUNCHER:-srun} in
+    srun)
+      # --kill-on-bad-exit: a rank that dies must not leave the others waiting
+      # in a collective until the time limit.
+      nncas_launch=(srun --kill-on-bad-exit=1)
+      [ -z "${NNCAS_SRUN_MPI-pmix}" ] || nncas_launch+=(--mpi="${NNCAS_SRUN_MPI-pmix}")
+      ;;
+    mpirun)
+      # Open MPI reads the allocation from SLURM; one rank per task.
+      nncas_launch=(mpirun -n "${SLURM_NTASKS:-1}")
+      ;;
+    *) nncas_die "NNCAS_LAUNCHER must be srun or mpirun, not '$NNCAS_LAUNCHER'" ;;
+  esac
+}
+
+# Signal handling. The launcher runs in the background so that this shell can
+# take SLURM's signal (bash runs a trap only between commands, and `wait`
+# returns early for it); the handler passes SIGUSR1 on to the launcher.
+# nncas_signalled lists the signals this shell got ("USR1", "TERM", "USR1 TERM").
+nncas_signalled=
+nncas_launcher_pid=
+nncas_on_signal() {
+  nncas_signalled="${nncas_signalled:+$nncas_signalled }$1"
+  if [ -n "$nncas_launcher_pid" ]; then
+    nncas_say "got SIG$1 ($(date +%T)): asking nncas to write a checkpoint and stop"
+    kill -USR1 "$nncas_launcher_pid" 2>/dev/null || true
+  else
+    nncas_say "got SIG$1 ($(date +%T)) while nncas is not running"
+  fi
+}
+nncas_got() { [[ " $nncas_signalled " == *" $1 "* ]]; }
+
+# nncas_run_launcher ARGS...: runs the launcher, waits through signals, and
+# sets nncas_status to its exit status.
+nncas_run_launcher() {
+  "${nncas_launch[@]}" "$@" &
+  nncas_launcher_pid=$!
+  # A signal that came just before the launcher existed is passed on now.
+  [ -z "$nncas_signalled" ] || kill -USR1 "$nncas_launcher_pid" 2>/dev/null || true
+  while :; do
+    nncas_status=0
+    wait "$nncas_launcher_pid" || nncas_status=$?
+    # wait returned for a trap while the launcher still runs: wait again.
+    kill -0 "$nncas_launcher_pid" 2>/dev/null || break
+  done
+  nncas_launcher_pid=
+}
+
+# nncas_continue_hint ARGS...: the command that continues the run by hand.
+nncas_continue_hint() {
+  echo "NNCAS_OUT=$NNCAS_OUT sbatch [the same sbatch options] $NNCAS_JOB_SCRIPT$(printf ' %q' "$@")"
+}
+
+# nncas_checkpoint_stamp: changes whenever nncas replaces the checkpoint.
+nncas_checkpoint_stamp() { stat -c '%i %Y %s' "$NNCAS_OUT/checkpoint.h5" 2>/dev/null || echo none; }
+
+# nncas_resubmit ARGS...: submits the next job of the chain (same script,
+# arguments, environment and allocation), starting after this one ends.
+nncas_resubmit() {
+  local next=$((NNCAS_CHAIN + 1)) limit id var
+  [ "$next" -le "${NNCAS_MAX_RESUBMITS:-100}" ] ||
+    nncas_die "the chain reached NNCAS_MAX_RESUBMITS=${NNCAS_MAX_RESUBMITS:-100} jobs; not resubmitting"
+  local opts=(--parsable --dependency="afterany:$SLURM_JOB_ID" --job-name="$SLURM_JOB_NAME")
+  # What was asked on sbatch's command line is not in the script: carry it over.
+  limit=$(scontrol show job "$SLURM_JOB_ID" | sed -n 's/.*TimeLimit=\([^ ]*\).*/\1/p')
+  [ -z "$limit" ] || [ "$limit" = UNLIMITED ] || opts+=(--time="$limit")
+  [ -z "${SLURM_JOB_NUM_NODES:-}" ] || opts+=(--nodes="$SLURM_JOB_NUM_NODES")
+  [ -z "${SLURM_NTASKS:-}" ] || opts+=(--ntasks="$SLURM_NTASKS")
+  [ -z "${SLURM_CPUS_PER_TASK:-}" ] || opts+=(--cpus-per-task="$SLURM_CPUS_PER_TASK")
+  [ -z "${SLURM_MEM_PER_NODE:-}" ] || opts+=(--mem="$SLURM_MEM_PER_NODE")
+  [ -z "${SLURM_MEM_PER_CPU:-}" ] || opts+=(--mem-per-cpu="$SLURM_MEM_PER_CPU")
+  [ -z "${SLURM_JOB_PARTITION:-}" ] || opts+=(--partition="$SLURM_JOB_PARTITION")
+  [ -z "${SLURM_JOB_ACCOUNT:-}" ] || opts+=(--account="$SLURM_JOB_ACCOUNT")
+  [ -z "${SLURM_JOB_QOS:-}" ] || opts+=(--qos="$SLURM_JOB_QOS")
+  local extra=()
+  read -r -a extra <<<"${NNCAS_SBATCH_ARGS:-}"
+  # The next job must not inherit this job's SLURM_* variables (srun would
+  # read stale ones); SLURM_CONF names the cluster and stays.
+  local unset=()
+  for var in $(compgen -e | grep '^SLURM_' | grep -v '^SLURM_CONF$'); do unset+=(-u "$var"); done
+  id=$(cd "$SLURM_SUBMIT_DIR" && env "${unset[@]}" NNCAS_CHAIN="$next" \
+         sbatch "${opts[@]}" "${extra[@]}" "$NNCAS_JOB_SCRIPT" "$@") ||
+    nncas_die "sbatch failed; continue by hand (it restarts from the checkpoint): $(nncas_continue_hint "$@")"
+  nncas_say "resubmitted as job ${id%%;*} (chain link $next), to continue from $NNCAS_OUT/checkpoint.h5"
+}
+
+# nncas_job NAME [extra nncas options...]: the whole batch job.
+nncas_job() {
+  local name=$1; shift
+  # From here to the end a signal is noted (and passed on while nncas runs),
+  # never fatal to this shell: it must get to resubmitting.
+  trap 'nncas_on_signal USR1' USR1
+  trap 'nncas_on_signal TERM' TERM
+  nncas_settings "$name"
+  nncas_launcher_cmd
+  nncas_say "job $SLURM_JOB_ID (chain link $NNCAS_CHAIN): $name on ${SLURM_NTASKS:-1} tasks," \
+    "${SLURM_JOB_NUM_NODES:-1} nodes ($SLURM_JOB_NODELIST), started $(date +%T); output $NNCAS_OUT"
+  local data=()
+  [ -z "${NNCAS_DATA:-}" ] || data=(-data_dir "$NNCAS_DATA")
+  local before; before=$(nncas_checkpoint_stamp)
+  [ -z "$nncas_signalled" ] ||
+    nncas_die "SIG$nncas_signalled came before nncas started; not starting it" \
+      "(is the --signal lead time shorter than the time limit, by a minute or more?)"
+  nncas_run_launcher "$NNCAS_BUILD/nncas" -options_file "$nncas_opts" "${data[@]}" \
+    -output_dir "$NNCAS_OUT" -restart auto "$@"
+  nncas_after "$before" "$@"
+}
+
+# nncas_after STAMP ARGS...: what the chain does after nncas's exit status.
+nncas_after() {
+  local before=$1; shift
+  case $nncas_status in
+    0) nncas_say "run finished: $NNCAS_OUT (chain of $((NNCAS_CHAIN + 1)) jobs)"; exit 0 ;;
+    1) nncas_die "nncas failed (status 1, its message is above); the chain stops" ;;
+    4) echo "nncas-job: error: training diverged (status 4); the last good checkpoint is kept; the chain stops" >&2; exit 4 ;;
+    3) export NNCAS_STALLED=0 ;;
+    *)
+      # Killed rather than stopped: SIGUSR1 may have reached a rank before it
+      # installed its handler. After the wall-time warning, continue from the
+      # last checkpoint, unless this job added nothing to it twice in a row.
+      nncas_got USR1 ||
+        nncas_die "nncas ended with status $nncas_status (killed?); the chain stops." \
+          "Continue from its last checkpoint with: $(nncas_continue_hint "$@")"
+      if [ "$(nncas_checkpoint_stamp)" != "$before" ]; then
+        export NNCAS_STALLED=0
+      elif [ "${NNCAS_STALLED:-0}" = 0 ]; then
+        export NNCAS_STALLED=1
+      else
+        nncas_die "nncas ended with status $nncas_status twice without a new checkpoint; the chain stops"
+      fi
+      nncas_say "nncas ended with status $nncas_status after the wall-time warning; continuing from its last checkpoint"
+      ;;
+  esac
+  if nncas_got TERM && ! nncas_got USR1; then
+    nncas_say "stopped with a checkpoint after SIGTERM without the wall-time warning (scancel):" \
+      "not resubmitting. Continue with: $(nncas_continue_hint "$@")"
+    exit 0
+  fi
+  nncas_resubmit "$@"
+  exit 0
+}
