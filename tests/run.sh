@@ -3,16 +3,19 @@
 # ctest (C tests on 1, 2 and 3 MPI ranks, end-to-end runs) and the Python
 # tests, then the C unit tests again in a build with AddressSanitizer and
 # UndefinedBehaviorSanitizer (any finding fails; NNCAS_SKIP_SANITIZE=1 skips
-# it; it is skipped when ctest arguments select a subset). The exit status is
-# the verdict.
+# it; it is skipped when ctest arguments select a subset), and last the
+# libFuzzer targets for 30 s each on their seed corpora (tests/fuzz.sh, with
+# clang; NNCAS_SKIP_FUZZ=1 skips it, as do ctest arguments). The exit status
+# is the verdict.
 #
 #   tests/run.sh [ctest arguments...]      e.g. tests/run.sh -R restart
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build=${NNCAS_BUILD:-$here/build}
 
-# The tests also need pytest and PyTorch (the reference for the cross-checks).
-NNCAS_EXTRA_PACKAGES="python3-pytest python3-torch slurm-wlm munge ${NNCAS_EXTRA_PACKAGES:-}" "$here/jobs/setup.sh" "$build"
+# The tests also need pytest and PyTorch (the reference for the cross-checks),
+# SLURM, and clang with libFuzzer for tests/fuzz.sh.
+NNCAS_EXTRA_PACKAGES="python3-pytest python3-torch slurm-wlm munge clang libclang-rt-14-dev ${NNCAS_EXTRA_PACKAGES:-}" "$here/jobs/setup.sh" "$build"
 
 export OPENBLAS_NUM_THREADS=1
 if [ "$(id -u)" = 0 ]; then
@@ -29,4 +32,8 @@ if [ $# -eq 0 ] && [ "${NNCAS_SKIP_SANITIZE:-0}" != 1 ]; then
   # Open MPI's own allocations are not ours to judge: leak checking off.
   cd "$san" && ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     ctest --output-on-failure --timeout 900 -j 2 -R '^test_'
+fi
+
+if [ $# -eq 0 ] && [ "${NNCAS_SKIP_FUZZ:-0}" != 1 ]; then
+  "$here/tests/fuzz.sh" "$build"
 fi

@@ -21,9 +21,11 @@ PetscErrorCode results_write_training(Trainer t);
  * provenance refreshed; the caller adds its groups and calls nn_h5_commit. */
 PetscErrorCode results_open(Trainer t, NnH5File *f);
 
-/* A table as datasets group/<column>, and back (its columns must exist). */
+/* A table as datasets group/<column>, and back (its columns must exist, 1-D,
+ * of equal length, at most maxrows rows: a bound from the file's state, so a
+ * corrupt file cannot make the reader allocate more). */
 PetscErrorCode table_write(NnH5File *f, const NnTable *t, const char *group);
-PetscErrorCode table_read(NnH5File *f, NnTable *t, const char *group);
+PetscErrorCode table_read(NnH5File *f, NnTable *t, const char *group, PetscInt maxrows);
 
 /* Root attributes of every nncas file: kind, version, git hash, rank count,
  * time, the options database, the network and the data. */

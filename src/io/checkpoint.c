@@ -15,6 +15,7 @@
  * the tensors are written collectively as flat ranges. */
 #include "nncas/checkpoint.h"
 
+#include <math.h>
 #include <string.h>
 
 /* Calls fn for each parameter tensor of the net: its path under `group`, its
@@ -74,9 +75,14 @@ static PetscErrorCode read_tensor(Trainer t, NnH5File *f, const char *path, int 
 {
   hsize_t start, count;
   double *p;
+  int     bad = 0, anybad;
   PetscFunctionBeginUser;
   owned_part(t, off, len, own, &start, &count, &p);
   PetscCall(nn_h5_read_double_range(f, path, nd, dims, start, count, p));
+  for (hsize_t i = 0; i < count && !bad; i++) bad = !isfinite(p[i]);
+  PetscCallMPI(MPI_Allreduce(&bad, &anybad, 1, MPI_INT, MPI_LOR, t->comm));
+  PetscCheck(!anybad, t->comm, PETSC_ERR_FILE_UNEXPECTED, "checkpoint %s: %s holds NaN or infinite values", f->path,
+             path);
   PetscFunctionReturn(0);
 }
 
@@ -165,53 +171,93 @@ static PetscErrorCode check_compatible(Trainer t, NnH5File *f)
 
 static PetscErrorCode check_same_training_set(Trainer t, NnH5File *f)
 {
-  int64_t *idx;
-  int      nd;
-  hsize_t  d;
+  int64_t       *idx;
+  int            nd;
+  hsize_t        d;
+  PetscInt       i = 0;
+  PetscErrorCode ierr;
   PetscFunctionBeginUser;
   PetscCall(PetscMalloc1(t->ds->train.n + 1, &idx));
-  PetscCall(nn_h5_read_int64(f, "/data/train_source_index", 1, &nd, &d, (size_t)t->ds->train.n, idx));
-  for (PetscInt i = 0; i < t->ds->train.n; i++)
-    PetscCheck(idx[i] == t->ds->train.source_index[i], t->comm, PETSC_ERR_FILE_UNEXPECTED,
-               "checkpoint %s was made with a different training set (sample %" PetscInt_FMT " differs; check -data_seed and the data files)",
-               f->path, i);
+  ierr = nn_h5_read_int64(f, "/data/train_source_index", 1, &nd, &d, (size_t)t->ds->train.n, idx);
+  while (!ierr && i < t->ds->train.n && idx[i] == t->ds->train.source_index[i]) i++;
   PetscCall(PetscFree(idx));
+  PetscCall(ierr);
+  PetscCheck(i == t->ds->train.n, t->comm, PETSC_ERR_FILE_UNEXPECTED,
+             "checkpoint %s was made with a different training set (sample %" PetscInt_FMT " differs; check -data_seed and the data files)",
+             f->path, i);
+  PetscFunctionReturn(0);
+}
+
+/* A counter of the state: an integer attribute in [0, PETSC_MAX_INT]. */
+static PetscErrorCode read_counter(Trainer t, NnH5File *f, const char *name, PetscInt *v)
+{
+  int64_t x;
+  PetscFunctionBeginUser;
+  PetscCall(nn_h5_get_attr_int64(f, "/state", name, &x));
+  PetscCheck(x >= 0 && x <= PETSC_MAX_INT, t->comm, PETSC_ERR_FILE_UNEXPECTED,
+             "checkpoint %s: /state %s = %lld is not a count from 0 to %d", f->path, name, (long long)x, (int)PETSC_MAX_INT);
+  *v = (PetscInt)x;
+  PetscFunctionReturn(0);
+}
+
+/* A running sum of the state: a finite double, >= 0 unless negative_ok. */
+static PetscErrorCode read_sum(Trainer t, NnH5File *f, const char *name, PetscBool negative_ok, double *v)
+{
+  PetscFunctionBeginUser;
+  PetscCall(nn_h5_get_attr_double(f, "/state", name, v));
+  PetscCheck(isfinite(*v) && (negative_ok || *v >= 0), t->comm, PETSC_ERR_FILE_UNEXPECTED,
+             "checkpoint %s: /state %s = %g is not a finite%s number", f->path, name, *v, negative_ok ? "" : " non-negative");
   PetscFunctionReturn(0);
 }
 
 static PetscErrorCode read_state(Trainer t, NnH5File *f)
 {
-  int64_t v;
+  const PetscInt nsteps = (t->ds->train.n + t->batch - 1) / t->batch; /* steps per epoch (batch checked) */
   PetscFunctionBeginUser;
-  PetscCall(nn_h5_get_attr_int64(f, "/state", "epoch", &v));
-  t->epoch = (PetscInt)v;
-  PetscCall(nn_h5_get_attr_int64(f, "/state", "step", &v));
-  t->step = (PetscInt)v;
-  PetscCall(nn_h5_get_attr_int64(f, "/state", "global_step", &v));
-  t->global_step = (PetscInt)v;
-  PetscCall(nn_h5_get_attr_double(f, "/state", "acc_loss", &t->acc_loss));
-  PetscCall(nn_h5_get_attr_double(f, "/state", "acc_correct", &t->acc_correct));
-  PetscCall(nn_h5_get_attr_double(f, "/state", "acc_n", &t->acc_n));
-  PetscCall(nn_h5_get_attr_double(f, "/state", "epoch_seconds", &t->epoch_seconds));
-  PetscCheck(t->epoch >= 0 && t->step >= 0 && t->global_step >= 0, t->comm, PETSC_ERR_FILE_UNEXPECTED,
-             "checkpoint %s: negative epoch or step", f->path);
+  PetscCall(read_counter(t, f, "epoch", &t->epoch));
+  PetscCall(read_counter(t, f, "step", &t->step));
+  PetscCall(read_counter(t, f, "global_step", &t->global_step));
+  PetscCheck(t->step <= nsteps, t->comm, PETSC_ERR_FILE_UNEXPECTED,
+             "checkpoint %s: step %" PetscInt_FMT " of an epoch of %" PetscInt_FMT " steps", f->path, t->step, nsteps);
+  PetscCall(read_sum(t, f, "acc_loss", PETSC_TRUE, &t->acc_loss));
+  PetscCall(read_sum(t, f, "acc_correct", PETSC_FALSE, &t->acc_correct));
+  PetscCall(read_sum(t, f, "acc_n", PETSC_FALSE, &t->acc_n));
+  PetscCall(read_sum(t, f, "epoch_seconds", PETSC_FALSE, &t->epoch_seconds));
+  PetscFunctionReturn(0);
+}
+
+/* Everything checkpoint_read restores, from the open file f. */
+static PetscErrorCode read_checkpoint(Trainer t, NnH5File *f)
+{
+  PetscFunctionBeginUser;
+  PetscCall(check_compatible(t, f));
+  PetscCall(check_same_training_set(t, f));
+  PetscCall(read_state(t, f));
+  PetscCall(for_each_tensor(t, f, "/weights", t->theta + t->displs[t->rank], read_tensor, PETSC_FALSE));
+  PetscCall(for_each_tensor(t, f, "/momentum", t->velocity, read_tensor, PETSC_FALSE));
+  PetscCallMPI(MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, t->theta, t->counts, t->displs, MPI_DOUBLE, t->comm));
+  /* one row per finished epoch; per-step rows only for recorded steps */
+  PetscCall(table_read(f, &t->hist, "/history", t->epoch));
+  PetscCheck(t->hist.n == t->epoch, t->comm, PETSC_ERR_FILE_UNEXPECTED,
+             "checkpoint %s: /history has %" PetscInt_FMT " epochs, but /state says %" PetscInt_FMT " are done", f->path,
+             t->hist.n, t->epoch);
+  PetscCall(table_read(f, &t->steps, "/history_steps", t->global_step));
   PetscFunctionReturn(0);
 }
 
 PetscErrorCode checkpoint_read(Trainer t, const char *path)
 {
-  NnH5File f;
+  NnH5File       f;
+  PetscErrorCode ierr;
   PetscFunctionBeginUser;
   PetscCall(PetscLogEventBegin(nn_events.io_checkpoint, 0, 0, 0, 0));
   PetscCall(nn_h5_open_read(t->comm, path, &f));
-  PetscCall(check_compatible(t, &f));
-  PetscCall(check_same_training_set(t, &f));
-  PetscCall(read_state(t, &f));
-  PetscCall(for_each_tensor(t, &f, "/weights", t->theta + t->displs[t->rank], read_tensor, PETSC_FALSE));
-  PetscCall(for_each_tensor(t, &f, "/momentum", t->velocity, read_tensor, PETSC_FALSE));
-  PetscCallMPI(MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, t->theta, t->counts, t->displs, MPI_DOUBLE, t->comm));
-  PetscCall(table_read(&f, &t->hist, "/history"));
-  PetscCall(table_read(&f, &t->steps, "/history_steps"));
+  ierr = read_checkpoint(t, &f);
+  if (ierr) {
+    (void)nn_h5_discard(&f); /* close the file; the first error is the one reported */
+    (void)PetscLogEventEnd(nn_events.io_checkpoint, 0, 0, 0, 0);
+    PetscCall(ierr);
+  }
   PetscCall(nn_h5_commit(&f));
   PetscCall(PetscLogEventEnd(nn_events.io_checkpoint, 0, 0, 0, 0));
   PetscFunctionReturn(0);

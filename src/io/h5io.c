@@ -748,6 +748,28 @@ static PetscErrorCode write_replicated(NnH5File *f, H5Scope *s, const char *path
   PetscFunctionReturn(0);
 }
 
+/* The file must hold the bytes of every element the dataset's shape claims
+ * (at most deflate's 1032:1 less when it is compressed): a header claiming more
+ * than was ever written is an error, so no reader allocates for it. */
+static PetscErrorCode dataset_check_storage(NnH5File *f, H5Scope *s, hid_t dset, const char *path, int n,
+                                            const hsize_t *d)
+{
+  hid_t   type = scope_add(s, H5Dget_type(dset)), dcpl = scope_add(s, H5Dget_create_plist(dset));
+  size_t  size     = type >= 0 ? H5Tget_size(type) : 0;
+  int     nfilters = dcpl >= 0 ? H5Pget_nfilters(dcpl) : -1;
+  hsize_t stored = H5Dget_storage_size(dset), cap;
+  double  elems = 1; /* exact below 2^53, and no overflow above */
+  PetscFunctionBeginUser;
+  PetscCheck(size > 0 && nfilters >= 0, f->comm, PETSC_ERR_FILE_READ, "%s: cannot read the layout of dataset %s%s",
+             f->path, path, h5_why());
+  cap = (nfilters ? 1032 * stored : stored) / size; /* elements the stored bytes can hold */
+  for (int i = 0; i < n; i++) elems *= (double)d[i];
+  PetscCheck(elems <= (double)cap, f->comm, PETSC_ERR_FILE_UNEXPECTED,
+             "%s: dataset %s: its shape claims more elements than the file holds (%llu bytes stored): truncated or never written",
+             f->path, path, (unsigned long long)stored);
+  PetscFunctionReturn(0);
+}
+
 static PetscErrorCode read_replicated(NnH5File *f, H5Scope *s, const char *path, int maxdims, int *ndims, hsize_t *dims,
                                       size_t count, hid_t memtype, void *data)
 {
@@ -759,6 +781,7 @@ static PetscErrorCode read_replicated(NnH5File *f, H5Scope *s, const char *path,
   PetscCall(dataset_shape(f, s, dset, path, &space, &n, d));
   PetscCheck(n <= maxdims, f->comm, PETSC_ERR_FILE_UNEXPECTED, "%s: dataset %s has %d dimensions, expected at most %d",
              f->path, path, n, maxdims);
+  PetscCall(dataset_check_storage(f, s, dset, path, n, d));
   if (ndims) *ndims = n;
   if (dims)
     for (int i = 0; i < n; i++) dims[i] = d[i];

@@ -56,18 +56,25 @@ PetscErrorCode table_write(NnH5File *f, const NnTable *t, const char *group)
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode table_read(NnH5File *f, NnTable *t, const char *group)
+PetscErrorCode table_read(NnH5File *f, NnTable *t, const char *group, PetscInt maxrows)
 {
   char    path[256];
-  int     nd;
-  hsize_t n;
+  int     nd = 0;
+  hsize_t n  = 0;
   PetscFunctionBeginUser;
   PetscCall(PetscSNPrintf(path, sizeof path, "%s/%s", group, t->cols[0].name));
   PetscCall(nn_h5_read_double(f, path, 1, &nd, &n, 0, NULL));
+  PetscCheck(nd == 1, f->comm, PETSC_ERR_FILE_UNEXPECTED, "%s: dataset %s has %d dimensions, expected 1", f->path, path,
+             nd);
+  PetscCheck(n <= (hsize_t)maxrows, f->comm, PETSC_ERR_FILE_UNEXPECTED,
+             "%s: dataset %s has %llu rows, more than the %" PetscInt_FMT " the file's state allows", f->path, path,
+             (unsigned long long)n, maxrows);
   PetscCall(table_resize(t, (PetscInt)n));
   for (PetscInt c = 0; c < t->ncols; c++) {
     PetscCall(PetscSNPrintf(path, sizeof path, "%s/%s", group, t->cols[c].name));
     PetscCall(nn_h5_read_double(f, path, 1, &nd, &n, (size_t)t->n, t->col[c]));
+    PetscCheck(nd == 1, f->comm, PETSC_ERR_FILE_UNEXPECTED, "%s: dataset %s has %d dimensions, expected 1", f->path,
+               path, nd);
   }
   PetscFunctionReturn(0);
 }

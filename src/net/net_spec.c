@@ -132,10 +132,11 @@ static PetscErrorCode spec_parse_item(const char *item, Layer *L)
   PetscFunctionReturn(0);
 }
 
-/* Splits the layer string into items; *items has *n entries (free with PetscFree). */
+/* Splits the layer string into items; *items has *n entries (free with PetscStrToArrayDestroy). */
 static PetscErrorCode spec_split(const char *spec, char ***items, int *n)
 {
   size_t len;
+  int    empty = 0;
   PetscFunctionBeginUser;
   PetscCall(PetscStrlen(spec, &len));
   PetscCheck(len > 0, PETSC_COMM_WORLD, PETSC_ERR_ARG_WRONG, "-net_layers: empty layer string");
@@ -148,17 +149,30 @@ static PetscErrorCode spec_split(const char *spec, char ***items, int *n)
     size_t l = strlen(t);
     while (l && isspace((unsigned char)t[l - 1])) t[--l] = 0;
     memmove((*items)[i], t, l + 1);
-    PetscCheck(l > 0, PETSC_COMM_WORLD, PETSC_ERR_ARG_WRONG, "-net_layers: empty item %d in \"%s\"", i + 1,
-               spec);
+    if (!l && !empty) empty = i + 1;
   }
+  if (empty) PetscCall(PetscStrToArrayDestroy(*n, *items));
+  PetscCheck(!empty, PETSC_COMM_WORLD, PETSC_ERR_ARG_WRONG, "-net_layers: empty item %d in \"%s\"", empty, spec);
   PetscFunctionReturn(0);
 }
 
-/* Output shape of L from its input shape; errors name the item. */
+/* Weights and biases of L (with bias), as a double: no overflow. */
+static double spec_params(const Layer *L, PetscBool bias)
+{
+  double w = 0;
+  if (L->kind == LAYER_DENSE) w = (double)L->out.c * (double)L->in.c * L->in.h * L->in.w;
+  if (L->kind == LAYER_CONV) w = (double)L->out.c * L->in.c * L->k * L->k;
+  return w && bias ? w + L->out.c : w;
+}
+
+/* Output shape of L from its input shape; errors name the item. Sizes are
+ * computed in 64 bits: an output or a parameter count that PetscInt cannot
+ * hold is an error. */
 static PetscErrorCode spec_shape(Layer *L, const char *item)
 {
   NnShape  in = L->in;
   PetscInt oc = L->out.c; /* conv and dense: from the item */
+  int64_t  oh = 0, ow = 0;
   PetscFunctionBeginUser;
   L->out = (NnShape){in.c, in.h, in.w, in.spatial};
   switch (L->kind) {
@@ -166,9 +180,15 @@ static PetscErrorCode spec_shape(Layer *L, const char *item)
     PetscCheck(in.spatial, PETSC_COMM_WORLD, PETSC_ERR_ARG_INCOMP,
                "-net_layers: \"%s\" needs a spatial input, but its input is flat (%" PetscInt_FMT " features)", item,
                nn_shape_size(in));
-    PetscCheck(in.h + 2 * L->pad >= L->k && in.w + 2 * L->pad >= L->k, PETSC_COMM_WORLD, PETSC_ERR_ARG_INCOMP,
+    oh = (int64_t)in.h + 2 * (int64_t)L->pad - L->k + 1;
+    ow = (int64_t)in.w + 2 * (int64_t)L->pad - L->k + 1;
+    PetscCheck(oh >= 1 && ow >= 1, PETSC_COMM_WORLD, PETSC_ERR_ARG_INCOMP,
                "-net_layers: \"%s\": kernel larger than its %" PetscInt_FMT "x%" PetscInt_FMT " input", item, in.h, in.w);
-    L->out = (NnShape){oc, in.h + 2 * L->pad - L->k + 1, in.w + 2 * L->pad - L->k + 1, PETSC_TRUE};
+    PetscCheck((double)oc * (double)oh * (double)ow <= PETSC_MAX_INT, PETSC_COMM_WORLD, PETSC_ERR_ARG_OUTOFRANGE,
+               "-net_layers: \"%s\": an output of %" PetscInt_FMT "x%lldx%lld values per sample is more than this build's "
+               "%d-bit indices can count",
+               item, oc, (long long)oh, (long long)ow, (int)(8 * sizeof(PetscInt)));
+    L->out = (NnShape){oc, (PetscInt)oh, (PetscInt)ow, PETSC_TRUE};
     break;
   case LAYER_POOL:
     PetscCheck(in.spatial && in.h >= L->k && in.w >= L->k, PETSC_COMM_WORLD, PETSC_ERR_ARG_INCOMP,
@@ -182,16 +202,14 @@ static PetscErrorCode spec_shape(Layer *L, const char *item)
   PetscFunctionReturn(0);
 }
 
-/* Builds net->layers from net->spec for the input shape net->input. */
-PetscErrorCode net_parse(Net net)
+/* Fills net->layers (room for 2 nitems) from the items, inserting flatten
+ * layers before dense ones on spatial input. */
+static PetscErrorCode spec_build(Net net, char **items, int nitems)
 {
-  char   **items;
-  int      nitems;
-  PetscInt n = 0;
-  NnShape  cur = net->input;
+  PetscInt n      = 0;
+  NnShape  cur    = net->input;
+  double   params = 0;
   PetscFunctionBeginUser;
-  PetscCall(spec_split(net->spec, &items, &nitems));
-  PetscCall(PetscCalloc1(2 * nitems, &net->layers)); /* room for inserted flatten layers */
   for (int i = 0; i < nitems; i++) {
     Layer item = {0};
     PetscCall(spec_parse_item(items[i], &item));
@@ -208,13 +226,31 @@ PetscErrorCode net_parse(Net net)
     L->in    = cur;
     if (L->kind == LAYER_FLATTEN && !cur.spatial) continue; /* already flat */
     PetscCall(spec_shape(L, items[i]));
+    params += spec_params(L, net->bias);
+    PetscCheck(params <= PETSC_MAX_INT, PETSC_COMM_WORLD, PETSC_ERR_ARG_OUTOFRANGE,
+               "-net_layers: up to \"%s\" the network has %.0f parameters, more than this build's %d-bit indices can count",
+               items[i], params, (int)(8 * sizeof(PetscInt)));
     L->index = n++;
     cur      = L->out;
   }
   net->nlayers = n;
-  PetscCall(PetscStrToArrayDestroy(nitems, items));
   PetscCheck(nn_shape_size(cur) == 1, PETSC_COMM_WORLD, PETSC_ERR_ARG_INCOMP,
              "-net_layers: the network must end with one output per sample (e.g. dense:1), but it gives %" PetscInt_FMT,
              nn_shape_size(cur));
+  PetscFunctionReturn(0);
+}
+
+/* Builds net->layers from net->spec for the input shape net->input. */
+PetscErrorCode net_parse(Net net)
+{
+  char         **items;
+  int            nitems;
+  PetscErrorCode ierr;
+  PetscFunctionBeginUser;
+  PetscCall(spec_split(net->spec, &items, &nitems));
+  ierr = PetscCalloc1(2 * nitems, &net->layers); /* room for inserted flatten layers */
+  if (!ierr) ierr = spec_build(net, items, nitems);
+  PetscCall(PetscStrToArrayDestroy(nitems, items));
+  PetscCall(ierr);
   PetscFunctionReturn(0);
 }
