@@ -65,10 +65,10 @@ static PetscErrorCode app_run(App *app)
   PetscCall(trainer_setup(t));
   PetscCall(spectrum_stage_setup(app->spectrum));
   PetscCall(initscale_stage_setup(app->initscale));
-  PetscCall(trainer_add_epoch_hook(t, initscale_stage_hook, app->initscale));
-  PetscCall(trainer_add_epoch_hook(t, spectrum_stage_hook, app->spectrum));
+  PetscCall(trainer_add_epoch_hook(t, "the initscale stage", initscale_stage_hook, app->initscale));
+  PetscCall(trainer_add_epoch_hook(t, "the spectrum stage", spectrum_stage_hook, app->spectrum));
   PetscCall(coupling_stage_setup(app->coupling, t->batch));
-  PetscCall(trainer_add_epoch_hook(t, coupling_stage_hook, app->coupling));
+  PetscCall(trainer_add_epoch_hook(t, "the coupling stage", coupling_stage_hook, app->coupling));
   PetscCall(trainer_train(t));
   if (t->diverged) app->status = NN_EXIT_DIVERGED;
   else if (t->preempted) app->status = NN_EXIT_PREEMPTED;
@@ -103,6 +103,15 @@ int main(int argc, char **argv)
   if (!ierr) ierr = app_configure(&app);
   if (!ierr) ierr = PetscOptionsHasHelp(NULL, &want_help);
   if (!ierr && !want_help) ierr = app_run(&app);
+  if (ierr && nn_divergence_marked() && app.trainer && app.trainer->running) {
+    /* a Hessian product in a stage was not finite, on every rank alike */
+    char what[sizeof app.trainer->diverged_what];
+    PetscStrncpy(what, nn_error_last(), sizeof what);
+    nn_error_clear();
+    ierr = nn_h5_discard_open(); /* the stage's unfinished results file */
+    if (!ierr) ierr = trainer_stage_diverged(app.trainer, what);
+    if (!ierr) app.status = NN_EXIT_DIVERGED;
+  }
   if (ierr) {
     nn_error_exit(ierr, 10.0);
     SlepcFinalize();

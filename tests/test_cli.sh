@@ -69,6 +69,13 @@ case_ positive_class "-data_positive_class" -- "${small[@]}" -data_positive_clas
 case_ other_architecture "different network" -- "${small[@]}" -net_preset lenet -output_dir "$run_dir" -restart
 case_ used_output_dir "already holds a run" -- "${small[@]}" -output_dir "$run_dir"
 case_ restart_not_hdf5 "not_hdf5.h5" -- "${small[@]}" -output_dir "$o" -restart "$dir/not_hdf5.h5"
+# Another run holds the directory's lock (a sleep holding it in its place).
+mkdir -p "$dir/busy"
+(exec 9>"$dir/busy/.nncas.lock" && flock 9 && exec sleep 120) </dev/null >/dev/null 2>&1 &
+holder=$!
+sleep 0.2
+case_ output_dir_in_use "in use by another nncas run" -- "${small[@]}" -output_dir "$dir/busy"
+kill "$holder" 2>/dev/null
 case_ output_dir_is_a_file "-output_dir" -- "${small[@]}" -output_dir "$dir/not_hdf5.h5/sub"
 
 [ "$failures" = 0 ] || { echo "$failures case(s) failed"; exit 1; }

@@ -7,3 +7,13 @@ set_tests_properties(restart_across_rank_counts PROPERTIES ENVIRONMENT "${NNCAS_
 add_test(NAME bad_input_is_one_clear_line
   COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/test_cli.sh $<TARGET_FILE:nncas> ${CMAKE_CURRENT_BINARY_DIR}/scratch_cli)
 set_tests_properties(bad_input_is_one_clear_line PROPERTIES ENVIRONMENT "${NNCAS_TEST_ENV}" TIMEOUT 600 PROCESSORS 2)
+
+add_test(NAME kill_restart_bitwise
+  COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/test_kill_restart.sh $<TARGET_FILE:nncas> ${CMAKE_CURRENT_BINARY_DIR}/scratch_kill 50)
+set_tests_properties(kill_restart_bitwise PROPERTIES ENVIRONMENT "${NNCAS_TEST_ENV}" TIMEOUT 900 PROCESSORS 2)
+
+foreach(np 1 2 3)
+  add_test(NAME divergence_np${np}
+    COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/test_divergence.sh $<TARGET_FILE:nncas> ${CMAKE_CURRENT_BINARY_DIR}/scratch_divergence${np} ${np})
+  set_tests_properties(divergence_np${np} PROPERTIES ENVIRONMENT "${NNCAS_TEST_ENV}" TIMEOUT 600 PROCESSORS ${np})
+endforeach()

@@ -27,6 +27,11 @@ PetscErrorCode nn_options_check_unknown(const char *const prefixes[]);
 /* The message of the first error since the last nn_error_clear() ("" if none). */
 const char *nn_error_last(void);
 void        nn_error_clear(void);
+/* Numerical divergence found deep inside a computation (a Hessian product that
+ * is not finite) is raised as an error on every rank after marking it here;
+ * main() then reports it as divergence (NN_EXIT_DIVERGED), not as a failure. */
+void      nn_divergence_mark(void);
+PetscBool nn_divergence_marked(void);
 
 /* ------------------------------------------------- counter-based random -- */
 /* A stream is a 64-bit key; the i-th draw of a stream is a pure function of

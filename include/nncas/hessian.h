@@ -45,6 +45,8 @@ struct _p_Hessian {
   Net         net;
   /* options */
   PetscInt nsamples, batch, seed, kmax;
+  PetscInt inject_nan; /* testing: the inject_nan-th local product on rank 0 is NaN (0: never) */
+  PetscInt napplies;   /* local products so far */
   /* the fixed sample set */
   PetscInt      nbatches;
   PetscInt     *sample_ids; /* (nsamples) positions in the training split */
@@ -71,6 +73,9 @@ PetscErrorCode hessian_setup(Hessian h);
 /* The parameters at which H is taken (replicated, length N; kept by reference). */
 PetscErrorCode hessian_set_point(Hessian h, const double *theta);
 PetscErrorCode hessian_view(Hessian h, PetscViewer v);
+/* Divergence check, collective: if any of the n values v on any rank is NaN or
+ * Inf, marks divergence (nn_divergence_mark) and raises an error naming what. */
+PetscErrorCode hessian_check_finite(Hessian h, size_t n, const double *v, const char *what);
 PetscErrorCode hessian_destroy(Hessian *h);
 
 /* The operators (global size N x N, symmetric). */

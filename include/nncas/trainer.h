@@ -92,7 +92,10 @@ struct _p_Trainer {
   char         diverged_what[256]; /* what diverged and when */
   TrainerHook  hooks[NN_MAX_HOOKS];
   void        *hook_ctx[NN_MAX_HOOKS];
+  const char  *hook_name[NN_MAX_HOOKS];
   PetscInt     nhooks;
+  const char  *running; /* name of the stage running now (NULL: none) */
+  int          lock_fd; /* rank 0: the open, locked OUTPUT_DIR/.nncas.lock (-1: none) */
   char         checkpoint_path[PETSC_MAX_PATH_LEN], results_path[PETSC_MAX_PATH_LEN];
 };
 
@@ -105,7 +108,13 @@ PetscErrorCode trainer_setup(Trainer t);
 PetscErrorCode trainer_train(Trainer t);
 PetscErrorCode trainer_destroy(Trainer *t);
 
-PetscErrorCode trainer_add_epoch_hook(Trainer t, TrainerHook fn, void *ctx);
+/* Stage fn runs at the start of every epoch and after the last one; name
+ * (a string constant) says which stage in messages. */
+PetscErrorCode trainer_add_epoch_hook(Trainer t, const char *name, TrainerHook fn, void *ctx);
+/* After a stage failed because a Hessian product was not finite
+ * (nn_divergence_marked()): records the divergence (message, results file),
+ * keeping the last checkpoint. */
+PetscErrorCode trainer_stage_diverged(Trainer t, const char *what);
 
 /* Learning rate of epoch e. */
 PetscReal trainer_lr(const Trainer t, PetscInt e);

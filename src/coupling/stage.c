@@ -92,6 +92,7 @@ static PetscErrorCode coupling_sample(CouplingStage *st, PetscInt nb, const Pets
     cnt[r] = (PetscMPIInt)((b1 - b0) * M), dsp[r] = (PetscMPIInt)(b0 * M);
   }
   PetscCallMPI(MPI_Allgatherv(rows, cnt[h->rank], MPI_DOUBLE, all, cnt, dsp, MPI_DOUBLE, h->comm));
+  PetscCall(hessian_check_finite(h, (size_t)cnt[h->rank], rows, "the per-batch Hessian entries"));
   for (PetscInt b = 0; b < n; b++)
     for (PetscInt v = 0; v < M; v++) X[(size_t)v * n + b] = all[(size_t)b * M + v];
   PetscCall(PetscFree2(cnt, dsp));

@@ -3,6 +3,7 @@
  * remainder H - G, layer blocks H_pq). See include/nncas/hessian.h. */
 #include "nncas/hessian.h"
 
+#include <math.h>
 #include <string.h>
 
 const char *const HessianParts[] = {"full", "gauss_newton", "remainder", "HessianPart", "HESSIAN_", NULL};
@@ -23,6 +24,8 @@ PetscErrorCode hessian_create(Dataset ds, Net net, Hessian *h)
   r->batch    = 0; /* one batch of all samples */
   r->seed     = 1;
   r->kmax     = 8;
+  /* testing divergence handling, for every stage's Hessian (README) */
+  PetscCall(PetscOptionsGetInt(NULL, NULL, "-hessian_inject_nan", &r->inject_nan, NULL));
   if (!ev_mult) {
     PetscClassId cls;
     PetscCall(PetscClassIdRegister("nncas Hessian", &cls));
@@ -265,6 +268,8 @@ static PetscErrorCode hessian_slice_apply(Hessian h, PetscInt s, HessianPart par
   for (PetscInt j = 0; j < k; j++)
     for (PetscInt i = 0; i < B; i++) h->rdt[j * B + i] = part == HESSIAN_REMAINDER ? 0 : scale * h->d2l[i] * RT[j * B + i];
   PetscCall(net_rop_backward(h->net, &p, k, h->theta, V, N, h->rdt, part != HESSIAN_GAUSS_NEWTON, HV, N));
+  if (++h->napplies == h->inject_nan && h->rank == 0)
+    for (size_t e = 0; e < (size_t)k * N; e++) HV[e] = NAN;
   PetscCall(PetscLogEventEnd(ev_slice, 0, 0, 0, 0));
   PetscFunctionReturn(0);
 }
@@ -306,6 +311,17 @@ PetscErrorCode hessian_apply_local(Hessian h, HessianPart part, PetscInt k, cons
   PetscFunctionReturn(0);
 }
 
+PetscErrorCode hessian_check_finite(Hessian h, size_t n, const double *v, const char *what)
+{
+  long long bad = 0;
+  PetscFunctionBeginUser;
+  for (size_t e = 0; e < n; e++) bad += !isfinite(v[e]);
+  PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, &bad, 1, MPI_LONG_LONG, MPI_SUM, h->comm));
+  if (bad) nn_divergence_mark();
+  PetscCheck(!bad, h->comm, PETSC_ERR_FP, "%s: %lld value(s) are NaN or Inf", what, bad);
+  PetscFunctionReturn(0);
+}
+
 typedef struct {
   Hessian     h;
   HessianPart part;
@@ -321,6 +337,7 @@ static PetscErrorCode dense_columns(void *ctx, PetscInt j0, PetscInt k, double *
   PetscCall(PetscArrayzero(c->h->vfull, (size_t)k * N));
   for (PetscInt q = 0; q < k; q++) c->h->vfull[q * N + j0 + q] = 1; /* e_j */
   PetscCall(hessian_apply_local(c->h, c->part, k, c->h->vfull, cols));
+  PetscCall(hessian_check_finite(c->h, (size_t)k * N, cols, "the dense Hessian's columns"));
   PetscFunctionReturn(0);
 }
 
@@ -389,6 +406,7 @@ static PetscErrorCode hessian_mult(Mat A, Vec x, Vec y)
   PetscCall(hessian_apply_local(h, c->part, 1, h->vfull, h->hv));
   PetscCall(VecGetArray(y, &ya));
   PetscCallMPI(MPI_Reduce_scatter(h->hv + c->roff, ya, c->rcounts, MPI_DOUBLE, MPI_SUM, h->comm));
+  PetscCall(hessian_check_finite(h, (size_t)c->rcounts[h->rank], ya, "a Hessian-vector product"));
   PetscCall(VecRestoreArray(y, &ya));
   PetscCall(PetscLogEventEnd(ev_mult, A, x, y, 0));
   PetscFunctionReturn(0);

@@ -374,11 +374,34 @@ static PetscErrorCode file_open_mpio(NnH5File *f, H5Scope *s, const char *name, 
   PetscFunctionReturn(0);
 }
 
+/* Copies of the handles of the files open for writing, so that
+ * nn_h5_discard_open() can drop what a failed stage left open. */
+static NnH5File open_files[16];
+static int      nopen;
+
 static PetscErrorCode file_open(NnH5File *f, const char *name, PetscBool create, unsigned flags)
 {
   H5Scope s = {{0}, 0};
   PetscFunctionBeginUser;
   PetscCall(scope_end(f, &s, file_open_mpio(f, &s, name, create, flags)));
+  if (f->tmppath[0] && nopen < (int)(sizeof open_files / sizeof open_files[0])) open_files[nopen++] = *f;
+  PetscFunctionReturn(0);
+}
+
+static void file_forget(hid_t file)
+{
+  for (int k = 0; k < nopen; k++)
+    if (open_files[k].file == file) open_files[k--] = open_files[--nopen];
+}
+
+PetscErrorCode nn_h5_discard_open(void)
+{
+  PetscFunctionBeginUser;
+  while (nopen) {
+    NnH5File f = open_files[nopen - 1];
+    file_forget(f.file);
+    PetscCall(nn_h5_discard(&f));
+  }
   PetscFunctionReturn(0);
 }
 
@@ -440,6 +463,7 @@ static PetscErrorCode file_close(NnH5File *f, PetscBool flush)
   PetscFunctionBeginUser;
   PetscCheck(f->file >= 0, f->comm, PETSC_ERR_ARG_WRONGSTATE, "%s: file is not open", f->path);
   if (flush && (fl = H5Fflush(f->file, H5F_SCOPE_GLOBAL)) < 0) PetscCall(PetscStrncpy(why, h5_why(), sizeof why));
+  file_forget(f->file);
   cl = H5Fclose(f->file); /* even after a failed flush, to release the file */
   if (cl >= 0) f->file = H5I_INVALID_HID;
   else if (fl >= 0) PetscCall(PetscStrncpy(why, h5_why(), sizeof why));

@@ -30,10 +30,11 @@ void im2col(const double *x, PetscInt C, PetscInt B, PetscInt H, PetscInt W, Pet
               memset(dst, 0, (size_t)OW * sizeof *dst);
               continue;
             }
-            for (PetscInt ow = 0; ow < OW; ow++) {
-              PetscInt iw = ow + kw - pad;
-              dst[ow]     = (iw >= 0 && iw < W) ? xb[ih * W + iw] : 0.0;
-            }
+            /* iw = ow + kw - pad is inside [0, W) for ow in [lo, hi) */
+            const PetscInt lo = PetscMax(0, pad - kw), hi = PetscMin(OW, W + pad - kw);
+            for (PetscInt ow = 0; ow < lo; ow++) dst[ow] = 0.0;
+            if (hi > lo) memcpy(dst + lo, xb + ih * W + lo + kw - pad, (size_t)(hi - lo) * sizeof *dst);
+            for (PetscInt ow = PetscMax(lo, hi); ow < OW; ow++) dst[ow] = 0.0;
           }
         }
       }
@@ -52,11 +53,10 @@ void col2im(const double *col, PetscInt C, PetscInt B, PetscInt H, PetscInt W, P
           for (PetscInt oh = 0; oh < OH; oh++) {
             PetscInt ih = oh + kh - pad;
             if (ih < 0 || ih >= H) continue;
-            const double *src = row + ((size_t)b * OH + oh) * OW;
-            for (PetscInt ow = 0; ow < OW; ow++) {
-              PetscInt iw = ow + kw - pad;
-              if (iw >= 0 && iw < W) xb[ih * W + iw] += src[ow];
-            }
+            const double  *src = row + ((size_t)b * OH + oh) * OW;
+            const PetscInt lo = PetscMax(0, pad - kw), hi = PetscMin(OW, W + pad - kw);
+            double        *dst = xb + ih * W + (lo + kw - pad); /* x at column iw = ow + kw - pad, from ow = lo */
+            for (PetscInt ow = lo; ow < hi; ow++) dst[ow - lo] += src[ow];
           }
         }
       }

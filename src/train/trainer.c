@@ -6,7 +6,10 @@
 #include <errno.h>
 #include <math.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 PetscErrorCode trainer_create(Dataset ds, Net net, Trainer *t)
 {
@@ -27,6 +30,7 @@ PetscErrorCode trainer_create(Dataset ds, Net net, Trainer *t)
   r->nmilestones      = 1;
   r->seed             = 1;
   r->checkpoint_every = 1;
+  r->lock_fd          = -1;
   r->divergence_loss  = 1e6;
   PetscCall(PetscStrncpy(r->outdir, "nncas-out", sizeof r->outdir));
   PetscCall(table_init(&r->hist, NN_EPOCH_NCOLS, nn_epoch_columns));
@@ -118,6 +122,30 @@ static PetscErrorCode trainer_make_outdir(Trainer t)
   PetscFunctionReturn(0);
 }
 
+/* Rank 0 holds an exclusive lock on OUTPUT_DIR/.nncas.lock until
+ * trainer_destroy() (the kernel drops it when the process ends, however it
+ * ends), so a second run on the same directory, or ranks of a killed job still
+ * running, cannot interleave their writes with this run's. */
+static PetscErrorCode trainer_lock_outdir(Trainer t)
+{
+  char path[PETSC_MAX_PATH_LEN];
+  int  err = 0;
+  PetscFunctionBeginUser;
+  PetscCall(PetscSNPrintf(path, sizeof path, "%s/.nncas.lock", t->outdir));
+  if (!t->rank) {
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) err = errno;
+    else if (flock(fd, LOCK_EX | LOCK_NB)) err = errno, close(fd);
+    else t->lock_fd = fd; /* open while the run lives: closing it releases the lock */
+  }
+  PetscCallMPI(MPI_Bcast(&err, 1, MPI_INT, 0, t->comm));
+  PetscCheck(err != EWOULDBLOCK, t->comm, PETSC_ERR_FILE_OPEN,
+             "-output_dir %s is in use by another nncas run (it holds %s); wait for it to end or choose another directory",
+             t->outdir, path);
+  PetscCheck(!err, t->comm, PETSC_ERR_FILE_OPEN, "-output_dir %s: cannot lock %s (%s)", t->outdir, path, strerror(err));
+  PetscFunctionReturn(0);
+}
+
 static PetscErrorCode trainer_alloc(Trainer t)
 {
   const PetscInt  N = t->net->N, F = t->ds->c * t->ds->h * t->ds->w;
@@ -168,11 +196,15 @@ PetscErrorCode trainer_setup(Trainer t)
   PetscCall(PetscSNPrintf(t->checkpoint_path, sizeof t->checkpoint_path, "%s/checkpoint.h5", t->outdir));
   PetscCall(PetscSNPrintf(t->results_path, sizeof t->results_path, "%s/results.h5", t->outdir));
   PetscCall(trainer_make_outdir(t));
+  PetscCall(trainer_lock_outdir(t));
   PetscCall(trainer_alloc(t));
   PetscCall(trainer_resolve_restart(t, from, sizeof from));
   if (from[0]) {
     PetscCall(checkpoint_read(t, from));
     t->have_checkpoint = PETSC_TRUE;
+    /* the results file is written after the checkpoint: a run killed in
+     * between left it one epoch behind, so it is brought up to date here */
+    PetscCall(results_write_training(t));
     PetscCall(PetscPrintf(t->comm, "Restarted from %s at epoch %" PetscInt_FMT " step %" PetscInt_FMT "\n", from, t->epoch + 1,
                           t->step));
   } else {
@@ -350,12 +382,13 @@ static PetscErrorCode trainer_run_epoch(Trainer t)
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode trainer_add_epoch_hook(Trainer t, TrainerHook fn, void *ctx)
+PetscErrorCode trainer_add_epoch_hook(Trainer t, const char *name, TrainerHook fn, void *ctx)
 {
   PetscFunctionBeginUser;
   PetscCheck(t->nhooks < NN_MAX_HOOKS, t->comm, PETSC_ERR_ARG_OUTOFRANGE, "too many epoch hooks");
-  t->hooks[t->nhooks]    = fn;
-  t->hook_ctx[t->nhooks] = ctx;
+  t->hooks[t->nhooks]     = fn;
+  t->hook_ctx[t->nhooks]  = ctx;
+  t->hook_name[t->nhooks] = name;
   t->nhooks++;
   PetscFunctionReturn(0);
 }
@@ -364,7 +397,23 @@ static PetscErrorCode trainer_run_hooks(Trainer t)
 {
   PetscFunctionBeginUser;
   if (t->step) PetscFunctionReturn(0); /* resuming inside the epoch: its stages ran before */
-  for (PetscInt k = 0; k < t->nhooks; k++) PetscCall(t->hooks[k](t, t->hook_ctx[k]));
+  for (PetscInt k = 0; k < t->nhooks; k++) {
+    t->running = t->hook_name[k];
+    PetscCall(t->hooks[k](t, t->hook_ctx[k]));
+  }
+  t->running = NULL;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode trainer_stage_diverged(Trainer t, const char *what)
+{
+  PetscFunctionBeginUser;
+  t->diverged = PETSC_TRUE;
+  PetscCall(PetscSNPrintf(t->diverged_what, sizeof t->diverged_what, "%s diverged after %" PetscInt_FMT " epoch(s) of training: %s",
+                          t->running ? t->running : "a stage", t->epoch, what));
+  PetscCall(results_write_training(t));
+  if (t->have_checkpoint) PetscCall(PetscPrintf(t->comm, "nncas: %s; the last good checkpoint %s is kept\n", t->diverged_what, t->checkpoint_path));
+  else PetscCall(PetscPrintf(t->comm, "nncas: %s; no checkpoint was written yet\n", t->diverged_what));
   PetscFunctionReturn(0);
 }
 
@@ -395,6 +444,7 @@ PetscErrorCode trainer_destroy(Trainer *t)
   Trainer r = *t;
   PetscFunctionBeginUser;
   if (!r) PetscFunctionReturn(0);
+  if (r->lock_fd >= 0) close(r->lock_fd);
   PetscCall(PetscLayoutDestroy(&r->layout));
   if (r->counts) PetscCall(PetscFree2(r->counts, r->displs));
   if (r->theta) PetscCall(PetscFree4(r->theta, r->grad, r->gown, r->velocity));
