@@ -237,6 +237,54 @@ static PetscErrorCode batch_columns_sum_to_hessian_columns(void)
   PetscFunctionReturn(0);
 }
 
+/* y <- H v with the first-order pass reused or not; counts the net's passes. */
+static PetscErrorCode hvp_reuse(HCase *hc, PetscBool reuse, const double *v, double *y, unsigned long long *passes)
+{
+  unsigned long long g0 = hc->net->gen;
+  PetscFunctionBeginUser;
+  hc->h->reuse = reuse;
+  PetscCall(mat_apply_replicated(hc->h->H, v, hc->net->N, y));
+  *passes = hc->net->gen - g0;
+  PetscFunctionReturn(0);
+}
+
+static PetscBool same_bits(PetscInt n, const double *a, const double *b) { return memcmp(a, b, (size_t)n * sizeof *a) ? PETSC_FALSE : PETSC_TRUE; }
+
+/* Products at one point reuse the forward and first-order backward pass and
+ * equal, bit for bit, products that redo it; a new point (even at the same
+ * address) or any other pass through the net in between is noticed. */
+static PetscErrorCode reused_forward_pass_is_exact_and_invalidated(void)
+{
+  HCase              hc;
+  unsigned long long passes;
+  PetscFunctionBeginUser;
+  PetscCall(hcase_create(PETSC_COMM_WORLD, (HCaseOpts){.spec = "conv:3:3:1,bn,relu,pool:2,dense:5,bn,tanh,dense:1", .loss = LOSS_LOGISTIC, .m = 12}, &hc));
+  const PetscInt N = hc.net->N;
+  double        *v1, *v2, *y[6];
+  PetscCall(PetscMalloc2(N, &v1, N, &v2));
+  for (int k = 0; k < 6; k++) PetscCall(PetscMalloc1(N, &y[k]));
+  fill_normal(nn_rng_key(7, NN_STREAM_USER, 0), N, v1);
+  fill_normal(nn_rng_key(7, NN_STREAM_USER, 1), N, v2);
+  PetscCall(hvp_reuse(&hc, PETSC_TRUE, v1, y[0], &passes));
+  NN_CHECK(passes == 2, "first product: %llu passes through the net, expected forward and backward", passes);
+  PetscCall(hvp_reuse(&hc, PETSC_TRUE, v2, y[1], &passes));
+  NN_CHECK(passes == 0, "second product at the same point: %llu passes, expected none", passes);
+  PetscCall(hvp_reuse(&hc, PETSC_FALSE, v2, y[2], &passes));
+  NN_CHECK(passes == 2 && same_bits(N, y[1], y[2]), "reused and recomputed products differ");
+  PetscCall(hessian_risk(hc.h, NULL, NULL, NULL)); /* another pass through the net */
+  PetscCall(hvp_reuse(&hc, PETSC_TRUE, v1, y[3], &passes));
+  NN_CHECK(passes == 2 && same_bits(N, y[0], y[3]), "after another pass: %llu passes, or a different product", passes);
+  for (PetscInt i = 0; i < N; i++) hc.theta[i] *= 1.25; /* new values at the same address */
+  PetscCall(hessian_set_point(hc.h, hc.theta));
+  PetscCall(hvp_reuse(&hc, PETSC_TRUE, v1, y[4], &passes));
+  PetscCall(hvp_reuse(&hc, PETSC_FALSE, v1, y[5], &passes));
+  NN_CHECK(same_bits(N, y[4], y[5]) && !same_bits(N, y[4], y[0]), "a new point at the same address was not noticed");
+  for (int k = 0; k < 6; k++) PetscCall(PetscFree(y[k]));
+  PetscCall(PetscFree2(v1, v2));
+  PetscCall(hcase_destroy(&hc));
+  PetscFunctionReturn(0);
+}
+
 NN_TEST_MAIN(NN_TEST_CASE(hvp_matches_central_difference_of_gradient), NN_TEST_CASE(gauss_newton_split_is_exact),
              NN_TEST_CASE(hinge_loss_has_no_gauss_newton_part), NN_TEST_CASE(layer_block_is_the_restriction_of_H),
-             NN_TEST_CASE(batch_columns_sum_to_hessian_columns))
+             NN_TEST_CASE(batch_columns_sum_to_hessian_columns), NN_TEST_CASE(reused_forward_pass_is_exact_and_invalidated))

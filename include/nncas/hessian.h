@@ -46,6 +46,12 @@ struct _p_Hessian {
   /* options */
   PetscInt nsamples, batch, seed, kmax;
   PetscInt inject_nan; /* testing: the inject_nan-th local product on rank 0 is NaN (0: never) */
+  PetscBool reuse;     /* -hessian_reuse_forward: skip the first-order passes when they are still in the net */
+  /* the first-order pass (forward, l', l'', backward) the net's buffers hold */
+  PetscBool          cache_ok;
+  PetscInt           cache_slice;
+  double             cache_scale;
+  unsigned long long cache_gen;
   PetscInt napplies;   /* local products so far */
   /* the fixed sample set */
   PetscInt      nbatches;
@@ -70,7 +76,8 @@ PetscErrorCode hessian_set_from_options(Hessian h);
 /* Draws the sample set, assembles this rank's samples, creates the shells.
  * Needs dataset_setup and net_setup. */
 PetscErrorCode hessian_setup(Hessian h);
-/* The parameters at which H is taken (replicated, length N; kept by reference). */
+/* The parameters at which H is taken (replicated, length N; kept by reference:
+ * call it again whenever their values change, even at the same address). */
 PetscErrorCode hessian_set_point(Hessian h, const double *theta);
 PetscErrorCode hessian_view(Hessian h, PetscViewer v);
 /* Divergence check, collective: if any of the n values v on any rank is NaN or

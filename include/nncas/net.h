@@ -106,6 +106,8 @@ struct _p_Net {
   PetscInt N;           /* number of parameters */
   PetscInt Bmax;        /* largest batch the buffers hold */
   double **act;         /* act[l]: input of layer l; act[nlayers]: output (Bmax) */
+  unsigned long long gen; /* bumped by every net_forward and net_backward: tells a
+                             Hessian whether act and dact still hold its own pass */
   double  *gbuf[2];     /* ping-pong buffers for activation gradients */
   double  *work;        /* im2col workspace */
   size_t   nwork;

@@ -24,6 +24,7 @@ PetscErrorCode hessian_create(Dataset ds, Net net, Hessian *h)
   r->batch    = 0; /* one batch of all samples */
   r->seed     = 1;
   r->kmax     = 8;
+  r->reuse    = PETSC_TRUE;
   /* testing divergence handling, for every stage's Hessian (README) */
   PetscCall(PetscOptionsGetInt(NULL, NULL, "-hessian_inject_nan", &r->inject_nan, NULL));
   if (!ev_mult) {
@@ -47,6 +48,9 @@ PetscErrorCode hessian_set_from_options(Hessian h)
   PetscCall(PetscOptionsInt("-hessian_seed", "seed of the draw of the Hessian's samples", NULL, h->seed, &h->seed, NULL));
   PetscCall(PetscOptionsInt("-hessian_block", "directions per R-operator pass (Hessian columns computed together)", NULL,
                             h->kmax, &h->kmax, NULL));
+  PetscCall(PetscOptionsBool("-hessian_reuse_forward",
+                             "reuse the forward and first-order backward pass across products at the same point (one batch per rank)",
+                             NULL, h->reuse, &h->reuse, NULL));
   PetscOptionsEnd();
   PetscCheck(h->nsamples > 0, h->comm, PETSC_ERR_ARG_OUTOFRANGE, "-hessian_samples must be positive");
   PetscCheck(h->batch >= 0, h->comm, PETSC_ERR_ARG_OUTOFRANGE, "-hessian_batch must be non-negative");
@@ -208,7 +212,8 @@ PetscErrorCode hessian_setup(Hessian h)
 PetscErrorCode hessian_set_point(Hessian h, const double *theta)
 {
   PetscFunctionBeginUser;
-  h->theta = theta;
+  h->theta    = theta;
+  h->cache_ok = PETSC_FALSE; /* the values may have changed */
   PetscFunctionReturn(0);
 }
 
@@ -259,10 +264,19 @@ static PetscErrorCode hessian_slice_apply(Hessian h, PetscInt s, HessianPart par
   PetscFunctionBeginUser;
   PetscCheck(h->theta, h->comm, PETSC_ERR_ORDER, "hessian_set_point() was not called");
   PetscCall(PetscLogEventBegin(ev_slice, 0, 0, 0, 0));
-  PetscCall(net_forward(h->net, &p, h->theta, h->x + (size_t)sl->first * F, h->t));
-  loss_eval(h->net->loss, B, h->t, h->y + sl->first, NULL, h->dl, h->d2l);
-  for (PetscInt i = 0; i < B; i++) h->dl[i] *= scale;
-  PetscCall(net_backward(h->net, &p, h->theta, h->dl, NULL));
+  /* The first-order pass depends on the point, the slice and the scale only:
+   * between products at one point (a Krylov solve) it is still in the net's
+   * buffers unless another pass (any net_forward/net_backward) came between. */
+  if (!(h->reuse && h->cache_ok && h->cache_slice == s && h->cache_scale == scale && h->cache_gen == h->net->gen)) {
+    PetscCall(net_forward(h->net, &p, h->theta, h->x + (size_t)sl->first * F, h->t));
+    loss_eval(h->net->loss, B, h->t, h->y + sl->first, NULL, h->dl, h->d2l);
+    for (PetscInt i = 0; i < B; i++) h->dl[i] *= scale;
+    PetscCall(net_backward(h->net, &p, h->theta, h->dl, NULL));
+    h->cache_ok    = PETSC_TRUE;
+    h->cache_slice = s;
+    h->cache_scale = scale;
+    h->cache_gen   = h->net->gen;
+  }
   PetscCall(net_rop_forward(h->net, &p, k, h->theta, V, N));
   const double *RT = h->net->ract[h->net->nlayers];
   for (PetscInt j = 0; j < k; j++)

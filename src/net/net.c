@@ -332,6 +332,7 @@ PetscErrorCode net_forward(Net net, const NnPass *p, const double *theta, const 
   PetscCheck(p->B <= net->Bmax, PETSC_COMM_SELF, PETSC_ERR_ARG_SIZ, "batch of %" PetscInt_FMT " exceeds the network's %" PetscInt_FMT,
              p->B, net->Bmax);
   PetscCall(PetscLogEventBegin(nn_events.forward, 0, 0, 0, 0));
+  net->gen++;
   net_load_input(net, p->B, x);
   for (PetscInt l = 0; l < net->nlayers; l++) {
     Layer *L = &net->layers[l];
@@ -348,6 +349,7 @@ PetscErrorCode net_backward(Net net, const NnPass *p, const double *theta, const
   double *g = net->dact ? net->dact[net->nlayers] : net->gbuf[0], *h = net->gbuf[1];
   PetscFunctionBeginUser;
   PetscCall(PetscLogEventBegin(nn_events.backward, 0, 0, 0, 0));
+  net->gen++;
   PetscCall(PetscArraycpy(g, dout, p->B));
   for (PetscInt l = net->nlayers - 1; l >= 0; l--) {
     Layer *L = &net->layers[l];
