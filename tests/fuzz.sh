@@ -7,14 +7,14 @@
 #
 #   tests/fuzz.sh [BUILD_DIR]      (default: $NNCAS_BUILD or build/)
 #
-# NNCAS_FUZZ_SECONDS (30) is each target's time. fuzz_checkpoint_bytes (raw
+# NNCAS_FUZZ_SECONDS (20) is each target's time. fuzz_checkpoint_bytes (raw
 # bytes of a checkpoint, mostly libhdf5's parser) runs only when listed in
 # NNCAS_FUZZ_TARGETS, e.g. NNCAS_FUZZ_TARGETS="checkpoint_bytes".
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build=${1:-${NNCAS_BUILD:-$here/build}}
 fuzz=${build}-fuzz
-seconds=${NNCAS_FUZZ_SECONDS:-30}
+seconds=${NNCAS_FUZZ_SECONDS:-20}
 targets=${NNCAS_FUZZ_TARGETS:-idx cifar layers checkpoint}
 
 echo "nncas fuzz: building the libFuzzer targets ($fuzz)"

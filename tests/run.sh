@@ -4,7 +4,7 @@
 # tests, then the C unit tests again in a build with AddressSanitizer and
 # UndefinedBehaviorSanitizer (any finding fails; NNCAS_SKIP_SANITIZE=1 skips
 # it; it is skipped when ctest arguments select a subset), and last the
-# libFuzzer targets for 30 s each on their seed corpora (tests/fuzz.sh, with
+# libFuzzer targets for 20 s each on their seed corpora (tests/fuzz.sh, with
 # clang; NNCAS_SKIP_FUZZ=1 skips it, as do ctest arguments). The exit status
 # is the verdict.
 #
