@@ -14,6 +14,9 @@ want=${3:-50}
 RANDOM=${4:-20261123}
 here=$(cd "$(dirname "$0")" && pwd)
 rm -rf "$dir" && mkdir -p "$dir"
+# A killed job cannot remove its shared-memory files: keep them in the scratch
+# directory rather than pile them up in /dev/shm.
+export OMPI_MCA_btl_vader_backing_directory=$dir
 opts=(-data_format mixture -synth_train 400 -synth_val 100 -synth_shape 1,8,8 -net_layers "dense:32,relu,dropout:0.1,dense:1"
       -train_epochs 150 -train_batch 50 -train_lr 0.05 -train_lr_milestones 75 -checkpoint_every 1)
 fail() { echo "FAIL: $*"; exit 1; }
