@@ -325,19 +325,27 @@ static PetscErrorCode trainer_end_epoch(Trainer t)
   PetscFunctionReturn(0);
 }
 
-/* Divergence: say what and when, record it in the results file (with the
- * per-step records up to it), keep the last good checkpoint. */
-static PetscErrorCode trainer_diverged(Trainer t, const NnStepInfo *si, PetscInt nb)
+/* Divergence, once t->diverged_what says what and when: record it in the
+ * results file (with the per-step records up to it), keep the last good
+ * checkpoint, say so. */
+static PetscErrorCode trainer_report_divergence(Trainer t)
 {
   PetscFunctionBeginUser;
   t->diverged = PETSC_TRUE;
+  PetscCall(results_write_training(t));
+  if (t->have_checkpoint) PetscCall(PetscPrintf(t->comm, "nncas: %s; the last good checkpoint %s is kept\n", t->diverged_what, t->checkpoint_path));
+  else PetscCall(PetscPrintf(t->comm, "nncas: %s; no checkpoint was written yet\n", t->diverged_what));
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode trainer_diverged(Trainer t, const NnStepInfo *si, PetscInt nb)
+{
+  PetscFunctionBeginUser;
   PetscCall(PetscSNPrintf(t->diverged_what, sizeof t->diverged_what,
                           "training diverged at epoch %" PetscInt_FMT " step %" PetscInt_FMT " (global step %" PetscInt_FMT
                           "): the mini-batch loss is %g, the gradient norm %g (-train_divergence_loss %g)",
                           t->epoch + 1, t->step + 1, t->global_step + 1, si->loss_sum / nb, si->grad_norm, t->divergence_loss));
-  PetscCall(results_write_training(t));
-  if (t->have_checkpoint) PetscCall(PetscPrintf(t->comm, "nncas: %s; the last good checkpoint %s is kept\n", t->diverged_what, t->checkpoint_path));
-  else PetscCall(PetscPrintf(t->comm, "nncas: %s; no checkpoint was written yet\n", t->diverged_what));
+  PetscCall(trainer_report_divergence(t));
   PetscFunctionReturn(0);
 }
 
@@ -408,12 +416,9 @@ static PetscErrorCode trainer_run_hooks(Trainer t)
 PetscErrorCode trainer_stage_diverged(Trainer t, const char *what)
 {
   PetscFunctionBeginUser;
-  t->diverged = PETSC_TRUE;
   PetscCall(PetscSNPrintf(t->diverged_what, sizeof t->diverged_what, "%s diverged after %" PetscInt_FMT " epoch(s) of training: %s",
                           t->running ? t->running : "a stage", t->epoch, what));
-  PetscCall(results_write_training(t));
-  if (t->have_checkpoint) PetscCall(PetscPrintf(t->comm, "nncas: %s; the last good checkpoint %s is kept\n", t->diverged_what, t->checkpoint_path));
-  else PetscCall(PetscPrintf(t->comm, "nncas: %s; no checkpoint was written yet\n", t->diverged_what));
+  PetscCall(trainer_report_divergence(t));
   PetscFunctionReturn(0);
 }
 
