@@ -113,6 +113,7 @@ static PetscErrorCode hvp_matches_central_difference_of_gradient(void)
   PetscCall(check_hvp("conv:3:3:1,bn,swish,pool:2,dense:5,bn,tanh,dense:1", LOSS_SQUARED, PETSC_FALSE, 12, 0));
   PetscCall(check_hvp("conv:2:3,bn,relu,dense:1", LOSS_ABSOLUTE, PETSC_TRUE, 8, 0));
   PetscCall(check_hvp("dense:6,tanh,dropout:0.5,dense:3,sigmoid,dense:1", LOSS_SQUARED, PETSC_TRUE, 8, 4));
+  PetscCall(check_hvp("swish,conv:3:3,tanh,dense:1", LOSS_LOGISTIC, PETSC_TRUE, 8, 0)); /* no weights below layer 1 */
   PetscFunctionReturn(0);
 }
 

@@ -168,6 +168,7 @@ static PetscErrorCode pool_gradient_matches_central_difference(void)
 {
   PetscFunctionBeginUser;
   PetscCall(grad_case("conv:3:3,pool:2,tanh,dense:1", 2, 7, 7, PETSC_TRUE, LOSS_SQUARED));
+  PetscCall(grad_case("pool:2,tanh,conv:3:2,tanh,dense:1", 2, 7, 7, PETSC_TRUE, LOSS_SQUARED)); /* no weights below layer 2 */
   PetscFunctionReturn(0);
 }
 

@@ -104,6 +104,7 @@ struct _p_Net {
   PetscInt nlayers;
   Layer   *layers;
   PetscInt N;           /* number of parameters */
+  PetscInt first;       /* lowest layer with parameters: the backward passes stop there */
   PetscInt Bmax;        /* largest batch the buffers hold */
   double **act;         /* act[l]: input of layer l; act[nlayers]: output (Bmax) */
   unsigned long long gen; /* bumped by every net_forward and net_backward: tells a

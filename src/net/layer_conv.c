@@ -91,7 +91,7 @@ static void conv_weights_times_col(Layer *L, const double *Wm, const double *x, 
   for (PetscInt b0 = 0, nb; b0 < n; b0 += nb) {
     nb = PetscMin(conv_chunk(L, n), n - b0);
     im2col(x, d.C, Bx, d.H, d.W, d.K, d.pad, x0 + b0, nb, col);
-    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, d.OC, nb * d.S, d.CKK, 1.0, Wm, d.CKK, col, nb * d.S, beta,
+    nn_dgemm(CblasNoTrans, CblasNoTrans, d.OC, nb * d.S, d.CKK, 1.0, Wm, d.CKK, col, nb * d.S, beta,
                 out + b0 * d.S, ld); /* out = Wm col (+ beta out) */
   }
 }
@@ -105,7 +105,7 @@ static void conv_param_grad(Layer *L, const double *A, PetscInt lda, const doubl
   for (PetscInt b0 = 0, nb; b0 < n; b0 += nb) {
     nb = PetscMin(conv_chunk(L, n), n - b0);
     im2col(x, d.C, Bx, d.H, d.W, d.K, d.pad, x0 + b0, nb, col);
-    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, d.OC, d.CKK, nb * d.S, 1.0, A + b0 * d.S, lda, col, nb * d.S, 1.0,
+    nn_dgemm(CblasNoTrans, CblasTrans, d.OC, d.CKK, nb * d.S, 1.0, A + b0 * d.S, lda, col, nb * d.S, 1.0,
                 gW, d.CKK); /* gW += A col^T */
   }
 }
@@ -126,10 +126,10 @@ static void conv_input_grad(Layer *L, const double *W1, const double *A1, PetscI
   double  *col = L->net->work;
   for (PetscInt b0 = 0, nb; b0 < n; b0 += nb) {
     nb = PetscMin(conv_chunk(L, n), n - b0);
-    cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, d.CKK, nb * d.S, d.OC, 1.0, W1, d.CKK, A1 + b0 * d.S, lda1, 0.0, col,
+    nn_dgemm(CblasTrans, CblasNoTrans, d.CKK, nb * d.S, d.OC, 1.0, W1, d.CKK, A1 + b0 * d.S, lda1, 0.0, col,
                 nb * d.S); /* dcol = W1^T A1 */
     if (W2)
-      cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, d.CKK, nb * d.S, d.OC, 1.0, W2, d.CKK, A2 + b0 * d.S, lda2, 1.0,
+      nn_dgemm(CblasTrans, CblasNoTrans, d.CKK, nb * d.S, d.OC, 1.0, W2, d.CKK, A2 + b0 * d.S, lda2, 1.0,
                   col, nb * d.S); /* dcol += W2^T A2 */
     col2im(col, d.C, Bd, d.H, d.W, d.K, d.pad, d0 + b0, nb, din);
   }
@@ -185,7 +185,7 @@ static PetscErrorCode conv_rop_forward(Layer *L, const NnPass *p, PetscInt k, co
     nb = PetscMin(conv_chunk(L, B), B - b0);
     im2col(in, d.C, B, d.H, d.W, d.K, d.pad, b0, nb, col);
     for (PetscInt j = 0; j < k; j++)
-      cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, d.OC, nb * d.S, d.CKK, 1.0, V + j * ldv + L->woff, d.CKK, col,
+      nn_dgemm(CblasNoTrans, CblasNoTrans, d.OC, nb * d.S, d.CKK, 1.0, V + j * ldv + L->woff, d.CKK, col,
                   nb * d.S, 1.0, Rout + (j * B + b0) * d.S, ldk);
   }
   if (L->nb && V)
@@ -205,7 +205,7 @@ static PetscErrorCode conv_rop_backward(Layer *L, const NnPass *p, PetscInt k, c
     nb = PetscMin(conv_chunk(L, B), B - b0);
     im2col(a->in, d.C, B, d.H, d.W, d.K, d.pad, b0, nb, col);
     for (PetscInt j = 0; j < k; j++)
-      cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, d.OC, d.CKK, nb * d.S, 1.0, a->Rdout + j * ld + b0 * d.S, ldk, col,
+      nn_dgemm(CblasNoTrans, CblasTrans, d.OC, d.CKK, nb * d.S, 1.0, a->Rdout + j * ld + b0 * d.S, ldk, col,
                   nb * d.S, 1.0, a->HV + j * a->ldh + L->woff, d.CKK);
   }
   for (PetscInt j = 0; j < k; j++) {

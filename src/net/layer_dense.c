@@ -14,7 +14,7 @@ static PetscErrorCode dense_forward(Layer *L, const NnPass *p, const double *the
   const double  *W = theta + L->woff, *b = L->nb ? theta + L->boff : NULL;
   PetscFunctionBeginUser;
   if (!B) PetscFunctionReturn(0);
-  cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, B, Fo, Fi, 1.0, in, Fi, W, Fi, 0.0, out, Fo); /* Y = X W^T */
+  nn_dgemm(CblasNoTrans, CblasTrans, B, Fo, Fi, 1.0, in, Fi, W, Fi, 0.0, out, Fo); /* Y = X W^T */
   if (b)
     for (PetscInt i = 0; i < B; i++)
       for (PetscInt o = 0; o < Fo; o++) out[i * Fo + o] += b[o]; /* Y += 1 b^T */
@@ -25,7 +25,7 @@ static PetscErrorCode dense_forward(Layer *L, const NnPass *p, const double *the
 static void dense_param_grad(const Layer *L, PetscInt B, const double *A, const double *X, double *gW, double *gb)
 {
   const PetscInt Fi = nn_shape_size(L->in), Fo = L->out.c;
-  cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Fo, Fi, B, 1.0, A, Fo, X, Fi, 1.0, gW, Fi); /* dW += A^T X */
+  nn_dgemm(CblasTrans, CblasNoTrans, Fo, Fi, B, 1.0, A, Fo, X, Fi, 1.0, gW, Fi); /* dW += A^T X */
   if (gb)
     for (PetscInt i = 0; i < B; i++)
       for (PetscInt o = 0; o < Fo; o++) gb[o] += A[i * Fo + o]; /* db += A^T 1 */
@@ -40,7 +40,7 @@ static PetscErrorCode dense_backward(Layer *L, const NnPass *p, const double *th
   (void)out;
   if (!B) PetscFunctionReturn(0);
   if (grad) dense_param_grad(L, B, dout, in, grad + L->woff, L->nb ? grad + L->boff : NULL);
-  if (din) cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B, Fi, Fo, 1.0, dout, Fo, W, Fi, 0.0, din, Fi); /* dX = dY W */
+  if (din) nn_dgemm(CblasNoTrans, CblasNoTrans, B, Fi, Fo, 1.0, dout, Fo, W, Fi, 0.0, din, Fi); /* dX = dY W */
   PetscFunctionReturn(0);
 }
 
@@ -50,12 +50,12 @@ static PetscErrorCode dense_rop_forward(Layer *L, const NnPass *p, PetscInt k, c
   const PetscInt Fi = nn_shape_size(L->in), Fo = L->out.c, B = p->B;
   PetscFunctionBeginUser;
   if (!B) PetscFunctionReturn(0);
-  if (Rin) cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, k * B, Fo, Fi, 1.0, Rin, Fi, theta + L->woff, Fi, 0.0, Rout, Fo); /* RY = RX W^T */
+  if (Rin) nn_dgemm(CblasNoTrans, CblasTrans, k * B, Fo, Fi, 1.0, Rin, Fi, theta + L->woff, Fi, 0.0, Rout, Fo); /* RY = RX W^T */
   else PetscCall(PetscArrayzero(Rout, (size_t)k * B * Fo));
   for (PetscInt j = 0; j < k && V; j++) {
     const double *Vj = V + j * ldv;
     double       *Rj = Rout + (size_t)j * B * Fo;
-    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, B, Fo, Fi, 1.0, in, Fi, Vj + L->woff, Fi, 1.0, Rj, Fo); /* += X V_W^T */
+    nn_dgemm(CblasNoTrans, CblasTrans, B, Fo, Fi, 1.0, in, Fi, Vj + L->woff, Fi, 1.0, Rj, Fo); /* += X V_W^T */
     if (L->nb)
       for (PetscInt i = 0; i < B; i++)
         for (PetscInt o = 0; o < Fo; o++) Rj[i * Fo + o] += Vj[L->boff + o]; /* += 1 V_b^T */
@@ -76,10 +76,10 @@ static PetscErrorCode dense_rop_backward(Layer *L, const NnPass *p, PetscInt k, 
     if (a->dout && a->Rin) dense_param_grad(L, B, a->dout, a->Rin + (size_t)j * B * Fi, H + L->woff, NULL); /* HV_W += dY^T RX */
   }
   if (!a->Rdin) PetscFunctionReturn(0);
-  cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, k * B, Fi, Fo, 1.0, a->Rdout, Fo, theta + L->woff, Fi, 0.0, a->Rdin, Fi); /* RdX = RdY W */
+  nn_dgemm(CblasNoTrans, CblasNoTrans, k * B, Fi, Fo, 1.0, a->Rdout, Fo, theta + L->woff, Fi, 0.0, a->Rdin, Fi); /* RdX = RdY W */
   if (a->dout && V)
     for (PetscInt j = 0; j < k; j++)
-      cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B, Fi, Fo, 1.0, a->dout, Fo, V + j * ldv + L->woff, Fi, 1.0,
+      nn_dgemm(CblasNoTrans, CblasNoTrans, B, Fi, Fo, 1.0, a->dout, Fo, V + j * ldv + L->woff, Fi, 1.0,
                   a->Rdin + (size_t)j * B * Fi, Fi); /* RdX += dY V_W */
   PetscFunctionReturn(0);
 }

@@ -24,6 +24,14 @@ static inline NnSegments nn_segments(NnShape s, PetscInt B)
   return g;
 }
 
+/* Row-major cblas_dgemm, its flops logged for -log_view. */
+static inline void nn_dgemm(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, PetscInt m, PetscInt n, PetscInt k, double alpha,
+                            const double *A, PetscInt lda, const double *B, PetscInt ldb, double beta, double *C, PetscInt ldc)
+{
+  cblas_dgemm(CblasRowMajor, ta, tb, (int)m, (int)n, (int)k, alpha, A, (int)lda, B, (int)ldb, beta, C, (int)ldc);
+  (void)PetscLogFlops(2.0 * (double)m * (double)n * (double)k);
+}
+
 /* Builds net->layers from net->spec for net->input (net_spec.c). */
 PetscErrorCode net_parse(Net net);
 

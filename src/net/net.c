@@ -22,10 +22,35 @@ static const LayerOps *layer_ops(LayerKind k)
   return NULL;
 }
 
+/* -log_view events per layer kind and pass (e.g. NnConvRBwd); the layers log
+ * their GEMM flops, so -log_view shows each kind's rate. */
+enum { PASS_FWD, PASS_BWD, PASS_RFWD, PASS_RBWD, NPASS };
+static PetscLogEvent layer_events[LAYER_FLATTEN + 1][NPASS];
+
+static PetscErrorCode net_register_events(void)
+{
+  static const char *kinds[] = {"Dense", "Conv", "Pool", "Act", "BN", "Dropout", "Flatten"};
+  static const char *pass[]  = {"Fwd", "Bwd", "RFwd", "RBwd"};
+  static PetscBool   done    = PETSC_FALSE;
+  PetscClassId       cls;
+  char               name[32];
+  PetscFunctionBeginUser;
+  if (done) PetscFunctionReturn(0);
+  PetscCall(PetscClassIdRegister("NnLayer", &cls));
+  for (int k = 0; k <= LAYER_FLATTEN; k++)
+    for (int q = 0; q < NPASS; q++) {
+      PetscCall(PetscSNPrintf(name, sizeof name, "Nn%s%s", kinds[k], pass[q]));
+      PetscCall(PetscLogEventRegister(name, cls, &layer_events[k][q]));
+    }
+  done = PETSC_TRUE;
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode net_create(MPI_Comm comm, Net *net)
 {
   Net n;
   PetscFunctionBeginUser;
+  PetscCall(net_register_events());
   PetscCall(PetscNew(&n));
   n->comm = comm;
   PetscCall(PetscStrncpy(n->preset, "lenet", sizeof n->preset));
@@ -75,6 +100,7 @@ PetscErrorCode net_set_from_options(Net net)
 static void net_layout_params(Net net)
 {
   PetscInt off = 0;
+  net->first   = net->nlayers;
   for (PetscInt l = 0; l < net->nlayers; l++) {
     Layer *L = &net->layers[l];
     L->woff = L->boff = off;
@@ -84,6 +110,7 @@ static void net_layout_params(Net net)
     if (L->nw && net->bias) L->nb = L->out.c;
     L->boff = off + L->nw;
     off += L->nw + L->nb;
+    if (L->nw && l < net->first) net->first = l;
   }
   net->N = off;
 }
@@ -243,7 +270,9 @@ PetscErrorCode net_rop_forward(Net net, const NnPass *p, PetscInt k, const doubl
     const PetscBool vz = !L->nw || directions_vanish(L, k, V, ldv);
     net->rzero[l + 1]  = net->rzero[l] && vz;
     if (net->rzero[l + 1]) continue; /* zero in, no direction here: zero out */
+    PetscCall(PetscLogEventBegin(layer_events[L->kind][PASS_RFWD], 0, 0, 0, 0));
     PetscCall(L->ops->rop_forward(L, p, k, theta, vz ? NULL : V, ldv, net->act[l], net->rzero[l] ? NULL : net->ract[l], net->ract[l + 1]));
+    PetscCall(PetscLogEventEnd(layer_events[L->kind][PASS_RFWD], 0, 0, 0, 0));
   }
   PetscFunctionReturn(0);
 }
@@ -254,13 +283,15 @@ PetscErrorCode net_rop_backward(Net net, const NnPass *p, PetscInt k, const doub
   double *rd = net->rbuf[0], *rn = net->rbuf[1];
   PetscFunctionBeginUser;
   PetscCall(PetscArraycpy(rd, RdT, (size_t)k * p->B));
-  for (PetscInt l = net->nlayers - 1; l >= 0; l--) {
+  for (PetscInt l = net->nlayers - 1; l >= net->first; l--) {
     Layer          *L  = &net->layers[l];
     const PetscBool vz = !L->nw || directions_vanish(L, k, V, ldv);
     NnRopBack       a  = {.in = net->act[l], .out = net->act[l + 1], .Rin = net->rzero[l] ? NULL : net->ract[l],
                           .Rout = net->rzero[l + 1] ? NULL : net->ract[l + 1], .dout = first_order_terms ? net->dact[l + 1] : NULL,
-                          .Rdout = rd, .Rdin = l ? rn : NULL, .HV = HV, .ldh = ldh};
+                          .Rdout = rd, .Rdin = l > net->first ? rn : NULL, .HV = HV, .ldh = ldh};
+    PetscCall(PetscLogEventBegin(layer_events[L->kind][PASS_RBWD], 0, 0, 0, 0));
     PetscCall(L->ops->rop_backward(L, p, k, theta, vz ? NULL : V, ldv, &a));
+    PetscCall(PetscLogEventEnd(layer_events[L->kind][PASS_RBWD], 0, 0, 0, 0));
     double *t = rd;
     rd = rn, rn = t;
   }
@@ -336,7 +367,9 @@ PetscErrorCode net_forward(Net net, const NnPass *p, const double *theta, const 
   net_load_input(net, p->B, x);
   for (PetscInt l = 0; l < net->nlayers; l++) {
     Layer *L = &net->layers[l];
+    PetscCall(PetscLogEventBegin(layer_events[L->kind][PASS_FWD], 0, 0, 0, 0));
     PetscCall(L->ops->forward(L, p, theta, net->act[l], net->act[l + 1]));
+    PetscCall(PetscLogEventEnd(layer_events[L->kind][PASS_FWD], 0, 0, 0, 0));
   }
   if (out) PetscCall(PetscArraycpy(out, net->act[net->nlayers], p->B));
   PetscCall(PetscLogEventEnd(nn_events.forward, 0, 0, 0, 0));
@@ -351,10 +384,12 @@ PetscErrorCode net_backward(Net net, const NnPass *p, const double *theta, const
   PetscCall(PetscLogEventBegin(nn_events.backward, 0, 0, 0, 0));
   net->gen++;
   PetscCall(PetscArraycpy(g, dout, p->B));
-  for (PetscInt l = net->nlayers - 1; l >= 0; l--) {
+  for (PetscInt l = net->nlayers - 1; l >= net->first; l--) { /* nothing to differentiate below the first weights */
     Layer *L = &net->layers[l];
-    if (net->dact) h = l ? net->dact[l] : NULL;
-    PetscCall(L->ops->backward(L, p, theta, net->act[l], net->act[l + 1], g, l ? h : NULL, grad));
+    if (net->dact) h = net->dact[l];
+    PetscCall(PetscLogEventBegin(layer_events[L->kind][PASS_BWD], 0, 0, 0, 0));
+    PetscCall(L->ops->backward(L, p, theta, net->act[l], net->act[l + 1], g, l > net->first ? h : NULL, grad));
+    PetscCall(PetscLogEventEnd(layer_events[L->kind][PASS_BWD], 0, 0, 0, 0));
     double *t = g;
     g = h, h = t;
   }
