@@ -305,6 +305,50 @@ static PetscErrorCode conv_gemm_matches_direct_loops_with_and_without_chunking(v
   PetscFunctionReturn(0);
 }
 
+/* Passes of nets with and without the conv layers' col(X) cache agree to
+ * rounding, also after a second forward pass on other inputs (the cache must
+ * follow the latest forward), for the gradient and the R-passes. */
+static PetscErrorCode conv_col_cache_gives_the_same_passes(void)
+{
+  const PetscInt B = 5, F = 2 * 7 * 7;
+  NnPass         p = {.B = B, .Bglobal = B, .batch_comm = PETSC_COMM_SELF};
+  Net            net[2];
+  double        *theta, *v, *g[2], *hv[2], x[2][5 * 98], dl[5], rd[5];
+  PetscFunctionBeginUser;
+  for (int c = 0; c < 2; c++) {
+    PetscCall(net_create(PETSC_COMM_SELF, &net[c]));
+    PetscCall(PetscStrncpy(net[c]->spec, "conv:3:3:1,relu,conv:4:3,tanh,pool:2,dense:1", sizeof net[c]->spec));
+    net[c]->colcache_mb = c ? 0 : 1;
+    PetscCall(net_setup(net[c], 2, 7, 7, B));
+    PetscCall(net_setup_tangents(net[c], 1));
+  }
+  NN_CHECK(net[0]->layers[0].col && net[0]->layers[2].col && !net[1]->layers[0].col, "col caches not as configured");
+  const PetscInt N = net[0]->N;
+  PetscCall(PetscMalloc6(N, &theta, N, &v, N, &g[0], N, &g[1], N, &hv[0], N, &hv[1]));
+  PetscCall(net_init_params(net[0], theta));
+  fill_normal(nn_rng_key(8, 1, 0), N, v, 1);
+  fill_normal(nn_rng_key(8, 2, 0), (size_t)B * F, x[0], 1);
+  fill_normal(nn_rng_key(8, 3, 0), (size_t)B * F, x[1], 1);
+  fill_normal(nn_rng_key(8, 4, 0), B, dl, 1);
+  fill_normal(nn_rng_key(8, 5, 0), B, rd, 1);
+  for (int c = 0; c < 2; c++) {
+    PetscCall(PetscArrayzero(g[c], N));
+    PetscCall(PetscArrayzero(hv[c], N));
+    PetscCall(net_forward(net[c], &p, theta, x[0], NULL));
+    PetscCall(net_forward(net[c], &p, theta, x[1], NULL)); /* the passes below belong to x[1] */
+    PetscCall(net_backward(net[c], &p, theta, dl, g[c]));
+    PetscCall(net_rop_forward(net[c], &p, 1, theta, v, N));
+    PetscCall(net_rop_backward(net[c], &p, 1, theta, v, N, rd, PETSC_TRUE, hv[c], N));
+  }
+  for (PetscInt i = 0; i < N; i++) {
+    NN_CHECK(fabs(g[0][i] - g[1][i]) <= 1e-13 * (1 + fabs(g[1][i])), "gradient %d: %.17g cached vs %.17g", (int)i, g[0][i], g[1][i]);
+    NN_CHECK(fabs(hv[0][i] - hv[1][i]) <= 1e-13 * (1 + fabs(hv[1][i])), "R-pass %d: %.17g cached vs %.17g", (int)i, hv[0][i], hv[1][i]);
+  }
+  PetscCall(PetscFree6(theta, v, g[0], g[1], hv[0], hv[1]));
+  for (int c = 0; c < 2; c++) PetscCall(net_destroy(&net[c]));
+  PetscFunctionReturn(0);
+}
+
 /* The batch split across the ranks of PETSC_COMM_WORLD gives the same outputs
  * and (summed) gradients as one rank holding it, to rounding. */
 static PetscErrorCode batchnorm_split_across_ranks_equals_whole_batch(void)
@@ -403,5 +447,6 @@ NN_TEST_MAIN(NN_TEST_CASE(dense_gradient_matches_central_difference), NN_TEST_CA
              NN_TEST_CASE(dropout_gradient_matches_central_difference_with_fixed_mask),
              NN_TEST_CASE(lenet_with_bn_and_biases_gradient_matches_central_difference),
              NN_TEST_CASE(conv_gemm_matches_direct_loops_with_and_without_chunking),
+             NN_TEST_CASE(conv_col_cache_gives_the_same_passes),
              NN_TEST_CASE(batchnorm_split_across_ranks_equals_whole_batch),
              NN_TEST_CASE(presets_have_the_papers_shapes), NN_TEST_CASE(layer_string_errors_are_reported))

@@ -85,6 +85,10 @@ struct Layer {
   PetscInt       *argmax;    /* pool: input index of each output */
   uint8_t        *mask;      /* dropout: kept elements */
   double         *mean, *invstd; /* bn: per channel */
+  double         *col;       /* conv: im2col of the forward input, when it fits -net_colcache_mb */
+  const double   *col_of;    /* conv: the input col holds (with col_B samples, forward col_gen) */
+  PetscInt        col_B;
+  unsigned long long col_gen;
   struct _p_Net  *net;       /* owner (workspace) */
 };
 
@@ -99,6 +103,7 @@ struct _p_Net {
   PetscInt  seed;
   NnLoss    loss;
   PetscReal workspace_mb;
+  PetscReal colcache_mb;
 
   NnShape  input;
   PetscInt nlayers;
@@ -109,6 +114,7 @@ struct _p_Net {
   double **act;         /* act[l]: input of layer l; act[nlayers]: output (Bmax) */
   unsigned long long gen; /* bumped by every net_forward and net_backward: tells a
                              Hessian whether act and dact still hold its own pass */
+  unsigned long long fwd_gen; /* bumped by every net_forward: the conv layers' col caches */
   double  *gbuf[2];     /* ping-pong buffers for activation gradients */
   double  *work;        /* im2col workspace */
   size_t   nwork;

@@ -81,18 +81,43 @@ static ConvDims conv_dims(const Layer *L)
   return d;
 }
 
+/* Whether L->col holds col(x) for x of Bx samples, from the latest forward pass. */
+static PetscBool conv_cached(const Layer *L, const double *x, PetscInt Bx)
+{
+  return L->col && L->col_of == x && L->col_B == Bx && L->col_gen == L->net->fwd_gen;
+}
+
+/* Samples per chunk of col(x): all n when col(x) is cached. */
+static PetscInt conv_chunk_of(const Layer *L, const double *x, PetscInt Bx, PetscInt n)
+{
+  return conv_cached(L, x, Bx) ? n : conv_chunk(L, n);
+}
+
+/* col of samples [x0, x0 + nb) of x (Bx samples): the cached copy (leading
+ * dimension Bx*S) or a fresh im2col in the workspace (leading dimension nb*S). */
+static const double *conv_col(Layer *L, const double *x, PetscInt Bx, PetscInt x0, PetscInt nb, PetscInt *ld)
+{
+  ConvDims d = conv_dims(L);
+  if (conv_cached(L, x, Bx)) {
+    *ld = Bx * d.S;
+    return L->col + (size_t)x0 * d.S;
+  }
+  im2col(x, d.C, Bx, d.H, d.W, d.K, d.pad, x0, nb, L->net->work);
+  *ld = nb * d.S;
+  return L->net->work;
+}
+
 /* out[:, b*S] (+)= Wm col(x[:, x0 + b]) for the n samples b, out with leading
  * dimension ld; x has Bx samples. */
 static void conv_weights_times_col(Layer *L, const double *Wm, const double *x, PetscInt Bx, PetscInt x0, PetscInt n,
                                    double *out, PetscInt ld, double beta)
 {
-  ConvDims d   = conv_dims(L);
-  double  *col = L->net->work;
-  for (PetscInt b0 = 0, nb; b0 < n; b0 += nb) {
-    nb = PetscMin(conv_chunk(L, n), n - b0);
-    im2col(x, d.C, Bx, d.H, d.W, d.K, d.pad, x0 + b0, nb, col);
-    nn_dgemm(CblasNoTrans, CblasNoTrans, d.OC, nb * d.S, d.CKK, 1.0, Wm, d.CKK, col, nb * d.S, beta,
-                out + b0 * d.S, ld); /* out = Wm col (+ beta out) */
+  ConvDims d = conv_dims(L);
+  for (PetscInt b0 = 0, nb, ldc; b0 < n; b0 += nb) {
+    nb                = PetscMin(conv_chunk_of(L, x, Bx, n), n - b0);
+    const double *col = conv_col(L, x, Bx, x0 + b0, nb, &ldc);
+    nn_dgemm(CblasNoTrans, CblasNoTrans, d.OC, nb * d.S, d.CKK, 1.0, Wm, d.CKK, col, ldc, beta, out + b0 * d.S,
+             ld); /* out = Wm col (+ beta out) */
   }
 }
 
@@ -100,13 +125,11 @@ static void conv_weights_times_col(Layer *L, const double *Wm, const double *x, 
 static void conv_param_grad(Layer *L, const double *A, PetscInt lda, const double *x, PetscInt Bx, PetscInt x0, PetscInt n,
                             double *gW)
 {
-  ConvDims d   = conv_dims(L);
-  double  *col = L->net->work;
-  for (PetscInt b0 = 0, nb; b0 < n; b0 += nb) {
-    nb = PetscMin(conv_chunk(L, n), n - b0);
-    im2col(x, d.C, Bx, d.H, d.W, d.K, d.pad, x0 + b0, nb, col);
-    nn_dgemm(CblasNoTrans, CblasTrans, d.OC, d.CKK, nb * d.S, 1.0, A + b0 * d.S, lda, col, nb * d.S, 1.0,
-                gW, d.CKK); /* gW += A col^T */
+  ConvDims d = conv_dims(L);
+  for (PetscInt b0 = 0, nb, ldc; b0 < n; b0 += nb) {
+    nb                = PetscMin(conv_chunk_of(L, x, Bx, n), n - b0);
+    const double *col = conv_col(L, x, Bx, x0 + b0, nb, &ldc);
+    nn_dgemm(CblasNoTrans, CblasTrans, d.OC, d.CKK, nb * d.S, 1.0, A + b0 * d.S, lda, col, ldc, 1.0, gW, d.CKK); /* gW += A col^T */
   }
 }
 
@@ -147,6 +170,10 @@ static PetscErrorCode conv_forward(Layer *L, const NnPass *p, const double *thet
   ConvDims d = conv_dims(L);
   PetscFunctionBeginUser;
   if (!p->B) PetscFunctionReturn(0);
+  if (L->col) { /* keep col(X) for the backward and R-passes of this forward pass */
+    im2col(in, d.C, p->B, d.H, d.W, d.K, d.pad, 0, p->B, L->col);
+    L->col_of = in, L->col_B = p->B, L->col_gen = L->net->fwd_gen;
+  }
   conv_weights_times_col(L, theta + L->woff, in, p->B, 0, p->B, out, p->B * d.S, 0.0); /* Y = W col(X) */
   if (L->nb) conv_add_bias(d.OC, p->B * d.S, theta + L->boff, out, p->B * d.S);     /* Y += b 1^T */
   PetscFunctionReturn(0);
@@ -176,17 +203,16 @@ static PetscErrorCode conv_rop_forward(Layer *L, const NnPass *p, PetscInt k, co
 {
   ConvDims       d  = conv_dims(L);
   const PetscInt B = p->B, ldk = k * B * d.S;
-  double        *col = L->net->work;
   PetscFunctionBeginUser;
   if (!B) PetscFunctionReturn(0);
   if (Rin) conv_weights_times_col(L, theta + L->woff, Rin, k * B, 0, k * B, Rout, ldk, 0.0); /* RY = W col(RX) */
-  else PetscCall(PetscArrayzero(Rout, (size_t)d.OC * ldk));
-  for (PetscInt b0 = 0, nb; b0 < B && V; b0 += nb) { /* RY_j += V_W,j col(X): one im2col for all j */
-    nb = PetscMin(conv_chunk(L, B), B - b0);
-    im2col(in, d.C, B, d.H, d.W, d.K, d.pad, b0, nb, col);
+  else if (!V) PetscCall(PetscArrayzero(Rout, (size_t)d.OC * ldk));
+  for (PetscInt b0 = 0, nb, ldc; b0 < B && V; b0 += nb) { /* RY_j (+)= V_W,j col(X): one col(X) for all j */
+    nb                = PetscMin(conv_chunk_of(L, in, B, B), B - b0);
+    const double *col = conv_col(L, in, B, b0, nb, &ldc);
     for (PetscInt j = 0; j < k; j++)
-      nn_dgemm(CblasNoTrans, CblasNoTrans, d.OC, nb * d.S, d.CKK, 1.0, V + j * ldv + L->woff, d.CKK, col,
-                  nb * d.S, 1.0, Rout + (j * B + b0) * d.S, ldk);
+      nn_dgemm(CblasNoTrans, CblasNoTrans, d.OC, nb * d.S, d.CKK, 1.0, V + j * ldv + L->woff, d.CKK, col, ldc,
+               Rin ? 1.0 : 0.0, Rout + (j * B + b0) * d.S, ldk);
   }
   if (L->nb && V)
     for (PetscInt j = 0; j < k; j++) conv_add_bias(d.OC, B * d.S, V + j * ldv + L->boff, Rout + j * B * d.S, ldk); /* += V_b 1^T */
@@ -200,13 +226,12 @@ static PetscErrorCode conv_rop_backward(Layer *L, const NnPass *p, PetscInt k, c
   const PetscInt B = p->B, ld = B * d.S, ldk = k * ld;
   PetscFunctionBeginUser;
   if (!B) PetscFunctionReturn(0);
-  double *col = L->net->work;
-  for (PetscInt b0 = 0, nb; b0 < B; b0 += nb) { /* HV_W,j += RdY_j col(X)^T: one im2col for all j */
-    nb = PetscMin(conv_chunk(L, B), B - b0);
-    im2col(a->in, d.C, B, d.H, d.W, d.K, d.pad, b0, nb, col);
+  for (PetscInt b0 = 0, nb, ldc; b0 < B; b0 += nb) { /* HV_W,j += RdY_j col(X)^T: one col(X) for all j */
+    nb                = PetscMin(conv_chunk_of(L, a->in, B, B), B - b0);
+    const double *col = conv_col(L, a->in, B, b0, nb, &ldc);
     for (PetscInt j = 0; j < k; j++)
-      nn_dgemm(CblasNoTrans, CblasTrans, d.OC, d.CKK, nb * d.S, 1.0, a->Rdout + j * ld + b0 * d.S, ldk, col,
-                  nb * d.S, 1.0, a->HV + j * a->ldh + L->woff, d.CKK);
+      nn_dgemm(CblasNoTrans, CblasTrans, d.OC, d.CKK, nb * d.S, 1.0, a->Rdout + j * ld + b0 * d.S, ldk, col, ldc, 1.0,
+               a->HV + j * a->ldh + L->woff, d.CKK);
   }
   for (PetscInt j = 0; j < k; j++) {
     double       *H   = a->HV + j * a->ldh;

@@ -61,6 +61,7 @@ PetscErrorCode net_create(MPI_Comm comm, Net *net)
   n->seed         = 1;
   n->loss         = LOSS_HINGE;
   n->workspace_mb = 256;
+  n->colcache_mb  = 256;
   *net            = n;
   PetscFunctionReturn(0);
 }
@@ -87,12 +88,15 @@ PetscErrorCode net_set_from_options(Net net)
                              (PetscEnum)net->loss, (PetscEnum *)&net->loss, NULL));
   PetscCall(PetscOptionsReal("-net_workspace_mb", "memory for the im2col workspace (MB)", NULL, net->workspace_mb,
                              &net->workspace_mb, NULL));
+  PetscCall(PetscOptionsReal("-net_colcache_mb", "memory for keeping conv layers' im2col of the forward pass for the "
+                             "backward and R-passes (MB, 0: none)", NULL, net->colcache_mb, &net->colcache_mb, NULL));
   PetscOptionsEnd();
   if (set) PetscCall(PetscStrncpy(net->spec, layers, sizeof net->spec));
   else PetscCall(net_spec_expand_preset(net->preset, net->spec, sizeof net->spec));
   PetscCheck(net->init_std > 0, net->comm, PETSC_ERR_ARG_OUTOFRANGE, "-net_init_std must be positive");
   PetscCheck(net->init_c > 0, net->comm, PETSC_ERR_ARG_OUTOFRANGE, "-net_init_c must be positive");
   PetscCheck(net->workspace_mb > 0, net->comm, PETSC_ERR_ARG_OUTOFRANGE, "-net_workspace_mb must be positive");
+  PetscCheck(net->colcache_mb >= 0, net->comm, PETSC_ERR_ARG_OUTOFRANGE, "-net_colcache_mb must not be negative");
   PetscFunctionReturn(0);
 }
 
@@ -139,6 +143,15 @@ static PetscErrorCode net_alloc_buffers(Net net)
     size_t cap  = (size_t)(net->workspace_mb * 1048576.0 / sizeof(double));
     net->nwork  = PetscMax(per, PetscMin(cap, per * (size_t)B));
     PetscCall(PetscMalloc1(net->nwork, &net->work));
+  }
+  /* col caches, lowest conv layers first, while they fit the budget */
+  size_t room = (size_t)(net->colcache_mb * 1048576.0 / sizeof(double));
+  for (PetscInt l = 0; l < net->nlayers; l++) {
+    Layer       *L = &net->layers[l];
+    const size_t n = (size_t)B * L->in.c * L->k * L->k * L->out.h * L->out.w;
+    if (L->kind != LAYER_CONV || n > room) continue;
+    PetscCall(PetscMalloc1(n, &L->col));
+    room -= n;
   }
   PetscFunctionReturn(0);
 }
@@ -309,6 +322,7 @@ PetscErrorCode net_destroy(Net *net)
     PetscCall(PetscFree(L->argmax));
     PetscCall(PetscFree(L->mask));
     if (L->mean) PetscCall(PetscFree2(L->mean, L->invstd));
+    PetscCall(PetscFree(L->col));
     if (n->act) PetscCall(PetscFree(n->act[l]));
   }
   if (n->act) PetscCall(PetscFree(n->act[n->nlayers]));
@@ -364,6 +378,7 @@ PetscErrorCode net_forward(Net net, const NnPass *p, const double *theta, const 
              p->B, net->Bmax);
   PetscCall(PetscLogEventBegin(nn_events.forward, 0, 0, 0, 0));
   net->gen++;
+  net->fwd_gen++;
   net_load_input(net, p->B, x);
   for (PetscInt l = 0; l < net->nlayers; l++) {
     Layer *L = &net->layers[l];
