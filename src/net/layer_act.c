@@ -51,7 +51,10 @@ static PetscErrorCode act_forward(Layer *L, const NnPass *p, const double *theta
   const size_t n = (size_t)p->B * nn_shape_size(L->in);
   PetscFunctionBeginUser;
   (void)theta;
-  for (size_t i = 0; i < n; i++) out[i] = act_f(L->act, in[i]);
+  if (L->act == ACT_RELU)
+    for (size_t i = 0; i < n; i++) out[i] = in[i] > 0 ? in[i] : 0;
+  else
+    for (size_t i = 0; i < n; i++) out[i] = act_f(L->act, in[i]);
   PetscFunctionReturn(0);
 }
 
@@ -61,8 +64,10 @@ static PetscErrorCode act_backward(Layer *L, const NnPass *p, const double *thet
   const size_t n = (size_t)p->B * nn_shape_size(L->in);
   PetscFunctionBeginUser;
   (void)theta, (void)out, (void)grad;
-  if (din)
-    for (size_t i = 0; i < n; i++) din[i] = act_df(L->act, in[i]) * dout[i]; /* dx = f'(x) dy */
+  if (din && L->act == ACT_RELU)
+    for (size_t i = 0; i < n; i++) din[i] = in[i] > 0 ? dout[i] : 0; /* dx = f'(x) dy */
+  else if (din)
+    for (size_t i = 0; i < n; i++) din[i] = act_df(L->act, in[i]) * dout[i];
   PetscFunctionReturn(0);
 }
 
@@ -76,7 +81,13 @@ static PetscErrorCode act_rop_forward(Layer *L, const NnPass *p, PetscInt k, con
     for (PetscInt j = 0; j < k; j++) {
       const double *x  = in + s * g.len;
       const size_t  to = (size_t)(s * k + j) * g.len;
-      for (PetscInt i = 0; i < g.len; i++) Rout[to + i] = Rin ? act_df(L->act, x[i]) * Rin[to + i] : 0; /* Ry = f'(x) Rx */
+      double       *ry = Rout + to;
+      const double *rx = Rin ? Rin + to : NULL;
+      if (!rx) PetscCall(PetscArrayzero(ry, g.len));
+      else if (L->act == ACT_RELU)
+        for (PetscInt i = 0; i < g.len; i++) ry[i] = x[i] > 0 ? rx[i] : 0; /* Ry = f'(x) Rx */
+      else
+        for (PetscInt i = 0; i < g.len; i++) ry[i] = act_df(L->act, x[i]) * rx[i];
     }
   PetscFunctionReturn(0);
 }
@@ -92,11 +103,14 @@ static PetscErrorCode act_rop_backward(Layer *L, const NnPass *p, PetscInt k, co
     for (PetscInt j = 0; j < k; j++) {
       const double *x  = a->in + s * g.len, *dy = a->dout ? a->dout + s * g.len : NULL;
       const size_t  to = (size_t)(s * k + j) * g.len;
-      for (PetscInt i = 0; i < g.len; i++) {
-        double r = act_df(L->act, x[i]) * a->Rdout[to + i];                  /* f'(x) Rdy */
-        if (dy && a->Rin) r += act_d2f(L->act, x[i]) * a->Rin[to + i] * dy[i]; /* + f''(x) Rx dy */
-        a->Rdin[to + i] = r;
-      }
+      const double *rdy = a->Rdout + to, *rx = a->Rin ? a->Rin + to : NULL;
+      double       *rdx = a->Rdin + to;
+      if (L->act == ACT_RELU) /* f'' = 0 */
+        for (PetscInt i = 0; i < g.len; i++) rdx[i] = x[i] > 0 ? rdy[i] : 0;
+      else if (dy && rx)
+        for (PetscInt i = 0; i < g.len; i++) rdx[i] = act_df(L->act, x[i]) * rdy[i] + act_d2f(L->act, x[i]) * rx[i] * dy[i];
+      else
+        for (PetscInt i = 0; i < g.len; i++) rdx[i] = act_df(L->act, x[i]) * rdy[i]; /* f'(x) Rdy (+ f''(x) Rx dy) */
     }
   PetscFunctionReturn(0);
 }

@@ -41,27 +41,31 @@ static PetscErrorCode pool_backward(Layer *L, const NnPass *p, const double *the
   PetscFunctionReturn(0);
 }
 
-/* Index in the k-tangent block (C, k*B, H, W) of direction j of the input
- * element argmax[o], and of output element o. */
-static inline void pool_tangent_index(const Layer *L, PetscInt B, PetscInt k, PetscInt j, size_t o, size_t *ti, size_t *to)
+/* Plane q = c*B + b of the forward pass is plane (c*k + j)*B + b of direction
+ * j in the k-tangent block (C, k*B, H, W). */
+static inline size_t pool_tangent_plane(PetscInt q, PetscInt B, PetscInt k, PetscInt j)
 {
-  const size_t HW = (size_t)L->in.h * L->in.w, OHW = (size_t)L->out.h * L->out.w;
-  const size_t q  = o / OHW; /* plane c*B + b */
-  const size_t c = q / (size_t)B, b = q % (size_t)B, plane = (c * (size_t)k + (size_t)j) * (size_t)B + b;
-  *ti = plane * HW + ((size_t)L->argmax[o] - q * HW);
-  *to = plane * OHW + o % OHW;
+  return ((size_t)(q / B) * (size_t)k + (size_t)j) * (size_t)B + (size_t)(q % B);
 }
 
 static PetscErrorCode pool_rop_forward(Layer *L, const NnPass *p, PetscInt k, const double *theta, const double *V,
                                        PetscInt ldv, const double *in, const double *Rin, double *Rout)
 {
-  const size_t nout = (size_t)p->B * nn_shape_size(L->out);
+  const PetscInt planes = L->in.c * p->B;
+  const size_t   HW = (size_t)L->in.h * L->in.w, OHW = (size_t)L->out.h * L->out.w;
   PetscFunctionBeginUser;
   (void)theta, (void)V, (void)ldv, (void)in;
   for (PetscInt j = 0; j < k; j++)
-    for (size_t o = 0, ti, to; o < nout; o++) {
-      pool_tangent_index(L, p->B, k, j, o, &ti, &to);
-      Rout[to] = Rin ? Rin[ti] : 0; /* Ry = Rx[argmax] */
+    for (PetscInt q = 0; q < planes; q++) {
+      const size_t    tq = pool_tangent_plane(q, p->B, k, j);
+      const PetscInt *am = L->argmax + q * OHW; /* indices into the forward input, plane q at q*HW */
+      double         *ro = Rout + tq * OHW;
+      if (!Rin) {
+        PetscCall(PetscArrayzero(ro, OHW));
+        continue;
+      }
+      const double *ri = Rin + (tq - (size_t)q) * HW; /* ri[am[o]]: element am[o] - q*HW of tangent plane tq */
+      for (size_t o = 0; o < OHW; o++) ro[o] = ri[am[o]]; /* Ry = Rx[argmax] */
     }
   PetscFunctionReturn(0);
 }
@@ -69,15 +73,19 @@ static PetscErrorCode pool_rop_forward(Layer *L, const NnPass *p, PetscInt k, co
 static PetscErrorCode pool_rop_backward(Layer *L, const NnPass *p, PetscInt k, const double *theta, const double *V,
                                         PetscInt ldv, const NnRopBack *a)
 {
-  const size_t nout = (size_t)p->B * nn_shape_size(L->out);
+  const PetscInt planes = L->in.c * p->B;
+  const size_t   HW = (size_t)L->in.h * L->in.w, OHW = (size_t)L->out.h * L->out.w;
   PetscFunctionBeginUser;
   (void)theta, (void)V, (void)ldv;
   if (!a->Rdin) PetscFunctionReturn(0);
   PetscCall(PetscArrayzero(a->Rdin, (size_t)k * p->B * nn_shape_size(L->in)));
   for (PetscInt j = 0; j < k; j++)
-    for (size_t o = 0, ti, to; o < nout; o++) {
-      pool_tangent_index(L, p->B, k, j, o, &ti, &to);
-      a->Rdin[ti] += a->Rdout[to]; /* Rdx[argmax] += Rdy */
+    for (PetscInt q = 0; q < planes; q++) {
+      const size_t    tq = pool_tangent_plane(q, p->B, k, j);
+      const PetscInt *am = L->argmax + q * OHW;
+      const double   *rd = a->Rdout + tq * OHW;
+      double         *ri = a->Rdin + (tq - (size_t)q) * HW;
+      for (size_t o = 0; o < OHW; o++) ri[am[o]] += rd[o]; /* Rdx[argmax] += Rdy */
     }
   PetscFunctionReturn(0);
 }
