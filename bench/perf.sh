@@ -2,7 +2,9 @@
 # One table: nncas's gradient and Hessian-vector-product times against
 # PyTorch's (float64 and float32, same threads) for the LeNet, the MLP and the
 # VGG preset at batch 200, the machine's DGEMM rate, and 1 rank x 2 threads
-# against 2 ranks x 1 thread. A benchmark, not a test (several minutes).
+# against 2 ranks x 1 thread. A benchmark, not a test: about a minute for
+# lenet and mlp, 20 minutes for vgg12. Times are the best of NNCAS_BENCH_REPS
+# repetitions after a warm-up (default 3; 1 for vgg12).
 #
 #   bench/perf.sh [NETS...]        default: lenet mlp vgg12
 set -euo pipefail
@@ -17,12 +19,13 @@ OPENBLAS_NUM_THREADS=1 "$build/bench/nncas_bench_dgemm"
 OPENBLAS_NUM_THREADS=2 "$build/bench/nncas_bench_dgemm"
 for net in "${nets[@]}"; do
   data=(-data_train_size 1000 -data_val_size 10)
-  [ "$net" = vgg12 ] && data=(-data_format mixture -synth_shape 3,32,32 -synth_train 400 -synth_val 10)
+  reps=${NNCAS_BENCH_REPS:-3}
+  [ "$net" = vgg12 ] && data=(-data_format mixture -synth_shape 3,32,32 -synth_train 400 -synth_val 10) && reps=${NNCAS_BENCH_REPS:-1}
   echo "== $net, batch 200"
-  OPENBLAS_NUM_THREADS=1 mpiexec -q -n 1 "$build/bench/nncas_bench_hvp" -net_preset "$net" -hessian_samples 200 "${data[@]}" -bench_reps 3 | sed 's/^/nncas 1 rank  x 1 thread : /'
-  OPENBLAS_NUM_THREADS=2 mpiexec -q -n 1 --bind-to none "$build/bench/nncas_bench_hvp" -net_preset "$net" -hessian_samples 200 "${data[@]}" -bench_reps 3 | sed 's/^/nncas 1 rank  x 2 threads: /'
-  OPENBLAS_NUM_THREADS=1 mpiexec -q -n 2 "$build/bench/nncas_bench_hvp" -net_preset "$net" -hessian_samples 200 "${data[@]}" -bench_reps 3 | sed 's/^/nncas 2 ranks x 1 thread : /'
+  OPENBLAS_NUM_THREADS=1 mpiexec -q -n 1 "$build/bench/nncas_bench_hvp" -net_preset "$net" -hessian_samples 200 "${data[@]}" -bench_reps "$reps" | sed 's/^/nncas 1 rank  x 1 thread : /'
+  OPENBLAS_NUM_THREADS=2 mpiexec -q -n 1 --bind-to none "$build/bench/nncas_bench_hvp" -net_preset "$net" -hessian_samples 200 "${data[@]}" -bench_reps "$reps" | sed 's/^/nncas 1 rank  x 2 threads: /'
+  OPENBLAS_NUM_THREADS=1 mpiexec -q -n 2 "$build/bench/nncas_bench_hvp" -net_preset "$net" -hessian_samples 200 "${data[@]}" -bench_reps "$reps" | sed 's/^/nncas 2 ranks x 1 thread : /'
   for dt in float64 float32; do
-    for th in 1 2; do /usr/bin/python3 "$here/bench/torch_ref.py" --net "$net" --batch 200 --dtype "$dt" --threads "$th" --reps 3; done
+    for th in 1 2; do /usr/bin/python3 "$here/bench/torch_ref.py" --net "$net" --batch 200 --dtype "$dt" --threads "$th" --reps "$reps"; done
   done
 done
