@@ -13,10 +13,7 @@ import sys
 import time
 import os
 
-import torch
-
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "postprocess"))
-import nncas_torch  # noqa: E402
 
 SPECS = {
     "lenet": ("conv:32:5,relu,pool:2,conv:64:5,relu,pool:2,dense:512,relu,dense:1", (1, 28, 28)),
@@ -46,6 +43,11 @@ def main():
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--reps", type=int, default=3)
     a = ap.parse_args()
+    # Debian's torch calls the system BLAS (OpenBLAS), whose own thread count
+    # torch.set_num_threads does not set: it must be fixed before the library loads
+    os.environ["OPENBLAS_NUM_THREADS"] = os.environ["OMP_NUM_THREADS"] = str(a.threads)
+    import torch
+    import nncas_torch
     torch.set_num_threads(a.threads)
     spec, shape = SPECS[a.net]
     dtype = getattr(torch, a.dtype)
