@@ -156,6 +156,14 @@ static void mean_se(PetscInt B, const double *x, double *mean, double *se)
   *se   = B > 1 ? sqrt(PetscMax(0, (s2 - s * s / B) / (B - 1)) / B) : NAN;
 }
 
+/* A standard error for the log: "n/a" when undefined (a single draw). */
+static const char *se_text(double se, const char *fmt, char *buf, size_t len)
+{
+  if (isnan(se)) return "n/a (one draw)";
+  PetscSNPrintf(buf, len, fmt, se);
+  return buf;
+}
+
 static PetscErrorCode write_vec(NnH5File *f, const char *g, const char *name, PetscInt n, const double *v, const char *units, const char *about)
 {
   char    path[256];
@@ -270,7 +278,9 @@ static PetscErrorCode record_write(CouplingStage *st, NnH5File *f, const char *g
   mean_se(B, r->per_entry, &m, &se);
   PetscCall(nn_h5_attr_double(f, g, "per_entry_mean", m));
   PetscCall(nn_h5_attr_double(f, g, "per_entry_standard_error", se));
-  PetscCall(PetscPrintf(st->h->comm, "[coupling] %-8s N_b %3d: non-zero per entry %.4g +- %.2g", NnStatNames[k], (int)nb, m, se));
+  char sebuf[32];
+  PetscCall(PetscPrintf(st->h->comm, "[coupling] %-8s N_b %3d: non-zero per entry %.4g +- %s", NnStatNames[k], (int)nb, m,
+                        se_text(se, "%.2g", sebuf, sizeof sebuf)));
   /* exponent of the mean per-entry count, its error by the delta method */
   double pm = m, pse = se;
   m  = pm > 0 ? log(pm) / log((double)nb) : NAN;
@@ -279,7 +289,7 @@ static PetscErrorCode record_write(CouplingStage *st, NnH5File *f, const char *g
   PetscCall(nn_h5_attr_double(f, g, "exponent_standard_error", se));
   PetscCall(nn_h5_attr_double(f, g, "threshold", st->thr[k]));
   PetscCall(nn_h5_attr_int64(f, g, "N_b", nb));
-  PetscCall(PetscPrintf(st->h->comm, " = N_b^%.3f (+- %.3f)\n", m, se));
+  PetscCall(PetscPrintf(st->h->comm, " = N_b^%.3f (+- %s)\n", m, se_text(se, "%.3f", sebuf, sizeof sebuf)));
   PetscFunctionReturn(0);
 }
 
