@@ -8,7 +8,7 @@
 
 const char *const HessianParts[] = {"full", "gauss_newton", "remainder", "HessianPart", "HESSIAN_", NULL};
 
-static PetscLogEvent ev_mult, ev_slice;
+static PetscLogEvent ev_mult, ev_slice, ev_comm;
 
 PetscErrorCode hessian_create(Dataset ds, Net net, Hessian *h)
 {
@@ -32,6 +32,7 @@ PetscErrorCode hessian_create(Dataset ds, Net net, Hessian *h)
     PetscCall(PetscClassIdRegister("nncas Hessian", &cls));
     PetscCall(PetscLogEventRegister("NnHessianMult", cls, &ev_mult));
     PetscCall(PetscLogEventRegister("NnHessianSlice", cls, &ev_slice));
+    PetscCall(PetscLogEventRegister("NnHessianComm", cls, &ev_comm)); /* a product's all-gather and reduce-scatter */
   }
   *h = r;
   PetscFunctionReturn(0);
@@ -414,12 +415,16 @@ static PetscErrorCode hessian_mult(Mat A, Vec x, Vec y)
   PetscCall(PetscLogEventBegin(ev_mult, A, x, y, 0));
   PetscCall(PetscArrayzero(h->vfull, h->net->N));
   PetscCall(VecGetArrayRead(x, &xa));
+  PetscCall(PetscLogEventBegin(ev_comm, 0, 0, 0, 0));
   PetscCallMPI(MPI_Allgatherv(xa, c->ccounts[h->rank], MPI_DOUBLE, h->vfull + c->coff, c->ccounts, c->cdispls, MPI_DOUBLE, h->comm));
+  PetscCall(PetscLogEventEnd(ev_comm, 0, 0, 0, 0));
   PetscCall(VecRestoreArrayRead(x, &xa));
   PetscCall(PetscArrayzero(h->hv, h->net->N));
   PetscCall(hessian_apply_local(h, c->part, 1, h->vfull, h->hv));
   PetscCall(VecGetArray(y, &ya));
+  PetscCall(PetscLogEventBegin(ev_comm, 0, 0, 0, 0));
   PetscCallMPI(MPI_Reduce_scatter(h->hv + c->roff, ya, c->rcounts, MPI_DOUBLE, MPI_SUM, h->comm));
+  PetscCall(PetscLogEventEnd(ev_comm, 0, 0, 0, 0));
   PetscCall(hessian_check_finite(h, (size_t)c->rcounts[h->rank], ya, "a Hessian-vector product"));
   PetscCall(VecRestoreArray(y, &ya));
   PetscCall(PetscLogEventEnd(ev_mult, A, x, y, 0));
