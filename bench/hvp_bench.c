@@ -6,6 +6,7 @@
 #include "nncas/hessian.h"
 #include "nncas/spectrum.h"
 #include <slepcsys.h>
+#include <sys/resource.h>
 
 static PetscErrorCode bench(void)
 {
@@ -61,9 +62,14 @@ static PetscErrorCode bench(void)
     PetscCall(MatMult(h->H, x, y));
     th = PetscMin(th, MPI_Wtime() - t0);
   }
+  struct rusage ru;
+  double        peak;
+  getrusage(RUSAGE_SELF, &ru);
+  peak = (double)ru.ru_maxrss / 1024.0; /* MB; Linux reports KB */
+  PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, &peak, 1, MPI_DOUBLE, MPI_MAX, PETSC_COMM_WORLD));
   PetscCall(PetscPrintf(PETSC_COMM_WORLD,
-                        "%-12s N=%-9" PetscInt_FMT " samples=%-4" PetscInt_FMT " ranks=%d  gradient %8.1f ms  HVP fresh %8.1f ms  HVP %8.1f ms  HVP/gradient %.2f\n",
-                        net->preset, net->N, h->nsamples, (int)size, 1e3 * tg, 1e3 * tf, 1e3 * th, th / tg));
+                        "%-12s N=%-9" PetscInt_FMT " samples=%-4" PetscInt_FMT " ranks=%d  gradient %8.1f ms  HVP fresh %8.1f ms  HVP %8.1f ms  HVP/gradient %.2f  peak %.0f MB/rank\n",
+                        net->preset, net->N, h->nsamples, (int)size, 1e3 * tg, 1e3 * tf, 1e3 * th, th / tg, peak));
   PetscBool density = PETSC_FALSE;
   PetscCall(PetscOptionsGetBool(NULL, NULL, "-bench_density", &density, NULL));
   if (density) { /* one full Lanczos density: M0 + n_vec * M products */

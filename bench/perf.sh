@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # One table: nncas's gradient and Hessian-vector-product times against
 # PyTorch's (float64 and float32, same threads) for the LeNet, the MLP and the
-# VGG preset at batch 200, the machine's DGEMM rate, and 1 rank x 2 threads
-# against 2 ranks x 1 thread. A benchmark, not a test: about a minute for
-# lenet and mlp, 20 minutes for vgg12. Times are the best of NNCAS_BENCH_REPS
-# repetitions after a warm-up (default 3; 1 for vgg12).
+# VGG preset at batch 200, the machine's DGEMM rate, 1 rank x 2 threads
+# against 2 ranks x 1 thread, and the peak memory of each process. A
+# benchmark, not a test: about a minute for lenet and mlp, 20 minutes for
+# vgg12. Times are the best of NNCAS_BENCH_REPS repetitions after a warm-up
+# (default 3; 1 for vgg12).
 #
 #   bench/perf.sh [NETS...]        default: lenet mlp vgg12
 set -euo pipefail

@@ -9,6 +9,7 @@ nncas's products reusing the forward pass at one point.
     bench/torch_ref.py --net lenet --batch 200 --dtype float64 --threads 1
 """
 import argparse
+import resource
 import sys
 import time
 import os
@@ -79,7 +80,7 @@ def main():
     tg, th, tk = best_time(grad, a.reps), best_time(hvp, a.reps), best_time(hvp_kept, a.reps)
     n = sum(p.numel() for p in params)
     print(f"torch {a.net:6s} N={n:<9d} batch={a.batch} {a.dtype} threads={a.threads}: gradient {1e3*tg:8.1f} ms  "
-          f"HVP {1e3*th:8.1f} ms  HVP kept {1e3*tk:8.1f} ms")
+          f"HVP {1e3*th:8.1f} ms  HVP kept {1e3*tk:8.1f} ms  peak {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
 
 
 if __name__ == "__main__":
