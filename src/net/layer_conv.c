@@ -8,7 +8,10 @@
  *   backward  HV_W,j += RdY_j col(X)^T + dY col(RX_j)^T,  HV_b,j += RdY_j 1
  *             RdX_j = col2im(W^T RdY_j + V_W,j^T dY)
  * The batch is processed in chunks whose im2col matrix fits the workspace;
- * a chunk of nb samples is a column block of width nb*OH*OW of Y and dY. */
+ * a chunk of nb samples is a column block of width nb*OH*OW of Y and dY.
+ * When L->col is allocated (-net_colcache_mb), the forward pass keeps col(X)
+ * of the whole batch there, and the backward and R-passes of the same
+ * forward pass use it instead of a fresh im2col. */
 #include "layers.h"
 
 #include <string.h>
@@ -149,11 +152,10 @@ static void conv_input_grad(Layer *L, const double *W1, const double *A1, PetscI
   double  *col = L->net->work;
   for (PetscInt b0 = 0, nb; b0 < n; b0 += nb) {
     nb = PetscMin(conv_chunk(L, n), n - b0);
-    nn_dgemm(CblasTrans, CblasNoTrans, d.CKK, nb * d.S, d.OC, 1.0, W1, d.CKK, A1 + b0 * d.S, lda1, 0.0, col,
-                nb * d.S); /* dcol = W1^T A1 */
+    nn_dgemm(CblasTrans, CblasNoTrans, d.CKK, nb * d.S, d.OC, 1.0, W1, d.CKK, A1 + b0 * d.S, lda1, 0.0, col, nb * d.S); /* dcol = W1^T A1 */
     if (W2)
-      nn_dgemm(CblasTrans, CblasNoTrans, d.CKK, nb * d.S, d.OC, 1.0, W2, d.CKK, A2 + b0 * d.S, lda2, 1.0,
-                  col, nb * d.S); /* dcol += W2^T A2 */
+      nn_dgemm(CblasTrans, CblasNoTrans, d.CKK, nb * d.S, d.OC, 1.0, W2, d.CKK, A2 + b0 * d.S, lda2, 1.0, col,
+               nb * d.S); /* dcol += W2^T A2 */
     col2im(col, d.C, Bd, d.H, d.W, d.K, d.pad, d0 + b0, nb, din);
   }
 }

@@ -80,7 +80,7 @@ static PetscErrorCode dense_rop_backward(Layer *L, const NnPass *p, PetscInt k, 
   if (a->dout && V)
     for (PetscInt j = 0; j < k; j++)
       nn_dgemm(CblasNoTrans, CblasNoTrans, B, Fi, Fo, 1.0, a->dout, Fo, V + j * ldv + L->woff, Fi, 1.0,
-                  a->Rdin + (size_t)j * B * Fi, Fi); /* RdX += dY V_W */
+               a->Rdin + (size_t)j * B * Fi, Fi); /* RdX += dY V_W */
   PetscFunctionReturn(0);
 }
 
