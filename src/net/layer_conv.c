@@ -67,7 +67,7 @@ void col2im(const double *col, PetscInt C, PetscInt B, PetscInt H, PetscInt W, P
 
 PetscInt conv_chunk(const Layer *L, PetscInt B)
 {
-  const size_t per = (size_t)L->in.c * L->k * L->k * L->out.h * L->out.w; /* im2col doubles per sample */
+  const size_t per = conv_col_size(L);
   PetscInt     nb  = (PetscInt)(L->net->nwork / per);
   return nb < 1 ? 1 : (nb > B ? B : nb);
 }

@@ -35,6 +35,12 @@ static inline void nn_dgemm(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, PetscInt m, 
 /* Builds net->layers from net->spec for net->input (net_spec.c). */
 PetscErrorCode net_parse(Net net);
 
+/* Doubles of a conv layer's im2col matrix per sample: C*K*K rows, OH*OW columns. */
+static inline size_t conv_col_size(const Layer *L)
+{
+  return (size_t)L->in.c * L->k * L->k * L->out.h * L->out.w;
+}
+
 /* Number of samples whose im2col columns fit the net's workspace at once. */
 PetscInt conv_chunk(const Layer *L, PetscInt B);
 

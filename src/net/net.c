@@ -135,7 +135,7 @@ static PetscErrorCode net_alloc_buffers(Net net)
     if (L->kind == LAYER_POOL) PetscCall(PetscMalloc1((size_t)B * nn_shape_size(L->out), &L->argmax));
     if (L->kind == LAYER_DROPOUT) PetscCall(PetscMalloc1((size_t)B * nn_shape_size(L->in), &L->mask));
     if (L->kind == LAYER_BN) PetscCall(PetscMalloc2(L->in.c, &L->mean, L->in.c, &L->invstd));
-    if (L->kind == LAYER_CONV) per = PetscMax(per, (size_t)L->in.c * L->k * L->k * L->out.h * L->out.w);
+    if (L->kind == LAYER_CONV) per = PetscMax(per, conv_col_size(L));
   }
   PetscCall(PetscMalloc1(B, &net->act[net->nlayers]));
   PetscCall(PetscMalloc2((size_t)B * maxf, &net->gbuf[0], (size_t)B * maxf, &net->gbuf[1]));
@@ -148,8 +148,9 @@ static PetscErrorCode net_alloc_buffers(Net net)
   size_t room = (size_t)(net->colcache_mb * 1048576.0 / sizeof(double));
   for (PetscInt l = 0; l < net->nlayers; l++) {
     Layer       *L = &net->layers[l];
-    const size_t n = (size_t)B * L->in.c * L->k * L->k * L->out.h * L->out.w;
-    if (L->kind != LAYER_CONV || n > room) continue;
+    if (L->kind != LAYER_CONV) continue;
+    const size_t n = (size_t)B * conv_col_size(L);
+    if (n > room) continue;
     PetscCall(PetscMalloc1(n, &L->col));
     room -= n;
   }
