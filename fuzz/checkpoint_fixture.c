@@ -22,7 +22,7 @@ static PetscErrorCode fixture_run(NnCkptFixture *fx, const char *outdir)
   PetscCall(trainer_create(fx->ds, fx->net, &fx->t));
   fx->t->batch     = 8;
   fx->t->overwrite = PETSC_TRUE;
-  PetscCall(PetscStrncpy(fx->t->outdir, outdir, sizeof fx->t->outdir));
+  PetscCall(rundir_set_path(fx->t->rundir, outdir));
   PetscCall(trainer_setup(fx->t));
   /* the state after two epochs and one step of the third, with recorded steps */
   for (int k = 0; k < NN_EPOCH_NCOLS; k++) row[k] = 0.5 + k;
@@ -36,7 +36,7 @@ static PetscErrorCode fixture_run(NnCkptFixture *fx, const char *outdir)
   fx->t->acc_loss    = 3.5;
   fx->t->acc_correct = 6;
   fx->t->acc_n       = 8;
-  PetscCall(checkpoint_write(fx->t, nn_fuzz_path("base.h5")));
+  PetscCall(trainer_checkpoint_write(fx->t, nn_fuzz_path("base.h5")));
   PetscFunctionReturn(0);
 }
 
@@ -53,7 +53,7 @@ void nn_ckpt_fixture_init(NnCkptFixture *fx)
   fx->base  = malloc(fx->nbase);
   if (!fx->base || fread(fx->base, 1, fx->nbase, f) != fx->nbase) nn_fuzz_fail("cannot read the checkpoint");
   fclose(f);
-  if (checkpoint_read(fx->t, nn_fuzz_path("base.h5"))) nn_fuzz_fail("the fixture's own checkpoint does not read back");
+  if (trainer_checkpoint_read(fx->t, nn_fuzz_path("base.h5"))) nn_fuzz_fail("the fixture's own checkpoint does not read back");
   nn_ckpt_check_restored(fx);
 }
 

@@ -6,7 +6,7 @@
 
 #include "fuzz_common.h"
 
-#include "nncas/checkpoint.h"
+#include "nncas/trainer.h"
 
 typedef struct {
   Dataset  ds;

@@ -204,6 +204,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   if (file < 0) nn_fuzz_fail("cannot open the fixture's checkpoint");
   for (int e = 0; e < 16 && in.n; e++) edit(file, &in);
   if (H5Fclose(file) < 0) nn_fuzz_fail("cannot close the edited checkpoint");
-  if (!checkpoint_read(fx.t, path)) nn_ckpt_check_restored(&fx);
+  if (!trainer_checkpoint_read(fx.t, path)) nn_ckpt_check_restored(&fx);
   return 0;
 }

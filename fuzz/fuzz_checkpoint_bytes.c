@@ -29,6 +29,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   memcpy(work, fx.base, n);
   for (size_t i = 0; i + 4 <= size; i += 4) work[(((size_t)data[i] << 16) | ((size_t)data[i + 1] << 8) | data[i + 2]) % n] = data[i + 3];
   if (size % 4) n = n * ((size_t)data[size - 1] + 1) / 256;
-  if (!checkpoint_read(fx.t, nn_fuzz_write_file("ckpt.h5", work, n))) nn_ckpt_check_restored(&fx);
+  if (!trainer_checkpoint_read(fx.t, nn_fuzz_write_file("ckpt.h5", work, n))) nn_ckpt_check_restored(&fx);
   return 0;
 }

@@ -72,7 +72,7 @@ static PetscErrorCode app_run(App *app)
   PetscCall(trainer_train(t));
   if (t->diverged) app->status = NN_EXIT_DIVERGED;
   else if (t->preempted) app->status = NN_EXIT_PREEMPTED;
-  else PetscCall(PetscPrintf(PETSC_COMM_WORLD, "Done. Checkpoint: %s\nResults:    %s\n", t->checkpoint_path, t->results_path));
+  else PetscCall(PetscPrintf(PETSC_COMM_WORLD, "Done. Checkpoint: %s\nResults:    %s\n", rundir_checkpoint_path(t->rundir), rundir_results_path(t->rundir)));
   PetscFunctionReturn(0);
 }
 

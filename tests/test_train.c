@@ -1,11 +1,21 @@
 /* Training: results do not depend on the number of ranks beyond rounding, and
  * a run stopped and restarted from its checkpoint continues bit for bit. */
 #include "testlib.h"
-#include "nncas/checkpoint.h"
+#include "nncas/trainer.h"
 
 #include <string.h>
 
 #define SPEC "conv:4:3,bn,relu,pool:2,dropout:0.2,dense:12,bn,tanh,dropout:0.3,dense:1"
+
+/* The run's output in SCRATCH/name. */
+static PetscErrorCode set_output_dir(Trainer t, const char *name)
+{
+  char dir[PETSC_MAX_PATH_LEN];
+  PetscFunctionBeginUser;
+  PetscCall(PetscSNPrintf(dir, sizeof dir, "%s/%s", nn_test_scratch(), name));
+  PetscCall(rundir_set_path(t->rundir, dir));
+  PetscFunctionReturn(0);
+}
 
 typedef struct {
   Dataset ds;
@@ -40,7 +50,7 @@ static PetscErrorCode run_create(MPI_Comm comm, const char *name, PetscInt epoch
   r->t->stop_after_steps = stop_after;
   r->t->restarting       = restart;
   r->t->overwrite        = PETSC_TRUE;
-  PetscCall(PetscSNPrintf(r->t->outdir, sizeof r->t->outdir, "%s/%s", nn_test_scratch(), name));
+  PetscCall(set_output_dir(r->t, name));
   PetscCall(net_setup(r->net, r->ds->c, r->ds->h, r->ds->w, (16 + size - 1) / size));
   PetscCall(trainer_setup(r->t));
   PetscFunctionReturn(0);
@@ -127,7 +137,7 @@ static PetscErrorCode fresh_run_refuses_to_overwrite_a_run(void)
   PetscCall(PetscStrncpy(b.net->spec, SPEC, sizeof b.net->spec));
   PetscCall(net_setup(b.net, b.ds->c, b.ds->h, b.ds->w, 16));
   PetscCall(trainer_create(b.ds, b.net, &b.t));
-  PetscCall(PetscSNPrintf(b.t->outdir, sizeof b.t->outdir, "%s/guarded", nn_test_scratch()));
+  PetscCall(set_output_dir(b.t, "guarded"));
   b.t->batch = 16;
   ierr       = trainer_setup(b.t);
   NN_CHECK(ierr && strstr(nn_error_last(), "already holds a run"), "a fresh run in a used directory was allowed (%s)",
@@ -152,7 +162,7 @@ static PetscErrorCode restart_rejects_another_network(void)
   PetscCall(PetscStrncpy(a.net->spec, "conv:4:3,relu,dense:1", sizeof a.net->spec));
   PetscCall(net_setup(a.net, a.ds->c, a.ds->h, a.ds->w, 16));
   PetscCall(trainer_create(a.ds, a.net, &a.t));
-  PetscCall(PetscSNPrintf(a.t->outdir, sizeof a.t->outdir, "%s/othernet", nn_test_scratch()));
+  PetscCall(set_output_dir(a.t, "othernet"));
   a.t->batch      = 16;
   a.t->restarting = PETSC_TRUE;
   ierr            = trainer_setup(a.t);

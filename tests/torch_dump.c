@@ -3,7 +3,7 @@
  * -dump_file the first -dump_batch validation samples, their labels, the
  * network's outputs and the gradient of the mean loss over them, computed
  * with the batch split across the ranks (BN statistics shared). */
-#include "nncas/checkpoint.h"
+#include "nncas/trainer.h"
 #include <slepcsys.h>
 
 static PetscErrorCode dump(void)
@@ -30,7 +30,7 @@ static PetscErrorCode dump(void)
   t->batch = t->eval_batch = B;
   PetscCall(net_setup(net, ds->c, ds->h, ds->w, B));
   PetscCall(trainer_setup(t));
-  PetscCall(checkpoint_write(t, t->checkpoint_path));
+  PetscCall(trainer_checkpoint_write(t, rundir_checkpoint_path(t->rundir)));
 
   const PetscInt F = ds->c * ds->h * ds->w;
   double        *x, *y, *out, *dl, *grad;

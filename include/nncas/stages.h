@@ -3,7 +3,7 @@
 #ifndef NNCAS_STAGES_H
 #define NNCAS_STAGES_H
 
-#include "nncas/checkpoint.h"
+#include "nncas/trainer.h"
 #include "nncas/hessian.h"
 #include "nncas/spectrum.h"
 #include "nncas/coupling.h"

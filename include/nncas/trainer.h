@@ -16,6 +16,8 @@
 
 #include "nncas/dataset.h"
 #include "nncas/net.h"
+#include "nncas/rundir.h"
+#include "nncas/table.h"
 #include <petscis.h> /* PetscLayout */
 
 #define NN_MAX_MILESTONES 16
@@ -23,21 +25,11 @@
 /* Exit statuses of the nncas program. */
 enum { NN_EXIT_OK = 0, NN_EXIT_ERROR = 1, NN_EXIT_PREEMPTED = 3, NN_EXIT_DIVERGED = 4 };
 
-/* A table of records (rows) with named columns, kept in the checkpoint and
- * written to the results file: the per-epoch curves (nn_epoch_columns) and,
- * with -train_record_steps, the per-step records (nn_step_columns). */
-#define NN_TABLE_MAXCOLS 8
-typedef struct {
-  const char *name, *units, *about;
-} NnColumn;
+/* The training curves (one row per epoch) and, with -train_record_steps, the
+ * per-step records: tables of these columns. */
 extern const NnColumn nn_epoch_columns[];
 extern const NnColumn nn_step_columns[];
 enum { NN_EPOCH_NCOLS = 7, NN_STEP_NCOLS = 6 };
-typedef struct {
-  PetscInt        n, cap, ncols;
-  const NnColumn *cols;
-  double         *col[NN_TABLE_MAXCOLS];
-} NnTable;
 
 /* How the step size of each SGD step is chosen. */
 typedef enum { STEP_CONSTANT, STEP_DYNAMIC } NnStepRule;
@@ -67,7 +59,6 @@ struct _p_Trainer {
   PetscInt  epochs, batch, eval_batch, seed, checkpoint_every;
   PetscReal lr, momentum, gamma, milestones[NN_MAX_MILESTONES], divergence_loss;
   PetscInt  nmilestones;
-  char      outdir[PETSC_MAX_PATH_LEN];
   char      restart[PETSC_MAX_PATH_LEN]; /* "" fresh run; a path; or "auto" */
   PetscBool overwrite, restarting, record_steps;
   NnStepRule step_rule;
@@ -95,8 +86,7 @@ struct _p_Trainer {
   const char  *hook_name[NN_MAX_HOOKS];
   PetscInt     nhooks;
   const char  *running; /* name of the stage running now (NULL: none) */
-  int          lock_fd; /* rank 0: the open, locked OUTPUT_DIR/.nncas.lock (-1: none) */
-  char         checkpoint_path[PETSC_MAX_PATH_LEN], results_path[PETSC_MAX_PATH_LEN];
+  RunDir       rundir;  /* OUTPUT_DIR: its lock, checkpoint.h5 and results.h5 */
 };
 
 PetscErrorCode trainer_create(Dataset ds, Net net, Trainer *t);
@@ -116,6 +106,14 @@ PetscErrorCode trainer_add_epoch_hook(Trainer t, const char *name, TrainerHook f
  * keeping the last checkpoint. */
 PetscErrorCode trainer_stage_diverged(Trainer t, const char *what);
 
+/* The serializer (trainer_io.c): the complete state into a checkpoint file, and
+ * back (errors name the file and what does not match the current options:
+ * network, training set, batch size, seed); the training curves into the
+ * results file's /training group. */
+PetscErrorCode trainer_checkpoint_write(Trainer t, const char *path);
+PetscErrorCode trainer_checkpoint_read(Trainer t, const char *path);
+PetscErrorCode trainer_results_write(Trainer t);
+
 /* Learning rate of epoch e. */
 PetscReal trainer_lr(const Trainer t, PetscInt e);
 /* Local slice [lo, hi) of a global batch of nb samples on this rank. */
@@ -126,9 +124,5 @@ PetscErrorCode trainer_evaluate(Trainer t, const NnSamples *split, double *loss,
  * taken (info->lr = 0) if the loss or the gradient is not finite. */
 PetscErrorCode trainer_step(Trainer t, const PetscInt *batch_ids, PetscInt nb, NnStepInfo *info);
 
-PetscErrorCode table_init(NnTable *t, PetscInt ncols, const NnColumn *cols);
-PetscErrorCode table_append(NnTable *t, const double *row);
-PetscErrorCode table_resize(NnTable *t, PetscInt n); /* n rows (contents kept up to n) */
-PetscErrorCode table_destroy(NnTable *t);
 
 #endif

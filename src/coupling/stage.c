@@ -197,7 +197,7 @@ static PetscErrorCode coupling_calibrate(CouplingStage *st, Trainer t)
   double  *counts;
   PetscFunctionBeginUser;
   PetscCall(PetscMalloc1(st->null_draws, &counts));
-  PetscCall(results_open(t, &f));
+  PetscCall(rundir_results_open(t->rundir, &f));
   PetscCall(nn_h5_delete(&f, "/coupling/null"));
   PetscCall(nn_h5_group(&f, "/coupling/null"));
   PetscCall(nn_h5_attr_string(&f, "/coupling/null", "description",
@@ -396,7 +396,7 @@ PetscErrorCode coupling_stage_hook(Trainer t, void *ctx)
                         (int)st->draws, st->h->nbatches, st->batch));
   PetscCall(hessian_set_point(st->h, t->theta));
   for (int k = 0; k < 3; k++) PetscCall(record_alloc(st->draws, st->nb[k], &rec[k]));
-  PetscCall(results_open(t, &f));
+  PetscCall(rundir_results_open(t->rundir, &f));
   PetscCall(PetscSNPrintf(g, sizeof g, "/coupling/epoch_%04d", (int)t->epoch));
   PetscCall(nn_h5_delete(&f, g));
   PetscCall(nn_h5_group(&f, g));

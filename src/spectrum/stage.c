@@ -100,7 +100,7 @@ PetscErrorCode spectrum_stage_hook(Trainer t, void *ctx)
   PetscCall(hessian_set_point(st->h, t->theta));
   PetscCall(hessian_risk(st->h, &R, NULL, &mean_abs_dl));
   PetscCall(spectrum_compute(st->sp, mean_abs_dl));
-  PetscCall(results_open(t, &f));
+  PetscCall(rundir_results_open(t->rundir, &f));
   PetscCall(PetscSNPrintf(group, sizeof group, "/spectrum/epoch_%04d", (int)t->epoch));
   PetscCall(nn_h5_delete(&f, group));
   PetscCall(spectrum_write(st->sp, &f, group));

@@ -193,7 +193,7 @@ PetscErrorCode initscale_stage_hook(Trainer t, void *ctx)
   if (!st->on || t->epoch) PetscFunctionReturn(0);
   PetscCall(PetscMalloc2(t->net->N, &theta, t->net->N, &grad));
   PetscCall(initscale_gradients(st, theta, grad));
-  PetscCall(results_open(t, &f));
+  PetscCall(rundir_results_open(t->rundir, &f));
   PetscCall(nn_h5_delete(&f, "/initscale"));
   PetscCall(nn_h5_group(&f, "/initscale"));
   PetscCall(nn_h5_attr_string(&f, "/initscale", "description",

@@ -1,15 +1,9 @@
 /* The training loop: options, set-up (fresh or from a checkpoint), SGD steps,
  * evaluation, per-epoch records, checkpoints. */
 #include "nncas/trainer.h"
-#include "nncas/checkpoint.h"
 
-#include <errno.h>
 #include <math.h>
 #include <string.h>
-#include <fcntl.h>
-#include <sys/file.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 PetscErrorCode trainer_create(Dataset ds, Net net, Trainer *t)
 {
@@ -30,9 +24,8 @@ PetscErrorCode trainer_create(Dataset ds, Net net, Trainer *t)
   r->nmilestones      = 1;
   r->seed             = 1;
   r->checkpoint_every = 1;
-  r->lock_fd          = -1;
   r->divergence_loss  = 1e6;
-  PetscCall(PetscStrncpy(r->outdir, "nncas-out", sizeof r->outdir));
+  PetscCall(rundir_create(ds, net, &r->rundir));
   PetscCall(table_init(&r->hist, NN_EPOCH_NCOLS, nn_epoch_columns));
   PetscCall(table_init(&r->steps, NN_STEP_NCOLS, nn_step_columns));
   *t = r;
@@ -63,8 +56,6 @@ PetscErrorCode trainer_set_from_options(Trainer t)
                              t->record_steps, &t->record_steps, NULL));
   PetscCall(PetscOptionsInt("-train_seed", "seed of the sample order, dropout masks and augmentation", NULL, t->seed,
                             &t->seed, NULL));
-  PetscCall(PetscOptionsString("-output_dir", "directory for checkpoint.h5 and results.h5", NULL, t->outdir, t->outdir,
-                               sizeof t->outdir, NULL));
   PetscCall(PetscOptionsInt("-checkpoint_every", "write a checkpoint every this many epochs", NULL, t->checkpoint_every,
                             &t->checkpoint_every, NULL));
   PetscCall(PetscOptionsString("-restart", "continue from this checkpoint (no value: OUTPUT_DIR/checkpoint.h5; auto: if it exists)",
@@ -81,7 +72,7 @@ PetscErrorCode trainer_set_from_options(Trainer t)
   PetscCheck(t->lr > 0 && isfinite(t->lr), t->comm, PETSC_ERR_ARG_OUTOFRANGE, "-train_lr must be positive");
   PetscCheck(t->momentum >= 0 && t->momentum < 1, t->comm, PETSC_ERR_ARG_OUTOFRANGE, "-train_momentum must be in [0, 1)");
   PetscCheck(t->checkpoint_every > 0, t->comm, PETSC_ERR_ARG_OUTOFRANGE, "-checkpoint_every must be positive");
-  PetscCheck(t->outdir[0], t->comm, PETSC_ERR_ARG_WRONG, "-output_dir must not be empty");
+  PetscCall(rundir_set_from_options(t->rundir));
   PetscFunctionReturn(0);
 }
 
@@ -97,53 +88,6 @@ void trainer_batch_slice(const Trainer t, PetscInt nb, PetscInt *lo, PetscInt *h
 {
   *lo = (PetscInt)(((int64_t)nb * t->rank) / t->size);
   *hi = (PetscInt)(((int64_t)nb * (t->rank + 1)) / t->size);
-}
-
-/* mkdir -p of the output directory on rank 0; the outcome is shared. */
-static PetscErrorCode trainer_make_outdir(Trainer t)
-{
-  int err = 0;
-  PetscFunctionBeginUser;
-  if (!t->rank) {
-    char path[PETSC_MAX_PATH_LEN];
-    PetscCall(PetscStrncpy(path, t->outdir, sizeof path));
-    for (char *c = path + 1; *c && !err; c++)
-      if (*c == '/') {
-        *c = 0;
-        if (mkdir(path, 0755) && errno != EEXIST) err = errno;
-        *c = '/';
-      }
-    if (!err && mkdir(path, 0755) && errno != EEXIST) err = errno;
-    struct stat st;
-    if (!err && (stat(path, &st) || !S_ISDIR(st.st_mode))) err = ENOTDIR;
-  }
-  PetscCallMPI(MPI_Bcast(&err, 1, MPI_INT, 0, t->comm));
-  PetscCheck(!err, t->comm, PETSC_ERR_FILE_OPEN, "-output_dir %s: cannot create the directory (%s)", t->outdir, strerror(err));
-  PetscFunctionReturn(0);
-}
-
-/* Rank 0 holds an exclusive lock on OUTPUT_DIR/.nncas.lock until
- * trainer_destroy() (the kernel drops it when the process ends, however it
- * ends), so a second run on the same directory, or ranks of a killed job still
- * running, cannot interleave their writes with this run's. */
-static PetscErrorCode trainer_lock_outdir(Trainer t)
-{
-  char path[PETSC_MAX_PATH_LEN];
-  int  err = 0;
-  PetscFunctionBeginUser;
-  PetscCall(PetscSNPrintf(path, sizeof path, "%s/.nncas.lock", t->outdir));
-  if (!t->rank) {
-    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (fd < 0) err = errno;
-    else if (flock(fd, LOCK_EX | LOCK_NB)) err = errno, close(fd);
-    else t->lock_fd = fd; /* open while the run lives: closing it releases the lock */
-  }
-  PetscCallMPI(MPI_Bcast(&err, 1, MPI_INT, 0, t->comm));
-  PetscCheck(err != EWOULDBLOCK, t->comm, PETSC_ERR_FILE_OPEN,
-             "-output_dir %s is in use by another nncas run (it holds %s); wait for it to end or choose another directory",
-             t->outdir, path);
-  PetscCheck(!err, t->comm, PETSC_ERR_FILE_OPEN, "-output_dir %s: cannot lock %s (%s)", t->outdir, path, strerror(err));
-  PetscFunctionReturn(0);
 }
 
 static PetscErrorCode trainer_alloc(Trainer t)
@@ -170,21 +114,22 @@ static PetscErrorCode trainer_alloc(Trainer t)
  * overwrite an earlier run by accident. */
 static PetscErrorCode trainer_resolve_restart(Trainer t, char *from, size_t len)
 {
-  PetscBool exists;
+  PetscBool   exists;
+  const char *ckpt = rundir_checkpoint_path(t->rundir);
   PetscFunctionBeginUser;
   from[0] = 0;
-  PetscCall(nn_h5_file_exists(t->comm, t->checkpoint_path, &exists));
+  PetscCall(nn_h5_file_exists(t->comm, ckpt, &exists));
   if (!t->restarting) {
     PetscCheck(!exists || t->overwrite, t->comm, PETSC_ERR_FILE_UNEXPECTED,
                "-output_dir %s already holds a run (%s): continue it with -restart, or start afresh with -output_overwrite",
-               t->outdir, t->checkpoint_path);
+               rundir_path(t->rundir), ckpt);
     PetscFunctionReturn(0);
   }
   if (!strcmp(t->restart, "auto")) {
-    if (exists) PetscCall(PetscStrncpy(from, t->checkpoint_path, len));
+    if (exists) PetscCall(PetscStrncpy(from, ckpt, len));
     PetscFunctionReturn(0);
   }
-  PetscCall(PetscStrncpy(from, t->restart[0] ? t->restart : t->checkpoint_path, len));
+  PetscCall(PetscStrncpy(from, t->restart[0] ? t->restart : ckpt, len));
   PetscFunctionReturn(0);
 }
 
@@ -193,18 +138,15 @@ PetscErrorCode trainer_setup(Trainer t)
   char from[PETSC_MAX_PATH_LEN];
   PetscFunctionBeginUser;
   PetscCheck(t->ds->train.n > 0, t->comm, PETSC_ERR_ARG_WRONG, "the training split is empty");
-  PetscCall(PetscSNPrintf(t->checkpoint_path, sizeof t->checkpoint_path, "%s/checkpoint.h5", t->outdir));
-  PetscCall(PetscSNPrintf(t->results_path, sizeof t->results_path, "%s/results.h5", t->outdir));
-  PetscCall(trainer_make_outdir(t));
-  PetscCall(trainer_lock_outdir(t));
+  PetscCall(rundir_setup(t->rundir));
   PetscCall(trainer_alloc(t));
   PetscCall(trainer_resolve_restart(t, from, sizeof from));
   if (from[0]) {
-    PetscCall(checkpoint_read(t, from));
+    PetscCall(trainer_checkpoint_read(t, from));
     t->have_checkpoint = PETSC_TRUE;
     /* the results file is written after the checkpoint: a run killed in
      * between left it one epoch behind, so it is brought up to date here */
-    PetscCall(results_write_training(t));
+    PetscCall(trainer_results_write(t));
     PetscCall(PetscPrintf(t->comm, "Restarted from %s at epoch %" PetscInt_FMT " step %" PetscInt_FMT "\n", from, t->epoch + 1,
                           t->step));
   } else {
@@ -294,9 +236,9 @@ PetscErrorCode trainer_evaluate(Trainer t, const NnSamples *split, double *loss,
 static PetscErrorCode trainer_save(Trainer t)
 {
   PetscFunctionBeginUser;
-  PetscCall(checkpoint_write(t, t->checkpoint_path));
+  PetscCall(trainer_checkpoint_write(t, rundir_checkpoint_path(t->rundir)));
   t->have_checkpoint = PETSC_TRUE;
-  PetscCall(results_write_training(t));
+  PetscCall(trainer_results_write(t));
   PetscFunctionReturn(0);
 }
 
@@ -332,8 +274,8 @@ static PetscErrorCode trainer_report_divergence(Trainer t)
 {
   PetscFunctionBeginUser;
   t->diverged = PETSC_TRUE;
-  PetscCall(results_write_training(t));
-  if (t->have_checkpoint) PetscCall(PetscPrintf(t->comm, "nncas: %s; the last good checkpoint %s is kept\n", t->diverged_what, t->checkpoint_path));
+  PetscCall(trainer_results_write(t));
+  if (t->have_checkpoint) PetscCall(PetscPrintf(t->comm, "nncas: %s; the last good checkpoint %s is kept\n", t->diverged_what, rundir_checkpoint_path(t->rundir)));
   else PetscCall(PetscPrintf(t->comm, "nncas: %s; no checkpoint was written yet\n", t->diverged_what));
   PetscFunctionReturn(0);
 }
@@ -432,7 +374,7 @@ PetscErrorCode trainer_train(Trainer t)
     if (t->preempted) {
       PetscCall(trainer_save(t));
       PetscCall(PetscPrintf(t->comm, "Stopped at epoch %" PetscInt_FMT " step %" PetscInt_FMT "; checkpoint %s\n", t->epoch + 1,
-                            t->step, t->checkpoint_path));
+                            t->step, rundir_checkpoint_path(t->rundir)));
       PetscFunctionReturn(0);
     }
     PetscCall(trainer_end_epoch(t));
@@ -449,7 +391,7 @@ PetscErrorCode trainer_destroy(Trainer *t)
   Trainer r = *t;
   PetscFunctionBeginUser;
   if (!r) PetscFunctionReturn(0);
-  if (r->lock_fd >= 0) close(r->lock_fd);
+  PetscCall(rundir_destroy(&r->rundir));
   PetscCall(PetscLayoutDestroy(&r->layout));
   if (r->counts) PetscCall(PetscFree2(r->counts, r->displs));
   if (r->theta) PetscCall(PetscFree4(r->theta, r->grad, r->gown, r->velocity));
@@ -480,41 +422,3 @@ const NnColumn nn_step_columns[NN_STEP_NCOLS] = {
   {"acc", "fraction", "fraction of the mini-batch classified correctly before the update"},
   {"step_size", "1", "step size eta used (0: the step was not taken)"},
   {"grad_norm", "1", "||g||_2 of the mini-batch gradient of the mean loss"}};
-
-PetscErrorCode table_init(NnTable *t, PetscInt ncols, const NnColumn *cols)
-{
-  PetscFunctionBeginUser;
-  PetscCheck(ncols <= NN_TABLE_MAXCOLS, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "too many columns");
-  PetscCall(PetscMemzero(t, sizeof *t));
-  t->ncols = ncols;
-  t->cols  = cols;
-  PetscFunctionReturn(0);
-}
-
-PetscErrorCode table_resize(NnTable *t, PetscInt n)
-{
-  PetscFunctionBeginUser;
-  if (n > t->cap) {
-    PetscInt cap = PetscMax(n, t->cap ? 2 * t->cap : 16);
-    for (PetscInt c = 0; c < t->ncols; c++) PetscCall(PetscRealloc(sizeof(double) * cap, &t->col[c]));
-    t->cap = cap;
-  }
-  t->n = n;
-  PetscFunctionReturn(0);
-}
-
-PetscErrorCode table_append(NnTable *t, const double *row)
-{
-  PetscFunctionBeginUser;
-  PetscCall(table_resize(t, t->n + 1));
-  for (PetscInt c = 0; c < t->ncols; c++) t->col[c][t->n - 1] = row[c];
-  PetscFunctionReturn(0);
-}
-
-PetscErrorCode table_destroy(NnTable *t)
-{
-  PetscFunctionBeginUser;
-  for (PetscInt c = 0; c < t->ncols; c++) PetscCall(PetscFree(t->col[c]));
-  t->n = t->cap = 0;
-  PetscFunctionReturn(0);
-}

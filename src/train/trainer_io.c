@@ -1,7 +1,8 @@
-/* Checkpoints: write and restore the complete state of a training run.
+/* The trainer's serializer: its checkpoint (the complete state of a training
+ * run, restored bit for bit) and the /training group of the results file.
  *
- * Layout (docs/files.md):
- *   /                 attributes: kind "nncas checkpoint", provenance (provenance_write)
+ * checkpoint.h5 layout (docs/files.md):
+ *   /                 attributes: kind "nncas checkpoint", provenance (rundir_provenance_write)
  *   /state            attributes: epoch, step, global_step, train_seed, batch,
  *                     acc_loss, acc_correct, acc_n, epoch_seconds
  *   /weights/Lxx_conv/weight  (OC, IC, KH, KW), /weights/Lxx_conv/bias (OC)
@@ -12,8 +13,13 @@
  *   /history/<curve>          per-epoch curves so far
  *   /history_steps/<column>   per-step records so far (-train_record_steps)
  * Each rank writes (and reads) its owned slice of theta and of the momentum:
- * the tensors are written collectively as flat ranges. */
-#include "nncas/checkpoint.h"
+ * the tensors are written collectively as flat ranges.
+ *
+ * results.h5: /training/epoch, /training/<curve> per-epoch curves (units and
+ * description as attributes of each dataset), /training/steps with
+ * -train_record_steps. Later stages add their own groups; the file is updated
+ * through a copy that replaces it atomically, so those groups are kept. */
+#include "nncas/trainer.h"
 
 #include <math.h>
 #include <string.h>
@@ -117,13 +123,13 @@ static PetscErrorCode write_state(Trainer t, NnH5File *f)
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode checkpoint_write(Trainer t, const char *path)
+PetscErrorCode trainer_checkpoint_write(Trainer t, const char *path)
 {
   NnH5File f;
   PetscFunctionBeginUser;
   PetscCall(PetscLogEventBegin(nn_events.io_checkpoint, 0, 0, 0, 0));
   PetscCall(nn_h5_create(t->comm, path, &f));
-  PetscCall(provenance_write(t, &f, "nncas checkpoint"));
+  PetscCall(rundir_provenance_write(t->rundir, &f, "nncas checkpoint"));
   PetscCall(write_state(t, &f));
   PetscCall(nn_h5_group(&f, "/weights"));
   PetscCall(for_each_tensor(t, &f, "/weights", t->theta + t->displs[t->rank], write_tensor, PETSC_TRUE));
@@ -245,7 +251,7 @@ static PetscErrorCode read_checkpoint(Trainer t, NnH5File *f)
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode checkpoint_read(Trainer t, const char *path)
+PetscErrorCode trainer_checkpoint_read(Trainer t, const char *path)
 {
   NnH5File       f;
   PetscErrorCode ierr;
@@ -260,5 +266,34 @@ PetscErrorCode checkpoint_read(Trainer t, const char *path)
   }
   PetscCall(nn_h5_commit(&f));
   PetscCall(PetscLogEventEnd(nn_events.io_checkpoint, 0, 0, 0, 0));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode trainer_results_write(Trainer t)
+{
+  NnH5File  f;
+  hsize_t   n = (hsize_t)t->hist.n;
+  int64_t  *epoch;
+  PetscFunctionBeginUser;
+  PetscCall(PetscLogEventBegin(nn_events.io_results, 0, 0, 0, 0));
+  PetscCall(rundir_results_open(t->rundir, &f));
+  PetscCall(nn_h5_delete(&f, "/training"));
+  PetscCall(nn_h5_group(&f, "/training"));
+  PetscCall(nn_h5_attr_string(&f, "/training", "description", "training curves, one entry per finished epoch"));
+  PetscCall(PetscMalloc1(n + 1, &epoch));
+  for (hsize_t e = 0; e < n; e++) epoch[e] = (int64_t)e + 1;
+  PetscCall(nn_h5_write_int64(&f, "/training/epoch", 1, &n, epoch));
+  PetscCall(nn_h5_describe(&f, "/training/epoch", "epoch", "number of epochs finished (1-based) when the row was recorded"));
+  PetscCall(PetscFree(epoch));
+  PetscCall(table_write(&f, &t->hist, "/training"));
+  if (t->record_steps || t->steps.n) {
+    PetscCall(table_write(&f, &t->steps, "/training/steps"));
+    PetscCall(nn_h5_attr_string(&f, "/training/steps", "description", "one record per SGD step (-train_record_steps)"));
+  }
+  PetscCall(nn_h5_attr_string(&f, "/training", "step_rule", NnStepRules[t->step_rule]));
+  PetscCall(nn_h5_attr_int64(&f, "/training", "diverged", t->diverged));
+  if (t->diverged) PetscCall(nn_h5_attr_string(&f, "/training", "diverged_what", t->diverged_what));
+  PetscCall(nn_h5_commit(&f));
+  PetscCall(PetscLogEventEnd(nn_events.io_results, 0, 0, 0, 0));
   PetscFunctionReturn(0);
 }

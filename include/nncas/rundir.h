@@ -1,0 +1,41 @@
+/* A run's output directory: what the training loop and the measurement stages
+ * share on disk. OUTPUT_DIR (-output_dir) is created and locked for the life
+ * of the run, so that a second run (or ranks of a killed job still running)
+ * cannot interleave their writes with this run's; it holds checkpoint.h5 and
+ * results.h5, and every file written there carries the same provenance
+ * attributes (version, git hash, ranks, time, options, network, data).
+ *
+ * Life cycle: rundir_create -> rundir_set_from_options | rundir_set_path ->
+ * rundir_setup (mkdir -p, lock) -> rundir_results_open, paths ->
+ * rundir_destroy (releases the lock). Collective over the data set's
+ * communicator. */
+#ifndef NNCAS_RUNDIR_H
+#define NNCAS_RUNDIR_H
+
+#include "nncas/dataset.h"
+#include "nncas/net.h"
+#include "nncas/h5io.h"
+
+typedef struct _p_RunDir *RunDir;
+
+/* The run's directory for a run on ds's communicator; provenance names ds and net. */
+PetscErrorCode rundir_create(Dataset ds, Net net, RunDir *rd);
+PetscErrorCode rundir_set_from_options(RunDir rd); /* -output_dir */
+PetscErrorCode rundir_set_path(RunDir rd, const char *dir);
+/* Creates the directory (with its parents) and takes its lock. */
+PetscErrorCode rundir_setup(RunDir rd);
+PetscErrorCode rundir_destroy(RunDir *rd);
+
+const char *rundir_path(RunDir rd);            /* OUTPUT_DIR */
+const char *rundir_checkpoint_path(RunDir rd); /* OUTPUT_DIR/checkpoint.h5 */
+const char *rundir_results_path(RunDir rd);    /* OUTPUT_DIR/results.h5 */
+
+/* Root attributes of every nncas file: kind, version, git hash, rank count,
+ * time, the options database, the network and the data. */
+PetscErrorCode rundir_provenance_write(RunDir rd, NnH5File *f, const char *kind);
+/* The results file for an update (created if missing), its provenance
+ * refreshed; the caller adds its groups and calls nn_h5_commit (or
+ * nn_h5_discard). */
+PetscErrorCode rundir_results_open(RunDir rd, NnH5File *f);
+
+#endif

@@ -1,0 +1,184 @@
+/* Files: created or copied at PATH.tmp, committed by an atomic rename over
+ * PATH, or discarded (include/nncas/h5io.h). */
+#include "h5impl.h"
+
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+PetscErrorCode nn_h5_init(void)
+{
+  PetscFunctionBeginUser;
+  h5_ompio_sieving_off();
+  PetscCheck(H5Eset_auto2(H5E_DEFAULT, NULL, NULL) >= 0, PETSC_COMM_SELF, PETSC_ERR_LIB,
+             "cannot silence HDF5's error printing");
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode file_init(MPI_Comm comm, const char *path, PetscBool writable, NnH5File *f)
+{
+  PetscFunctionBeginUser;
+  PetscCall(nn_h5_init());
+  f->comm       = comm;
+  f->file       = H5I_INVALID_HID;
+  f->tmppath[0] = 0;
+  PetscCheck(strlen(path) + sizeof ".tmp" <= sizeof f->path, comm, PETSC_ERR_ARG_SIZ, "%s: path too long", path);
+  PetscCall(PetscStrncpy(f->path, path, sizeof f->path));
+  if (writable) PetscCall(PetscSNPrintf(f->tmppath, sizeof f->tmppath, "%s.tmp", path));
+  PetscFunctionReturn(0);
+}
+
+/* Opens (create: creates, truncating) name with the MPI-IO driver on f->comm. */
+static PetscErrorCode file_open_mpio(NnH5File *f, H5Scope *s, const char *name, PetscBool create, unsigned flags)
+{
+  hid_t     fapl;
+  PetscBool failed;
+  PetscFunctionBeginUser;
+  fapl = h5_scope_add(s, H5Pcreate(H5P_FILE_ACCESS));
+  /* HDF5 1.8 format: attributes larger than 64 KiB (dense storage), readable by any HDF5 since 1.8 */
+  PetscCheck(fapl >= 0 && H5Pset_fapl_mpio(fapl, f->comm, MPI_INFO_NULL) >= 0 &&
+                 H5Pset_libver_bounds(fapl, H5F_LIBVER_V18, H5F_LIBVER_V18) >= 0,
+             f->comm, PETSC_ERR_FILE_UNEXPECTED, "%s: cannot set up the MPI-IO driver%s", name, h5_why());
+  f->file = create ? H5Fcreate(name, H5F_ACC_TRUNC, H5P_DEFAULT, fapl) : H5Fopen(name, flags, fapl);
+  PetscCall(h5_any_rank(f->comm, f->file < 0, &failed));
+  /* Closing is collective: were the outcome mixed, a rank that opened the file
+   * keeps its handle rather than wait for the others in H5Fclose. */
+  PetscCheck(!failed, f->comm, PETSC_ERR_FILE_OPEN, "%s: cannot %s%s", name, create ? "create" : "open",
+             h5_why_here(f->file < 0));
+  PetscCall(h5_ompio_check(f->comm));
+  PetscFunctionReturn(0);
+}
+
+/* Copies of the handles of the files open for writing, so that
+ * nn_h5_discard_open() can drop what a failed stage left open. */
+static NnH5File open_files[16];
+static int      nopen;
+
+static PetscErrorCode file_open(NnH5File *f, const char *name, PetscBool create, unsigned flags)
+{
+  H5Scope s = {{0}, 0};
+  PetscFunctionBeginUser;
+  PetscCall(h5_scope_end(f, &s, file_open_mpio(f, &s, name, create, flags)));
+  if (f->tmppath[0] && nopen < (int)(sizeof open_files / sizeof open_files[0])) open_files[nopen++] = *f;
+  PetscFunctionReturn(0);
+}
+
+static void file_forget(hid_t file)
+{
+  for (int k = 0; k < nopen; k++)
+    if (open_files[k].file == file) open_files[k--] = open_files[--nopen];
+}
+
+PetscErrorCode nn_h5_discard_open(void)
+{
+  PetscFunctionBeginUser;
+  while (nopen) {
+    NnH5File f = open_files[nopen - 1];
+    file_forget(f.file);
+    PetscCall(nn_h5_discard(&f));
+  }
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode nn_h5_create(MPI_Comm comm, const char *path, NnH5File *f)
+{
+  int st[2] = {0, 0};
+  PetscFunctionBeginUser;
+  PetscCall(file_init(comm, path, PETSC_TRUE, f));
+  if (h5_comm_rank(comm) == 0) fs_touch(f->tmppath, st);
+  PetscCall(h5_bcast_status(comm, st));
+  PetscCheck(!st[0], comm, PETSC_ERR_FILE_OPEN, "%s: cannot create (%s)", f->tmppath, strerror(st[1]));
+  PetscCall(file_open(f, f->tmppath, PETSC_TRUE, 0));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode nn_h5_open_update(MPI_Comm comm, const char *path, NnH5File *f)
+{
+  int st[2] = {0, 0};
+  PetscFunctionBeginUser;
+  PetscCall(file_init(comm, path, PETSC_TRUE, f));
+  PetscCall(fs_probe(comm, path, st));
+  if (st[0] != FILE_HDF5) PetscCall(fs_probe_error(comm, path, st));
+  if (h5_comm_rank(comm) == 0) fs_copy(path, f->tmppath, st);
+  PetscCall(h5_bcast_status(comm, st));
+  PetscCheck(!st[0], comm, PETSC_ERR_FILE_WRITE, "%s: cannot copy to %s (%s)", path, f->tmppath, strerror(st[1]));
+  PetscCall(file_open(f, f->tmppath, PETSC_FALSE, H5F_ACC_RDWR));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode nn_h5_open_read(MPI_Comm comm, const char *path, NnH5File *f)
+{
+  int st[2];
+  PetscFunctionBeginUser;
+  PetscCall(file_init(comm, path, PETSC_FALSE, f));
+  PetscCall(fs_probe(comm, path, st));
+  if (st[0] != FILE_HDF5) PetscCall(fs_probe_error(comm, path, st));
+  PetscCall(file_open(f, path, PETSC_FALSE, H5F_ACC_RDONLY));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode nn_h5_file_exists(MPI_Comm comm, const char *path, PetscBool *exists)
+{
+  int st[2];
+  PetscFunctionBeginUser;
+  PetscCall(nn_h5_init());
+  PetscCall(fs_probe(comm, path, st));
+  *exists = st[0] == FILE_HDF5 ? PETSC_TRUE : PETSC_FALSE;
+  if (st[0] != FILE_HDF5 && st[0] != FILE_MISSING) PetscCall(fs_probe_error(comm, path, st));
+  PetscFunctionReturn(0);
+}
+
+/* Closes the HDF5 file; flush: first write everything to storage on every
+ * rank (H5Fflush, which syncs the MPI file). */
+static PetscErrorCode file_close(NnH5File *f, PetscBool flush)
+{
+  herr_t    fl = 0, cl;
+  char      why[256] = " (failed on another rank)";
+  PetscBool failed;
+  PetscFunctionBeginUser;
+  PetscCheck(f->file >= 0, f->comm, PETSC_ERR_ARG_WRONGSTATE, "%s: file is not open", f->path);
+  if (flush && (fl = H5Fflush(f->file, H5F_SCOPE_GLOBAL)) < 0) PetscCall(PetscStrncpy(why, h5_why(), sizeof why));
+  file_forget(f->file);
+  cl = H5Fclose(f->file); /* even after a failed flush, to release the file */
+  if (cl >= 0) f->file = H5I_INVALID_HID;
+  else if (fl >= 0) PetscCall(PetscStrncpy(why, h5_why(), sizeof why));
+  PetscCall(h5_any_rank(f->comm, fl < 0 || cl < 0, &failed));
+  PetscCheck(!failed, f->comm, PETSC_ERR_FILE_WRITE, "%s: cannot %s%s", f->tmppath[0] ? f->tmppath : f->path,
+             fl < 0 ? "write to disk" : "close", why);
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode nn_h5_commit(NnH5File *f)
+{
+  int st[2] = {REPLACE_OK, 0};
+  PetscFunctionBeginUser;
+  PetscCall(file_close(f, f->tmppath[0] ? PETSC_TRUE : PETSC_FALSE));
+  if (!f->tmppath[0]) PetscFunctionReturn(0);
+  PetscCallMPI(MPI_Barrier(f->comm));
+  if (h5_comm_rank(f->comm) == 0) fs_replace(f->tmppath, f->path, st);
+  PetscCall(h5_bcast_status(f->comm, st));
+  switch (st[0]) {
+  case REPLACE_SYNC_FILE:
+    SETERRQ(f->comm, PETSC_ERR_FILE_WRITE, "%s: cannot flush to disk (%s)", f->tmppath, strerror(st[1]));
+  case REPLACE_RENAME:
+    SETERRQ(f->comm, PETSC_ERR_FILE_WRITE, "%s: cannot rename %s over it (%s)", f->path, f->tmppath, strerror(st[1]));
+  case REPLACE_SYNC_DIR:
+    SETERRQ(f->comm, PETSC_ERR_FILE_WRITE, "%s: renamed, but cannot flush its directory to disk (%s)", f->path,
+            strerror(st[1]));
+  }
+  f->tmppath[0] = 0;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode nn_h5_discard(NnH5File *f)
+{
+  int st[2] = {0, 0};
+  PetscFunctionBeginUser;
+  if (f->file >= 0) PetscCall(file_close(f, PETSC_FALSE));
+  if (!f->tmppath[0]) PetscFunctionReturn(0);
+  if (h5_comm_rank(f->comm) == 0 && unlink(f->tmppath) && errno != ENOENT && errno != ENOTDIR) st[1] = errno;
+  PetscCall(h5_bcast_status(f->comm, st));
+  PetscCheck(!st[1], f->comm, PETSC_ERR_FILE_WRITE, "%s: cannot remove (%s)", f->tmppath, strerror(st[1]));
+  f->tmppath[0] = 0;
+  PetscFunctionReturn(0);
+}

@@ -1,0 +1,105 @@
+/* Handle scopes, HDF5's error text, and agreement across ranks: the pieces
+ * every other file of the HDF5 layer (h5impl.h) uses. */
+#include "h5impl.h"
+
+#include <stdio.h>
+
+static herr_t h5_close(hid_t id)
+{
+  switch (H5Iget_type(id)) {
+  case H5I_DATASPACE: return H5Sclose(id);
+  case H5I_ATTR: return H5Aclose(id);
+  case H5I_GENPROP_LST: return H5Pclose(id);
+  case H5I_DATATYPE: return H5Tclose(id);
+  case H5I_GROUP:
+  case H5I_DATASET: return H5Oclose(id);
+  default: return -1;
+  }
+}
+
+/* Registers id (when valid) and returns it: `dset = h5_scope_add(s, H5Dopen2(...))`.
+ * A full scope is a programming error: the handle is closed and the call fails. */
+hid_t h5_scope_add(H5Scope *s, hid_t id)
+{
+  if (id < 0) return id;
+  if (s->n == H5_SCOPE_MAX) {
+    h5_close(id);
+    return H5I_INVALID_HID;
+  }
+  s->id[s->n++] = id;
+  return id;
+}
+
+/* Closes the scope's handles and passes ierr on; a failed close of an otherwise
+ * successful operation is itself an error. */
+PetscErrorCode h5_scope_end(NnH5File *f, H5Scope *s, PetscErrorCode ierr)
+{
+  PetscBool failed = PETSC_FALSE;
+  PetscFunctionBeginUser;
+  while (s->n > 0)
+    if (h5_close(s->id[--s->n]) < 0) failed = PETSC_TRUE;
+  PetscCall(ierr);
+  PetscCheck(!failed, f->comm, PETSC_ERR_FILE_UNEXPECTED, "%s: cannot close an HDF5 object", f->path);
+  PetscFunctionReturn(0);
+}
+
+/* ------------------------------------------------------------ errors -- */
+
+static herr_t why_walk(unsigned n, const H5E_error2_t *e, void *ctx)
+{
+  if (n == 0 && e->desc) snprintf((char *)ctx, 256, " (HDF5: %s)", e->desc);
+  return 0;
+}
+
+/* " (HDF5: <innermost message>)" of the failure HDF5 reported last; only valid
+ * right after the failing call (the next HDF5 call clears the stack). */
+const char *h5_why(void)
+{
+  static char why[256];
+  why[0] = 0;
+  H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, why_walk, why);
+  return why;
+}
+
+/* *any = some rank has `here` set. */
+PetscErrorCode h5_any_rank(MPI_Comm comm, PetscBool here, PetscBool *any)
+{
+  int h = here ? 1 : 0, a;
+  PetscFunctionBeginUser;
+  PetscCallMPI(MPI_Allreduce(&h, &a, 1, MPI_INT, MPI_LOR, comm));
+  *any = a ? PETSC_TRUE : PETSC_FALSE;
+  PetscFunctionReturn(0);
+}
+
+/* The reason of a collectively detected failure: HDF5's on the failing rank. */
+const char *h5_why_here(PetscBool failed_here) { return failed_here ? h5_why() : " (failed on another rank)"; }
+
+int h5_comm_rank(MPI_Comm comm)
+{
+  int rank = 0;
+  MPI_Comm_rank(comm, &rank);
+  return rank;
+}
+
+/* Rank 0's outcome st = {code, errno} of a file-system operation, on every rank. */
+PetscErrorCode h5_bcast_status(MPI_Comm comm, int st[2])
+{
+  PetscFunctionBeginUser;
+  PetscCallMPI(MPI_Bcast(st, 2, MPI_INT, 0, comm));
+  PetscFunctionReturn(0);
+}
+
+void h5_format_dims(int n, const hsize_t *d, char *buf, size_t len)
+{
+  size_t k = (size_t)snprintf(buf, len, "(");
+  for (int i = 0; i < n && k < len; i++)
+    k += (size_t)snprintf(buf + k, len - k, "%s%llu", i ? ", " : "", (unsigned long long)d[i]);
+  if (k < len) snprintf(buf + k, len - k, ")");
+}
+
+hsize_t h5_dims_product(int n, const hsize_t *d)
+{
+  hsize_t p = 1;
+  for (int i = 0; i < n; i++) p *= d[i];
+  return p;
+}

@@ -1,0 +1,141 @@
+/* Rank 0's file-system work for the HDF5 layer: what is at a path, creating,
+ * copying, and replacing a file atomically (fsync, rename, fsync of the
+ * directory). The outcome is broadcast so every rank raises the same error. */
+#include "h5impl.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* What is at path: st = {FILE_*, errno}. */
+static void probe_file(const char *path, int st[2])
+{
+  struct stat sb;
+  int         fd;
+  htri_t      is;
+  st[1] = 0;
+  if (stat(path, &sb)) {
+    st[0] = errno == ENOENT ? FILE_MISSING : FILE_UNREADABLE;
+    st[1] = errno;
+    return;
+  }
+  if (S_ISDIR(sb.st_mode)) {
+    st[0] = FILE_IS_DIR;
+    return;
+  }
+  if ((fd = open(path, O_RDONLY)) < 0) { /* for the errno of an unreadable file */
+    st[0] = FILE_UNREADABLE;
+    st[1] = errno;
+    return;
+  }
+  close(fd);
+  is    = H5Fis_hdf5(path);
+  st[0] = is > 0 ? FILE_HDF5 : is == 0 ? FILE_NOT_HDF5 : FILE_UNREADABLE;
+}
+
+PetscErrorCode fs_probe(MPI_Comm comm, const char *path, int st[2])
+{
+  PetscFunctionBeginUser;
+  if (h5_comm_rank(comm) == 0) probe_file(path, st);
+  PetscCall(h5_bcast_status(comm, st));
+  PetscFunctionReturn(0);
+}
+
+/* Raises the error for a probe that did not find an HDF5 file. */
+PetscErrorCode fs_probe_error(MPI_Comm comm, const char *path, const int st[2])
+{
+  PetscFunctionBeginUser;
+  switch (st[0]) {
+  case FILE_MISSING: SETERRQ(comm, PETSC_ERR_FILE_OPEN, "%s: no such file", path);
+  case FILE_NOT_HDF5: SETERRQ(comm, PETSC_ERR_FILE_UNEXPECTED, "%s: not an HDF5 file", path);
+  case FILE_IS_DIR: SETERRQ(comm, PETSC_ERR_FILE_UNEXPECTED, "%s: is a directory, not an HDF5 file", path);
+  case FILE_UNREADABLE:
+    SETERRQ(comm, PETSC_ERR_FILE_READ, "%s: cannot read (%s)", path, st[1] ? strerror(st[1]) : "HDF5 cannot open it");
+  }
+  PetscFunctionReturn(0);
+}
+
+/* Creates (or truncates) path, so that an unwritable location is reported with
+ * its errno before HDF5 tries. st = {failed, errno}. */
+void fs_touch(const char *path, int st[2])
+{
+  int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0666);
+  st[1]  = fd < 0 ? errno : 0;
+  if (fd >= 0 && close(fd)) st[1] = errno;
+  st[0] = st[1] != 0;
+}
+
+/* Copies the bytes of in to out; 0 or errno. */
+static int copy_fd(int in, int out)
+{
+  static char buf[1 << 20];
+  for (;;) {
+    ssize_t n = read(in, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return n < 0 ? errno : 0;
+    for (ssize_t w = 0; w < n;) {
+      ssize_t k = write(out, buf + w, (size_t)(n - w));
+      if (k < 0 && errno != EINTR) return errno;
+      if (k > 0) w += k;
+    }
+  }
+}
+
+/* Copies src to dst (same permission bits) and fsyncs dst. st = {failed, errno}. */
+void fs_copy(const char *src, const char *dst, int st[2])
+{
+  struct stat sb;
+  int         in = open(src, O_RDONLY), out = -1, err = 0;
+  if (in < 0 || fstat(in, &sb)) err = errno;
+  if (!err && (out = open(dst, O_WRONLY | O_CREAT | O_TRUNC, sb.st_mode & 0777)) < 0) err = errno;
+  if (!err) err = copy_fd(in, out);
+  if (!err && fsync(out)) err = errno;
+  if (out >= 0 && close(out) && !err) err = errno;
+  if (in >= 0) close(in);
+  st[0] = err != 0;
+  st[1] = err;
+}
+
+/* 0 or errno of open(path, flags) + fsync. */
+static int fsync_path(const char *path, int flags)
+{
+  int fd = open(path, flags), err;
+  if (fd < 0) return errno;
+  err = fsync(fd) ? errno : 0;
+  close(fd);
+  return err;
+}
+
+static void parent_dir(const char *path, char *dir, size_t len)
+{
+  const char *slash = strrchr(path, '/');
+  if (!slash)
+    snprintf(dir, len, ".");
+  else if (slash == path)
+    snprintf(dir, len, "/");
+  else
+    snprintf(dir, len, "%.*s", (int)(slash - path), path);
+}
+
+/* tmp is flushed to disk, renamed over path, and the rename flushed to disk
+ * (fsync of the directory). st = {REPLACE_* step that failed, errno}. */
+void fs_replace(const char *tmp, const char *path, int st[2])
+{
+  char dir[PETSC_MAX_PATH_LEN];
+  st[0] = REPLACE_SYNC_FILE;
+  if ((st[1] = fsync_path(tmp, O_RDONLY))) return;
+  st[0] = REPLACE_RENAME;
+  if (rename(tmp, path)) {
+    st[1] = errno;
+    return;
+  }
+  parent_dir(path, dir, sizeof dir);
+  st[0] = REPLACE_SYNC_DIR;
+  st[1] = fsync_path(dir, O_RDONLY | O_DIRECTORY);
+  /* Some file systems cannot fsync a directory; the rename has happened. */
+  if (st[1] == EINVAL || st[1] == ENOTSUP) st[1] = 0;
+  if (!st[1]) st[0] = REPLACE_OK;
+}

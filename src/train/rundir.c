@@ -1,0 +1,172 @@
+/* The run's output directory: creation, the lock, file paths and provenance. */
+#include "nncas/rundir.h"
+#include "nncas/version.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+struct _p_RunDir {
+  MPI_Comm    comm;
+  PetscMPIInt rank, size;
+  Dataset     ds;  /* for provenance */
+  Net         net; /* for provenance */
+  char        dir[PETSC_MAX_PATH_LEN];
+  char        checkpoint_path[PETSC_MAX_PATH_LEN], results_path[PETSC_MAX_PATH_LEN];
+  int         lock_fd; /* rank 0: the open, locked OUTPUT_DIR/.nncas.lock (-1: none) */
+};
+
+PetscErrorCode rundir_create(Dataset ds, Net net, RunDir *rd)
+{
+  RunDir r;
+  PetscFunctionBeginUser;
+  PetscCall(PetscNew(&r));
+  r->comm = ds->comm;
+  PetscCallMPI(MPI_Comm_rank(r->comm, &r->rank));
+  PetscCallMPI(MPI_Comm_size(r->comm, &r->size));
+  r->ds      = ds;
+  r->net     = net;
+  r->lock_fd = -1;
+  PetscCall(rundir_set_path(r, "nncas-out"));
+  *rd = r;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode rundir_set_path(RunDir rd, const char *dir)
+{
+  PetscFunctionBeginUser;
+  PetscCheck(dir[0], rd->comm, PETSC_ERR_ARG_WRONG, "-output_dir must not be empty");
+  PetscCheck(strlen(dir) + sizeof "/checkpoint.h5.tmp" <= sizeof rd->dir, rd->comm, PETSC_ERR_ARG_SIZ,
+             "-output_dir %s: path too long", dir);
+  PetscCall(PetscStrncpy(rd->dir, dir, sizeof rd->dir));
+  PetscCall(PetscSNPrintf(rd->checkpoint_path, sizeof rd->checkpoint_path, "%s/checkpoint.h5", rd->dir));
+  PetscCall(PetscSNPrintf(rd->results_path, sizeof rd->results_path, "%s/results.h5", rd->dir));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode rundir_set_from_options(RunDir rd)
+{
+  char dir[PETSC_MAX_PATH_LEN];
+  PetscFunctionBeginUser;
+  PetscCall(PetscStrncpy(dir, rd->dir, sizeof dir));
+  PetscOptionsBegin(rd->comm, NULL, "Output options", NULL);
+  PetscCall(PetscOptionsString("-output_dir", "directory for checkpoint.h5 and results.h5", NULL, dir, dir, sizeof dir, NULL));
+  PetscOptionsEnd();
+  PetscCall(rundir_set_path(rd, dir));
+  PetscFunctionReturn(0);
+}
+
+const char *rundir_path(RunDir rd) { return rd->dir; }
+const char *rundir_checkpoint_path(RunDir rd) { return rd->checkpoint_path; }
+const char *rundir_results_path(RunDir rd) { return rd->results_path; }
+
+/* mkdir -p of the output directory on rank 0; the outcome is shared. */
+static PetscErrorCode rundir_make(RunDir rd)
+{
+  int err = 0;
+  PetscFunctionBeginUser;
+  if (!rd->rank) {
+    char path[PETSC_MAX_PATH_LEN];
+    PetscCall(PetscStrncpy(path, rd->dir, sizeof path));
+    for (char *c = path + 1; *c && !err; c++)
+      if (*c == '/') {
+        *c = 0;
+        if (mkdir(path, 0755) && errno != EEXIST) err = errno;
+        *c = '/';
+      }
+    if (!err && mkdir(path, 0755) && errno != EEXIST) err = errno;
+    struct stat st;
+    if (!err && (stat(path, &st) || !S_ISDIR(st.st_mode))) err = ENOTDIR;
+  }
+  PetscCallMPI(MPI_Bcast(&err, 1, MPI_INT, 0, rd->comm));
+  PetscCheck(!err, rd->comm, PETSC_ERR_FILE_OPEN, "-output_dir %s: cannot create the directory (%s)", rd->dir, strerror(err));
+  PetscFunctionReturn(0);
+}
+
+/* Rank 0 holds an exclusive lock on OUTPUT_DIR/.nncas.lock until
+ * rundir_destroy() (the kernel drops it when the process ends, however it
+ * ends). */
+static PetscErrorCode rundir_lock(RunDir rd)
+{
+  char path[PETSC_MAX_PATH_LEN];
+  int  err = 0;
+  PetscFunctionBeginUser;
+  PetscCall(PetscSNPrintf(path, sizeof path, "%s/.nncas.lock", rd->dir));
+  if (!rd->rank) {
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) err = errno;
+    else if (flock(fd, LOCK_EX | LOCK_NB)) err = errno, close(fd);
+    else rd->lock_fd = fd; /* open while the run lives: closing it releases the lock */
+  }
+  PetscCallMPI(MPI_Bcast(&err, 1, MPI_INT, 0, rd->comm));
+  PetscCheck(err != EWOULDBLOCK, rd->comm, PETSC_ERR_FILE_OPEN,
+             "-output_dir %s is in use by another nncas run (it holds %s); wait for it to end or choose another directory",
+             rd->dir, path);
+  PetscCheck(!err, rd->comm, PETSC_ERR_FILE_OPEN, "-output_dir %s: cannot lock %s (%s)", rd->dir, path, strerror(err));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode rundir_setup(RunDir rd)
+{
+  PetscFunctionBeginUser;
+  PetscCall(rundir_make(rd));
+  PetscCall(rundir_lock(rd));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode rundir_destroy(RunDir *rd)
+{
+  PetscFunctionBeginUser;
+  if (!*rd) PetscFunctionReturn(0);
+  if ((*rd)->lock_fd >= 0) close((*rd)->lock_fd);
+  PetscCall(PetscFree(*rd));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode rundir_provenance_write(RunDir rd, NnH5File *f, const char *kind)
+{
+  const Dataset ds = rd->ds;
+  const Net     net = rd->net;
+  char         *opts, when[64];
+  time_t        now = time(NULL);
+  PetscFunctionBeginUser;
+  strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
+  PetscCall(PetscOptionsGetAll(NULL, &opts));
+  PetscCall(nn_h5_attr_string(f, "/", "kind", kind));
+  PetscCall(nn_h5_attr_string(f, "/", "nncas_version", NNCAS_VERSION));
+  PetscCall(nn_h5_attr_string(f, "/", "git_hash", NNCAS_GIT_HASH));
+  PetscCall(nn_h5_attr_int64(f, "/", "mpi_ranks", rd->size));
+  PetscCall(nn_h5_attr_string(f, "/", "written_at", when));
+  PetscCall(nn_h5_attr_string(f, "/", "options", opts));
+  PetscCall(nn_h5_attr_string(f, "/", "net_spec", net->spec));
+  PetscCall(nn_h5_attr_int64(f, "/", "net_parameters", net->N));
+  PetscCall(nn_h5_attr_int64(f, "/", "net_bias", net->bias));
+  PetscCall(nn_h5_attr_string(f, "/", "net_loss", NnLosses[net->loss]));
+  PetscCall(nn_h5_attr_string(f, "/", "net_init", NnInits[net->init]));
+  PetscCall(nn_h5_attr_string(f, "/", "data_format", NnDataFormats[ds->format]));
+  PetscCall(nn_h5_attr_string(f, "/", "data_dir", ds->dir));
+  PetscCall(nn_h5_attr_int64(f, "/", "data_channels", ds->c));
+  PetscCall(nn_h5_attr_int64(f, "/", "data_height", ds->h));
+  PetscCall(nn_h5_attr_int64(f, "/", "data_width", ds->w));
+  PetscCall(nn_h5_attr_int64(f, "/", "train_samples", ds->train.n));
+  PetscCall(nn_h5_attr_int64(f, "/", "val_samples", ds->val.n));
+  PetscCall(nn_h5_attr_double_array(f, "/", "data_channel_mean", (hsize_t)ds->c, ds->mean));
+  PetscCall(nn_h5_attr_double_array(f, "/", "data_channel_std", (hsize_t)ds->c, ds->stdev));
+  PetscCall(PetscFree(opts));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode rundir_results_open(RunDir rd, NnH5File *f)
+{
+  PetscBool exists;
+  PetscFunctionBeginUser;
+  PetscCall(nn_h5_file_exists(rd->comm, rd->results_path, &exists));
+  if (exists) PetscCall(nn_h5_open_update(rd->comm, rd->results_path, f));
+  else PetscCall(nn_h5_create(rd->comm, rd->results_path, f));
+  PetscCall(rundir_provenance_write(rd, f, "nncas results"));
+  PetscFunctionReturn(0);
+}
