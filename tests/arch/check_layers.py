@@ -1,0 +1,214 @@
+#!/usr/bin/python3
+"""The house rules of docs/architecture.md, checked on the built objects.
+
+    check_layers.py SOURCE_DIR BUILD_DIR
+
+1. Modules are layered:  core <- io <- linalg <- data, net, spectrum,
+   coupling <- hessian <- train <- stages <- main. A file may include a header of its
+   own module or of a lower layer only, and may use (link to) only symbols
+   defined in its own module or a lower layer.
+2. No loops between files: the graph "file A uses a symbol defined in file B"
+   (from `nm` of each object) has no cycle, within a module or across.
+3. Size: no file in src/ over MAX_FILE_LINES lines, no function body over
+   MAX_FUNCTION_LINES lines.
+
+Prints every violation; exit status 1 if there is one.
+"""
+import os
+import re
+import subprocess
+import sys
+
+LAYERS = [["core"], ["io"], ["linalg"], ["data", "net", "spectrum", "coupling"], ["hessian"], ["train"],
+          ["stages", "study"], ["main"]]
+LEVEL = {m: i for i, ms in enumerate(LAYERS) for m in ms}
+MAX_FILE_LINES = 600
+MAX_FUNCTION_LINES = 60
+
+# Public headers (include/nncas/X.h) belong to these modules.
+HEADER_MODULE = {
+    "core.h": "core", "version.h": "core",
+    "h5io.h": "io", "table.h": "io",
+    "scamat.h": "linalg", "stats.h": "linalg", "dense.h": "linalg",
+    "dataset.h": "data", "synthetic.h": "data",
+    "net.h": "net",
+    "spectrum.h": "spectrum",
+    "coupling.h": "coupling",
+    "hessian.h": "hessian",
+    "trainer.h": "train", "rundir.h": "train",
+    "stages.h": "stages", "stage.h": "stages",
+}
+
+
+def module_of(rel):
+    """Module of a source path relative to SOURCE_DIR (src/io/h5file.c -> io)."""
+    parts = rel.split(os.sep)
+    if parts[0] == "src":
+        return "main" if len(parts) == 2 else parts[1]
+    if parts[0] == "include":
+        return HEADER_MODULE.get(parts[-1])
+    return None
+
+
+def sources(src):
+    out = []
+    for base in ("src", "include"):
+        for root, _, files in os.walk(os.path.join(src, base)):
+            out += [os.path.relpath(os.path.join(root, f), src) for f in files if f.endswith((".c", ".h"))]
+    return sorted(out)
+
+
+def check_includes(src, files, errors):
+    for rel in files:
+        mod = module_of(rel)
+        if mod is None:
+            errors.append(f"{rel}: header of no known module (add it to HEADER_MODULE in {__file__})")
+            continue
+        for n, line in enumerate(open(os.path.join(src, rel)), 1):
+            m = re.match(r'\s*#\s*include\s+"nncas/([^"]+)"', line)
+            if not m:
+                continue
+            to = HEADER_MODULE.get(m.group(1))
+            if to is None:
+                errors.append(f"{rel}:{n}: includes nncas/{m.group(1)}, a header of no known module")
+            elif to != mod and LEVEL[to] >= LEVEL[mod]:
+                errors.append(f"{rel}:{n}: {mod} includes nncas/{m.group(1)} of {to}, which is not below it")
+
+
+def symbols(obj):
+    """(defined, undefined) global symbols of an object file."""
+    out = subprocess.run(["nm", "-P", obj], capture_output=True, text=True, check=True).stdout
+    defined, undefined = set(), set()
+    for line in out.splitlines():
+        f = line.split()
+        if len(f) < 2:
+            continue
+        name, kind = f[0], f[1]
+        if kind == "U":
+            undefined.add(name)
+        elif kind.isupper():
+            defined.add(name)
+    return defined, undefined
+
+
+def objects(src, build):
+    """{source rel path: object path} for nncas_core and nncas."""
+    found = {}
+    for target in ("nncas_core.dir", "nncas.dir"):
+        base = os.path.join(build, "CMakeFiles", target)
+        for root, _, files in os.walk(base):
+            for f in files:
+                obj = os.path.join(root, f)
+                rel = os.path.relpath(obj, base)[:-2]
+                if f.endswith(".c.o") and os.path.exists(os.path.join(src, rel)):  # not a deleted file's
+                    found[rel] = obj
+    return found
+
+
+def find_cycle(graph):
+    """A cycle of the directed graph {node: set(nodes)} as a list, or None."""
+    colour, stack = {}, []
+
+    def visit(u):
+        colour[u] = 1
+        stack.append(u)
+        for v in sorted(graph.get(u, ())):
+            if colour.get(v) == 1:
+                return stack[stack.index(v):] + [v]
+            if v not in colour:
+                c = visit(v)
+                if c:
+                    return c
+        stack.pop()
+        colour[u] = 2
+        return None
+
+    for u in sorted(graph):
+        if u not in colour:
+            c = visit(u)
+            if c:
+                return c
+    return None
+
+
+def check_links(src, build, errors):
+    objs = objects(src, build)
+    if not objs:
+        errors.append(f"{build}: no objects of nncas_core found (build first)")
+        return
+    defs, uses = {}, {}
+    for rel, obj in objs.items():
+        d, u = symbols(obj)
+        uses[rel] = u
+        for s in d:
+            defs[s] = rel
+    graph = {rel: set() for rel in objs}
+    for rel, u in uses.items():
+        for s in u:
+            to = defs.get(s)
+            if to is None or to == rel:
+                continue
+            graph[rel].add(to)
+            a, b = module_of(rel), module_of(to)
+            if a != b and LEVEL[b] >= LEVEL[a]:
+                errors.append(f"{rel}: {a} uses {s} of {to} ({b}), which is not below it")
+    while True:
+        cycle = find_cycle(graph)
+        if not cycle:
+            break
+        errors.append("a loop between files: " + " -> ".join(cycle))
+        graph[cycle[0]].discard(cycle[1])  # report each loop once
+
+
+def function_lengths(path):
+    """(name, first line, body lines) of each top-level function definition."""
+    lines = open(path).read().split("\n")
+    out, i = [], 0
+    while i < len(lines):
+        m = re.match(r"^[A-Za-z_][\w\s\*]*?\b(\w+)\(", lines[i])
+        if m and not lines[i].rstrip().endswith(";") and not lines[i].startswith(("typedef", "static const", "const")):
+            j = i
+            while j < len(lines) and lines[j] != "{" and not lines[j].rstrip().endswith(";"):
+                j += 1
+            if j < len(lines) and lines[j] == "{":
+                k = j + 1
+                while k < len(lines) and lines[k] != "}":
+                    k += 1
+                out.append((m.group(1), i + 1, k - j - 1))
+                i = k
+        i += 1
+    return out
+
+
+def check_sizes(src, files, errors):
+    for rel in files:
+        if not rel.startswith("src"):
+            continue
+        path = os.path.join(src, rel)
+        n = sum(1 for _ in open(path))
+        if n > MAX_FILE_LINES:
+            errors.append(f"{rel}: {n} lines (at most {MAX_FILE_LINES})")
+        if rel.endswith(".c"):
+            for name, first, body in function_lengths(path):
+                if body > MAX_FUNCTION_LINES:
+                    errors.append(f"{rel}:{first}: {name}() has {body} lines (at most {MAX_FUNCTION_LINES})")
+
+
+def main(argv):
+    if len(argv) != 3:
+        print(__doc__)
+        return 2
+    src, build = argv[1], argv[2]
+    files = sources(src)
+    errors = []
+    check_includes(src, files, errors)
+    check_links(src, build, errors)
+    check_sizes(src, files, errors)
+    for e in errors:
+        print("check_layers:", e)
+    print(f"check_layers: {len(files)} files, {len(errors)} violations")
+    return 1 if errors else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
