@@ -8,6 +8,8 @@
 #include <petscviewer.h>
 #include <stdint.h>
 
+#include "nncas/streams.h"
+
 /* ---------------------------------------------------------------- errors -- */
 
 /* Install the handler that prints the originating error once, as
@@ -46,17 +48,7 @@ double   nn_rng_normal(NnRngKey key, uint64_t i);   /* N(0, 1), Box-Muller on dr
 /* Fisher-Yates permutation of 0..n-1 driven by the stream key. */
 void nn_rng_permutation(NnRngKey key, PetscInt n, PetscInt *perm);
 
-/* Named streams (the "stream" argument of nn_rng_key). */
-enum {
-  NN_STREAM_INIT = 1,     /* weight initialisation */
-  NN_STREAM_SUBSET,       /* binary relabelling: which negatives are kept */
-  NN_STREAM_ORDER,        /* per-epoch sample order */
-  NN_STREAM_DROPOUT,      /* dropout masks */
-  NN_STREAM_AUGMENT,      /* crop offsets and flips */
-  NN_STREAM_SYNTH,        /* synthetic data */
-  NN_STREAM_HESSIAN,      /* Hessian sample selection and random vectors */
-  NN_STREAM_USER          /* first free stream for later stages */
-};
+/* The named streams and their substreams: nncas/streams.h. */
 
 /* -------------------------------------------------------------- logging -- */
 typedef struct {

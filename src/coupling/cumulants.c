@@ -192,7 +192,9 @@ PetscErrorCode coupling_null_counts(MPI_Comm comm, NnStatKind kind, PetscInt n, 
   PetscFunctionBeginUser;
   PetscCall(PetscMalloc3((size_t)n * M, &X, (size_t)n * M, &Z, M, &valid));
   for (PetscInt b = 0; b < B; b++) {
-    NnRngKey key = nn_rng_key(seed, NN_STREAM_USER + 1, (uint64_t)(kind * 1000 + b));
+    uint64_t stream, substream;
+    nn_null_stream((uint64_t)kind, (uint64_t)b, &stream, &substream);
+    NnRngKey key = nn_rng_key(seed, stream, substream);
     for (size_t q = 0; q < (size_t)n * M; q++) X[q] = nn_rng_normal(key, q); /* vec H_0 ~ N(0, I) */
     PetscCall(cumulant_standardize(n, M, X, Z, valid, &nconst));
     PetscCall(stat_count(comm, kind, n, M, Z, valid, thr, b ? NULL : hist, &c));

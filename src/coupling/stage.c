@@ -105,9 +105,11 @@ static PetscErrorCode draw_indices(CouplingStage *st, PetscInt epoch, PetscInt d
 {
   const PetscInt N = st->h->net->N;
   PetscInt      *perm;
+  uint64_t       stream, substream;
   PetscFunctionBeginUser;
   PetscCall(PetscMalloc1(N, &perm));
-  nn_rng_permutation(nn_rng_key((uint64_t)st->seed, NN_STREAM_USER + 2, (uint64_t)((epoch * 1000 + d) * 4 + which)), N, perm);
+  nn_coupling_index_stream((uint64_t)epoch, (uint64_t)d, (uint64_t)which, &stream, &substream);
+  nn_rng_permutation(nn_rng_key((uint64_t)st->seed, stream, substream), N, perm);
   PetscCall(PetscArraycpy(idx, perm, nb));
   PetscCall(PetscFree(perm));
   PetscFunctionReturn(0);
@@ -136,7 +138,7 @@ static PetscErrorCode cc_submatrix(CouplingStage *st, PetscInt epoch, DenseMat C
   S->m = PetscMin(st->sub, nvalid);
   PetscCall(PetscMalloc1(M, &perm));
   PetscCall(PetscMalloc3(S->m + 1, &S->var, M, &S->pos, (size_t)S->m * S->m + 1, &S->sub));
-  nn_rng_permutation(nn_rng_key((uint64_t)st->seed, NN_STREAM_USER + 3, (uint64_t)epoch), M, perm);
+  nn_rng_permutation(nn_rng_key((uint64_t)st->seed, NN_STREAM_COUPLING_SUB, (uint64_t)epoch), M, perm);
   for (PetscInt v = 0; v < M; v++) S->pos[v] = -1;
   for (PetscInt q = 0, k = 0; q < M && k < S->m; q++)
     if (valid[perm[q]]) S->var[k] = perm[q], S->pos[perm[q]] = k++;

@@ -75,7 +75,7 @@ static PetscErrorCode random_vector(Spectrum s, uint64_t which, PetscBool radema
 {
   PetscInt     lo, hi;
   PetscScalar *a;
-  NnRngKey     key = nn_rng_key((uint64_t)s->seed, NN_STREAM_USER, which);
+  NnRngKey     key = nn_rng_key((uint64_t)s->seed, NN_STREAM_SPECTRUM, which);
   PetscFunctionBeginUser;
   PetscCall(VecGetOwnershipRange(v, &lo, &hi));
   PetscCall(VecGetArray(v, &a));
@@ -93,7 +93,7 @@ static PetscErrorCode eps_solve(Spectrum s, EPSWhich which, PetscInt nev, double
   Vec x, v0;
   PetscFunctionBeginUser;
   PetscCall(MatCreateVecs(s->A, &x, &v0));
-  PetscCall(random_vector(s, 7, PETSC_FALSE, v0)); /* start vector independent of the rank count */
+  PetscCall(random_vector(s, NN_SPECTRUM_START, PETSC_FALSE, v0)); /* start vector independent of the rank count */
   PetscCall(EPSCreate(s->comm, &eps));
   PetscCall(EPSSetOperators(eps, s->A, NULL));
   PetscCall(EPSSetProblemType(eps, EPS_HEP));
@@ -151,7 +151,7 @@ static PetscErrorCode spectrum_normalization(Spectrum s, Vec v)
   PetscInt m;
   PetscFunctionBeginUser;
   PetscCall(PetscMalloc2(s->M0, &ritz, s->M0, &w));
-  PetscCall(random_vector(s, 0, PETSC_FALSE, v));
+  PetscCall(random_vector(s, NN_SPECTRUM_NORMALISATION, PETSC_FALSE, v));
   PetscCall(lanczos_tridiagonal(s->A, v, s->M0, &m, ritz, w));
   s->est_min = ritz[0];
   s->est_max = ritz[m - 1];
@@ -202,7 +202,7 @@ PetscErrorCode spectrum_density(Spectrum s)
   PetscCall(spectrum_normalization(s, v));
   PetscCall(nn_progress_report(&prog, 1, 0, "normalization: [%.4e, %.4e]", s->lo, s->hi));
   for (PetscInt k = 0; k < s->nvec; k++) {
-    PetscCall(random_vector(s, 1 + (uint64_t)k, PETSC_FALSE, v));
+    PetscCall(random_vector(s, nn_spectrum_density_substream((uint64_t)k), PETSC_FALSE, v));
     PetscCall(lanczos_tridiagonal(s->A, v, s->M, &s->steps[k], s->ritz + k * s->M, s->weights + k * s->M));
     PetscCall(nn_progress_report(&prog, k + 2, 10.0, "starting vector %" PetscInt_FMT "/%" PetscInt_FMT, k + 1, s->nvec));
   }
@@ -224,7 +224,7 @@ PetscErrorCode spectrum_trace(Spectrum s)
   nn_progress_start(&prog, "spectrum trace", s->trace_vecs);
   for (PetscInt k = 0; k < s->trace_vecs; k++) {
     PetscScalar q;
-    PetscCall(random_vector(s, 1000000 + (uint64_t)k, PETSC_TRUE, z));
+    PetscCall(random_vector(s, nn_spectrum_trace_substream((uint64_t)k), PETSC_TRUE, z));
     PetscCall(MatMult(s->A, z, y));
     PetscCall(VecDot(z, y, &q)); /* z^T A z, E[z^T A z] = tr A */
     sum += PetscRealPart(q);

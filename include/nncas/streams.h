@@ -1,0 +1,61 @@
+/* The named random streams of nncas, in one place.
+ *
+ * Every random draw is draw i of a stream key nn_rng_key(seed, stream,
+ * substream) (core.h): a pure function of these numbers, the same on any rank
+ * and in any order. A stream and its substream layout are fixed forever once
+ * results depend on them: changing one changes every run's numbers. New
+ * streams take new numbers at the end; the functions below are the only
+ * places that compose substream numbers. */
+#ifndef NNCAS_STREAMS_H
+#define NNCAS_STREAMS_H
+
+#include <stdint.h>
+
+/* Streams (the "stream" argument of nn_rng_key). */
+enum {
+  NN_STREAM_INIT = 1,          /* weight initialisation: substream 2 l (weights), 2 l + 1 (biases) of layer l */
+  NN_STREAM_SUBSET,            /* binary relabelling: which negatives are kept (src/data) */
+  NN_STREAM_ORDER,             /* per-epoch sample order: substream = epoch */
+  NN_STREAM_DROPOUT,           /* dropout masks: substream = global step, then (layer, sample) */
+  NN_STREAM_AUGMENT,           /* crop offsets and flips: substream = epoch */
+  NN_STREAM_SYNTH,             /* synthetic data (src/data) */
+  NN_STREAM_HESSIAN,           /* the Hessian's sample selection: substream 0 */
+  NN_STREAM_SPECTRUM,          /* the spectrum's random vectors: nn_spectrum_substream() */
+  NN_STREAM_NULL,              /* Algorithm 3's null samples: nn_null_substream() */
+  NN_STREAM_COUPLING_INDEX,    /* index vectors of coupling draws < 1000: nn_coupling_index_substream() */
+  NN_STREAM_COUPLING_SUB,      /* the sampled correlation submatrix: substream = epoch */
+  NN_STREAM_NULL_WIDE,         /* null samples from the 1000th on */
+  NN_STREAM_COUPLING_INDEX_WIDE, /* index vectors of draws from the 1000th on */
+  NN_STREAM_TEST = NN_STREAM_SPECTRUM /* the tests' own data, drawn with seeds of their own */
+};
+#define NN_STREAM_USER NN_STREAM_TEST /* TODO(arch): the tests' old name, until they all say NN_STREAM_TEST */
+
+/* The spectrum's random vectors. The Krylov-Schur start vector is substream 7,
+ * the normalisation run's 0, density vector k 1 + k, trace vector k
+ * 1000000 + k. (Density vector 6 is the start vector: harmless, the extremes
+ * and the density are separate estimates, and kept so results stay as they
+ * were.) */
+enum { NN_SPECTRUM_START = 7, NN_SPECTRUM_NORMALISATION = 0 };
+static inline uint64_t nn_spectrum_density_substream(uint64_t k) { return 1 + k; }
+static inline uint64_t nn_spectrum_trace_substream(uint64_t k) { return 1000000 + k; }
+
+/* Stream and substream of null sample b of statistic kind. Below 1000 samples
+ * the historic numbering kind * 1000 + b; from the 1000th sample on a stream
+ * of its own, so no two samples share a stream. */
+static inline void nn_null_stream(uint64_t kind, uint64_t b, uint64_t *stream, uint64_t *substream)
+{
+  *stream    = b < 1000 ? NN_STREAM_NULL : NN_STREAM_NULL_WIDE;
+  *substream = b < 1000 ? kind * 1000 + b : (b << 2) | kind;
+}
+
+/* Stream and substream of index vector `which` (0: rows i, 1: columns j of
+ * N_b; 2, 3: those of N_b,high) of coupling draw d at epoch. Below 1000
+ * draws the historic numbering (epoch * 1000 + d) * 4 + which; from the
+ * 1000th draw on a stream of its own, (epoch, d, which) packed in 64 bits. */
+static inline void nn_coupling_index_stream(uint64_t epoch, uint64_t d, uint64_t which, uint64_t *stream, uint64_t *substream)
+{
+  *stream    = d < 1000 ? NN_STREAM_COUPLING_INDEX : NN_STREAM_COUPLING_INDEX_WIDE;
+  *substream = d < 1000 ? (epoch * 1000 + d) * 4 + which : (epoch << 40) | (d << 2) | which;
+}
+
+#endif
