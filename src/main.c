@@ -5,7 +5,8 @@
  * Stages: data set -> network -> training (with checkpoints); later stages
  * (Hessian spectra, coupling statistics) hook into the training loop. Every
  * option is in PETSc's options database; -help lists them. */
-#include "nncas/stages.h"
+#include "nncas/stage.h"
+#include "nncas/trainer.h"
 #include "nncas/version.h"
 #include <slepcsys.h>
 
@@ -16,14 +17,14 @@ static const char help[] = "nncas " NNCAS_VERSION " (" NNCAS_GIT_HASH "): trains
 static const char *const own_prefixes[] = {"data_",      "synth_",   "net_",    "train_",  "output_",
                                            "checkpoint_", "restart", "hessian_", "spectrum_", "dense_", "initscale", "coupling_", NULL};
 
+#define NN_MAX_STAGES 8
 typedef struct {
   Dataset ds;
   Net     net;
-  Trainer        trainer;
-  SpectrumStage  *spectrum;
-  InitScaleStage *initscale;
-  CouplingStage  *coupling;
-  int            status; /* exit status on success paths */
+  Trainer trainer;
+  NnStage stages[NN_MAX_STAGES]; /* nn_stage_types, in order */
+  int     nstages;
+  int     status; /* exit status on success paths */
 } App;
 
 /* Creates the components and reads their options (this is what -help lists). */
@@ -36,39 +37,58 @@ static PetscErrorCode app_configure(App *app)
   PetscCall(net_set_from_options(app->net));
   PetscCall(trainer_create(app->ds, app->net, &app->trainer));
   PetscCall(trainer_set_from_options(app->trainer));
-  PetscCall(spectrum_stage_create(app->ds, app->net, &app->spectrum));
-  PetscCall(spectrum_stage_set_from_options(app->spectrum));
-  PetscCall(initscale_stage_create(app->ds, app->net, &app->initscale));
-  PetscCall(initscale_stage_set_from_options(app->initscale));
-  PetscCall(coupling_stage_create(app->ds, app->net, &app->coupling));
-  PetscCall(coupling_stage_set_from_options(app->coupling));
+  for (app->nstages = 0; nn_stage_types[app->nstages]; app->nstages++) {
+    NnStage *st = &app->stages[app->nstages];
+    PetscCheck(app->nstages < NN_MAX_STAGES, PETSC_COMM_WORLD, PETSC_ERR_PLIB, "more than %d stage types", NN_MAX_STAGES);
+    PetscCall(nn_stage_create(nn_stage_types[app->nstages], app->ds, app->net, st));
+    PetscCall(nn_stage_set_from_options(*st));
+  }
   PetscCall(nn_options_check_unknown(own_prefixes));
+  PetscFunctionReturn(0);
+}
+
+/* The trainer's epoch hook of a stage: the weights after t->epoch epochs. */
+static PetscErrorCode app_run_stage(Trainer t, void *ctx)
+{
+  PetscFunctionBeginUser;
+  PetscCall(nn_stage_run((NnStage)ctx, t->epoch, t->theta, t->rundir));
+  PetscFunctionReturn(0);
+}
+
+/* Samples per rank the network's passes need: training, evaluation, every stage. */
+static PetscErrorCode app_local_samples(App *app, PetscInt *bloc)
+{
+  Trainer     t = app->trainer;
+  PetscMPIInt size;
+  PetscFunctionBeginUser;
+  PetscCallMPI(MPI_Comm_size(PETSC_COMM_WORLD, &size));
+  *bloc = (PetscMax(t->batch, t->eval_batch) + size - 1) / size;
+  for (int k = 0; k < app->nstages; k++) {
+    PetscInt n;
+    PetscCall(nn_stage_local_samples(app->stages[k], t->batch, &n));
+    *bloc = PetscMax(*bloc, n);
+  }
   PetscFunctionReturn(0);
 }
 
 static PetscErrorCode app_run(App *app)
 {
   PetscMPIInt size;
-  PetscInt    bloc;
+  PetscInt    bloc = 0;
   Trainer     t = app->trainer;
   PetscFunctionBeginUser;
   PetscCallMPI(MPI_Comm_size(PETSC_COMM_WORLD, &size));
   PetscCall(PetscPrintf(PETSC_COMM_WORLD, "nncas %s (%s) on %d MPI ranks\n", NNCAS_VERSION, NNCAS_GIT_HASH, (int)size));
   PetscCall(dataset_setup(app->ds));
   PetscCall(dataset_view(app->ds, PETSC_VIEWER_STDOUT_WORLD));
-  bloc = (PetscMax(t->batch, t->eval_batch) + size - 1) / size;
-  bloc = PetscMax(bloc, spectrum_stage_local_samples(app->spectrum, size));
-  bloc = PetscMax(bloc, initscale_stage_local_samples(app->initscale, size));
-  bloc = PetscMax(bloc, coupling_stage_local_samples(app->coupling, t->batch));
+  PetscCall(app_local_samples(app, &bloc));
   PetscCall(net_setup(app->net, app->ds->c, app->ds->h, app->ds->w, bloc));
   PetscCall(net_view(app->net, PETSC_VIEWER_STDOUT_WORLD));
   PetscCall(trainer_setup(t));
-  PetscCall(spectrum_stage_setup(app->spectrum));
-  PetscCall(initscale_stage_setup(app->initscale));
-  PetscCall(trainer_add_epoch_hook(t, "the initscale stage", initscale_stage_hook, app->initscale));
-  PetscCall(trainer_add_epoch_hook(t, "the spectrum stage", spectrum_stage_hook, app->spectrum));
-  PetscCall(coupling_stage_setup(app->coupling, t->batch));
-  PetscCall(trainer_add_epoch_hook(t, "the coupling stage", coupling_stage_hook, app->coupling));
+  for (int k = 0; k < app->nstages; k++) {
+    PetscCall(nn_stage_setup(app->stages[k], t->batch));
+    PetscCall(trainer_add_epoch_hook(t, nn_stage_title(app->stages[k]), app_run_stage, app->stages[k]));
+  }
   PetscCall(trainer_train(t));
   if (t->diverged) app->status = NN_EXIT_DIVERGED;
   else if (t->preempted) app->status = NN_EXIT_PREEMPTED;
@@ -79,9 +99,7 @@ static PetscErrorCode app_run(App *app)
 static PetscErrorCode app_destroy(App *app)
 {
   PetscFunctionBeginUser;
-  PetscCall(coupling_stage_destroy(&app->coupling));
-  PetscCall(initscale_stage_destroy(&app->initscale));
-  PetscCall(spectrum_stage_destroy(&app->spectrum));
+  for (int k = app->nstages - 1; k >= 0; k--) PetscCall(nn_stage_destroy(&app->stages[k]));
   PetscCall(trainer_destroy(&app->trainer));
   PetscCall(net_destroy(&app->net));
   PetscCall(dataset_destroy(&app->ds));
@@ -103,7 +121,7 @@ int main(int argc, char **argv)
   if (!ierr) ierr = app_configure(&app);
   if (!ierr) ierr = PetscOptionsHasHelp(NULL, &want_help);
   if (!ierr && !want_help) ierr = app_run(&app);
-  if (ierr && nn_divergence_marked() && app.trainer && app.trainer->running) {
+  if (ierr && nn_divergence_marked() && app.trainer && trainer_running_stage(app.trainer)) {
     /* a Hessian product in a stage was not finite, on every rank alike */
     char what[sizeof app.trainer->diverged_what];
     PetscStrncpy(what, nn_error_last(), sizeof what);

@@ -73,6 +73,15 @@ struct _p_Hessian {
 
 PetscErrorCode hessian_create(Dataset ds, Net net, Hessian *h);
 PetscErrorCode hessian_set_from_options(Hessian h);
+/* Instead of -hessian_samples, -hessian_batch, -hessian_seed: nsamples training
+ * samples in batches of batch (0: one batch), drawn with seed; before hessian_setup. */
+PetscErrorCode hessian_set_samples(Hessian h, PetscInt nsamples, PetscInt batch, PetscInt seed);
+/* Samples per rank of the operator's passes on size ranks: a batch split
+ * across the ranks when there are fewer batches than ranks, else whole
+ * batches (for net_setup; valid after the options are set). */
+PetscInt hessian_local_samples(const Hessian h, PetscMPIInt size);
+/* Instead of -hessian_block: directions per R-operator pass; before hessian_setup. */
+PetscErrorCode hessian_set_block(Hessian h, PetscInt kmax);
 /* Draws the sample set, assembles this rank's samples, creates the shells.
  * Needs dataset_setup and net_setup. */
 PetscErrorCode hessian_setup(Hessian h);

@@ -101,6 +101,8 @@ PetscErrorCode trainer_destroy(Trainer *t);
 /* Stage fn runs at the start of every epoch and after the last one; name
  * (a string constant) says which stage in messages. */
 PetscErrorCode trainer_add_epoch_hook(Trainer t, const char *name, TrainerHook fn, void *ctx);
+/* The name of the epoch hook running now, or NULL. */
+const char *trainer_running_stage(Trainer t);
 /* After a stage failed because a Hessian product was not finite
  * (nn_divergence_marked()): records the divergence (message, results file),
  * keeping the last checkpoint. */

@@ -59,6 +59,31 @@ PetscErrorCode hessian_set_from_options(Hessian h)
   PetscFunctionReturn(0);
 }
 
+PetscErrorCode hessian_set_samples(Hessian h, PetscInt nsamples, PetscInt batch, PetscInt seed)
+{
+  PetscFunctionBeginUser;
+  PetscCheck(nsamples > 0 && batch >= 0, h->comm, PETSC_ERR_ARG_OUTOFRANGE, "hessian_set_samples: %" PetscInt_FMT " samples in batches of %" PetscInt_FMT,
+             nsamples, batch);
+  h->nsamples = nsamples;
+  h->batch    = batch;
+  h->seed     = seed;
+  PetscFunctionReturn(0);
+}
+
+PetscInt hessian_local_samples(const Hessian h, PetscMPIInt size)
+{
+  const PetscInt B = h->batch ? PetscMin(h->batch, h->nsamples) : h->nsamples, nb = (h->nsamples + B - 1) / B;
+  return nb < size ? (B + size - 1) / size : B; /* a split batch, or whole batches */
+}
+
+PetscErrorCode hessian_set_block(Hessian h, PetscInt kmax)
+{
+  PetscFunctionBeginUser;
+  PetscCheck(kmax > 0, h->comm, PETSC_ERR_ARG_OUTOFRANGE, "hessian_set_block: %" PetscInt_FMT " directions per pass", kmax);
+  h->kmax = kmax;
+  PetscFunctionReturn(0);
+}
+
 /* This rank's slices: whole batches in contiguous blocks when there are at
  * least as many batches as ranks, else its share of every batch. */
 static PetscErrorCode hessian_make_slices(Hessian h)

@@ -355,6 +355,8 @@ static PetscErrorCode trainer_run_hooks(Trainer t)
   PetscFunctionReturn(0);
 }
 
+const char *trainer_running_stage(Trainer t) { return t->running; }
+
 PetscErrorCode trainer_stage_diverged(Trainer t, const char *what)
 {
   PetscFunctionBeginUser;

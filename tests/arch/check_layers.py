@@ -27,7 +27,7 @@ MAX_FUNCTION_LINES = 60
 
 # Public headers (include/nncas/X.h) belong to these modules.
 HEADER_MODULE = {
-    "core.h": "core", "version.h": "core",
+    "core.h": "core", "version.h": "core", "streams.h": "core",
     "h5io.h": "io", "table.h": "io",
     "scamat.h": "linalg", "stats.h": "linalg", "dense.h": "linalg",
     "dataset.h": "data", "synthetic.h": "data",

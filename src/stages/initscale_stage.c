@@ -1,29 +1,27 @@
 /* The initialisation-scaling study (Sec. 5.2, App. F, Fig. 3a/3b): gradient
  * norms and Hessian spectra at initialisation for several variance factors c. */
-#include "nncas/stages.h"
+#include "stageimpl.h"
 
 #include <math.h>
 
-PetscErrorCode initscale_stage_create(Dataset ds, Net net, InitScaleStage **st)
-{
-  InitScaleStage *s;
-  PetscFunctionBeginUser;
-  PetscCall(PetscNew(&s));
-  s->c[0] = 0.5, s->c[1] = 1, s->c[2] = 2, s->nc = 3;
-  s->ninit   = 20;
-  s->spectra = PETSC_TRUE;
-  PetscCall(hessian_create(ds, net, &s->h));
-  PetscCall(spectrum_create(ds->comm, &s->sp));
-  *st = s;
-  PetscFunctionReturn(0);
-}
+#define NN_MAX_INITSCALE 16
+typedef struct {
+  PetscBool on, spectra;
+  PetscReal c[NN_MAX_INITSCALE];
+  PetscInt  nc, ninit;
+  Hessian   h;
+  Spectrum  sp;
+  double   *gn2;         /* (nc, ninit) squared gradient norms */
+  double   *lmax, *lmin; /* (nc) extreme eigenvalues at the first init */
+} InitScaleStage;
 
-PetscErrorCode initscale_stage_set_from_options(InitScaleStage *st)
+static PetscErrorCode initscale_stage_set_from_options(NnStage stage)
 {
-  PetscInt  nc = NN_MAX_INITSCALE;
-  PetscBool set;
+  InitScaleStage *st = (InitScaleStage *)stage->data;
+  PetscInt        nc = NN_MAX_INITSCALE;
+  PetscBool       set;
   PetscFunctionBeginUser;
-  PetscOptionsBegin(st->h->comm, NULL, "Initialisation-scaling study (Sec. 5.2)", NULL);
+  PetscOptionsBegin(stage->comm, NULL, "Initialisation-scaling study (Sec. 5.2)", NULL);
   PetscCall(PetscOptionsBool("-initscale", "run the study before training", NULL, st->on, &st->on, NULL));
   PetscCall(PetscOptionsRealArray("-initscale_c", "variance factors c of N(0, c/fan_in)", NULL, st->c, &nc, &set));
   if (set) st->nc = nc;
@@ -31,28 +29,40 @@ PetscErrorCode initscale_stage_set_from_options(InitScaleStage *st)
   PetscCall(PetscOptionsBool("-initscale_spectra", "also the Hessian spectrum at initialisation for each c", NULL, st->spectra,
                              &st->spectra, NULL));
   PetscOptionsEnd();
-  PetscCheck(st->nc > 0 && st->ninit > 0, st->h->comm, PETSC_ERR_ARG_OUTOFRANGE, "-initscale_c and -initscale_inits need values");
+  PetscCheck(st->nc > 0 && st->ninit > 0, stage->comm, PETSC_ERR_ARG_OUTOFRANGE, "-initscale_c and -initscale_inits need values");
   for (PetscInt i = 0; i < st->nc; i++)
-    PetscCheck(st->c[i] > 0, st->h->comm, PETSC_ERR_ARG_OUTOFRANGE, "-initscale_c: factors must be positive");
+    PetscCheck(st->c[i] > 0, stage->comm, PETSC_ERR_ARG_OUTOFRANGE, "-initscale_c: factors must be positive");
   PetscFunctionReturn(0);
 }
 
-PetscInt initscale_stage_local_samples(const InitScaleStage *st, PetscMPIInt size)
+static PetscErrorCode initscale_stage_local_samples(NnStage stage, PetscInt train_batch, PetscInt *nlocal)
 {
-  const Hessian  h = st->h;
-  const PetscInt B = h->batch ? PetscMin(h->batch, h->nsamples) : h->nsamples, nb = (h->nsamples + B - 1) / B;
-  if (!st->on) return 0;
-  return nb < size ? (B + size - 1) / size : B;
+  InitScaleStage *st = (InitScaleStage *)stage->data;
+  PetscMPIInt     size;
+  PetscFunctionBeginUser;
+  (void)train_batch;
+  PetscCallMPI(MPI_Comm_size(stage->comm, &size));
+  *nlocal = st->on ? hessian_local_samples(st->h, size) : 0;
+  PetscFunctionReturn(0);
 }
 
-PetscErrorCode initscale_stage_setup(InitScaleStage *st)
+static PetscErrorCode initscale_stage_setup(NnStage stage, PetscInt train_batch)
 {
+  InitScaleStage *st = (InitScaleStage *)stage->data;
   PetscFunctionBeginUser;
+  (void)train_batch;
   if (!st->on) PetscFunctionReturn(0);
   PetscCall(hessian_setup(st->h));
   PetscCall(spectrum_set_operator(st->sp, st->h->H));
   PetscCall(PetscMalloc3((size_t)st->nc * st->ninit, &st->gn2, st->nc, &st->lmax, st->nc, &st->lmin));
   PetscFunctionReturn(0);
+}
+
+/* Once, before training. */
+static PetscBool initscale_stage_due(NnStage stage, PetscInt epoch)
+{
+  InitScaleStage *st = (InitScaleStage *)stage->data;
+  return st->on && !epoch ? PETSC_TRUE : PETSC_FALSE;
 }
 
 /* Number of weight layers L. */
@@ -80,10 +90,12 @@ static PetscErrorCode init_scaled(Net net, double c, PetscInt seed, double *thet
   const NnInit   init = net->init;
   const PetscReal c0  = net->init_c;
   const PetscInt s0   = net->seed;
+  PetscErrorCode  ierr;
   PetscFunctionBeginUser;
   net->init = INIT_SCALED, net->init_c = c, net->seed = seed;
-  PetscCall(net_init_params(net, theta));
-  net->init = init, net->init_c = c0, net->seed = s0;
+  ierr      = net_init_params(net, theta);
+  net->init = init, net->init_c = c0, net->seed = s0; /* restored, on errors too */
+  PetscCall(ierr);
   PetscFunctionReturn(0);
 }
 
@@ -183,17 +195,17 @@ static PetscErrorCode initscale_spectra(InitScaleStage *st, NnH5File *f, double 
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode initscale_stage_hook(Trainer t, void *ctx)
+static PetscErrorCode initscale_stage_run(NnStage stage, PetscInt epoch, const double *theta0, RunDir rd)
 {
-  InitScaleStage *st = (InitScaleStage *)ctx;
+  InitScaleStage *st = (InitScaleStage *)stage->data;
   double         *theta, *grad;
   NnH5File        f;
-  const PetscInt  L = weight_layers(t->net);
+  const PetscInt  L = weight_layers(stage->net);
   PetscFunctionBeginUser;
-  if (!st->on || t->epoch) PetscFunctionReturn(0);
-  PetscCall(PetscMalloc2(t->net->N, &theta, t->net->N, &grad));
+  (void)epoch, (void)theta0; /* the study draws its own initialisations */
+  PetscCall(PetscMalloc2(stage->net->N, &theta, stage->net->N, &grad));
   PetscCall(initscale_gradients(st, theta, grad));
-  PetscCall(rundir_results_open(t->rundir, &f));
+  PetscCall(rundir_results_open(rd, &f));
   PetscCall(nn_h5_delete(&f, "/initscale"));
   PetscCall(nn_h5_group(&f, "/initscale"));
   PetscCall(nn_h5_attr_string(&f, "/initscale", "description",
@@ -206,13 +218,30 @@ PetscErrorCode initscale_stage_hook(Trainer t, void *ctx)
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode initscale_stage_destroy(InitScaleStage **st)
+static PetscErrorCode initscale_stage_destroy(NnStage stage)
 {
+  InitScaleStage *st = (InitScaleStage *)stage->data;
   PetscFunctionBeginUser;
-  if (!*st) PetscFunctionReturn(0);
-  if ((*st)->gn2) PetscCall(PetscFree3((*st)->gn2, (*st)->lmax, (*st)->lmin));
-  PetscCall(spectrum_destroy(&(*st)->sp));
-  PetscCall(hessian_destroy(&(*st)->h));
-  PetscCall(PetscFree(*st));
+  if (st->gn2) PetscCall(PetscFree3(st->gn2, st->lmax, st->lmin));
+  PetscCall(spectrum_destroy(&st->sp));
+  PetscCall(hessian_destroy(&st->h));
+  PetscCall(PetscFree(stage->data));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode nn_stage_create_initscale(NnStage stage)
+{
+  InitScaleStage *st;
+  PetscFunctionBeginUser;
+  PetscCall(PetscNew(&st));
+  st->c[0] = 0.5, st->c[1] = 1, st->c[2] = 2, st->nc = 3;
+  st->ninit   = 20;
+  st->spectra = PETSC_TRUE;
+  PetscCall(hessian_create(stage->ds, stage->net, &st->h));
+  PetscCall(spectrum_create(stage->comm, &st->sp));
+  stage->data  = st;
+  stage->title = "the initscale stage";
+  stage->ops   = (NnStageOps){initscale_stage_set_from_options, initscale_stage_local_samples, initscale_stage_setup,
+                              initscale_stage_due, initscale_stage_run, initscale_stage_destroy};
   PetscFunctionReturn(0);
 }

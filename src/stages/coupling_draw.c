@@ -1,0 +1,152 @@
+/* One draw of Algorithm 1 (App. E): index vectors i, j over [N]; the entries
+ * H_b[i, j] of every batch's Hessian; their standardised values and the
+ * counts of correlation coefficients (or skewness and kurtosis) above the
+ * thresholds; for the first draw the histogram and a uniformly sampled
+ * correlation submatrix (Fig. 1d/e). */
+#include "coupling_stage.h"
+
+#include <math.h>
+
+/* X (n x nb^2, column-major, replicated): observation b (batch b) of
+ * variable p nb + q is H_b[i_p, j_q]. */
+static PetscErrorCode coupling_sample(CouplingStage *st, PetscInt nb, const PetscInt *i, const PetscInt *j, double *X, const char *what)
+{
+  Hessian        h = st->h;
+  const PetscInt M = nb * nb, n = h->nbatches;
+  double        *rows, *all;
+  PetscMPIInt   *cnt, *dsp;
+  NnProgress     prog;
+  PetscFunctionBeginUser;
+  PetscCall(PetscMalloc2((size_t)(h->nslices + 1) * M, &rows, (size_t)n * M, &all));
+  PetscCall(PetscMalloc2(h->size, &cnt, h->size, &dsp));
+  nn_progress_start(&prog, what, h->nslices);
+  for (PetscInt s = 0; s < h->nslices; s++) {
+    PetscCall(hessian_batch_entries(h, s, nb, i, nb, j, rows + (size_t)s * M));
+    PetscCall(nn_progress_report(&prog, s + 1, 10.0, "local batches"));
+  }
+  /* every rank owns batches [n r / P, n (r+1) / P) (hessian_make_slices) */
+  for (PetscMPIInt r = 0; r < h->size; r++) {
+    PetscInt b0 = n * r / h->size, b1 = n * (r + 1) / h->size;
+    cnt[r] = (PetscMPIInt)((b1 - b0) * M), dsp[r] = (PetscMPIInt)(b0 * M);
+  }
+  PetscCallMPI(MPI_Allgatherv(rows, cnt[h->rank], MPI_DOUBLE, all, cnt, dsp, MPI_DOUBLE, h->comm));
+  PetscCall(hessian_check_finite(h, (size_t)cnt[h->rank], rows, "the per-batch Hessian entries"));
+  for (PetscInt b = 0; b < n; b++)
+    for (PetscInt v = 0; v < M; v++) X[(size_t)v * n + b] = all[(size_t)b * M + v];
+  PetscCall(PetscFree2(cnt, dsp));
+  PetscCall(PetscFree2(rows, all));
+  PetscFunctionReturn(0);
+}
+
+/* nb distinct indices of [N] from stream (epoch, draw, which). */
+static PetscErrorCode draw_indices(CouplingStage *st, PetscInt epoch, PetscInt d, PetscInt which, PetscInt nb, PetscInt *idx)
+{
+  const PetscInt N = st->h->net->N;
+  PetscInt      *perm;
+  uint64_t       stream, substream;
+  PetscFunctionBeginUser;
+  PetscCall(PetscMalloc1(N, &perm));
+  nn_coupling_index_stream((uint64_t)epoch, (uint64_t)d, (uint64_t)which, &stream, &substream);
+  nn_rng_permutation(nn_rng_key((uint64_t)st->seed, stream, substream), N, perm);
+  PetscCall(PetscArraycpy(idx, perm, nb));
+  PetscCall(PetscFree(perm));
+  PetscFunctionReturn(0);
+}
+
+typedef struct {
+  PetscInt  m, *var; /* the sampled variables */
+  PetscInt *pos;     /* pos[v] = position of variable v in var, or -1 */
+  double   *sub;     /* (m x m) */
+} Submatrix;
+
+static PetscErrorCode submatrix_collect(void *ctx, PetscInt i, PetscInt j, double *a)
+{
+  Submatrix *S = (Submatrix *)ctx;
+  if (S->pos[i] >= 0 && S->pos[j] >= 0) S->sub[S->pos[i] * S->m + S->pos[j]] = *a;
+  return 0;
+}
+
+/* A uniformly sampled m x m submatrix of the correlation matrix C among the
+ * variables that vary (constant entries have no correlation), replicated. */
+static PetscErrorCode cc_submatrix(CouplingStage *st, PetscInt epoch, DenseMat C, PetscInt M, const PetscBool *valid, Submatrix *S)
+{
+  PetscInt *perm, nvalid = 0;
+  PetscFunctionBeginUser;
+  for (PetscInt v = 0; v < M; v++) nvalid += valid[v];
+  S->m = PetscMin(st->sub, nvalid);
+  PetscCall(PetscMalloc1(M, &perm));
+  PetscCall(PetscMalloc3(S->m + 1, &S->var, M, &S->pos, (size_t)S->m * S->m + 1, &S->sub));
+  nn_rng_permutation(nn_rng_key((uint64_t)st->seed, NN_STREAM_COUPLING_SUB, (uint64_t)epoch), M, perm);
+  for (PetscInt v = 0; v < M; v++) S->pos[v] = -1;
+  for (PetscInt q = 0, k = 0; q < M && k < S->m; q++)
+    if (valid[perm[q]]) S->var[k] = perm[q], S->pos[perm[q]] = k++;
+  PetscCall(PetscArrayzero(S->sub, (size_t)S->m * S->m));
+  PetscCall(dense_foreach_local(C, submatrix_collect, S));
+  PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, S->sub, (int)(S->m * S->m), MPI_DOUBLE, MPI_SUM, st->h->comm));
+  PetscCall(PetscFree(perm));
+  PetscFunctionReturn(0);
+}
+
+/* One draw for the statistics using N_b = nb[k0] (CC, or skewness and kurtosis together). */
+PetscErrorCode coupling_draw(CouplingStage *st, PetscInt epoch, NnH5File *f, PetscInt d, PetscBool high, DrawRecord *rec)
+{
+  const int      k0 = high ? STAT_SKEWNESS : STAT_CC;
+  const PetscInt nb = st->nb[k0], M = nb * nb, n = st->h->nbatches;
+  PetscInt      *i = rec[k0].rows + d * nb, *j = rec[k0].cols + d * nb, nconst;
+  double        *X, *Z;
+  PetscBool     *valid;
+  NnStatCount    c;
+  char           what[64];
+  PetscFunctionBeginUser;
+  PetscCall(draw_indices(st, epoch, d, 2 * high, nb, i));
+  PetscCall(draw_indices(st, epoch, d, 2 * high + 1, nb, j));
+  PetscCall(PetscMalloc3((size_t)n * M, &X, (size_t)n * M, &Z, M, &valid));
+  PetscCall(PetscSNPrintf(what, sizeof what, "coupling draw %d/%d N_b=%d", (int)d + 1, (int)st->draws, (int)nb));
+  PetscCall(coupling_sample(st, nb, i, j, X, what));
+  PetscCall(cumulant_standardize(n, M, X, Z, valid, &nconst));
+  if (!high) {
+    DenseMat    C;
+    NnHistogram hist;
+    char        g[96];
+    PetscCall(histogram_create(2000, -1, 1, &hist));
+    PetscCall(cc_count(st->h->comm, n, M, Z, valid, st->thr[STAT_CC], &hist, &C, &c));
+    coupling_record_set(&rec[STAT_CC], d, nb, &c, nconst);
+    if (!d) { /* the first draw's submatrix, histogram and, on request, the whole matrix */
+      Submatrix S;
+      hsize_t   d2[2] = {(hsize_t)st->sub, (hsize_t)st->sub};
+      int64_t  *var;
+      PetscCall(PetscSNPrintf(g, sizeof g, "/coupling/epoch_%04d/cc", (int)epoch));
+      PetscCall(nn_h5_group(f, g));
+      PetscCall(coupling_write_histogram(f, g, &hist));
+      PetscCall(cc_submatrix(st, epoch, C, M, valid, &S));
+      char path[160];
+      d2[0] = d2[1] = (hsize_t)S.m;
+      PetscCall(PetscSNPrintf(path, sizeof path, "%s/submatrix", g));
+      PetscCall(nn_h5_write_double(f, path, 2, d2, S.sub));
+      PetscCall(nn_h5_describe(f, path, "1", "correlation coefficients among a uniformly sampled set of the first draw's varying entries (Fig. 1d/e); fewer than -coupling_submatrix if fewer vary"));
+      PetscCall(PetscMalloc1(S.m + 1, &var));
+      for (PetscInt q = 0; q < S.m; q++) var[q] = S.var[q];
+      PetscCall(PetscSNPrintf(path, sizeof path, "%s/submatrix_variables", g));
+      hsize_t dm = (hsize_t)S.m;
+      PetscCall(nn_h5_write_int64(f, path, 1, &dm, var));
+      PetscCall(nn_h5_describe(f, path, "1", "variables of the submatrix: v = p N_b + q is entry (i_p, j_q)"));
+      PetscCall(PetscFree(var));
+      PetscCall(PetscFree3(S.var, S.pos, S.sub));
+      if (st->full_cc) {
+        PetscCall(PetscSNPrintf(path, sizeof path, "%s/full", g));
+        PetscCall(dense_write(C, f, path));
+        PetscCall(nn_h5_describe(f, path, "1", "the whole correlation matrix of the first draw (N_b^2 x N_b^2)"));
+      }
+    }
+    PetscCall(histogram_destroy(&hist));
+    PetscCall(dense_destroy(&C));
+  } else {
+    PetscCall(stat_count(st->h->comm, STAT_SKEWNESS, n, M, Z, valid, st->thr[STAT_SKEWNESS], NULL, &c));
+    coupling_record_set(&rec[STAT_SKEWNESS], d, nb, &c, nconst);
+    PetscCall(stat_count(st->h->comm, STAT_KURTOSIS, n, M, Z, valid, st->thr[STAT_KURTOSIS], NULL, &c));
+    coupling_record_set(&rec[STAT_KURTOSIS], d, nb, &c, nconst);
+    for (PetscInt q = 0; q < nb; q++) rec[STAT_KURTOSIS].rows[d * nb + q] = i[q], rec[STAT_KURTOSIS].cols[d * nb + q] = j[q];
+  }
+  PetscCall(PetscFree3(X, Z, valid));
+  PetscFunctionReturn(0);
+}

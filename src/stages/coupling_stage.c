@@ -1,0 +1,140 @@
+/* The coupling stage (-coupling_every k): Algorithm 1 of App. E at epoch 0 and
+ * every k epochs, into /coupling/epoch_EEEE: B draws (-coupling_draws) of row
+ * and column index vectors i, j over [N]; for each of the n batches of an
+ * epoch (the training split in batches of -train_batch, whole batches per
+ * rank) the submatrix H_b[i, j]; the correlation coefficients of its N_b^2
+ * entries (N_b = -coupling_nb, 100) and the skewness and excess kurtosis (N_b
+ * = -coupling_nb_high, 10) counted above thresholds (Table 2's 0.4, 0.4, 1, or
+ * from Algorithm 3 with -coupling_auto_thresholds), the counts per entry and
+ * as exponents of N_b (Fig. 1f, 6), a uniformly sampled 100 x 100
+ * correlation submatrix (Fig. 1d/e). The Monte Carlo null counts of
+ * Algorithm 3 (Table 2, Fig. 5) go to /coupling/null once per run. */
+#include "coupling_stage.h"
+
+static PetscErrorCode coupling_stage_set_from_options(NnStage stage)
+{
+  CouplingStage *st      = (CouplingStage *)stage->data;
+  PetscInt       nb_high = st->nb[STAT_SKEWNESS];
+  PetscFunctionBeginUser;
+  PetscOptionsBegin(stage->comm, NULL, "Coupling-set statistics (App. E)", NULL);
+  PetscCall(PetscOptionsInt("-coupling_every", "Algorithm 1 at epoch 0 and every k epochs (0: never; the paper: 10)", NULL, st->every, &st->every, NULL));
+  PetscCall(PetscOptionsInt("-coupling_draws", "bootstrap draws B of Algorithm 1 (the paper: 3)", NULL, st->draws, &st->draws, NULL));
+  PetscCall(PetscOptionsInt("-coupling_nb", "N_b of the correlation coefficients (N_b^2 variables)", NULL, st->nb[STAT_CC], &st->nb[STAT_CC], NULL));
+  PetscCall(PetscOptionsInt("-coupling_nb_high", "N_b of the skewness and excess kurtosis", NULL, nb_high, &nb_high, NULL));
+  st->nb[STAT_SKEWNESS] = st->nb[STAT_KURTOSIS] = nb_high;
+  PetscCall(PetscOptionsReal("-coupling_threshold_cc", "threshold of |correlation coefficient| (Table 2: 0.4)", NULL, st->thr[0], &st->thr[0], NULL));
+  PetscCall(PetscOptionsReal("-coupling_threshold_skewness", "threshold of |skewness| (Table 2: 0.4)", NULL, st->thr[1], &st->thr[1], NULL));
+  PetscCall(PetscOptionsReal("-coupling_threshold_kurtosis", "threshold of |excess kurtosis| (Table 2: 1)", NULL, st->thr[2], &st->thr[2], NULL));
+  PetscCall(PetscOptionsBool("-coupling_calibrate", "Algorithm 3: Monte Carlo null counts at the thresholds (once per run)", NULL, st->calibrate, &st->calibrate, NULL));
+  PetscCall(PetscOptionsBool("-coupling_auto_thresholds", "choose the thresholds by Algorithm 3 (null count <= target/100)", NULL, st->auto_thr, &st->auto_thr, NULL));
+  PetscCall(PetscOptionsInt("-coupling_null_draws", "null samples of Algorithm 3 (Table 2: 5)", NULL, st->null_draws, &st->null_draws, NULL));
+  PetscCall(PetscOptionsBool("-coupling_full_cc", "also write the whole correlation matrix of the first draw", NULL, st->full_cc, &st->full_cc, NULL));
+  PetscCall(PetscOptionsInt("-coupling_submatrix", "size of the uniformly sampled correlation submatrix kept (Fig. 1d/e)", NULL, st->sub, &st->sub, NULL));
+  PetscCall(PetscOptionsInt("-coupling_block", "Hessian columns computed per R-operator pass", NULL, st->kmax, &st->kmax, NULL));
+  PetscCall(PetscOptionsInt("-coupling_seed", "seed of the index draws and the null samples", NULL, st->seed, &st->seed, NULL));
+  PetscOptionsEnd();
+  PetscCheck(st->every >= 0 && st->draws > 0 && st->null_draws > 0 && st->kmax > 0, stage->comm, PETSC_ERR_ARG_OUTOFRANGE,
+             "-coupling_every must be non-negative; -coupling_draws, -coupling_null_draws, -coupling_block positive");
+  PetscCheck(st->nb[0] > 1 && nb_high > 1, stage->comm, PETSC_ERR_ARG_OUTOFRANGE, "-coupling_nb and -coupling_nb_high must exceed 1");
+  PetscCheck(st->sub >= 0 && st->sub <= st->nb[0] * st->nb[0], stage->comm, PETSC_ERR_ARG_OUTOFRANGE,
+             "-coupling_submatrix must be at most -coupling_nb squared");
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode coupling_stage_local_samples(NnStage stage, PetscInt train_batch, PetscInt *nlocal)
+{
+  CouplingStage *st = (CouplingStage *)stage->data;
+  PetscFunctionBeginUser;
+  *nlocal = st->every ? train_batch : 0;
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode coupling_stage_setup(NnStage stage, PetscInt train_batch)
+{
+  CouplingStage *st = (CouplingStage *)stage->data;
+  Hessian        h  = st->h;
+  PetscFunctionBeginUser;
+  if (!st->every) PetscFunctionReturn(0);
+  /* the whole training split: n = ceil(m / batch) batches */
+  PetscCall(hessian_set_samples(h, stage->ds->train.n, train_batch, st->seed));
+  PetscCall(hessian_set_block(h, st->kmax));
+  PetscCheck((h->nsamples + train_batch - 1) / train_batch >= h->size, h->comm, PETSC_ERR_ARG_OUTOFRANGE,
+             "-coupling_every: %" PetscInt_FMT " batches for %d ranks; each rank needs a whole batch", (h->nsamples + train_batch - 1) / train_batch,
+             (int)h->size);
+  for (int k = 0; k < 2; k++)
+    PetscCheck(st->nb[k] <= h->net->N, h->comm, PETSC_ERR_ARG_OUTOFRANGE, "-coupling_nb%s %" PetscInt_FMT " exceeds N = %" PetscInt_FMT,
+               k ? "_high" : "", st->nb[k], h->net->N);
+  PetscCall(hessian_setup(h));
+  st->batch = train_batch;
+  PetscFunctionReturn(0);
+}
+
+static PetscBool coupling_stage_due(NnStage stage, PetscInt epoch)
+{
+  CouplingStage *st = (CouplingStage *)stage->data;
+  return st->every && epoch % st->every == 0 ? PETSC_TRUE : PETSC_FALSE;
+}
+
+static PetscErrorCode coupling_stage_run(NnStage stage, PetscInt epoch, const double *theta, RunDir rd)
+{
+  CouplingStage *st = (CouplingStage *)stage->data;
+  NnH5File       f;
+  DrawRecord     rec[3];
+  char           g[96];
+  double         t0 = nn_wtime();
+  PetscFunctionBeginUser;
+  if (st->calibrate && !st->calibrated) PetscCall(coupling_calibrate(st, rd));
+  PetscCall(PetscPrintf(stage->comm, "[coupling] epoch %" PetscInt_FMT ": %d draws over %" PetscInt_FMT " batches of %" PetscInt_FMT "\n", epoch,
+                        (int)st->draws, st->h->nbatches, st->batch));
+  PetscCall(hessian_set_point(st->h, theta));
+  for (int k = 0; k < 3; k++) PetscCall(coupling_record_alloc(st->draws, st->nb[k], &rec[k]));
+  PetscCall(rundir_results_open(rd, &f));
+  PetscCall(PetscSNPrintf(g, sizeof g, "/coupling/epoch_%04d", (int)epoch));
+  PetscCall(nn_h5_delete(&f, g));
+  PetscCall(nn_h5_group(&f, g));
+  for (PetscInt d = 0; d < st->draws; d++) {
+    PetscCall(coupling_draw(st, epoch, &f, d, PETSC_FALSE, rec));
+    PetscCall(coupling_draw(st, epoch, &f, d, PETSC_TRUE, rec));
+  }
+  for (int k = 0; k < 3; k++) {
+    char gk[128];
+    PetscCall(PetscSNPrintf(gk, sizeof gk, "%s/%s", g, NnStatNames[k]));
+    PetscCall(coupling_record_write(st, &f, gk, k, &rec[k]));
+    PetscCall(coupling_record_free(&rec[k]));
+  }
+  PetscCall(nn_h5_attr_int64(&f, g, "epoch", epoch));
+  PetscCall(nn_h5_attr_int64(&f, g, "n", st->h->nbatches));
+  PetscCall(nn_h5_attr_int64(&f, g, "batch", st->batch));
+  PetscCall(nn_h5_attr_int64(&f, g, "draws", st->draws));
+  PetscCall(nn_h5_attr_int64(&f, g, "N", stage->net->N));
+  PetscCall(nn_h5_attr_string(&f, "/coupling", "description", "coupling-set statistics of Hessian entries (App. E), one group per epoch"));
+  PetscCall(nn_h5_commit(&f));
+  PetscCall(PetscPrintf(stage->comm, "[coupling] epoch %" PetscInt_FMT " done in %.1fs\n", epoch, nn_wtime() - t0));
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode coupling_stage_destroy(NnStage stage)
+{
+  CouplingStage *st = (CouplingStage *)stage->data;
+  PetscFunctionBeginUser;
+  PetscCall(hessian_destroy(&st->h));
+  PetscCall(PetscFree(stage->data));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode nn_stage_create_coupling(NnStage stage)
+{
+  CouplingStage *s;
+  PetscFunctionBeginUser;
+  PetscCall(PetscNew(&s));
+  s->draws = 3, s->null_draws = 5, s->seed = 1, s->kmax = 16, s->sub = 100;
+  s->nb[STAT_CC] = 100, s->nb[STAT_SKEWNESS] = s->nb[STAT_KURTOSIS] = 10;
+  s->thr[STAT_CC] = 0.4, s->thr[STAT_SKEWNESS] = 0.4, s->thr[STAT_KURTOSIS] = 1.0; /* Table 2 */
+  s->calibrate = PETSC_TRUE;
+  PetscCall(hessian_create(stage->ds, stage->net, &s->h));
+  stage->data  = s;
+  stage->title = "the coupling stage";
+  stage->ops   = (NnStageOps){coupling_stage_set_from_options, coupling_stage_local_samples, coupling_stage_setup,
+                              coupling_stage_due, coupling_stage_run, coupling_stage_destroy};
+  PetscFunctionReturn(0);
+}

@@ -1,0 +1,161 @@
+/* The spectrum stage (-spectrum_every k): at epoch 0 and every k epochs (and at
+ * the end if k divides the epoch count), the Hessian of the fixed sample set
+ * at the current weights: extreme eigenvalues, Lanczos density, trace,
+ * Theorem 1 statistics, into /spectrum/epoch_EEEE of the results file. With
+ * -hessian_dense also the dense Hessian's symmetry error and eigenvalues
+ * (PDSYEVD) in .../dense. */
+#include "stageimpl.h"
+
+typedef struct {
+  PetscInt  every;
+  PetscBool dense, dense_matrix; /* -hessian_dense: also the dense Hessian (ScaLAPACK); -hessian_dense_matrix: write it */
+  PetscInt  dense_max;          /* -hessian_dense_max: refuse larger N */
+  Hessian   h;
+  Spectrum  sp;
+} SpectrumStage;
+
+static PetscErrorCode spectrum_stage_set_from_options(NnStage stage)
+{
+  SpectrumStage *st = (SpectrumStage *)stage->data;
+  PetscFunctionBeginUser;
+  PetscOptionsBegin(stage->comm, NULL, "Spectrum stage", NULL);
+  PetscCall(PetscOptionsInt("-spectrum_every", "Hessian spectrum at epoch 0 and every k epochs (0: never)", NULL, st->every,
+                            &st->every, NULL));
+  PetscCall(PetscOptionsBool("-hessian_dense", "also assemble the dense Hessian (ScaLAPACK), check symmetry, all eigenvalues by PDSYEVD", NULL,
+                             st->dense, &st->dense, NULL));
+  PetscCall(PetscOptionsBool("-hessian_dense_matrix", "write the dense Hessian to the results file", NULL, st->dense_matrix,
+                             &st->dense_matrix, NULL));
+  PetscCall(PetscOptionsInt("-hessian_dense_max", "largest N the dense mode accepts", NULL, st->dense_max, &st->dense_max, NULL));
+  PetscOptionsEnd();
+  PetscCheck(st->every >= 0, stage->comm, PETSC_ERR_ARG_OUTOFRANGE, "-spectrum_every must be non-negative");
+  PetscCall(hessian_set_from_options(st->h));
+  PetscCall(spectrum_set_from_options(st->sp));
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode spectrum_stage_local_samples(NnStage stage, PetscInt train_batch, PetscInt *nlocal)
+{
+  SpectrumStage *st = (SpectrumStage *)stage->data;
+  PetscMPIInt    size;
+  PetscFunctionBeginUser;
+  (void)train_batch;
+  PetscCallMPI(MPI_Comm_size(stage->comm, &size));
+  *nlocal = st->every ? hessian_local_samples(st->h, size) : 0;
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode spectrum_stage_setup(NnStage stage, PetscInt train_batch)
+{
+  SpectrumStage *st = (SpectrumStage *)stage->data;
+  PetscFunctionBeginUser;
+  (void)train_batch;
+  if (!st->every) PetscFunctionReturn(0);
+  PetscCheck(!st->dense || stage->net->N <= st->dense_max, stage->comm, PETSC_ERR_ARG_OUTOFRANGE,
+             "-hessian_dense: N = %" PetscInt_FMT " exceeds -hessian_dense_max %" PetscInt_FMT " (the dense mode stores N^2 doubles)",
+             stage->net->N, st->dense_max);
+  PetscCall(hessian_setup(st->h));
+  PetscCall(hessian_view(st->h, PETSC_VIEWER_STDOUT_(stage->comm)));
+  PetscCall(spectrum_set_operator(st->sp, st->h->H));
+  PetscCall(spectrum_view(st->sp, PETSC_VIEWER_STDOUT_(stage->comm)));
+  PetscFunctionReturn(0);
+}
+
+static PetscBool spectrum_stage_due(NnStage stage, PetscInt epoch)
+{
+  SpectrumStage *st = (SpectrumStage *)stage->data;
+  return st->every && epoch % st->every == 0 ? PETSC_TRUE : PETSC_FALSE;
+}
+
+/* The dense Hessian: symmetry error, all eigenvalues, optionally the matrix, under group/dense. */
+static PetscErrorCode spectrum_stage_dense(SpectrumStage *st, NnH5File *f, const char *group)
+{
+  DenseMat       A;
+  const PetscInt N = st->h->net->N;
+  double        *w, sym;
+  char           g[128], path[160];
+  hsize_t        n = (hsize_t)N;
+  PetscFunctionBeginUser;
+  PetscCall(dense_create(st->h->comm, N, &A));
+  PetscCall(dense_set_from_options(A));
+  PetscCall(hessian_dense_assemble(st->h, HESSIAN_FULL, A));
+  PetscCall(dense_symmetry_error(A, &sym));
+  PetscCall(PetscMalloc1(N, &w));
+  PetscCall(dense_eigenvalues(A, w));
+  PetscCall(PetscPrintf(st->h->comm, "[dense] ||H - H^T||_F/||H||_F %.2e; PDSYEVD lambda_min %.10e lambda_max %.10e\n", sym, w[0], w[N - 1]));
+  PetscCall(PetscSNPrintf(g, sizeof g, "%s/dense", group));
+  PetscCall(nn_h5_group(f, g));
+  PetscCall(nn_h5_attr_double(f, g, "symmetry_error", sym));
+  PetscCall(nn_h5_attr_string(f, g, "description", "dense Hessian assembled through the operator (ScaLAPACK); symmetry_error = ||H - H^T||_F / ||H||_F"));
+  PetscCall(PetscSNPrintf(path, sizeof path, "%s/eigenvalues", g));
+  PetscCall(nn_h5_write_double(f, path, 1, &n, w));
+  PetscCall(nn_h5_describe(f, path, "1", "all eigenvalues of H, ascending (PDSYEVD)"));
+  if (st->dense_matrix) {
+    PetscCall(PetscSNPrintf(path, sizeof path, "%s/H", g));
+    PetscCall(dense_write(A, f, path));
+    PetscCall(nn_h5_describe(f, path, "1", "the Hessian, H[i][j] = d^2 R / dtheta_i dtheta_j"));
+  }
+  PetscCall(PetscFree(w));
+  PetscCall(dense_destroy(&A));
+  PetscFunctionReturn(0);
+}
+
+/* The spectrum (and the dense Hessian) into group of the open results file. */
+static PetscErrorCode spectrum_stage_record(SpectrumStage *st, NnH5File *f, const char *group, PetscInt epoch, double R)
+{
+  PetscFunctionBeginUser;
+  PetscCall(nn_h5_delete(f, group));
+  PetscCall(spectrum_write(st->sp, f, group));
+  if (st->dense) PetscCall(spectrum_stage_dense(st, f, group));
+  PetscCall(nn_h5_attr_int64(f, group, "epoch", epoch));
+  PetscCall(nn_h5_attr_double(f, group, "risk", R));
+  PetscCall(nn_h5_attr_int64(f, group, "hessian_samples", st->h->nsamples));
+  PetscCall(nn_h5_attr_int64(f, group, "hessian_batch", st->h->batch ? st->h->batch : st->h->nsamples));
+  PetscCall(nn_h5_attr_string(f, "/spectrum", "description",
+                              "Hessian spectra of the risk on a fixed sample set, one group per epoch (weights after that many epochs)"));
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode spectrum_stage_run(NnStage stage, PetscInt epoch, const double *theta, RunDir rd)
+{
+  SpectrumStage *st = (SpectrumStage *)stage->data;
+  double         R, mean_abs_dl, t0 = nn_wtime();
+  char           group[64];
+  NnH5File       f;
+  PetscFunctionBeginUser;
+  PetscCall(PetscPrintf(stage->comm, "[spectrum] epoch %" PetscInt_FMT ": Hessian on %" PetscInt_FMT " samples, N = %" PetscInt_FMT "\n", epoch,
+                        st->h->nsamples, stage->net->N));
+  PetscCall(hessian_set_point(st->h, theta));
+  PetscCall(hessian_risk(st->h, &R, NULL, &mean_abs_dl));
+  PetscCall(spectrum_compute(st->sp, mean_abs_dl));
+  PetscCall(rundir_results_open(rd, &f));
+  PetscCall(PetscSNPrintf(group, sizeof group, "/spectrum/epoch_%04d", (int)epoch));
+  PetscCall(spectrum_stage_record(st, &f, group, epoch, R));
+  PetscCall(nn_h5_commit(&f));
+  PetscCall(PetscPrintf(stage->comm, "[spectrum] epoch %" PetscInt_FMT " done in %.1fs (risk %.5f)\n", epoch, nn_wtime() - t0, R));
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode spectrum_stage_destroy(NnStage stage)
+{
+  SpectrumStage *st = (SpectrumStage *)stage->data;
+  PetscFunctionBeginUser;
+  PetscCall(spectrum_destroy(&st->sp));
+  PetscCall(hessian_destroy(&st->h));
+  PetscCall(PetscFree(stage->data));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode nn_stage_create_spectrum(NnStage stage)
+{
+  SpectrumStage *st;
+  PetscFunctionBeginUser;
+  PetscCall(PetscNew(&st));
+  st->dense_max = 20000;
+  PetscCall(hessian_create(stage->ds, stage->net, &st->h));
+  PetscCall(spectrum_create(stage->comm, &st->sp));
+  stage->data  = st;
+  stage->title = "the spectrum stage";
+  stage->ops   = (NnStageOps){spectrum_stage_set_from_options, spectrum_stage_local_samples, spectrum_stage_setup,
+                              spectrum_stage_due, spectrum_stage_run, spectrum_stage_destroy};
+  PetscFunctionReturn(0);
+}

@@ -1,0 +1,91 @@
+/* The stage interface: the registry of stage types and the generic calls. */
+#include "stageimpl.h"
+
+#include <string.h>
+
+typedef struct {
+  const char *type;
+  PetscErrorCode (*create)(NnStage st);
+} StageType;
+
+static const StageType stage_types[] = {
+  {"initscale", nn_stage_create_initscale},
+  {"spectrum", nn_stage_create_spectrum},
+  {"coupling", nn_stage_create_coupling},
+};
+const char *const nn_stage_types[] = {"initscale", "spectrum", "coupling", NULL};
+
+static PetscClassId stage_class;
+
+PetscErrorCode nn_stage_initialize_package(void)
+{
+  static PetscBool done;
+  PetscFunctionBeginUser;
+  if (done) PetscFunctionReturn(0);
+  done = PETSC_TRUE;
+  PetscCall(PetscClassIdRegister("nncas stage", &stage_class));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode nn_stage_create(const char *type, Dataset ds, Net net, NnStage *st)
+{
+  NnStage s;
+  size_t  k = 0;
+  char    event[64];
+  PetscFunctionBeginUser;
+  while (k < sizeof stage_types / sizeof stage_types[0] && strcmp(stage_types[k].type, type)) k++;
+  PetscCheck(k < sizeof stage_types / sizeof stage_types[0], ds->comm, PETSC_ERR_ARG_UNKNOWN_TYPE, "no stage type \"%s\"", type);
+  PetscCall(nn_stage_initialize_package());
+  PetscCall(PetscNew(&s));
+  s->comm = ds->comm;
+  s->ds   = ds;
+  s->net  = net;
+  s->type = stage_types[k].type;
+  PetscCall(PetscSNPrintf(event, sizeof event, "NnStage_%s", s->type));
+  PetscCall(PetscLogEventRegister(event, stage_class, &s->event));
+  PetscCall(stage_types[k].create(s));
+  *st = s;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode nn_stage_set_from_options(NnStage st)
+{
+  PetscFunctionBeginUser;
+  PetscCall(st->ops.set_from_options(st));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode nn_stage_local_samples(NnStage st, PetscInt train_batch, PetscInt *nlocal)
+{
+  PetscFunctionBeginUser;
+  PetscCall(st->ops.local_samples(st, train_batch, nlocal));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode nn_stage_setup(NnStage st, PetscInt train_batch)
+{
+  PetscFunctionBeginUser;
+  PetscCall(st->ops.setup(st, train_batch));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode nn_stage_run(NnStage st, PetscInt epoch, const double *theta, RunDir rd)
+{
+  PetscFunctionBeginUser;
+  if (!st->ops.due(st, epoch)) PetscFunctionReturn(0);
+  PetscCall(PetscLogEventBegin(st->event, 0, 0, 0, 0));
+  PetscCall(st->ops.run(st, epoch, theta, rd));
+  PetscCall(PetscLogEventEnd(st->event, 0, 0, 0, 0));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode nn_stage_destroy(NnStage *st)
+{
+  PetscFunctionBeginUser;
+  if (!*st) PetscFunctionReturn(0);
+  if ((*st)->ops.destroy) PetscCall((*st)->ops.destroy(*st));
+  PetscCall(PetscFree(*st));
+  PetscFunctionReturn(0);
+}
+
+const char *nn_stage_title(NnStage st) { return st->title; }

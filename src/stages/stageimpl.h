@@ -1,0 +1,35 @@
+/* Private to src/stages: the stage object and the operations a stage type
+ * provides (include/nncas/stage.h). */
+#ifndef NNCAS_STAGES_STAGEIMPL_H
+#define NNCAS_STAGES_STAGEIMPL_H
+
+#include "nncas/stage.h"
+#include "nncas/hessian.h"
+#include "nncas/spectrum.h"
+
+typedef struct {
+  PetscErrorCode (*set_from_options)(NnStage st);
+  /* samples per rank the stage's passes need (0 when it is off) */
+  PetscErrorCode (*local_samples)(NnStage st, PetscInt train_batch, PetscInt *nlocal);
+  PetscErrorCode (*setup)(NnStage st, PetscInt train_batch);
+  PetscBool (*due)(NnStage st, PetscInt epoch); /* runs at this epoch (weights after epoch epochs) */
+  PetscErrorCode (*run)(NnStage st, PetscInt epoch, const double *theta, RunDir rd);
+  PetscErrorCode (*destroy)(NnStage st); /* frees st->data */
+} NnStageOps;
+
+struct _p_NnStage {
+  MPI_Comm      comm;
+  Dataset       ds;
+  Net           net;
+  const char   *type, *title;
+  NnStageOps    ops;
+  PetscLogEvent event; /* NnStage<Type> in -log_view */
+  void         *data;  /* the type's own state */
+};
+
+/* Each type's constructor: sets title and ops, allocates data with the defaults. */
+PetscErrorCode nn_stage_create_initscale(NnStage st);
+PetscErrorCode nn_stage_create_spectrum(NnStage st);
+PetscErrorCode nn_stage_create_coupling(NnStage st);
+
+#endif
