@@ -116,7 +116,6 @@ int main(int argc, char **argv)
   if (SlepcInitialize(&argc, &argv, NULL, help)) return NN_EXIT_ERROR;
   nn_signals_install();
   ierr = nn_error_handler_push();
-  if (!ierr) ierr = nn_register_events();
   if (!ierr) ierr = nn_h5_init();
   if (!ierr) ierr = app_configure(&app);
   if (!ierr) ierr = PetscOptionsHasHelp(NULL, &want_help);

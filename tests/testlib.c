@@ -16,7 +16,7 @@ int nn_test_main(int argc, char **argv, const NnTestCase *cases, int ncases)
 
   if (SlepcInitialize(&argc, &argv, NULL, NULL)) return 1;
   MPI_Comm_rank(PETSC_COMM_WORLD, &rank);
-  if (nn_error_handler_push() || nn_register_events()) return 1;
+  if (nn_error_handler_push()) return 1;
   if (PetscOptionsGetString(NULL, NULL, "-test", only, sizeof only, &set)) return 1;
   PetscSNPrintf(scratch, sizeof scratch, "%s/scratch_%s", NNCAS_TEST_BINARY_DIR, argv[0] ? strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0] : "t");
   if (!rank) mkdir(scratch, 0755);

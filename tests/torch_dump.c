@@ -71,7 +71,6 @@ int main(int argc, char **argv)
   PetscErrorCode ierr;
   if (SlepcInitialize(&argc, &argv, NULL, NULL)) return 1;
   ierr = nn_error_handler_push();
-  if (!ierr) ierr = nn_register_events();
   if (!ierr) ierr = nn_h5_init();
   if (!ierr) ierr = dump();
   if (ierr) {

@@ -51,12 +51,10 @@ void nn_rng_permutation(NnRngKey key, PetscInt n, PetscInt *perm);
 /* The named streams and their substreams: nncas/streams.h. */
 
 /* -------------------------------------------------------------- logging -- */
-typedef struct {
-  PetscLogEvent forward, backward, loss, batch, allreduce, update, io_data,
-    io_checkpoint, io_results, evaluate;
-} NnEvents;
-extern NnEvents nn_events;
-PetscErrorCode nn_register_events(void);
+/* Each module registers its own -log_view events once, in its
+ * X_initialize_package() (called by its create function), as PETSc's
+ * XInitializePackage() does: net, dataset, hessian, spectrum, dense, trainer,
+ * stage. */
 
 /* ------------------------------------------------------------- progress -- */
 /* A progress line on rank 0: "<stage> <done>/<total> <extra> <rate> ETA". */

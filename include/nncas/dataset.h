@@ -42,6 +42,8 @@ struct _p_Dataset {
   NnSamples train, val;
 };
 
+/* The -log_view event NnIODataRead (dataset_create calls it). */
+PetscErrorCode dataset_initialize_package(void);
 PetscErrorCode dataset_create(MPI_Comm comm, Dataset *ds);
 PetscErrorCode dataset_set_from_options(Dataset ds);
 /* Reads the files (every rank reads; errors are collective), relabels, computes

@@ -72,6 +72,8 @@ struct _p_Hessian {
 };
 
 PetscErrorCode hessian_create(Dataset ds, Net net, Hessian *h);
+/* -log_view events NnHessianMult, NnHessianSlice, NnHessianComm (hessian_create calls it). */
+PetscErrorCode hessian_initialize_package(void);
 PetscErrorCode hessian_set_from_options(Hessian h);
 /* Instead of -hessian_samples, -hessian_batch, -hessian_seed: nsamples training
  * samples in batches of batch (0: one batch), drawn with seed; before hessian_setup. */

@@ -127,6 +127,8 @@ struct _p_Net {
 };
 
 PetscErrorCode net_create(MPI_Comm comm, Net *net);
+/* -log_view events NnForward, NnBackward and one per layer kind and pass (net_create calls it). */
+PetscErrorCode net_initialize_package(void);
 PetscErrorCode net_set_from_options(Net net);
 /* Parse the layer string for inputs of shape (c, h, w), lay out theta, and
  * allocate buffers for batches of up to Bmax samples. */

@@ -48,6 +48,8 @@ struct _p_Spectrum {
 };
 
 PetscErrorCode spectrum_create(MPI_Comm comm, Spectrum *sp);
+/* -log_view events NnSpecExtremes, NnSpecLanczos, NnSpecTrace (spectrum_create calls it). */
+PetscErrorCode spectrum_initialize_package(void);
 PetscErrorCode spectrum_set_from_options(Spectrum sp);
 PetscErrorCode spectrum_set_operator(Spectrum sp, Mat A);
 /* Each stage prints a progress line. */

@@ -90,6 +90,8 @@ struct _p_Trainer {
 };
 
 PetscErrorCode trainer_create(Dataset ds, Net net, Trainer *t);
+/* -log_view events NnBatchLoad, NnGradReduce, NnSGDUpdate, NnEvaluate, NnIOCheckpoint, NnIOResults (trainer_create calls it). */
+PetscErrorCode trainer_initialize_package(void);
 PetscErrorCode trainer_set_from_options(Trainer t);
 /* Allocates, then initialises theta or restores the checkpoint. Needs
  * dataset_setup and net_setup done. */

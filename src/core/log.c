@@ -1,33 +1,10 @@
-/* Logging events (-log_view), progress lines, small parsing helpers. */
+/* Progress lines, wall-clock time, small parsing helpers. */
 #include "nncas/core.h"
 
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-NnEvents nn_events;
-
-PetscErrorCode nn_register_events(void)
-{
-  static PetscBool  done = PETSC_FALSE;
-  PetscClassId      cls;
-  PetscFunctionBeginUser;
-  if (done) PetscFunctionReturn(0);
-  PetscCall(PetscClassIdRegister("nncas", &cls));
-  PetscCall(PetscLogEventRegister("NnForward", cls, &nn_events.forward));
-  PetscCall(PetscLogEventRegister("NnBackward", cls, &nn_events.backward));
-  PetscCall(PetscLogEventRegister("NnLoss", cls, &nn_events.loss));
-  PetscCall(PetscLogEventRegister("NnBatchLoad", cls, &nn_events.batch));
-  PetscCall(PetscLogEventRegister("NnGradReduce", cls, &nn_events.allreduce));
-  PetscCall(PetscLogEventRegister("NnSGDUpdate", cls, &nn_events.update));
-  PetscCall(PetscLogEventRegister("NnEvaluate", cls, &nn_events.evaluate));
-  PetscCall(PetscLogEventRegister("NnIODataRead", cls, &nn_events.io_data));
-  PetscCall(PetscLogEventRegister("NnIOCheckpoint", cls, &nn_events.io_checkpoint));
-  PetscCall(PetscLogEventRegister("NnIOResults", cls, &nn_events.io_results));
-  done = PETSC_TRUE;
-  PetscFunctionReturn(0);
-}
 
 double nn_wtime(void)
 {

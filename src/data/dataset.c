@@ -28,10 +28,25 @@ static PetscBool format_is_image(NnDataFormat f)
 
 /* ------------------------------------------------------------ life cycle -- */
 
+static PetscLogEvent ev_read;
+
+PetscErrorCode dataset_initialize_package(void)
+{
+  static PetscBool done;
+  PetscClassId     cls;
+  PetscFunctionBeginUser;
+  if (done) PetscFunctionReturn(0);
+  done = PETSC_TRUE;
+  PetscCall(PetscClassIdRegister("NnDataset", &cls));
+  PetscCall(PetscLogEventRegister("NnIODataRead", cls, &ev_read));
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode dataset_create(MPI_Comm comm, Dataset *ds)
 {
   Dataset d;
   PetscFunctionBeginUser;
+  PetscCall(dataset_initialize_package());
   PetscCall(PetscCalloc1(1, &d));
   d->comm   = comm;
   d->format = NN_DATA_IDX;
@@ -510,9 +525,9 @@ PetscErrorCode dataset_setup(Dataset ds)
   PetscCall(dataset_check_settings(ds));
   PetscCall(nn_samples_free(&ds->train));
   PetscCall(nn_samples_free(&ds->val));
-  PetscCall(PetscLogEventBegin(nn_events.io_data, 0, 0, 0, 0));
+  PetscCall(PetscLogEventBegin(ev_read, 0, 0, 0, 0));
   ierr = dataset_load(ds);
-  PetscCall(PetscLogEventEnd(nn_events.io_data, 0, 0, 0, 0));
+  PetscCall(PetscLogEventEnd(ev_read, 0, 0, 0, 0));
   PetscCall(ierr);
   PetscCall(dataset_cap_split(ds, 0, ds->max_train));
   PetscCall(dataset_cap_split(ds, 1, ds->max_val));

@@ -10,10 +10,25 @@ const char *const HessianParts[] = {"full", "gauss_newton", "remainder", "Hessia
 
 static PetscLogEvent ev_mult, ev_slice, ev_comm;
 
+PetscErrorCode hessian_initialize_package(void)
+{
+  static PetscBool done;
+  PetscClassId     cls;
+  PetscFunctionBeginUser;
+  if (done) PetscFunctionReturn(0);
+  done = PETSC_TRUE;
+  PetscCall(PetscClassIdRegister("nncas Hessian", &cls));
+  PetscCall(PetscLogEventRegister("NnHessianMult", cls, &ev_mult));
+  PetscCall(PetscLogEventRegister("NnHessianSlice", cls, &ev_slice));
+  PetscCall(PetscLogEventRegister("NnHessianComm", cls, &ev_comm)); /* a product's all-gather and reduce-scatter */
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode hessian_create(Dataset ds, Net net, Hessian *h)
 {
   Hessian r;
   PetscFunctionBeginUser;
+  PetscCall(hessian_initialize_package());
   PetscCall(PetscNew(&r));
   r->comm = ds->comm;
   PetscCallMPI(MPI_Comm_rank(r->comm, &r->rank));
@@ -27,13 +42,6 @@ PetscErrorCode hessian_create(Dataset ds, Net net, Hessian *h)
   r->reuse    = PETSC_TRUE;
   /* testing divergence handling, for every stage's Hessian (README) */
   PetscCall(PetscOptionsGetInt(NULL, NULL, "-hessian_inject_nan", &r->inject_nan, NULL));
-  if (!ev_mult) {
-    PetscClassId cls;
-    PetscCall(PetscClassIdRegister("nncas Hessian", &cls));
-    PetscCall(PetscLogEventRegister("NnHessianMult", cls, &ev_mult));
-    PetscCall(PetscLogEventRegister("NnHessianSlice", cls, &ev_slice));
-    PetscCall(PetscLogEventRegister("NnHessianComm", cls, &ev_comm)); /* a product's all-gather and reduce-scatter */
-  }
   *h = r;
   PetscFunctionReturn(0);
 }

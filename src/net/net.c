@@ -25,9 +25,9 @@ static const LayerOps *layer_ops(LayerKind k)
 /* -log_view events per layer kind and pass (e.g. NnConvRBwd); the layers log
  * their GEMM flops, so -log_view shows each kind's rate. */
 enum { PASS_FWD, PASS_BWD, PASS_RFWD, PASS_RBWD, NPASS };
-static PetscLogEvent layer_events[LAYER_FLATTEN + 1][NPASS];
+static PetscLogEvent layer_events[LAYER_FLATTEN + 1][NPASS], ev_forward, ev_backward;
 
-static PetscErrorCode net_register_events(void)
+PetscErrorCode net_initialize_package(void)
 {
   static const char *kinds[] = {"Dense", "Conv", "Pool", "Act", "BN", "Dropout", "Flatten"};
   static const char *pass[]  = {"Fwd", "Bwd", "RFwd", "RBwd"};
@@ -37,6 +37,8 @@ static PetscErrorCode net_register_events(void)
   PetscFunctionBeginUser;
   if (done) PetscFunctionReturn(0);
   PetscCall(PetscClassIdRegister("NnLayer", &cls));
+  PetscCall(PetscLogEventRegister("NnForward", cls, &ev_forward));
+  PetscCall(PetscLogEventRegister("NnBackward", cls, &ev_backward));
   for (int k = 0; k <= LAYER_FLATTEN; k++)
     for (int q = 0; q < NPASS; q++) {
       PetscCall(PetscSNPrintf(name, sizeof name, "Nn%s%s", kinds[k], pass[q]));
@@ -50,7 +52,7 @@ PetscErrorCode net_create(MPI_Comm comm, Net *net)
 {
   Net n;
   PetscFunctionBeginUser;
-  PetscCall(net_register_events());
+  PetscCall(net_initialize_package());
   PetscCall(PetscNew(&n));
   n->comm = comm;
   PetscCall(PetscStrncpy(n->preset, "lenet", sizeof n->preset));
@@ -377,7 +379,7 @@ PetscErrorCode net_forward(Net net, const NnPass *p, const double *theta, const 
   PetscFunctionBeginUser;
   PetscCheck(p->B <= net->Bmax, PETSC_COMM_SELF, PETSC_ERR_ARG_SIZ, "batch of %" PetscInt_FMT " exceeds the network's %" PetscInt_FMT,
              p->B, net->Bmax);
-  PetscCall(PetscLogEventBegin(nn_events.forward, 0, 0, 0, 0));
+  PetscCall(PetscLogEventBegin(ev_forward, 0, 0, 0, 0));
   net->gen++;
   net->fwd_gen++;
   net_load_input(net, p->B, x);
@@ -388,7 +390,7 @@ PetscErrorCode net_forward(Net net, const NnPass *p, const double *theta, const 
     PetscCall(PetscLogEventEnd(layer_events[L->kind][PASS_FWD], 0, 0, 0, 0));
   }
   if (out) PetscCall(PetscArraycpy(out, net->act[net->nlayers], p->B));
-  PetscCall(PetscLogEventEnd(nn_events.forward, 0, 0, 0, 0));
+  PetscCall(PetscLogEventEnd(ev_forward, 0, 0, 0, 0));
   PetscFunctionReturn(0);
 }
 
@@ -397,7 +399,7 @@ PetscErrorCode net_backward(Net net, const NnPass *p, const double *theta, const
   /* with tangents set up, every layer's output gradient is kept in dact[l + 1] */
   double *g = net->dact ? net->dact[net->nlayers] : net->gbuf[0], *h = net->gbuf[1];
   PetscFunctionBeginUser;
-  PetscCall(PetscLogEventBegin(nn_events.backward, 0, 0, 0, 0));
+  PetscCall(PetscLogEventBegin(ev_backward, 0, 0, 0, 0));
   net->gen++;
   PetscCall(PetscArraycpy(g, dout, p->B));
   for (PetscInt l = net->nlayers - 1; l >= net->first; l--) { /* nothing to differentiate below the first weights */
@@ -409,6 +411,6 @@ PetscErrorCode net_backward(Net net, const NnPass *p, const double *theta, const
     double *t = g;
     g = h, h = t;
   }
-  PetscCall(PetscLogEventEnd(nn_events.backward, 0, 0, 0, 0));
+  PetscCall(PetscLogEventEnd(ev_backward, 0, 0, 0, 0));
   PetscFunctionReturn(0);
 }

@@ -6,10 +6,25 @@
 
 static PetscLogEvent ev_extremes, ev_density, ev_trace;
 
+PetscErrorCode spectrum_initialize_package(void)
+{
+  static PetscBool done;
+  PetscClassId     cls;
+  PetscFunctionBeginUser;
+  if (done) PetscFunctionReturn(0);
+  done = PETSC_TRUE;
+  PetscCall(PetscClassIdRegister("nncas spectrum", &cls));
+  PetscCall(PetscLogEventRegister("NnSpecExtremes", cls, &ev_extremes));
+  PetscCall(PetscLogEventRegister("NnSpecLanczos", cls, &ev_density));
+  PetscCall(PetscLogEventRegister("NnSpecTrace", cls, &ev_trace));
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode spectrum_create(MPI_Comm comm, Spectrum *sp)
 {
   Spectrum s;
   PetscFunctionBeginUser;
+  PetscCall(spectrum_initialize_package());
   PetscCall(PetscNew(&s));
   s->comm        = comm;
   s->nev         = 1;
@@ -24,13 +39,6 @@ PetscErrorCode spectrum_create(MPI_Comm comm, Spectrum *sp)
   s->width       = 3.0;
   s->zero_tol    = 1e-3;
   s->do_extremes = s->do_density = PETSC_TRUE;
-  if (!ev_extremes) {
-    PetscClassId cls;
-    PetscCall(PetscClassIdRegister("nncas spectrum", &cls));
-    PetscCall(PetscLogEventRegister("NnSpecExtremes", cls, &ev_extremes));
-    PetscCall(PetscLogEventRegister("NnSpecLanczos", cls, &ev_density));
-    PetscCall(PetscLogEventRegister("NnSpecTrace", cls, &ev_trace));
-  }
   *sp = s;
   PetscFunctionReturn(0);
 }

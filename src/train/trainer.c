@@ -1,6 +1,6 @@
 /* The training loop: options, set-up (fresh or from a checkpoint), SGD steps,
  * evaluation, per-epoch records, checkpoints. */
-#include "nncas/trainer.h"
+#include "trainimpl.h"
 
 #include <math.h>
 #include <string.h>
@@ -9,6 +9,7 @@ PetscErrorCode trainer_create(Dataset ds, Net net, Trainer *t)
 {
   Trainer r;
   PetscFunctionBeginUser;
+  PetscCall(trainer_initialize_package());
   PetscCall(PetscNew(&r));
   r->comm = ds->comm;
   PetscCallMPI(MPI_Comm_rank(r->comm, &r->rank));
@@ -167,10 +168,10 @@ PetscErrorCode trainer_step(Trainer t, const PetscInt *batch_ids, PetscInt nb, N
   trainer_batch_slice(t, nb, &lo, &hi);
   const PetscInt B = hi - lo;
   for (PetscInt i = 0; i < B; i++) t->ids[i] = batch_ids[lo + i];
-  PetscCall(PetscLogEventBegin(nn_events.batch, 0, 0, 0, 0));
+  PetscCall(PetscLogEventBegin(trainer_events.batch, 0, 0, 0, 0));
   PetscCall(dataset_fill_batch(t->ds, &t->ds->train, B, t->ids, t->ds->augment,
                                nn_rng_key((uint64_t)t->seed, NN_STREAM_AUGMENT, (uint64_t)t->epoch), t->x, t->y));
-  PetscCall(PetscLogEventEnd(nn_events.batch, 0, 0, 0, 0));
+  PetscCall(PetscLogEventEnd(trainer_events.batch, 0, 0, 0, 0));
   NnPass p = {.B = B, .Bglobal = nb, .batch_comm = t->comm, .train = PETSC_TRUE,
               .dropout_key = nn_rng_key((uint64_t)t->seed, NN_STREAM_DROPOUT, (uint64_t)t->global_step), .sample_ids = t->ids};
   PetscCall(net_forward(t->net, &p, t->theta, t->x, t->t));
@@ -182,11 +183,11 @@ PetscErrorCode trainer_step(Trainer t, const PetscInt *batch_ids, PetscInt nb, N
   }
   PetscCall(PetscArrayzero(t->grad, t->net->N));
   PetscCall(net_backward(t->net, &p, t->theta, t->dl, t->grad));
-  PetscCall(PetscLogEventBegin(nn_events.allreduce, 0, 0, 0, 0));
+  PetscCall(PetscLogEventBegin(trainer_events.reduce, 0, 0, 0, 0));
   PetscCallMPI(MPI_Reduce_scatter(t->grad, t->gown, t->counts, MPI_DOUBLE, MPI_SUM, t->comm));
   for (PetscMPIInt i = 0; i < t->counts[t->rank]; i++) sums[3] += t->gown[i] * t->gown[i]; /* ||g||^2 of the owned slice */
   PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, sums, 4, MPI_DOUBLE, MPI_SUM, t->comm));
-  PetscCall(PetscLogEventEnd(nn_events.allreduce, 0, 0, 0, 0));
+  PetscCall(PetscLogEventEnd(trainer_events.reduce, 0, 0, 0, 0));
   info->loss_sum  = sums[0];
   info->correct   = sums[1];
   info->stop      = sums[2] > 0;
@@ -197,13 +198,13 @@ PetscErrorCode trainer_step(Trainer t, const PetscInt *batch_ids, PetscInt nb, N
     info->lr = 0; /* diverged: the weights are left as they were */
     PetscFunctionReturn(0);
   }
-  PetscCall(PetscLogEventBegin(nn_events.update, 0, 0, 0, 0));
+  PetscCall(PetscLogEventBegin(trainer_events.update, 0, 0, 0, 0));
   for (PetscMPIInt i = 0; i < t->counts[t->rank]; i++) {
     t->velocity[i] = t->momentum * t->velocity[i] + t->gown[i]; /* v = mu v + g */
     th[i] -= info->lr * t->velocity[i];                          /* theta = theta - eta v */
   }
   PetscCallMPI(MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, t->theta, t->counts, t->displs, MPI_DOUBLE, t->comm));
-  PetscCall(PetscLogEventEnd(nn_events.update, 0, 0, 0, 0));
+  PetscCall(PetscLogEventEnd(trainer_events.update, 0, 0, 0, 0));
   PetscFunctionReturn(0);
 }
 
@@ -211,7 +212,7 @@ PetscErrorCode trainer_evaluate(Trainer t, const NnSamples *split, double *loss,
 {
   double sums[2] = {0, 0};
   PetscFunctionBeginUser;
-  PetscCall(PetscLogEventBegin(nn_events.evaluate, 0, 0, 0, 0));
+  PetscCall(PetscLogEventBegin(trainer_events.evaluate, 0, 0, 0, 0));
   for (PetscInt first = 0; first < split->n; first += t->eval_batch) {
     PetscInt nb = PetscMin(t->eval_batch, split->n - first), lo, hi;
     trainer_batch_slice(t, nb, &lo, &hi);
@@ -228,7 +229,7 @@ PetscErrorCode trainer_evaluate(Trainer t, const NnSamples *split, double *loss,
   PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, sums, 2, MPI_DOUBLE, MPI_SUM, t->comm));
   *loss = split->n ? sums[0] / split->n : NAN;
   *acc  = split->n ? sums[1] / split->n : NAN;
-  PetscCall(PetscLogEventEnd(nn_events.evaluate, 0, 0, 0, 0));
+  PetscCall(PetscLogEventEnd(trainer_events.evaluate, 0, 0, 0, 0));
   PetscFunctionReturn(0);
 }
 

@@ -19,7 +19,7 @@
  * description as attributes of each dataset), /training/steps with
  * -train_record_steps. Later stages add their own groups; the file is updated
  * through a copy that replaces it atomically, so those groups are kept. */
-#include "nncas/trainer.h"
+#include "trainimpl.h"
 
 #include <math.h>
 #include <string.h>
@@ -127,7 +127,7 @@ PetscErrorCode trainer_checkpoint_write(Trainer t, const char *path)
 {
   NnH5File f;
   PetscFunctionBeginUser;
-  PetscCall(PetscLogEventBegin(nn_events.io_checkpoint, 0, 0, 0, 0));
+  PetscCall(PetscLogEventBegin(trainer_events.checkpoint, 0, 0, 0, 0));
   PetscCall(nn_h5_create(t->comm, path, &f));
   PetscCall(rundir_provenance_write(t->rundir, &f, "nncas checkpoint"));
   PetscCall(write_state(t, &f));
@@ -141,7 +141,7 @@ PetscErrorCode trainer_checkpoint_write(Trainer t, const char *path)
   PetscCall(table_write(&f, &t->hist, "/history"));
   PetscCall(table_write(&f, &t->steps, "/history_steps"));
   PetscCall(nn_h5_commit(&f));
-  PetscCall(PetscLogEventEnd(nn_events.io_checkpoint, 0, 0, 0, 0));
+  PetscCall(PetscLogEventEnd(trainer_events.checkpoint, 0, 0, 0, 0));
   PetscFunctionReturn(0);
 }
 
@@ -256,16 +256,16 @@ PetscErrorCode trainer_checkpoint_read(Trainer t, const char *path)
   NnH5File       f;
   PetscErrorCode ierr;
   PetscFunctionBeginUser;
-  PetscCall(PetscLogEventBegin(nn_events.io_checkpoint, 0, 0, 0, 0));
+  PetscCall(PetscLogEventBegin(trainer_events.checkpoint, 0, 0, 0, 0));
   PetscCall(nn_h5_open_read(t->comm, path, &f));
   ierr = read_checkpoint(t, &f);
   if (ierr) {
     (void)nn_h5_discard(&f); /* close the file; the first error is the one reported */
-    (void)PetscLogEventEnd(nn_events.io_checkpoint, 0, 0, 0, 0);
+    (void)PetscLogEventEnd(trainer_events.checkpoint, 0, 0, 0, 0);
     PetscCall(ierr);
   }
   PetscCall(nn_h5_commit(&f));
-  PetscCall(PetscLogEventEnd(nn_events.io_checkpoint, 0, 0, 0, 0));
+  PetscCall(PetscLogEventEnd(trainer_events.checkpoint, 0, 0, 0, 0));
   PetscFunctionReturn(0);
 }
 
@@ -275,7 +275,7 @@ PetscErrorCode trainer_results_write(Trainer t)
   hsize_t   n = (hsize_t)t->hist.n;
   int64_t  *epoch;
   PetscFunctionBeginUser;
-  PetscCall(PetscLogEventBegin(nn_events.io_results, 0, 0, 0, 0));
+  PetscCall(PetscLogEventBegin(trainer_events.results, 0, 0, 0, 0));
   PetscCall(rundir_results_open(t->rundir, &f));
   PetscCall(nn_h5_delete(&f, "/training"));
   PetscCall(nn_h5_group(&f, "/training"));
@@ -294,6 +294,6 @@ PetscErrorCode trainer_results_write(Trainer t)
   PetscCall(nn_h5_attr_int64(&f, "/training", "diverged", t->diverged));
   if (t->diverged) PetscCall(nn_h5_attr_string(&f, "/training", "diverged_what", t->diverged_what));
   PetscCall(nn_h5_commit(&f));
-  PetscCall(PetscLogEventEnd(nn_events.io_results, 0, 0, 0, 0));
+  PetscCall(PetscLogEventEnd(trainer_events.results, 0, 0, 0, 0));
   PetscFunctionReturn(0);
 }

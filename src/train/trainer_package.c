@@ -1,7 +1,27 @@
-/* What training records, shared by the training loop and its serializer: the
- * names of the step rules and the columns of the per-epoch and per-step
- * tables (their dataset names, units and descriptions in the results file). */
-#include "nncas/trainer.h"
+/* The training package, shared by the training loop (trainer.c) and its
+ * serializer (trainer_io.c): the names of the step rules, the columns of the
+ * per-epoch and per-step tables (their dataset names, units and descriptions
+ * in the results file), and the -log_view events. */
+#include "trainimpl.h"
+
+TrainerEvents trainer_events;
+
+PetscErrorCode trainer_initialize_package(void)
+{
+  static PetscBool done;
+  PetscClassId     cls;
+  PetscFunctionBeginUser;
+  if (done) PetscFunctionReturn(0);
+  done = PETSC_TRUE;
+  PetscCall(PetscClassIdRegister("NnTrainer", &cls));
+  PetscCall(PetscLogEventRegister("NnBatchLoad", cls, &trainer_events.batch));
+  PetscCall(PetscLogEventRegister("NnGradReduce", cls, &trainer_events.reduce));
+  PetscCall(PetscLogEventRegister("NnSGDUpdate", cls, &trainer_events.update));
+  PetscCall(PetscLogEventRegister("NnEvaluate", cls, &trainer_events.evaluate));
+  PetscCall(PetscLogEventRegister("NnIOCheckpoint", cls, &trainer_events.checkpoint));
+  PetscCall(PetscLogEventRegister("NnIOResults", cls, &trainer_events.results));
+  PetscFunctionReturn(0);
+}
 
 const char *const NnStepRules[] = {"constant", "dynamic", "NnStepRule", "STEP_", NULL};
 
