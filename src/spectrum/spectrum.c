@@ -334,61 +334,72 @@ static PetscErrorCode write_vector(NnH5File *f, const char *group, const char *n
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode spectrum_write(Spectrum s, NnH5File *f, const char *group)
+/* group/extremes: the Krylov-Schur eigenvalues and residuals. */
+static PetscErrorCode spectrum_write_extremes(Spectrum s, NnH5File *f, const char *group)
 {
   char g[256];
   PetscFunctionBeginUser;
-  PetscCall(nn_h5_group(f, group));
-  if (s->do_extremes) {
-    PetscCall(PetscSNPrintf(g, sizeof g, "%s/extremes", group));
-    PetscCall(nn_h5_group(f, g));
-    PetscCall(nn_h5_attr_string(f, g, "description", "extreme eigenvalues by SLEPc's Krylov-Schur (EPS_HEP), residual = ||H x - lambda x|| for unit x"));
-    PetscCall(write_vector(f, g, "lambda_max", (hsize_t)s->nmax, s->lmax, "1", "largest algebraic eigenvalues, descending"));
-    PetscCall(write_vector(f, g, "residual_max", (hsize_t)s->nmax, s->rmax, "1", "residual norms of lambda_max"));
-    PetscCall(write_vector(f, g, "lambda_min", (hsize_t)s->nmin, s->lmin, "1", "smallest algebraic eigenvalues, ascending"));
-    PetscCall(write_vector(f, g, "residual_min", (hsize_t)s->nmin, s->rmin, "1", "residual norms of lambda_min"));
-    if (s->topk) {
-      PetscCall(write_vector(f, g, "lambda_top", (hsize_t)s->ntop, s->ltop, "1", "eigenvalues of largest magnitude"));
-      PetscCall(write_vector(f, g, "residual_top", (hsize_t)s->ntop, s->rtop, "1", "residual norms of lambda_top"));
-    }
+  PetscCall(PetscSNPrintf(g, sizeof g, "%s/extremes", group));
+  PetscCall(nn_h5_group(f, g));
+  PetscCall(nn_h5_attr_string(f, g, "description", "extreme eigenvalues by SLEPc's Krylov-Schur (EPS_HEP), residual = ||H x - lambda x|| for unit x"));
+  PetscCall(write_vector(f, g, "lambda_max", (hsize_t)s->nmax, s->lmax, "1", "largest algebraic eigenvalues, descending"));
+  PetscCall(write_vector(f, g, "residual_max", (hsize_t)s->nmax, s->rmax, "1", "residual norms of lambda_max"));
+  PetscCall(write_vector(f, g, "lambda_min", (hsize_t)s->nmin, s->lmin, "1", "smallest algebraic eigenvalues, ascending"));
+  PetscCall(write_vector(f, g, "residual_min", (hsize_t)s->nmin, s->rmin, "1", "residual norms of lambda_min"));
+  if (s->topk) {
+    PetscCall(write_vector(f, g, "lambda_top", (hsize_t)s->ntop, s->ltop, "1", "eigenvalues of largest magnitude"));
+    PetscCall(write_vector(f, g, "residual_top", (hsize_t)s->ntop, s->rtop, "1", "residual norms of lambda_top"));
   }
-  if (s->do_density) {
-    hsize_t d2[2] = {(hsize_t)s->nvec, (hsize_t)s->M};
-    int64_t *steps;
-    char     path[256];
-    PetscCall(PetscSNPrintf(g, sizeof g, "%s/density", group));
-    PetscCall(nn_h5_group(f, g));
-    PetscCall(nn_h5_attr_string(f, g, "description",
-                                "Lanczos spectrum approximation (Papyan's LanczosApproxSpec, App. G.1): Gaussian-smoothed "
-                                "quadrature of the spectral measure, normalised to integrate to 1"));
-    PetscCall(write_vector(f, g, "grid", (hsize_t)s->K, s->grid, "1", "eigenvalue grid (K points over [lo, hi])"));
-    PetscCall(write_vector(f, g, "density", (hsize_t)s->K, s->density, "1/eigenvalue", "density averaged over the starting vectors"));
-    PetscCall(write_vector(f, g, "density_std", (hsize_t)s->K, s->density_std, "1/eigenvalue", "standard deviation of the density across starting vectors"));
-    PetscCall(PetscSNPrintf(path, sizeof path, "%s/ritz_values", g));
-    PetscCall(nn_h5_write_double(f, path, 2, d2, s->ritz));
-    PetscCall(nn_h5_describe(f, path, "1", "Ritz values of each starting vector (row), ascending; entries past steps[v] are 0"));
-    PetscCall(PetscSNPrintf(path, sizeof path, "%s/ritz_weights", g));
-    PetscCall(nn_h5_write_double(f, path, 2, d2, s->weights));
-    PetscCall(nn_h5_describe(f, path, "1", "quadrature weights (squared first components of the tridiagonal's eigenvectors)"));
-    PetscCall(PetscMalloc1(s->nvec, &steps));
-    for (PetscInt v = 0; v < s->nvec; v++) steps[v] = s->steps[v];
-    PetscCall(PetscSNPrintf(path, sizeof path, "%s/steps", g));
-    hsize_t nv = (hsize_t)s->nvec;
-    PetscCall(nn_h5_write_int64(f, path, 1, &nv, steps));
-    PetscCall(nn_h5_describe(f, path, "1", "Lanczos steps taken per starting vector (< M at an invariant subspace)"));
-    PetscCall(PetscFree(steps));
-    PetscCall(nn_h5_attr_double(f, g, "lo", s->lo));
-    PetscCall(nn_h5_attr_double(f, g, "hi", s->hi));
-    PetscCall(nn_h5_attr_double(f, g, "lanczos_min_estimate", s->est_min));
-    PetscCall(nn_h5_attr_double(f, g, "lanczos_max_estimate", s->est_max));
-    PetscCall(nn_h5_attr_int64(f, g, "M0", s->M0));
-    PetscCall(nn_h5_attr_int64(f, g, "M", s->M));
-    PetscCall(nn_h5_attr_int64(f, g, "K", s->K));
-    PetscCall(nn_h5_attr_int64(f, g, "n_vec", s->nvec));
-    PetscCall(nn_h5_attr_double(f, g, "margin_kappa", s->margin));
-    PetscCall(nn_h5_attr_double(f, g, "kernel_width_parameter", s->width));
-    PetscCall(nn_h5_attr_double(f, g, "sigma_normalized", s->sigma));
-  }
+  PetscFunctionReturn(0);
+}
+
+/* group/density: the smoothed density, its quadrature and its settings. */
+static PetscErrorCode spectrum_write_density(Spectrum s, NnH5File *f, const char *group)
+{
+  hsize_t  d2[2] = {(hsize_t)s->nvec, (hsize_t)s->M};
+  int64_t *steps;
+  char     g[256], path[256];
+  PetscFunctionBeginUser;
+  PetscCall(PetscSNPrintf(g, sizeof g, "%s/density", group));
+  PetscCall(nn_h5_group(f, g));
+  PetscCall(nn_h5_attr_string(f, g, "description",
+                              "Lanczos spectrum approximation (Papyan's LanczosApproxSpec, App. G.1): Gaussian-smoothed "
+                              "quadrature of the spectral measure, normalised to integrate to 1"));
+  PetscCall(write_vector(f, g, "grid", (hsize_t)s->K, s->grid, "1", "eigenvalue grid (K points over [lo, hi])"));
+  PetscCall(write_vector(f, g, "density", (hsize_t)s->K, s->density, "1/eigenvalue", "density averaged over the starting vectors"));
+  PetscCall(write_vector(f, g, "density_std", (hsize_t)s->K, s->density_std, "1/eigenvalue", "standard deviation of the density across starting vectors"));
+  PetscCall(PetscSNPrintf(path, sizeof path, "%s/ritz_values", g));
+  PetscCall(nn_h5_write_double(f, path, 2, d2, s->ritz));
+  PetscCall(nn_h5_describe(f, path, "1", "Ritz values of each starting vector (row), ascending; entries past steps[v] are 0"));
+  PetscCall(PetscSNPrintf(path, sizeof path, "%s/ritz_weights", g));
+  PetscCall(nn_h5_write_double(f, path, 2, d2, s->weights));
+  PetscCall(nn_h5_describe(f, path, "1", "quadrature weights (squared first components of the tridiagonal's eigenvectors)"));
+  PetscCall(PetscMalloc1(s->nvec, &steps));
+  for (PetscInt v = 0; v < s->nvec; v++) steps[v] = s->steps[v];
+  PetscCall(PetscSNPrintf(path, sizeof path, "%s/steps", g));
+  hsize_t nv = (hsize_t)s->nvec;
+  PetscCall(nn_h5_write_int64(f, path, 1, &nv, steps));
+  PetscCall(nn_h5_describe(f, path, "1", "Lanczos steps taken per starting vector (< M at an invariant subspace)"));
+  PetscCall(PetscFree(steps));
+  PetscCall(nn_h5_attr_double(f, g, "lo", s->lo));
+  PetscCall(nn_h5_attr_double(f, g, "hi", s->hi));
+  PetscCall(nn_h5_attr_double(f, g, "lanczos_min_estimate", s->est_min));
+  PetscCall(nn_h5_attr_double(f, g, "lanczos_max_estimate", s->est_max));
+  PetscCall(nn_h5_attr_int64(f, g, "M0", s->M0));
+  PetscCall(nn_h5_attr_int64(f, g, "M", s->M));
+  PetscCall(nn_h5_attr_int64(f, g, "K", s->K));
+  PetscCall(nn_h5_attr_int64(f, g, "n_vec", s->nvec));
+  PetscCall(nn_h5_attr_double(f, g, "margin_kappa", s->margin));
+  PetscCall(nn_h5_attr_double(f, g, "kernel_width_parameter", s->width));
+  PetscCall(nn_h5_attr_double(f, g, "sigma_normalized", s->sigma));
+  PetscFunctionReturn(0);
+}
+
+/* group/statistics: Theorem 1's statistics and the trace. */
+static PetscErrorCode spectrum_write_statistics(Spectrum s, NnH5File *f, const char *group)
+{
+  char g[256];
+  PetscFunctionBeginUser;
   PetscCall(PetscSNPrintf(g, sizeof g, "%s/statistics", group));
   PetscCall(nn_h5_group(f, g));
   PetscCall(nn_h5_attr_string(f, g, "description", "Theorem 1 statistics; see docs/spectrum.md"));
@@ -405,6 +416,16 @@ PetscErrorCode spectrum_write(Spectrum s, NnH5File *f, const char *group)
     PetscCall(nn_h5_attr_double(f, g, "trace_standard_error", s->trace_se));
     PetscCall(nn_h5_attr_int64(f, g, "trace_vectors", s->trace_vecs));
   }
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode spectrum_write(Spectrum s, NnH5File *f, const char *group)
+{
+  PetscFunctionBeginUser;
+  PetscCall(nn_h5_group(f, group));
+  if (s->do_extremes) PetscCall(spectrum_write_extremes(s, f, group));
+  if (s->do_density) PetscCall(spectrum_write_density(s, f, group));
+  PetscCall(spectrum_write_statistics(s, f, group));
   PetscFunctionReturn(0);
 }
 
