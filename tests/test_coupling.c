@@ -132,7 +132,7 @@ static PetscErrorCode correlation_matrix_is_spread_over_the_ranks(void)
   const PetscInt n = 20, M = 10000;
   double        *Z;
   PetscBool     *v;
-  DenseMat       C;
+  ScaMat       C;
   NnStatCount    cc;
   size_t         bytes, most;
   PetscMPIInt    size;
@@ -144,14 +144,14 @@ static PetscErrorCode correlation_matrix_is_spread_over_the_ranks(void)
     for (PetscInt i = 0; i < n; i++) Z[a * n + i] = (i == a % n) ? sqrt((double)n) : 0; /* r_ab = 1 iff a = b mod n */
   }
   PetscCall(cc_count(PETSC_COMM_WORLD, n, M, Z, v, 0.5, NULL, &C, &cc));
-  PetscCall(dense_local_bytes(C, &bytes));
+  PetscCall(scamat_local_bytes(C, &bytes));
   PetscCallMPI(MPI_Allreduce(&bytes, &most, 1, MPI_UNSIGNED_LONG, MPI_MAX, PETSC_COMM_WORLD));
   const double full = 8.0 * M * M;
   NN_CHECK(cc.count == (double)M * (M / n - 1), "count %g", cc.count);
   NN_CHECK(most <= 1.05 * full / size, "a rank holds %zu bytes of the %.0f-byte matrix", most, full);
   PetscCall(PetscPrintf(PETSC_COMM_WORLD, "     10^4 x 10^4 correlation matrix: at most %.0f MB of %.0f MB per rank on %d ranks\n", most / 1e6, full / 1e6,
                         (int)size));
-  PetscCall(dense_destroy(&C));
+  PetscCall(scamat_destroy(&C));
   PetscCall(PetscFree2(Z, v));
   PetscFunctionReturn(0);
 }

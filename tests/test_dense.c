@@ -4,7 +4,7 @@
  * the block or the process grid, N not a multiple of the block). Columns come
  * from a callback to which every rank contributes a share. */
 #include "testlib.h"
-#include "nncas/dense.h"
+#include "nncas/scamat.h"
 
 #include <float.h>
 #include <stdio.h>
@@ -60,7 +60,7 @@ static int size_of(void)
 
 /* -------------------------------------------------- matrices by formula -- */
 /* A matrix is a formula for its entries; a Source hands its columns to
- * dense_assemble_columns, each rank adding a share of every entry. */
+ * scamat_assemble_columns, each rank adding a share of every entry. */
 typedef double (*EntryFn)(const void *m, PetscInt i, PetscInt j);
 
 typedef enum {
@@ -105,12 +105,12 @@ static PetscErrorCode source_full(const Source *s, double **full)
 }
 
 /* A <- the source's matrix with block size nb (0: default), in blocks of kmax columns. */
-static PetscErrorCode dense_from(const Source *s, PetscInt nb, PetscInt kmax, DenseMat *A)
+static PetscErrorCode dense_from(const Source *s, PetscInt nb, PetscInt kmax, ScaMat *A)
 {
   PetscFunctionBeginUser;
-  PetscCall(dense_create(s->comm, s->N, A));
-  if (nb) PetscCall(dense_set_block_size(*A, nb));
-  PetscCall(dense_assemble_columns(*A, kmax, source_columns, (void *)s, NULL));
+  PetscCall(scamat_create(s->comm, s->N, A));
+  if (nb) PetscCall(scamat_set_block_size(*A, nb));
+  PetscCall(scamat_assemble_columns(*A, kmax, source_columns, (void *)s, NULL));
   PetscFunctionReturn(0);
 }
 
@@ -186,13 +186,13 @@ static double max_abs(PetscInt n, const double *v)
 }
 
 /* Eigenvalues of A against the reference w_ref within tol * max(|w_ref|, floor). */
-static PetscErrorCode expect_eigenvalues(DenseMat A, PetscInt N, const double *w_ref, double tol, double floor_,
+static PetscErrorCode expect_eigenvalues(ScaMat A, PetscInt N, const double *w_ref, double tol, double floor_,
                                          const char *what)
 {
   double *w, scale = fmax(max_abs(N, w_ref), floor_);
   PetscFunctionBeginUser;
   PetscCall(PetscMalloc1(N, &w));
-  PetscCall(dense_eigenvalues(A, w));
+  PetscCall(scamat_eigenvalues(A, w));
   for (PetscInt i = 0; i < N; i++)
     EXPECT(fabs(w[i] - w_ref[i]) <= tol * scale, "%s: eigenvalue %d is %.17g, expected %.17g", what, (int)i, w[i],
            w_ref[i]);
@@ -201,13 +201,13 @@ static PetscErrorCode expect_eigenvalues(DenseMat A, PetscInt N, const double *w
 }
 
 /* Every entry of A equals the reference (column-major) within tol |A_ij| (tol = 0: exactly). */
-static PetscErrorCode expect_entries(DenseMat A, PetscInt N, const double *full, double tol, const char *what)
+static PetscErrorCode expect_entries(ScaMat A, PetscInt N, const double *full, double tol, const char *what)
 {
   double aij;
   PetscFunctionBeginUser;
   for (PetscInt j = 0; j < N; j++)
     for (PetscInt i = 0; i < N; i++) {
-      PetscCall(dense_get(A, i, j, &aij));
+      PetscCall(scamat_get(A, i, j, &aij));
       EXPECT(fabs(aij - full[j * N + i]) <= tol * fabs(full[j * N + i]), "%s: A(%d, %d) is %.17g, expected %.17g", what,
              (int)i, (int)j, aij, full[j * N + i]);
     }
@@ -215,13 +215,13 @@ static PetscErrorCode expect_entries(DenseMat A, PetscInt N, const double *full,
 }
 
 /* A x against the direct sum y_i = sum_j A_ij x_j, within 1e-14 sum_j |A_ij x_j|. */
-static PetscErrorCode expect_product(DenseMat A, PetscInt N, const double *full, const char *what)
+static PetscErrorCode expect_product(ScaMat A, PetscInt N, const double *full, const char *what)
 {
   double *x, *y;
   PetscFunctionBeginUser;
   PetscCall(PetscMalloc2(N, &x, N, &y));
   for (PetscInt i = 0; i < N; i++) x[i] = nn_rng_normal(nn_rng_key(3, NN_STREAM_USER, 2), (uint64_t)i);
-  PetscCall(dense_mult(A, x, y));
+  PetscCall(scamat_mult(A, x, y));
   for (PetscInt i = 0; i < N; i++) {
     double yi = 0, mag = 0;
     for (PetscInt j = 0; j < N; j++) yi += full[j * N + i] * x[j], mag += fabs(full[j * N + i] * x[j]);
@@ -235,21 +235,21 @@ static PetscErrorCode expect_product(DenseMat A, PetscInt N, const double *full,
  * LAPACK, every entry, products and asymmetry. */
 static PetscErrorCode expect_matches_serial(const Source *s, PetscInt nb, PetscInt kmax, const char *what)
 {
-  DenseMat A;
+  ScaMat A;
   double  *full, *w_ref, rel;
   PetscFunctionBeginUser;
   PetscCall(dense_from(s, nb, kmax, &A));
   PetscCall(source_full(s, &full));
   PetscCall(expect_entries(A, s->N, full, s->share == SHARE_SPLIT ? 0 : 4 * DBL_EPSILON, what));
   PetscCall(expect_product(A, s->N, full, what));
-  PetscCall(dense_symmetry_error(A, &rel));
+  PetscCall(scamat_symmetry_error(A, &rel));
   EXPECT(rel < 1e-15, "%s: a symmetric matrix has asymmetry %g", what, rel);
   PetscCall(PetscMalloc1(s->N, &w_ref));
   PetscCall(lapack_eigenvalues(s->N, full, w_ref));
   PetscCall(expect_eigenvalues(A, s->N, w_ref, 1e-12, 0, what));
   PetscCall(PetscFree(w_ref));
   PetscCall(PetscFree(full));
-  PetscCall(dense_destroy(&A));
+  PetscCall(scamat_destroy(&A));
   PetscFunctionReturn(0);
 }
 
@@ -274,24 +274,24 @@ static PetscErrorCode eigenvalues_of_tridiagonal_match_closed_form(void)
     for (int b = 0; b < 3; b++) {
       const PetscInt N = Ns[a];
       Source         s = {PETSC_COMM_WORLD, N, tridiagonal, NULL, SHARE_SPLIT};
-      DenseMat       A;
+      ScaMat       A;
       PetscInt       nb;
       double        *w_ref;
       char           opt[16], what[64];
       PetscCall(PetscSNPrintf(opt, sizeof opt, "%d", (int)nbs[b]));
       PetscCall(PetscSNPrintf(what, sizeof what, "N = %d, block %d", (int)N, (int)nbs[b]));
       PetscCall(PetscOptionsSetValue(NULL, "-dense_block", opt));
-      PetscCall(dense_create(PETSC_COMM_WORLD, N, &A));
-      PetscCall(dense_set_from_options(A));
+      PetscCall(scamat_create(PETSC_COMM_WORLD, N, &A));
+      PetscCall(scamat_set_from_options(A));
       PetscCall(PetscOptionsClearValue(NULL, "-dense_block"));
-      PetscCall(dense_get_layout(A, NULL, &nb, NULL, NULL));
+      PetscCall(scamat_get_layout(A, NULL, &nb, NULL, NULL));
       EXPECT(nb == nbs[b], "%s: -dense_block gave block %d", what, (int)nb);
-      PetscCall(dense_assemble_columns(A, 7, source_columns, &s, a == 0 && b == 0 ? "tridiagonal" : NULL));
+      PetscCall(scamat_assemble_columns(A, 7, source_columns, &s, a == 0 && b == 0 ? "tridiagonal" : NULL));
       PetscCall(PetscMalloc1(N, &w_ref));
       for (PetscInt k = 1; k <= N; k++) w_ref[k - 1] = 2.0 - 2.0 * cos((double)k * M_PI / (double)(N + 1));
       PetscCall(expect_eigenvalues(A, N, w_ref, 1e-12, 1.0, what)); /* absolute: max |w| < 4 */
       PetscCall(PetscFree(w_ref));
-      PetscCall(dense_destroy(&A));
+      PetscCall(scamat_destroy(&A));
     }
   PetscCall(expectations_met());
   PetscFunctionReturn(0);
@@ -309,7 +309,7 @@ static PetscErrorCode eigenvalues_of_rotated_diagonal_match(void)
   const PetscInt N = 150;
   Rotated        q = {N, NULL, NULL, 0, 0};
   Source         s = {PETSC_COMM_WORLD, N, rotated, &q, SHARE_FRACTIONAL};
-  DenseMat       A;
+  ScaMat       A;
   double        *sorted, uu = 0;
   PetscFunctionBeginUser;
   PetscCall(PetscMalloc3(N, &q.u, N, &q.d, N, &sorted));
@@ -324,7 +324,7 @@ static PetscErrorCode eigenvalues_of_rotated_diagonal_match(void)
   qsort(sorted, (size_t)N, sizeof *sorted, cmp_double);
   PetscCall(dense_from(&s, 16, 10, &A));
   PetscCall(expect_eigenvalues(A, N, sorted, 1e-12, 0, "Q D Q^T"));
-  PetscCall(dense_destroy(&A));
+  PetscCall(scamat_destroy(&A));
   PetscCall(PetscFree3(q.u, q.d, sorted));
   PetscCall(expectations_met());
   PetscFunctionReturn(0);
@@ -334,11 +334,11 @@ static PetscErrorCode eigenvalues_of_rotated_diagonal_match(void)
 static PetscErrorCode asymmetry_of(EntryFn entry, PetscInt N, double *rel)
 {
   Source   s = {PETSC_COMM_WORLD, N, entry, NULL, SHARE_SPLIT};
-  DenseMat A;
+  ScaMat A;
   PetscFunctionBeginUser;
   PetscCall(dense_from(&s, 8, 5, &A));
-  PetscCall(dense_symmetry_error(A, rel));
-  PetscCall(dense_destroy(&A));
+  PetscCall(scamat_symmetry_error(A, rel));
+  PetscCall(scamat_destroy(&A));
   PetscFunctionReturn(0);
 }
 
@@ -364,14 +364,14 @@ static PetscErrorCode mult_matches_direct_product(void)
 {
   const PetscInt N = 83;
   Source         s = {PETSC_COMM_WORLD, N, general, &N, SHARE_FRACTIONAL};
-  DenseMat       A;
+  ScaMat       A;
   double        *full;
   PetscFunctionBeginUser;
   PetscCall(dense_from(&s, 5, 9, &A));
   PetscCall(source_full(&s, &full));
   PetscCall(expect_product(A, N, full, "general 83 x 83, block 5"));
   PetscCall(PetscFree(full));
-  PetscCall(dense_destroy(&A));
+  PetscCall(scamat_destroy(&A));
   PetscCall(expectations_met());
   PetscFunctionReturn(0);
 }
@@ -380,14 +380,14 @@ static PetscErrorCode get_returns_every_entry(void)
 {
   const PetscInt N = 13;
   Source         s = {PETSC_COMM_WORLD, N, general, &N, SHARE_SPLIT};
-  DenseMat       A;
+  ScaMat       A;
   double        *full;
   PetscFunctionBeginUser;
   PetscCall(dense_from(&s, 3, 4, &A));
   PetscCall(source_full(&s, &full));
   PetscCall(expect_entries(A, N, full, 0, "general 13 x 13, block 3"));
   PetscCall(PetscFree(full));
-  PetscCall(dense_destroy(&A));
+  PetscCall(scamat_destroy(&A));
   PetscCall(expectations_met());
   PetscFunctionReturn(0);
 }
@@ -397,7 +397,7 @@ static PetscErrorCode write_then_read_back_matches(void)
 {
   const PetscInt N = 37;
   Source         s = {PETSC_COMM_WORLD, N, general, &N, SHARE_SPLIT};
-  DenseMat       A;
+  ScaMat       A;
   NnH5File       f;
   char           path[PETSC_MAX_PATH_LEN];
   hsize_t        dims[2] = {0, 0};
@@ -407,7 +407,7 @@ static PetscErrorCode write_then_read_back_matches(void)
   PetscCall(PetscSNPrintf(path, sizeof path, "%s/np%d_dense.h5", nn_test_scratch(), size_of()));
   PetscCall(dense_from(&s, 4, 6, &A));
   PetscCall(nn_h5_create(PETSC_COMM_WORLD, path, &f));
-  PetscCall(dense_write(A, &f, "/hessian/dense"));
+  PetscCall(scamat_write(A, &f, "/hessian/dense"));
   PetscCall(nn_h5_commit(&f));
   PetscCall(PetscMalloc1((size_t)N * N, &file));
   PetscCall(nn_h5_open_read(PETSC_COMM_WORLD, path, &f));
@@ -420,7 +420,7 @@ static PetscErrorCode write_then_read_back_matches(void)
       EXPECT(file[i * N + j] == general(&N, i, j), "file[%d][%d] is %.17g, expected A_ij = %.17g", (int)i, (int)j,
              file[i * N + j], general(&N, i, j));
   PetscCall(PetscFree(file));
-  PetscCall(dense_destroy(&A));
+  PetscCall(scamat_destroy(&A));
   PetscCall(expectations_met());
   PetscFunctionReturn(0);
 }
@@ -431,17 +431,17 @@ static PetscErrorCode results_identical_on_every_rank_count(void)
 {
   const PetscInt N = 120;
   Source         s = {PETSC_COMM_WORLD, N, random_symmetric, &N, SHARE_FRACTIONAL};
-  DenseMat       A;
+  ScaMat       A;
   double        *w, sum = 0;
   PetscFunctionBeginUser;
   PetscCall(expect_random_matches_serial(PETSC_COMM_WORLD, N, SHARE_SPLIT, 8, 16, "random symmetric 120"));
   PetscCall(dense_from(&s, 8, 16, &A));
   PetscCall(PetscMalloc1(N, &w));
-  PetscCall(dense_eigenvalues(A, w));
+  PetscCall(scamat_eigenvalues(A, w));
   for (PetscInt k = 0; k < N; k++) sum += (double)(k + 1) * w[k];
   PetscCall(PetscPrintf(PETSC_COMM_WORLD, "     %d ranks: checksum sum_k k w_k = %.15e\n", size_of(), sum));
   PetscCall(PetscFree(w));
-  PetscCall(dense_destroy(&A));
+  PetscCall(scamat_destroy(&A));
   PetscCall(expectations_met());
   PetscFunctionReturn(0);
 }
@@ -449,13 +449,13 @@ static PetscErrorCode results_identical_on_every_rank_count(void)
 static PetscErrorCode block_size_larger_than_N_works(void)
 {
   PetscInt N = 10, nb;
-  DenseMat A;
+  ScaMat A;
   PetscFunctionBeginUser;
-  PetscCall(dense_create(PETSC_COMM_WORLD, N, &A));
-  PetscCall(dense_set_block_size(A, 100));
-  PetscCall(dense_get_layout(A, NULL, &nb, NULL, NULL));
+  PetscCall(scamat_create(PETSC_COMM_WORLD, N, &A));
+  PetscCall(scamat_set_block_size(A, 100));
+  PetscCall(scamat_get_layout(A, NULL, &nb, NULL, NULL));
   EXPECT(nb == N, "block 100 for N = 10 became %d, expected 10", (int)nb);
-  PetscCall(dense_destroy(&A));
+  PetscCall(scamat_destroy(&A));
   PetscCall(expect_random_matches_serial(PETSC_COMM_WORLD, N, SHARE_SPLIT, 100, 3, "N = 10, block 100"));
   PetscCall(expectations_met());
   PetscFunctionReturn(0);
@@ -487,20 +487,20 @@ static PetscErrorCode N_smaller_than_the_grid_works(void)
  * read back on every rank, states it. */
 static PetscErrorCode view_states_order_grid_and_block(void)
 {
-  DenseMat    A;
+  ScaMat    A;
   PetscViewer v;
   char        path[PETSC_MAX_PATH_LEN], line[256] = "", want[64];
   PetscInt    nprow, npcol;
   FILE       *fp;
   PetscFunctionBeginUser;
   PetscCall(PetscSNPrintf(path, sizeof path, "%s/np%d_dense_view.txt", nn_test_scratch(), size_of()));
-  PetscCall(dense_create(PETSC_COMM_WORLD, 100, &A));
-  PetscCall(dense_set_block_size(A, 16));
-  PetscCall(dense_get_layout(A, NULL, NULL, &nprow, &npcol));
+  PetscCall(scamat_create(PETSC_COMM_WORLD, 100, &A));
+  PetscCall(scamat_set_block_size(A, 16));
+  PetscCall(scamat_get_layout(A, NULL, NULL, &nprow, &npcol));
   PetscCall(PetscViewerASCIIOpen(PETSC_COMM_WORLD, path, &v));
-  PetscCall(dense_view(A, v));
+  PetscCall(scamat_view(A, v));
   PetscCall(PetscViewerDestroy(&v));
-  PetscCall(dense_destroy(&A));
+  PetscCall(scamat_destroy(&A));
   PetscCallMPI(MPI_Barrier(PETSC_COMM_WORLD));
   fp = fopen(path, "r");
   EXPECT(fp && fgets(line, sizeof line, fp), "cannot read %s", path);
@@ -543,22 +543,22 @@ static PetscErrorCode invalid_arguments_are_errors(void)
 {
   PetscInt N = 6;
   Source   s = {PETSC_COMM_WORLD, N, general, &N, SHARE_SPLIT};
-  DenseMat A = NULL;
+  ScaMat A = NULL;
   double   aij;
   PetscFunctionBeginUser;
-  expect_error(dense_create(PETSC_COMM_WORLD, 0, &A), "dense_create(N = 0)", "order 0");
-  PetscCall(dense_create(PETSC_COMM_WORLD, N, &A));
-  expect_error(dense_set_block_size(A, 0), "dense_set_block_size(0)", "block size 0");
-  expect_error(dense_assemble_columns(A, 0, source_columns, &s, NULL), "dense_assemble_columns(kmax = 0)", "kmax = 0");
-  expect_error(dense_assemble_columns(A, 2, failing_columns, NULL, NULL), "a failing column callback",
+  expect_error(scamat_create(PETSC_COMM_WORLD, 0, &A), "scamat_create(N = 0)", "order 0");
+  PetscCall(scamat_create(PETSC_COMM_WORLD, N, &A));
+  expect_error(scamat_set_block_size(A, 0), "scamat_set_block_size(0)", "block size 0");
+  expect_error(scamat_assemble_columns(A, 0, source_columns, &s, NULL), "scamat_assemble_columns(kmax = 0)", "kmax = 0");
+  expect_error(scamat_assemble_columns(A, 2, failing_columns, NULL, NULL), "a failing column callback",
                "columns from 4 fail");
-  expect_error(dense_set_block_size(A, 2), "dense_set_block_size after set-up", "before dense_setup");
-  expect_error(dense_get(A, N, 0, &aij), "dense_get(N, 0)", "(6, 0) is outside");
-  expect_error(dense_get(A, 0, -1, &aij), "dense_get(0, -1)", "(0, -1) is outside");
-  PetscCall(dense_assemble_columns(A, 4, source_columns, &s, NULL)); /* still usable */
-  PetscCall(dense_get(A, 5, 4, &aij));
+  expect_error(scamat_set_block_size(A, 2), "scamat_set_block_size after set-up", "before scamat_setup");
+  expect_error(scamat_get(A, N, 0, &aij), "scamat_get(N, 0)", "(6, 0) is outside");
+  expect_error(scamat_get(A, 0, -1, &aij), "scamat_get(0, -1)", "(0, -1) is outside");
+  PetscCall(scamat_assemble_columns(A, 4, source_columns, &s, NULL)); /* still usable */
+  PetscCall(scamat_get(A, 5, 4, &aij));
   EXPECT(aij == general(&N, 5, 4), "A(5, 4) is %g after the errors, expected %g", aij, general(&N, 5, 4));
-  PetscCall(dense_destroy(&A));
+  PetscCall(scamat_destroy(&A));
   PetscCall(expectations_met());
   PetscFunctionReturn(0);
 }

@@ -9,15 +9,15 @@ extern void dgesvd_(const char *jobu, const char *jobvt, const int *m, const int
                     double *u, const int *ldu, double *vt, const int *ldvt, double *work, const int *lwork, int *info);
 
 /* Dense H of an HCase on its communicator, and its eigenvalues. */
-static PetscErrorCode dense_hessian(HCase *hc, DenseMat *A, double *w)
+static PetscErrorCode dense_hessian(HCase *hc, ScaMat *A, double *w)
 {
   MPI_Comm comm;
   PetscFunctionBeginUser;
   PetscCall(PetscObjectGetComm((PetscObject)hc->h->H, &comm));
-  PetscCall(dense_create(comm, hc->net->N, A));
-  PetscCall(dense_set_block_size(*A, 16));
+  PetscCall(scamat_create(comm, hc->net->N, A));
+  PetscCall(scamat_set_block_size(*A, 16));
   PetscCall(hessian_dense_assemble(hc->h, HESSIAN_FULL, *A));
-  if (w) PetscCall(dense_eigenvalues(*A, w));
+  if (w) PetscCall(scamat_eigenvalues(*A, w));
   PetscFunctionReturn(0);
 }
 
@@ -29,23 +29,23 @@ static PetscErrorCode dense_hessian_is_symmetric_and_matches_the_operator(void)
   PetscFunctionBeginUser;
   for (int c = 0; c < 3; c++) {
     HCase    hc;
-    DenseMat A;
+    ScaMat A;
     double   sym, *v, *hv, *dv, err = 0;
     PetscCall(hcase_create(PETSC_COMM_WORLD, (HCaseOpts){.spec = specs[c], .loss = losses[c], .m = 12, .batch = 6}, &hc));
     const PetscInt N = hc.net->N;
     PetscCall(dense_hessian(&hc, &A, NULL));
-    PetscCall(dense_symmetry_error(A, &sym));
+    PetscCall(scamat_symmetry_error(A, &sym));
     PetscCall(PetscMalloc3(N, &v, N, &hv, N, &dv));
     fill_normal(nn_rng_key(2, 2, (uint64_t)c), N, v);
     PetscCall(mat_apply_replicated(hc.h->H, v, N, hv));
-    PetscCall(dense_mult(A, v, dv));
+    PetscCall(scamat_mult(A, v, dv));
     for (PetscInt i = 0; i < N; i++) err = fmax(err, fabs(hv[i] - dv[i]));
     err /= max_abs(N, dv);
     PetscCall(PetscPrintf(PETSC_COMM_WORLD, "     %-50s N = %4d: ||H - H^T||/||H|| %.1e, |Hv - H_dense v|/|Hv| %.1e\n", specs[c], (int)N, sym, err));
     NN_CHECK(sym <= 1e-12, "%s: ||H - H^T||_F / ||H||_F = %.3e", specs[c], sym);
     NN_CHECK(err <= 1e-12, "%s: operator and dense products differ by %.3e", specs[c], err);
     PetscCall(PetscFree3(v, hv, dv));
-    PetscCall(dense_destroy(&A));
+    PetscCall(scamat_destroy(&A));
     PetscCall(hcase_destroy(&hc));
   }
   PetscFunctionReturn(0);
@@ -55,7 +55,7 @@ static PetscErrorCode dense_hessian_is_symmetric_and_matches_the_operator(void)
 static PetscErrorCode dense_spectrum_same_on_every_rank_count(void)
 {
   HCase      world, self;
-  DenseMat   Aw, As;
+  ScaMat   Aw, As;
   HCaseOpts  o = {.spec = "conv:3:3:1,bn,relu,pool:2,dense:6,tanh,dense:1", .loss = LOSS_LOGISTIC, .m = 12, .batch = 4};
   PetscFunctionBeginUser;
   PetscCall(hcase_create(PETSC_COMM_WORLD, o, &world));
@@ -70,8 +70,8 @@ static PetscErrorCode dense_spectrum_same_on_every_rank_count(void)
   PetscCall(PetscPrintf(PETSC_COMM_WORLD, "     N = %d: largest eigenvalue difference to one rank %.1e (relative to ||H||)\n", (int)N, d));
   NN_CHECK(d <= 1e-12, "eigenvalues differ by %.3e from one rank's", d);
   PetscCall(PetscFree2(ww, ws));
-  PetscCall(dense_destroy(&Aw));
-  PetscCall(dense_destroy(&As));
+  PetscCall(scamat_destroy(&Aw));
+  PetscCall(scamat_destroy(&As));
   PetscCall(hcase_destroy(&world));
   PetscCall(hcase_destroy(&self));
   PetscFunctionReturn(0);
@@ -82,7 +82,7 @@ static PetscErrorCode dense_spectrum_same_on_every_rank_count(void)
 static PetscErrorCode one_hidden_layer_relu_hinge_spectrum_is_plus_minus_singular_values(void)
 {
   HCase    hc;
-  DenseMat A;
+  ScaMat A;
   PetscFunctionBeginUser;
   PetscCall(hcase_create(PETSC_COMM_WORLD, (HCaseOpts){.spec = "dense:9,relu,dense:1", .loss = LOSS_HINGE, .nobias = PETSC_TRUE, .m = 20, .shape = "1,2,3"}, &hc));
   const PetscInt N = hc.net->N;
@@ -130,7 +130,7 @@ static PetscErrorCode one_hidden_layer_relu_hinge_spectrum_is_plus_minus_singula
   NN_CHECK(sverr <= 1e-12 * scale, "eigenvalues are not +-sigma(B) and zeros: %.3e", sverr);
   PetscCall(PetscFree(work));
   PetscCall(PetscFree5(w, v, y, Bm, sv));
-  PetscCall(dense_destroy(&A));
+  PetscCall(scamat_destroy(&A));
   PetscCall(hcase_destroy(&hc));
   PetscFunctionReturn(0);
 }
@@ -141,7 +141,7 @@ static PetscErrorCode one_hidden_layer_relu_hinge_spectrum_is_plus_minus_singula
 static PetscErrorCode scaling_weights_by_s_scales_H_by_s_to_the_L_minus_2(void)
 {
   HCase    hc;
-  DenseMat A1, A2;
+  ScaMat A1, A2;
   const double s = 1.5;
   PetscFunctionBeginUser;
   PetscCall(hcase_create(PETSC_COMM_WORLD, (HCaseOpts){.spec = "dense:7,relu,dense:5,relu,dense:1", .loss = LOSS_HINGE, .nobias = PETSC_TRUE,
@@ -161,7 +161,7 @@ static PetscErrorCode scaling_weights_by_s_scales_H_by_s_to_the_L_minus_2(void)
   for (PetscInt i = 0; i < N; i++) err = fmax(err, fabs(w2[i] - s * w1[i])); /* s^(L-2) = s */
   for (PetscInt i = 0; i < N; i++) {
     double a;
-    PetscCall(dense_get(A1, i, i, &a));
+    PetscCall(scamat_get(A1, i, i, &a));
     diag = fmax(diag, fabs(a));
   }
   PetscCall(PetscPrintf(PETSC_COMM_WORLD, "     N = %d: max |lambda(1.5 theta) - 1.5 lambda(theta)| = %.1e (||H|| %.3e), max |H_ii| = %.1e\n", (int)N, err,
@@ -169,8 +169,8 @@ static PetscErrorCode scaling_weights_by_s_scales_H_by_s_to_the_L_minus_2(void)
   NN_CHECK(err <= 1e-12 * scale, "eigenvalues do not scale by s^(L-2): %.3e", err);
   NN_CHECK(diag <= 1e-14 * scale, "diagonal entries up to %.3e", diag);
   PetscCall(PetscFree3(w1, w2, th2));
-  PetscCall(dense_destroy(&A1));
-  PetscCall(dense_destroy(&A2));
+  PetscCall(scamat_destroy(&A1));
+  PetscCall(scamat_destroy(&A2));
   PetscCall(hcase_destroy(&hc));
   PetscFunctionReturn(0);
 }

@@ -11,12 +11,12 @@
  *                                                                           all ordered quadruples
  * (<.> the mean over the n observations; Mardia's normalisation). The
  * correlation matrix (M x M, 10^4 x 10^4 for N_b = 100) lives in ScaLAPACK's
- * block-cyclic layout (DenseMat) across the ranks; the skewness and kurtosis
+ * block-cyclic layout (ScaMat) across the ranks; the skewness and kurtosis
  * work is split across the ranks by their first index (pair). */
 #ifndef NNCAS_COUPLING_H
 #define NNCAS_COUPLING_H
 
-#include "nncas/dense.h"
+#include "nncas/scamat.h"
 
 /* A histogram of statistic values: nbins bins over [lo, hi]; values outside
  * go to the end bins. */
@@ -39,7 +39,7 @@ PetscErrorCode cumulant_standardize(PetscInt n, PetscInt M, const double *X, dou
  * hist may be NULL. cc_count keeps the correlation matrix in *C if C is not
  * NULL (the caller destroys it). */
 PetscErrorCode cc_count(MPI_Comm comm, PetscInt n, PetscInt M, const double *Z, const PetscBool *valid, double thr,
-                        NnHistogram *hist, DenseMat *C, NnStatCount *out);
+                        NnHistogram *hist, ScaMat *C, NnStatCount *out);
 PetscErrorCode skewness_count(MPI_Comm comm, PetscInt n, PetscInt M, const double *Z, const PetscBool *valid, double thr,
                               NnHistogram *hist, NnStatCount *out);
 PetscErrorCode kurtosis_count(MPI_Comm comm, PetscInt n, PetscInt M, const double *Z, const PetscBool *valid, double thr,

@@ -22,7 +22,7 @@
 #define NNCAS_HESSIAN_H
 
 #include "nncas/dataset.h"
-#include "nncas/dense.h"
+#include "nncas/scamat.h"
 #include "nncas/net.h"
 #include <petscmat.h>
 
@@ -114,7 +114,7 @@ PetscErrorCode hessian_risk(Hessian h, double *R, double *grad, double *mean_abs
 PetscErrorCode hessian_apply_local(Hessian h, HessianPart part, PetscInt k, const double *V, double *HV);
 /* Dense verification: A (N x N) <- part, assembled column by column through
  * the operator (blocks of kmax columns), with a progress line. */
-PetscErrorCode hessian_dense_assemble(Hessian h, HessianPart part, DenseMat A);
+PetscErrorCode hessian_dense_assemble(Hessian h, HessianPart part, ScaMat A);
 
 /* Columns of the per-batch Hessians: out (nj x N, row c at out + c*N) <-
  * H_b e_{j[c]} for the local slice s (whole batches only: no communication). */

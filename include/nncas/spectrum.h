@@ -70,8 +70,5 @@ PetscErrorCode spectrum_destroy(Spectrum *sp);
  * subspace is found), its eigenvalues (Ritz values, ascending) and the squared
  * first components of its eigenvectors (weights). */
 PetscErrorCode lanczos_tridiagonal(Mat A, Vec v0, PetscInt M, PetscInt *m, double *ritz, double *weights);
-/* Wasserstein-1 distance between two discrete measures on the line
- * (points x with weights w, summing to 1 each). */
-double wasserstein1(PetscInt n1, const double *x1, const double *w1, PetscInt n2, const double *x2, const double *w2);
 
 #endif

@@ -18,7 +18,6 @@
 #include "nncas/net.h"
 #include "nncas/rundir.h"
 #include "nncas/table.h"
-#include <petscis.h> /* PetscLayout */
 
 #define NN_MAX_MILESTONES 16
 
@@ -75,7 +74,6 @@ struct _p_Trainer {
   NnTable   steps;                       /* per-step records (-train_record_steps) */
 
   /* layout and work buffers */
-  PetscLayout  layout;    /* ownership of theta among the ranks */
   PetscMPIInt *counts, *displs;
   double      *grad, *gown, *x, *y, *t, *dl, *l;
   PetscInt    *ids;

@@ -74,18 +74,18 @@ static PetscErrorCode cc_tally(void *ctx, PetscInt i, PetscInt j, double *r)
 }
 
 PetscErrorCode cc_count(MPI_Comm comm, PetscInt n, PetscInt M, const double *Z, const PetscBool *valid, double thr,
-                        NnHistogram *hist, DenseMat *C, NnStatCount *out)
+                        NnHistogram *hist, ScaMat *C, NnStatCount *out)
 {
-  DenseMat R;
+  ScaMat R;
   CcTally  t = {valid, thr, hist, out};
   PetscFunctionBeginUser;
   out->count = out->total = 0;
-  PetscCall(dense_create(comm, M, &R));
-  PetscCall(dense_gram(R, n, Z, n, 1.0 / n)); /* r = Z^T Z / n, block-cyclic */
-  PetscCall(dense_foreach_local(R, cc_tally, &t));
+  PetscCall(scamat_create(comm, M, &R));
+  PetscCall(scamat_gram(R, n, Z, n, 1.0 / n)); /* r = Z^T Z / n, block-cyclic */
+  PetscCall(scamat_foreach_local(R, cc_tally, &t));
   PetscCall(tally_reduce(comm, hist, out));
   if (C) *C = R;
-  else PetscCall(dense_destroy(&R));
+  else PetscCall(scamat_destroy(&R));
   PetscFunctionReturn(0);
 }
 

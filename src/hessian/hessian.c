@@ -2,6 +2,7 @@
  * R-operator, and the PETSc shell matrices (full H, Gauss-Newton part G,
  * remainder H - G, layer blocks H_pq). See include/nncas/hessian.h. */
 #include "nncas/hessian.h"
+#include "nncas/linalg.h"
 
 #include <math.h>
 #include <string.h>
@@ -154,26 +155,6 @@ typedef struct {
   PetscMPIInt *rcounts, *rdispls, *ccounts, *cdispls;
 } ShellCtx;
 
-/* counts/displs of a layout of n entries over comm. */
-static PetscErrorCode layout_counts(MPI_Comm comm, PetscInt n, PetscMPIInt **counts, PetscMPIInt **displs, PetscInt *nlocal)
-{
-  PetscLayout     l;
-  const PetscInt *r;
-  PetscMPIInt     size;
-  PetscFunctionBeginUser;
-  PetscCallMPI(MPI_Comm_size(comm, &size));
-  PetscCall(PetscLayoutCreate(comm, &l));
-  PetscCall(PetscLayoutSetSize(l, n));
-  PetscCall(PetscLayoutSetBlockSize(l, 1));
-  PetscCall(PetscLayoutSetUp(l));
-  PetscCall(PetscLayoutGetRanges(l, &r));
-  PetscCall(PetscMalloc2(size, counts, size, displs));
-  for (PetscMPIInt q = 0; q < size; q++) (*counts)[q] = (PetscMPIInt)(r[q + 1] - r[q]), (*displs)[q] = (PetscMPIInt)r[q];
-  PetscCall(PetscLayoutGetLocalSize(l, nlocal));
-  PetscCall(PetscLayoutDestroy(&l));
-  PetscFunctionReturn(0);
-}
-
 static PetscErrorCode shell_ctx_destroy(void *p)
 {
   ShellCtx *c = (ShellCtx *)p;
@@ -195,8 +176,8 @@ static PetscErrorCode hessian_make_shell(Hessian h, HessianPart part, PetscInt r
   PetscFunctionBeginUser;
   PetscCall(PetscNew(&c));
   *c = (ShellCtx){.h = h, .part = part, .roff = roff, .rn = rn, .coff = coff, .cn = cn};
-  PetscCall(layout_counts(h->comm, rn, &c->rcounts, &c->rdispls, &mloc));
-  PetscCall(layout_counts(h->comm, cn, &c->ccounts, &c->cdispls, &nloc));
+  PetscCall(nn_layout_counts(h->comm, rn, &c->rcounts, &c->rdispls, &mloc));
+  PetscCall(nn_layout_counts(h->comm, cn, &c->ccounts, &c->cdispls, &nloc));
   PetscCall(MatCreateShell(h->comm, mloc, nloc, rn, cn, c, A));
   PetscCall(MatShellSetOperation(*A, MATOP_MULT, (void (*)(void))hessian_mult));
   PetscCall(MatShellSetManageScalingShifts(*A));
@@ -222,7 +203,7 @@ PetscErrorCode hessian_setup(Hessian h)
   PetscInt       nloc;
   PetscFunctionBeginUser;
   PetscCall(hessian_load_samples(h));
-  PetscCall(layout_counts(h->comm, N, &h->counts, &h->displs, &nloc));
+  PetscCall(nn_layout_counts(h->comm, N, &h->counts, &h->displs, &nloc));
   PetscCall(PetscLayoutCreate(h->comm, &h->layout));
   PetscCall(PetscLayoutSetSize(h->layout, N));
   PetscCall(PetscLayoutSetBlockSize(h->layout, 1));
@@ -389,14 +370,14 @@ static PetscErrorCode dense_columns(void *ctx, PetscInt j0, PetscInt k, double *
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode hessian_dense_assemble(Hessian h, HessianPart part, DenseMat A)
+PetscErrorCode hessian_dense_assemble(Hessian h, HessianPart part, ScaMat A)
 {
   DenseCtx c = {h, part};
   PetscInt N;
   PetscFunctionBeginUser;
-  PetscCall(dense_get_layout(A, &N, NULL, NULL, NULL));
+  PetscCall(scamat_get_layout(A, &N, NULL, NULL, NULL));
   PetscCheck(N == h->net->N, h->comm, PETSC_ERR_ARG_SIZ, "dense matrix of order %" PetscInt_FMT " for a Hessian of order %" PetscInt_FMT, N, h->net->N);
-  PetscCall(dense_assemble_columns(A, h->kmax, dense_columns, &c, "dense Hessian"));
+  PetscCall(scamat_assemble_columns(A, h->kmax, dense_columns, &c, "dense Hessian"));
   PetscFunctionReturn(0);
 }
 

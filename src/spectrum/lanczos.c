@@ -83,31 +83,3 @@ PetscErrorCode lanczos_tridiagonal(Mat A, Vec v0, PetscInt M, PetscInt *m, doubl
   PetscCall(BVDestroy(&V));
   PetscFunctionReturn(0);
 }
-
-typedef struct {
-  double x, w;
-} Atom;
-
-static int atom_cmp(const void *a, const void *b)
-{
-  double d = ((const Atom *)a)->x - ((const Atom *)b)->x;
-  return d < 0 ? -1 : d > 0;
-}
-
-/* W1 = integral |F1 - F2| dx over the merged, sorted atoms (weights of the
- * second measure negated, so the running sum is F1 - F2). */
-double wasserstein1(PetscInt n1, const double *x1, const double *w1, PetscInt n2, const double *x2, const double *w2)
-{
-  Atom  *a = malloc(sizeof(Atom) * (size_t)(n1 + n2));
-  double F = 0, W = 0;
-  if (!a) return NAN;
-  for (PetscInt i = 0; i < n1; i++) a[i] = (Atom){x1[i], w1[i]};
-  for (PetscInt i = 0; i < n2; i++) a[n1 + i] = (Atom){x2[i], -w2[i]};
-  qsort(a, (size_t)(n1 + n2), sizeof(Atom), atom_cmp);
-  for (PetscInt i = 0; i + 1 < n1 + n2; i++) {
-    F += a[i].w;
-    W += fabs(F) * (a[i + 1].x - a[i].x);
-  }
-  free(a);
-  return W;
-}

@@ -1,6 +1,7 @@
 /* The spectrum stages: extremes (SLEPc EPS), Lanczos density (App. G.1),
  * Hutchinson trace, Theorem 1 statistics, and their HDF5 record. */
 #include "nncas/spectrum.h"
+#include "nncas/linalg.h"
 
 #include <math.h>
 
@@ -178,7 +179,7 @@ static void spectrum_smooth(Spectrum s)
   const double c = 0.5 * (s->hi + s->lo), d = 0.5 * (s->hi - s->lo), norm = 1.0 / (sqrt(2 * M_PI) * s->sigma);
   for (PetscInt k = 0; k < s->K; k++) {
     const double t = -1 + 2.0 * k / (s->K - 1);
-    double       sum = 0, sum2 = 0;
+    NnMoments    m   = {0, 0, 0};
     s->grid[k] = c + d * t;
     for (PetscInt v = 0; v < s->nvec; v++) {
       double rho = 0;
@@ -186,12 +187,10 @@ static void spectrum_smooth(Spectrum s)
         double z = (t - (s->ritz[v * s->M + i] - c) / d) / s->sigma;
         rho += s->weights[v * s->M + i] * norm * exp(-0.5 * z * z);
       }
-      rho /= d;
-      sum += rho;
-      sum2 += rho * rho;
+      nn_moments_add(&m, rho / d);
     }
-    s->density[k]     = sum / s->nvec;
-    s->density_std[k] = s->nvec > 1 ? sqrt(PetscMax(0, (sum2 - sum * sum / s->nvec) / (s->nvec - 1))) : 0;
+    s->density[k]     = nn_moments_mean(&m);
+    s->density_std[k] = nn_moments_sd(&m);
   }
 }
 
@@ -224,7 +223,7 @@ PetscErrorCode spectrum_density(Spectrum s)
 PetscErrorCode spectrum_trace(Spectrum s)
 {
   Vec        z, y;
-  double     sum = 0, sum2 = 0;
+  NnMoments  m = {0, 0, 0};
   NnProgress prog;
   PetscFunctionBeginUser;
   PetscCall(PetscLogEventBegin(ev_trace, 0, 0, 0, 0));
@@ -235,12 +234,11 @@ PetscErrorCode spectrum_trace(Spectrum s)
     PetscCall(random_vector(s, nn_spectrum_trace_substream((uint64_t)k), PETSC_TRUE, z));
     PetscCall(MatMult(s->A, z, y));
     PetscCall(VecDot(z, y, &q)); /* z^T A z, E[z^T A z] = tr A */
-    sum += PetscRealPart(q);
-    sum2 += PetscRealPart(q) * PetscRealPart(q);
+    nn_moments_add(&m, PetscRealPart(q));
     PetscCall(nn_progress_report(&prog, k + 1, 10.0, NULL));
   }
-  s->trace    = sum / s->trace_vecs;
-  s->trace_se = s->trace_vecs > 1 ? sqrt(PetscMax(0, (sum2 - sum * sum / s->trace_vecs) / (s->trace_vecs - 1)) / s->trace_vecs) : NAN;
+  s->trace    = nn_moments_mean(&m);
+  s->trace_se = nn_moments_se(&m);
   PetscCall(VecDestroy(&z));
   PetscCall(VecDestroy(&y));
   PetscCall(PetscLogEventEnd(ev_trace, 0, 0, 0, 0));
@@ -281,7 +279,8 @@ static PetscErrorCode spectrum_symmetry(Spectrum s)
       if (x[a] < -eps0) neg += w[a];
     }
   s->neg_mass = nz > 0 ? neg / nz : NAN;
-  s->sym_w1   = wasserstein1(a, x, w, a, xr, w) / (2 * s->norm2);
+  PetscCall(nn_wasserstein1(a, x, w, a, xr, w, &s->sym_w1));
+  s->sym_w1 /= 2 * s->norm2;
   const double R = PetscMax(PetscAbsReal(s->lo), PetscAbsReal(s->hi)), sig = s->sigma * 0.5 * (s->hi - s->lo), dx = R / s->K;
   double       tv = 0;
   for (PetscInt k = 0; k < s->K; k++) { /* x in (0, R]: |rho(x) - rho(-x)| is even */

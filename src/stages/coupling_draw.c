@@ -68,7 +68,7 @@ static PetscErrorCode submatrix_collect(void *ctx, PetscInt i, PetscInt j, doubl
 
 /* A uniformly sampled m x m submatrix of the correlation matrix C among the
  * variables that vary (constant entries have no correlation), replicated. */
-static PetscErrorCode cc_submatrix(CouplingStage *st, PetscInt epoch, DenseMat C, PetscInt M, const PetscBool *valid, Submatrix *S)
+static PetscErrorCode cc_submatrix(CouplingStage *st, PetscInt epoch, ScaMat C, PetscInt M, const PetscBool *valid, Submatrix *S)
 {
   PetscInt *perm, nvalid = 0;
   PetscFunctionBeginUser;
@@ -81,7 +81,7 @@ static PetscErrorCode cc_submatrix(CouplingStage *st, PetscInt epoch, DenseMat C
   for (PetscInt q = 0, k = 0; q < M && k < S->m; q++)
     if (valid[perm[q]]) S->var[k] = perm[q], S->pos[perm[q]] = k++;
   PetscCall(PetscArrayzero(S->sub, (size_t)S->m * S->m));
-  PetscCall(dense_foreach_local(C, submatrix_collect, S));
+  PetscCall(scamat_foreach_local(C, submatrix_collect, S));
   PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, S->sub, (int)(S->m * S->m), MPI_DOUBLE, MPI_SUM, st->h->comm));
   PetscCall(PetscFree(perm));
   PetscFunctionReturn(0);
@@ -105,7 +105,7 @@ PetscErrorCode coupling_draw(CouplingStage *st, PetscInt epoch, NnH5File *f, Pet
   PetscCall(coupling_sample(st, nb, i, j, X, what));
   PetscCall(cumulant_standardize(n, M, X, Z, valid, &nconst));
   if (!high) {
-    DenseMat    C;
+    ScaMat    C;
     NnHistogram hist;
     char        g[96];
     PetscCall(histogram_create(2000, -1, 1, &hist));
@@ -134,12 +134,12 @@ PetscErrorCode coupling_draw(CouplingStage *st, PetscInt epoch, NnH5File *f, Pet
       PetscCall(PetscFree3(S.var, S.pos, S.sub));
       if (st->full_cc) {
         PetscCall(PetscSNPrintf(path, sizeof path, "%s/full", g));
-        PetscCall(dense_write(C, f, path));
+        PetscCall(scamat_write(C, f, path));
         PetscCall(nn_h5_describe(f, path, "1", "the whole correlation matrix of the first draw (N_b^2 x N_b^2)"));
       }
     }
     PetscCall(histogram_destroy(&hist));
-    PetscCall(dense_destroy(&C));
+    PetscCall(scamat_destroy(&C));
   } else {
     PetscCall(stat_count(st->h->comm, STAT_SKEWNESS, n, M, Z, valid, st->thr[STAT_SKEWNESS], NULL, &c));
     coupling_record_set(&rec[STAT_SKEWNESS], d, nb, &c, nconst);

@@ -6,10 +6,10 @@
 
 void coupling_mean_se(PetscInt B, const double *x, double *mean, double *se)
 {
-  double s = 0, s2 = 0;
-  for (PetscInt b = 0; b < B; b++) s += x[b], s2 += x[b] * x[b];
-  *mean = s / B;
-  *se   = B > 1 ? sqrt(PetscMax(0, (s2 - s * s / B) / (B - 1)) / B) : NAN;
+  NnMoments m = {0, 0, 0};
+  for (PetscInt b = 0; b < B; b++) nn_moments_add(&m, x[b]);
+  *mean = nn_moments_mean(&m);
+  *se   = nn_moments_se(&m);
 }
 
 /* A standard error for the log: "n/a" when undefined (a single draw). */

@@ -10,6 +10,7 @@
 
 #include "stageimpl.h"
 #include "nncas/coupling.h"
+#include "nncas/linalg.h"
 
 typedef struct {
   PetscInt  every, draws, nb[3], null_draws, seed, kmax, sub;

@@ -1,6 +1,7 @@
 /* The initialisation-scaling study (Sec. 5.2, App. F, Fig. 3a/3b): gradient
  * norms and Hessian spectra at initialisation for several variance factors c. */
 #include "stageimpl.h"
+#include "nncas/linalg.h"
 
 #include <math.h>
 
@@ -122,10 +123,10 @@ static PetscErrorCode initscale_gradients(InitScaleStage *st, double *theta, dou
 /* Mean and standard deviation of row i of gn2. */
 static void row_stats(const InitScaleStage *st, PetscInt i, double *mean, double *sd)
 {
-  double s = 0, s2 = 0;
-  for (PetscInt k = 0; k < st->ninit; k++) s += st->gn2[i * st->ninit + k], s2 += st->gn2[i * st->ninit + k] * st->gn2[i * st->ninit + k];
-  *mean = s / st->ninit;
-  *sd   = st->ninit > 1 ? sqrt(PetscMax(0, (s2 - s * s / st->ninit) / (st->ninit - 1))) : 0;
+  NnMoments m = {0, 0, 0};
+  for (PetscInt k = 0; k < st->ninit; k++) nn_moments_add(&m, st->gn2[i * st->ninit + k]);
+  *mean = nn_moments_mean(&m);
+  *sd   = nn_moments_sd(&m);
 }
 
 static PetscErrorCode initscale_write_gradients(InitScaleStage *st, NnH5File *f, PetscInt L)

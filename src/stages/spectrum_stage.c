@@ -69,18 +69,18 @@ static PetscBool spectrum_stage_due(NnStage stage, PetscInt epoch)
 /* The dense Hessian: symmetry error, all eigenvalues, optionally the matrix, under group/dense. */
 static PetscErrorCode spectrum_stage_dense(SpectrumStage *st, NnH5File *f, const char *group)
 {
-  DenseMat       A;
+  ScaMat       A;
   const PetscInt N = st->h->net->N;
   double        *w, sym;
   char           g[128], path[160];
   hsize_t        n = (hsize_t)N;
   PetscFunctionBeginUser;
-  PetscCall(dense_create(st->h->comm, N, &A));
-  PetscCall(dense_set_from_options(A));
+  PetscCall(scamat_create(st->h->comm, N, &A));
+  PetscCall(scamat_set_from_options(A));
   PetscCall(hessian_dense_assemble(st->h, HESSIAN_FULL, A));
-  PetscCall(dense_symmetry_error(A, &sym));
+  PetscCall(scamat_symmetry_error(A, &sym));
   PetscCall(PetscMalloc1(N, &w));
-  PetscCall(dense_eigenvalues(A, w));
+  PetscCall(scamat_eigenvalues(A, w));
   PetscCall(PetscPrintf(st->h->comm, "[dense] ||H - H^T||_F/||H||_F %.2e; PDSYEVD lambda_min %.10e lambda_max %.10e\n", sym, w[0], w[N - 1]));
   PetscCall(PetscSNPrintf(g, sizeof g, "%s/dense", group));
   PetscCall(nn_h5_group(f, g));
@@ -91,11 +91,11 @@ static PetscErrorCode spectrum_stage_dense(SpectrumStage *st, NnH5File *f, const
   PetscCall(nn_h5_describe(f, path, "1", "all eigenvalues of H, ascending (PDSYEVD)"));
   if (st->dense_matrix) {
     PetscCall(PetscSNPrintf(path, sizeof path, "%s/H", g));
-    PetscCall(dense_write(A, f, path));
+    PetscCall(scamat_write(A, f, path));
     PetscCall(nn_h5_describe(f, path, "1", "the Hessian, H[i][j] = d^2 R / dtheta_i dtheta_j"));
   }
   PetscCall(PetscFree(w));
-  PetscCall(dense_destroy(&A));
+  PetscCall(scamat_destroy(&A));
   PetscFunctionReturn(0);
 }
 

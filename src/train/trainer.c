@@ -95,15 +95,8 @@ static PetscErrorCode trainer_alloc(Trainer t)
 {
   const PetscInt  N = t->net->N, F = t->ds->c * t->ds->h * t->ds->w;
   const PetscInt  Bloc = (PetscMax(t->batch, t->eval_batch) + t->size - 1) / t->size;
-  const PetscInt *ranges;
   PetscFunctionBeginUser;
-  PetscCall(PetscLayoutCreate(t->comm, &t->layout));
-  PetscCall(PetscLayoutSetSize(t->layout, N));
-  PetscCall(PetscLayoutSetBlockSize(t->layout, 1));
-  PetscCall(PetscLayoutSetUp(t->layout));
-  PetscCall(PetscLayoutGetRanges(t->layout, &ranges));
-  PetscCall(PetscMalloc2(t->size, &t->counts, t->size, &t->displs));
-  for (PetscMPIInt r = 0; r < t->size; r++) t->counts[r] = (PetscMPIInt)(ranges[r + 1] - ranges[r]), t->displs[r] = (PetscMPIInt)ranges[r];
+  PetscCall(nn_layout_counts(t->comm, N, &t->counts, &t->displs, NULL));
   const PetscInt nown = t->counts[t->rank];
   PetscCall(PetscMalloc4(N, &t->theta, N, &t->grad, nown + 1, &t->gown, nown + 1, &t->velocity));
   PetscCall(PetscMalloc6((size_t)Bloc * F, &t->x, Bloc, &t->y, Bloc, &t->t, Bloc, &t->dl, Bloc, &t->l, Bloc, &t->ids));
@@ -395,7 +388,6 @@ PetscErrorCode trainer_destroy(Trainer *t)
   PetscFunctionBeginUser;
   if (!r) PetscFunctionReturn(0);
   PetscCall(rundir_destroy(&r->rundir));
-  PetscCall(PetscLayoutDestroy(&r->layout));
   if (r->counts) PetscCall(PetscFree2(r->counts, r->displs));
   if (r->theta) PetscCall(PetscFree4(r->theta, r->grad, r->gown, r->velocity));
   if (r->x) PetscCall(PetscFree6(r->x, r->y, r->t, r->dl, r->l, r->ids));

@@ -4,6 +4,7 @@
 #define NNCAS_TRAIN_TRAINIMPL_H
 
 #include "nncas/trainer.h"
+#include "nncas/linalg.h"
 
 /* -log_view events of training (trainer_initialize_package, trainer_package.c). */
 typedef struct {

@@ -29,7 +29,7 @@ MAX_FUNCTION_LINES = 60
 HEADER_MODULE = {
     "core.h": "core", "version.h": "core", "streams.h": "core",
     "h5io.h": "io", "table.h": "io",
-    "scamat.h": "linalg", "stats.h": "linalg", "dense.h": "linalg",
+    "scamat.h": "linalg", "linalg.h": "linalg",
     "dataset.h": "data", "synthetic.h": "data",
     "net.h": "net",
     "spectrum.h": "spectrum",

@@ -1,7 +1,7 @@
 /* Dense N x N matrices in ScaLAPACK's 2-D block-cyclic layout (see
- * include/nncas/dense.h): process grid, column assembly from a callback,
+ * include/nncas/scamat.h): process grid, column assembly from a callback,
  * asymmetry, eigenvalues (PDSYEVD), products (PDGEMV), entries, HDF5 output. */
-#include "nncas/dense.h"
+#include "nncas/scamat.h"
 
 #include <cblas.h>
 #include <limits.h>
@@ -35,7 +35,7 @@ extern void   pdgemv_(const char *trans, const int *m, const int *n, const doubl
                       const int *incx, const double *beta, double *y, const int *iy, const int *jy, const int *descy,
                       const int *incy);
 
-struct _p_DenseMat {
+struct _p_ScaMat {
   MPI_Comm    comm;
   PetscMPIInt rank, size;
   PetscInt    N, nb;                  /* order; block size (rows = columns), min(requested, N) */
@@ -49,7 +49,7 @@ struct _p_DenseMat {
 
 static PetscLogEvent ev_assemble, ev_eigen, ev_symmetry, ev_mult, ev_write;
 
-static PetscErrorCode dense_register_events(void)
+static PetscErrorCode scamat_initialize_package(void)
 {
   static PetscBool done = PETSC_FALSE;
   PetscClassId     cls;
@@ -80,10 +80,10 @@ static int bc_count(PetscInt N, PetscInt nb, int p, int np)
   return numroc_(&n, &b, &p, &zero, &np);
 }
 
-static size_t dense_local_size(DenseMat A) { return (size_t)A->lld * (size_t)PetscMax(A->nloc, 1); }
+static size_t scamat_local_size(ScaMat A) { return (size_t)A->lld * (size_t)PetscMax(A->nloc, 1); }
 
 /* Entries of the largest local part, process (0, 0)'s (the same on every rank). */
-static double dense_largest_local(DenseMat A)
+static double scamat_largest_local(ScaMat A)
 {
   return (double)bc_count(A->N, A->nb, 0, A->nprow) * (double)bc_count(A->N, A->nb, 0, A->npcol);
 }
@@ -101,7 +101,7 @@ static void grid_shape(int P, int *nprow, int *npcol)
 }
 
 /* The BLACS grid on comm; rank = prow npcol + pcol is checked. */
-static PetscErrorCode dense_grid_create(DenseMat A)
+static PetscErrorCode scamat_grid_create(ScaMat A)
 {
   int nprow, npcol;
   PetscFunctionBeginUser;
@@ -117,12 +117,12 @@ static PetscErrorCode dense_grid_create(DenseMat A)
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode dense_create(MPI_Comm comm, PetscInt N, DenseMat *A)
+PetscErrorCode scamat_create(MPI_Comm comm, PetscInt N, ScaMat *A)
 {
-  DenseMat d;
+  ScaMat d;
   PetscFunctionBeginUser;
   PetscCheck(N >= 1, comm, PETSC_ERR_ARG_OUTOFRANGE, "dense matrix: order %" PetscInt_FMT " must be >= 1", N);
-  PetscCall(dense_register_events());
+  PetscCall(scamat_initialize_package());
   PetscCall(PetscNew(&d));
   d->comm = comm;
   PetscCallMPI(MPI_Comm_rank(comm, &d->rank));
@@ -130,20 +130,20 @@ PetscErrorCode dense_create(MPI_Comm comm, PetscInt N, DenseMat *A)
   d->N  = N;
   d->nb = PetscMin(64, N);
   *A    = d;
-  PetscCall(dense_grid_create(d));
+  PetscCall(scamat_grid_create(d));
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode dense_set_block_size(DenseMat A, PetscInt nb)
+PetscErrorCode scamat_set_block_size(ScaMat A, PetscInt nb)
 {
   PetscFunctionBeginUser;
   PetscCheck(nb >= 1, A->comm, PETSC_ERR_ARG_OUTOFRANGE, "dense matrix: block size %" PetscInt_FMT " must be >= 1", nb);
-  PetscCheck(!A->setup, A->comm, PETSC_ERR_ORDER, "dense matrix: the block size must be set before dense_setup");
+  PetscCheck(!A->setup, A->comm, PETSC_ERR_ORDER, "dense matrix: the block size must be set before scamat_setup");
   A->nb = PetscMin(nb, A->N);
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode dense_set_from_options(DenseMat A)
+PetscErrorCode scamat_set_from_options(ScaMat A)
 {
   PetscInt  nb = A->nb;
   PetscBool set;
@@ -151,11 +151,11 @@ PetscErrorCode dense_set_from_options(DenseMat A)
   PetscOptionsBegin(A->comm, NULL, "Dense matrix (ScaLAPACK) options", NULL);
   PetscCall(PetscOptionsInt("-dense_block", "block size of the block-cyclic layout (bounded by N)", NULL, nb, &nb, &set));
   PetscOptionsEnd();
-  if (set) PetscCall(dense_set_block_size(A, nb));
+  if (set) PetscCall(scamat_set_block_size(A, nb));
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode dense_setup(DenseMat A)
+PetscErrorCode scamat_setup(ScaMat A)
 {
   int n = (int)A->N, nb = (int)A->nb, zero = 0, info;
   PetscFunctionBeginUser;
@@ -163,17 +163,17 @@ PetscErrorCode dense_setup(DenseMat A)
   A->mloc = bc_count(A->N, A->nb, A->myrow, A->nprow);
   A->nloc = bc_count(A->N, A->nb, A->mycol, A->npcol);
   A->lld  = PetscMax(1, A->mloc);
-  PetscCheck(dense_largest_local(A) <= INT_MAX, A->comm, PETSC_ERR_SUP,
+  PetscCheck(scamat_largest_local(A) <= INT_MAX, A->comm, PETSC_ERR_SUP,
              "dense matrix: N = %" PetscInt_FMT " on %d ranks: a local part exceeds ScaLAPACK's int indices; use more ranks",
              A->N, (int)A->size);
   descinit_(A->desc, &n, &n, &nb, &nb, &zero, &zero, &A->ctxt, &A->lld, &info);
   PetscCheck(info == 0, A->comm, PETSC_ERR_LIB, "DESCINIT failed: info = %d", info);
-  PetscCall(PetscCalloc1(dense_local_size(A), &A->a));
+  PetscCall(PetscCalloc1(scamat_local_size(A), &A->a));
   A->setup = PETSC_TRUE;
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode dense_get_layout(DenseMat A, PetscInt *N, PetscInt *nb, PetscInt *nprow, PetscInt *npcol)
+PetscErrorCode scamat_get_layout(ScaMat A, PetscInt *N, PetscInt *nb, PetscInt *nprow, PetscInt *npcol)
 {
   PetscFunctionBeginUser;
   if (N) *N = A->N;
@@ -183,17 +183,17 @@ PetscErrorCode dense_get_layout(DenseMat A, PetscInt *N, PetscInt *nb, PetscInt 
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode dense_view(DenseMat A, PetscViewer v)
+PetscErrorCode scamat_view(ScaMat A, PetscViewer v)
 {
   PetscFunctionBeginUser;
   PetscCall(PetscViewerASCIIPrintf(v,
                                    "Dense matrix: N = %" PetscInt_FMT ", %d x %d process grid, block %" PetscInt_FMT
-                                   ", %.3g MB per rank (about x5 in dense_eigenvalues)\n",
-                                   A->N, A->nprow, A->npcol, A->nb, 8.0 * dense_largest_local(A) / 1048576.0));
+                                   ", %.3g MB per rank (about x5 in scamat_eigenvalues)\n",
+                                   A->N, A->nprow, A->npcol, A->nb, 8.0 * scamat_largest_local(A) / 1048576.0));
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode dense_destroy(DenseMat *A)
+PetscErrorCode scamat_destroy(ScaMat *A)
 {
   PetscFunctionBeginUser;
   if (!*A) PetscFunctionReturn(0);
@@ -207,7 +207,7 @@ PetscErrorCode dense_destroy(DenseMat *A)
 /* --------------------------------------------------------------- assembly -- */
 /* Local columns [*l0, *l0 + *kl) are the columns of [j0, j0 + k) this process
  * column owns (consecutive in local storage). */
-static void owned_columns(DenseMat A, PetscInt j0, PetscInt k, PetscInt *l0, PetscInt *kl)
+static void owned_columns(ScaMat A, PetscInt j0, PetscInt k, PetscInt *l0, PetscInt *kl)
 {
   PetscInt first = -1, n = 0;
   for (PetscInt j = j0; j < j0 + k; j++) {
@@ -222,7 +222,7 @@ static void owned_columns(DenseMat A, PetscInt j0, PetscInt k, PetscInt *l0, Pet
 /* Packs the entries of cols (columns [j0, j0 + k)) owned by grid process
  * (pr, pc) at buf, column by column, rows in increasing order: the order of
  * that process's local storage. Returns the count. */
-static size_t pack_for_process(DenseMat A, PetscInt j0, PetscInt k, const double *cols, int pr, int pc, double *buf)
+static size_t pack_for_process(ScaMat A, PetscInt j0, PetscInt k, const double *cols, int pr, int pc, double *buf)
 {
   const PetscInt N = A->N, nb = A->nb;
   size_t         n = 0;
@@ -244,7 +244,7 @@ static size_t pack_for_process(DenseMat A, PetscInt j0, PetscInt k, const double
  * N k (P - 1) / P doubles per block, half of what MPI_Allreduce of the whole
  * block moves (3 ranks, N = 3000: 1.3 to 2.9 times faster than MPI_Allreduce
  * and a copy of the owned entries, for kmax from 1024 down to 1). */
-static PetscErrorCode store_columns(DenseMat A, PetscInt j0, PetscInt k, const double *cols, double *pack,
+static PetscErrorCode store_columns(ScaMat A, PetscInt j0, PetscInt k, const double *cols, double *pack,
                                     PetscMPIInt *counts)
 {
   size_t   n = 0;
@@ -262,7 +262,7 @@ static PetscErrorCode store_columns(DenseMat A, PetscInt j0, PetscInt k, const d
 
 /* For each block of columns: cols <- 0, fn adds this rank's share, the shares
  * are summed into the owners' local columns. */
-static PetscErrorCode assemble_blocks(DenseMat A, PetscInt kmax, DenseColumnsFn fn, void *ctx, const char *stage,
+static PetscErrorCode assemble_blocks(ScaMat A, PetscInt kmax, ScaMatColumnsFn fn, void *ctx, const char *stage,
                                       double *cols, double *pack, PetscMPIInt *counts)
 {
   NnProgress prog;
@@ -278,18 +278,18 @@ static PetscErrorCode assemble_blocks(DenseMat A, PetscInt kmax, DenseColumnsFn 
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode dense_assemble_columns(DenseMat A, PetscInt kmax, DenseColumnsFn fn, void *ctx, const char *stage)
+PetscErrorCode scamat_assemble_columns(ScaMat A, PetscInt kmax, ScaMatColumnsFn fn, void *ctx, const char *stage)
 {
   double        *cols, *pack;
   PetscMPIInt   *counts;
   PetscErrorCode ierr;
   PetscFunctionBeginUser;
-  PetscCheck(kmax >= 1, A->comm, PETSC_ERR_ARG_OUTOFRANGE, "dense_assemble_columns: kmax = %" PetscInt_FMT " must be >= 1",
+  PetscCheck(kmax >= 1, A->comm, PETSC_ERR_ARG_OUTOFRANGE, "scamat_assemble_columns: kmax = %" PetscInt_FMT " must be >= 1",
              kmax);
-  PetscCall(dense_setup(A));
+  PetscCall(scamat_setup(A));
   kmax = PetscMin(kmax, A->N);
   PetscCheck((double)A->N * (double)kmax <= INT_MAX, A->comm, PETSC_ERR_ARG_OUTOFRANGE,
-             "dense_assemble_columns: a block of N x kmax = %" PetscInt_FMT " x %" PetscInt_FMT " exceeds an MPI count",
+             "scamat_assemble_columns: a block of N x kmax = %" PetscInt_FMT " x %" PetscInt_FMT " exceeds an MPI count",
              A->N, kmax);
   PetscCall(PetscLogEventBegin(ev_assemble, 0, 0, 0, 0));
   PetscCall(PetscMalloc3((size_t)A->N * kmax, &cols, (size_t)A->N * kmax, &pack, A->size, &counts));
@@ -303,16 +303,16 @@ PetscErrorCode dense_assemble_columns(DenseMat A, PetscInt kmax, DenseColumnsFn 
 /* ------------------------------------------------------ ScaLAPACK calls -- */
 
 /* rel <- ||A - A^T||_F / ||A||_F, with C <- A - A^T by PDTRAN (C <- beta C + alpha A^T, C = A, beta = 1, alpha = -1). */
-PetscErrorCode dense_symmetry_error(DenseMat A, double *rel)
+PetscErrorCode scamat_symmetry_error(ScaMat A, double *rel)
 {
   const int    n = (int)A->N, one = 1;
   const double alpha = -1.0, beta = 1.0;
   double      *c, work[1], normA, normC;
   PetscFunctionBeginUser;
-  PetscCall(dense_setup(A));
+  PetscCall(scamat_setup(A));
   PetscCall(PetscLogEventBegin(ev_symmetry, 0, 0, 0, 0));
-  PetscCall(PetscMalloc1(dense_local_size(A), &c));
-  PetscCall(PetscArraycpy(c, A->a, dense_local_size(A)));
+  PetscCall(PetscMalloc1(scamat_local_size(A), &c));
+  PetscCall(PetscArraycpy(c, A->a, scamat_local_size(A)));
   pdtran_(&n, &n, &alpha, A->a, &one, &one, A->desc, &beta, c, &one, &one, A->desc);
   normA = pdlange_("F", &n, &n, A->a, &one, &one, A->desc, work, 1);
   normC = pdlange_("F", &n, &n, c, &one, &one, A->desc, work, 1);
@@ -328,7 +328,7 @@ PetscErrorCode dense_symmetry_error(DenseMat A, double *rel)
  * NqC0 = NQ. ScaLAPACK 2.2's query omits both: with N = 97, NB = 64 on a
  * 1 x 2 grid it returns 7179 on process (0, 1), whose PDLASRT needs 9409 + 2N
  * and fails there alone (the other ranks then wait forever). */
-static double syevd_lwork(DenseMat A, double query)
+static double syevd_lwork(ScaMat A, double query)
 {
   const double N = (double)A->N, nb = (double)A->nb, np = A->mloc, nq = A->nloc;
   const double lasrt = np * (nb + nq), ormtr = PetscMax(nb * (nb - 1) / 2, (np + 1 + nq) * nb) + nb * nb;
@@ -337,7 +337,7 @@ static double syevd_lwork(DenseMat A, double query)
 
 /* The info of a ScaLAPACK call made the same on every rank: the one of
  * largest magnitude, so that every rank raises the error or none does. */
-static PetscErrorCode agree_info(DenseMat A, int *info)
+static PetscErrorCode agree_info(ScaMat A, int *info)
 {
   int v[2] = {*info, -*info}, m[2];
   PetscFunctionBeginUser;
@@ -350,7 +350,7 @@ static PetscErrorCode agree_info(DenseMat A, int *info)
  * on the copy b of A, eigenvectors into z; workspace query first. When
  * N <= NB, PDSTEDC solves on process (0, 0) alone and leaves the diagonal of
  * the tridiagonal form in the other ranks' W, so W is broadcast from there. */
-static PetscErrorCode syevd(DenseMat A, double *b, double *z, double *w)
+static PetscErrorCode syevd(ScaMat A, double *b, double *z, double *w)
 {
   const int n = (int)A->N, one = 1, query = -1;
   int       info, lwork, liwork, *iwork, iq;
@@ -372,14 +372,14 @@ static PetscErrorCode syevd(DenseMat A, double *b, double *z, double *w)
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode dense_eigenvalues(DenseMat A, double *w)
+PetscErrorCode scamat_eigenvalues(ScaMat A, double *w)
 {
   double *b, *z;
   PetscFunctionBeginUser;
-  PetscCall(dense_setup(A));
+  PetscCall(scamat_setup(A));
   PetscCall(PetscLogEventBegin(ev_eigen, 0, 0, 0, 0));
-  PetscCall(PetscMalloc2(dense_local_size(A), &b, dense_local_size(A), &z));
-  PetscCall(PetscArraycpy(b, A->a, dense_local_size(A)));
+  PetscCall(PetscMalloc2(scamat_local_size(A), &b, scamat_local_size(A), &z));
+  PetscCall(PetscArraycpy(b, A->a, scamat_local_size(A)));
   PetscCall(syevd(A, b, z, w));
   PetscCall(PetscFree2(b, z));
   PetscCall(PetscLogEventEnd(ev_eigen, 0, 0, 0, 0));
@@ -388,14 +388,14 @@ PetscErrorCode dense_eigenvalues(DenseMat A, double *w)
 
 /* y <- A x by PDGEMV, x and y as N x 1 matrices on process column 0; then y
  * replicated by summing each owner's entries (the other ranks add zeros). */
-PetscErrorCode dense_mult(DenseMat A, const double *x, double *y)
+PetscErrorCode scamat_mult(ScaMat A, const double *x, double *y)
 {
   const int    n = (int)A->N, nb = (int)A->nb, one = 1, zero = 0;
   const double alpha = 1.0, beta = 0.0;
   int          descv[9], info;
   double      *xl, *yl;
   PetscFunctionBeginUser;
-  PetscCall(dense_setup(A));
+  PetscCall(scamat_setup(A));
   PetscCall(PetscLogEventBegin(ev_mult, 0, 0, 0, 0));
   descinit_(descv, &n, &one, &nb, &nb, &zero, &zero, &A->ctxt, &A->lld, &info);
   PetscCheck(info == 0, A->comm, PETSC_ERR_LIB, "DESCINIT (vector) failed: info = %d", info);
@@ -413,15 +413,15 @@ PetscErrorCode dense_mult(DenseMat A, const double *x, double *y)
 }
 
 /* The owner of (i, j) reads it and broadcasts it. */
-PetscErrorCode dense_get(DenseMat A, PetscInt i, PetscInt j, double *aij)
+PetscErrorCode scamat_get(ScaMat A, PetscInt i, PetscInt j, double *aij)
 {
   int pr, pc;
   PetscFunctionBeginUser;
   PetscCheck(i >= 0 && i < A->N && j >= 0 && j < A->N, A->comm, PETSC_ERR_ARG_OUTOFRANGE,
-             "dense_get: entry (%" PetscInt_FMT ", %" PetscInt_FMT ") is outside the %" PetscInt_FMT " x %" PetscInt_FMT
+             "scamat_get: entry (%" PetscInt_FMT ", %" PetscInt_FMT ") is outside the %" PetscInt_FMT " x %" PetscInt_FMT
              " matrix",
              i, j, A->N, A->N);
-  PetscCall(dense_setup(A));
+  PetscCall(scamat_setup(A));
   pr = bc_owner(i, A->nb, A->nprow);
   pc = bc_owner(j, A->nb, A->npcol);
   if (pr == A->myrow && pc == A->mycol)
@@ -441,7 +441,7 @@ typedef struct {
 
 /* This rank's nb x nb blocks (smaller at the edges) transposed from
  * column-major local storage into row-major: data[off + r nc + c] = A(r0 + r, c0 + c). */
-static PetscErrorCode local_blocks_pack(DenseMat A, LocalBlocks *L)
+static PetscErrorCode local_blocks_pack(ScaMat A, LocalBlocks *L)
 {
   const PetscInt nb = A->nb, nbr = (A->mloc + nb - 1) / nb, nbc = (A->nloc + nb - 1) / nb;
   size_t         off = 0;
@@ -449,7 +449,7 @@ static PetscErrorCode local_blocks_pack(DenseMat A, LocalBlocks *L)
   L->nblocks = nbr * nbc;
   PetscCall(PetscMalloc5(L->nblocks + 1, &L->r0, L->nblocks + 1, &L->nr, L->nblocks + 1, &L->c0, L->nblocks + 1, &L->nc,
                          L->nblocks + 1, &L->off));
-  PetscCall(PetscMalloc1(dense_local_size(A), &L->data));
+  PetscCall(PetscMalloc1(scamat_local_size(A), &L->data));
   for (PetscInt bj = 0, b = 0; bj < nbc; bj++)
     for (PetscInt bi = 0; bi < nbr; bi++, b++) {
       const PetscInt li = bi * nb, lj = bj * nb, nr = PetscMin(nb, A->mloc - li), nc = PetscMin(nb, A->nloc - lj);
@@ -465,11 +465,11 @@ static PetscErrorCode local_blocks_pack(DenseMat A, LocalBlocks *L)
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode dense_write(DenseMat A, NnH5File *f, const char *path)
+PetscErrorCode scamat_write(ScaMat A, NnH5File *f, const char *path)
 {
   LocalBlocks L;
   PetscFunctionBeginUser;
-  PetscCall(dense_setup(A));
+  PetscCall(scamat_setup(A));
   PetscCall(PetscLogEventBegin(ev_write, 0, 0, 0, 0));
   PetscCall(local_blocks_pack(A, &L));
   PetscCall(nn_h5_write_double_blocks(f, path, (hsize_t)A->N, (hsize_t)A->N, L.nblocks, L.r0, L.nr, L.c0, L.nc, L.off,
@@ -483,10 +483,10 @@ PetscErrorCode dense_write(DenseMat A, NnH5File *f, const char *path)
 /* A = alpha Z^T Z for Z (n x N column-major, leading dimension ldz) replicated
  * on every rank: each rank computes its own blocks, block row I and block
  * column J at once, A[I, J] = alpha Z[:, I]^T Z[:, J], by a local GEMM. */
-PetscErrorCode dense_gram(DenseMat A, PetscInt n, const double *Z, PetscInt ldz, double alpha)
+PetscErrorCode scamat_gram(ScaMat A, PetscInt n, const double *Z, PetscInt ldz, double alpha)
 {
   PetscFunctionBeginUser;
-  PetscCall(dense_setup(A));
+  PetscCall(scamat_setup(A));
   for (PetscInt lc = 0; lc < A->nloc; lc += A->nb) {
     const PetscInt gc = bc_global(lc, A->nb, A->mycol, A->npcol), mc = PetscMin(A->nb, A->nloc - lc);
     for (PetscInt lr = 0; lr < A->mloc; lr += A->nb) {
@@ -498,10 +498,10 @@ PetscErrorCode dense_gram(DenseMat A, PetscInt n, const double *Z, PetscInt ldz,
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode dense_foreach_local(DenseMat A, PetscErrorCode (*fn)(void *ctx, PetscInt i, PetscInt j, double *aij), void *ctx)
+PetscErrorCode scamat_foreach_local(ScaMat A, PetscErrorCode (*fn)(void *ctx, PetscInt i, PetscInt j, double *aij), void *ctx)
 {
   PetscFunctionBeginUser;
-  PetscCall(dense_setup(A));
+  PetscCall(scamat_setup(A));
   for (PetscInt lc = 0; lc < A->nloc; lc++) {
     const PetscInt j = bc_global(lc, A->nb, A->mycol, A->npcol);
     for (PetscInt lr = 0; lr < A->mloc; lr++)
@@ -510,10 +510,10 @@ PetscErrorCode dense_foreach_local(DenseMat A, PetscErrorCode (*fn)(void *ctx, P
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode dense_local_bytes(DenseMat A, size_t *bytes)
+PetscErrorCode scamat_local_bytes(ScaMat A, size_t *bytes)
 {
   PetscFunctionBeginUser;
-  PetscCall(dense_setup(A));
-  *bytes = dense_local_size(A) * sizeof(double);
+  PetscCall(scamat_setup(A));
+  *bytes = scamat_local_size(A) * sizeof(double);
   PetscFunctionReturn(0);
 }
