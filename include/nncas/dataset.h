@@ -23,6 +23,14 @@ typedef struct {
 typedef enum { NN_DATA_IDX, NN_DATA_CIFAR10, NN_DATA_MIXTURE, NN_DATA_TEACHER } NnDataFormat;
 extern const char *const NnDataFormats[]; /* names for PetscOptionsEnum */
 
+/* The synthetic generators' settings (-synth_*). */
+typedef struct {
+  PetscInt  n_train, n_val;   /* -synth_train, -synth_val */
+  PetscInt  c, h, w;          /* -synth_shape */
+  PetscInt  teacher_width;    /* -synth_teacher_width */
+  PetscReal separation, noise; /* -synth_separation, -synth_noise (mixture) */
+} NnSynthSettings;
+
 typedef struct _p_Dataset *Dataset;
 struct _p_Dataset {
   MPI_Comm     comm;
@@ -33,9 +41,7 @@ struct _p_Dataset {
   PetscBool    augment;                 /* -data_augment (CIFAR default on) */
   PetscInt     seed;                    /* -data_seed */
   PetscInt     max_train, max_val;      /* -data_train_size, -data_val_size (0: all) */
-  /* synthetic generators */
-  PetscInt     synth_n_train, synth_n_val, synth_c, synth_h, synth_w, synth_teacher_width;
-  PetscReal    synth_separation, synth_noise;
+  NnSynthSettings synth;                /* -synth_*: the synthetic generators */
 
   PetscInt  c, h, w;           /* per-sample shape */
   PetscReal mean[3], stdev[3]; /* per-channel statistics of the training split, raw units */

@@ -14,11 +14,11 @@
 /* Streams (the "stream" argument of nn_rng_key). */
 enum {
   NN_STREAM_INIT = 1,          /* weight initialisation: substream 2 l (weights), 2 l + 1 (biases) of layer l */
-  NN_STREAM_SUBSET,            /* binary relabelling: which negatives are kept (src/data) */
+  NN_STREAM_SUBSET,            /* binary relabelling and size caps: nn_subset_*_substream() */
   NN_STREAM_ORDER,             /* per-epoch sample order: substream = epoch */
   NN_STREAM_DROPOUT,           /* dropout masks: substream = global step, then (layer, sample) */
   NN_STREAM_AUGMENT,           /* crop offsets and flips: substream = epoch */
-  NN_STREAM_SYNTH,             /* synthetic data (src/data) */
+  NN_STREAM_SYNTH,             /* synthetic data: NN_SYNTH_* */
   NN_STREAM_HESSIAN,           /* the Hessian's sample selection: substream 0 */
   NN_STREAM_SPECTRUM,          /* the spectrum's random vectors: nn_spectrum_substream() */
   NN_STREAM_NULL,              /* Algorithm 3's null samples: nn_null_substream() */
@@ -29,6 +29,16 @@ enum {
   NN_STREAM_TEST = NN_STREAM_SPECTRUM /* the tests' own data, drawn with seeds of their own */
 };
 #define NN_STREAM_USER NN_STREAM_TEST /* TODO(arch): the tests' old name, until they all say NN_STREAM_TEST */
+
+/* NN_STREAM_SUBSET: the relabelling draw of split s (0 train, 1 validation) is
+ * substream s; the size cap of split s draws its positives from 2 + 2 s and its
+ * negatives from 3 + 2 s. */
+static inline uint64_t nn_subset_relabel_substream(uint64_t split) { return split; }
+static inline uint64_t nn_subset_cap_substream(uint64_t split, int positive) { return 2 + 2 * split + (positive ? 0 : 1); }
+
+/* NN_STREAM_SYNTH: the mixture's direction, the teacher's W and a, and the
+ * samples of split s (0 train, 1 validation) from NN_SYNTH_SAMPLES + s. */
+enum { NN_SYNTH_DIRECTION = 0, NN_SYNTH_TEACHER_W, NN_SYNTH_TEACHER_A, NN_SYNTH_SAMPLES };
 
 /* The spectrum's random vectors. The Krylov-Schur start vector is substream 7,
  * the normalisation run's 0, density vector k 1 + k, trace vector k

@@ -1,4 +1,13 @@
-/* Helpers shared by the data readers and generators (private to src/data). */
+/* Private to src/data: what its files share. The files, lowest first (each
+ * uses only those above it):
+ *   samples.c    NnSamples: allocation, counts
+ *   gzread.c     reading gzip or raw files through zlib
+ *   idx.c        IDX (MNIST, Fashion-MNIST) images and labels
+ *   cifar.c      CIFAR-10 binary batches
+ *   subset.c     the binary relabelling (App. G) and the size caps
+ *   synthetic.c  the synthetic generators and their options (-synth_*)
+ *   batch.c      mini-batches: standardisation, augmentation
+ *   dataset.c    the Dataset object: options, reading or generating, statistics */
 #ifndef NNCAS_DATA_IMPL_H
 #define NNCAS_DATA_IMPL_H
 
@@ -22,8 +31,24 @@ PetscErrorCode nn_samples_alloc_values(NnSamples *s, PetscInt n, PetscInt d);
 /* Frees the arrays of s and zeroes it. */
 PetscErrorCode nn_samples_free(NnSamples *s);
 
-/* Generators behind -data_format mixture / teacher: fill ds->train and ds->val. */
-PetscErrorCode synth_mixture_generate(Dataset ds);
-PetscErrorCode synth_teacher_generate(Dataset ds);
+/* "training", "validation": split s's name in messages. */
+extern const char *const nn_split_name[2];
+PetscInt nn_samples_count_positives(const NnSamples *s);
+/* Raw value k of the flat (n, c, h, w) array of s. */
+static inline double nn_sample_value(const NnSamples *s, size_t k) { return s->pixels ? (double)s->pixels[k] : s->values[k]; }
+
+/* -data_{train,val}_size: keeps cap/2 positives and cap/2 negatives of split
+ * (0 train, 1 validation), drawn by the seed, in source order. */
+PetscErrorCode dataset_cap_split(Dataset ds, PetscInt split, PetscInt cap);
+
+/* The synthetic generators' settings: defaults, options (between the data
+ * set's PetscOptionsBegin and End; *nshape <- the count of -synth_shape
+ * values, 3 when absent), and checks (mixture: even counts). */
+void           synth_defaults(NnSynthSettings *st);
+PetscErrorCode synth_options(PetscOptionItems *PetscOptionsObject, NnSynthSettings *st, PetscInt *nshape);
+PetscErrorCode synth_check(MPI_Comm comm, PetscBool mixture, const NnSynthSettings *st);
+/* Generators behind -data_format mixture / teacher: the training and validation splits. */
+PetscErrorCode synth_mixture_generate(const NnSynthSettings *st, PetscInt seed, NnSamples *train, NnSamples *val);
+PetscErrorCode synth_teacher_generate(MPI_Comm comm, const NnSynthSettings *st, PetscInt seed, NnSamples *train, NnSamples *val);
 
 #endif

@@ -10,10 +10,68 @@
 
 #include <math.h>
 
-/* Substreams of NN_STREAM_SYNTH; split s (0 train, 1 validation) draws its
- * samples from SYNTH_SAMPLES + s. */
-enum { SYNTH_DIRECTION = 0, SYNTH_TEACHER_W, SYNTH_TEACHER_A, SYNTH_SAMPLES };
+void synth_defaults(NnSynthSettings *st)
+{
+  st->n_train       = 1000;
+  st->n_val         = 1000;
+  st->c             = 1;
+  st->h             = 28;
+  st->w             = 28;
+  st->teacher_width = 32;
+  st->separation    = 2.0;
+  st->noise         = 1.0;
+}
 
+PetscErrorCode synth_options(PetscOptionItems *PetscOptionsObject, NnSynthSettings *st, PetscInt *nshape)
+{
+  PetscInt  shape[3] = {st->c, st->h, st->w};
+  PetscBool set;
+  PetscFunctionBeginUser;
+  PetscCall(PetscOptionsBoundedInt("-synth_train", "number of synthetic training samples", "dataset_set_from_options",
+                                   st->n_train, &st->n_train, NULL, 0));
+  PetscCall(PetscOptionsBoundedInt("-synth_val", "number of synthetic validation samples", "dataset_set_from_options",
+                                   st->n_val, &st->n_val, NULL, 0));
+  *nshape = 3;
+  PetscCall(PetscOptionsIntArray("-synth_shape", "shape c,h,w of a synthetic sample (c <= 3)",
+                                 "dataset_set_from_options", shape, nshape, &set));
+  if (!set) *nshape = 3; /* PetscOptionsIntArray zeroes the count of an absent option */
+  if (set && *nshape == 3) {
+    st->c = shape[0];
+    st->h = shape[1];
+    st->w = shape[2];
+  }
+  PetscCall(
+      PetscOptionsReal("-synth_separation",
+                       "mixture: distance between the class means, which are +-(separation/2) u for a random unit u",
+                       "dataset_set_from_options", st->separation, &st->separation, NULL));
+  PetscCall(PetscOptionsReal("-synth_noise", "mixture: standard deviation of the isotropic Gaussian noise",
+                             "dataset_set_from_options", st->noise, &st->noise, NULL));
+  PetscCall(PetscOptionsBoundedInt(
+      "-synth_teacher_width", "teacher: hidden units of the teacher network, label = sign(a . relu(W x))",
+      "dataset_set_from_options", st->teacher_width, &st->teacher_width, NULL, 1));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode synth_check(MPI_Comm comm, PetscBool mixture, const NnSynthSettings *st)
+{
+  PetscFunctionBeginUser;
+  PetscCheck(
+      st->c >= 1 && st->c <= 3 && st->h >= 1 && st->w >= 1, comm, PETSC_ERR_ARG_OUTOFRANGE,
+      "-synth_shape %" PetscInt_FMT ",%" PetscInt_FMT ",%" PetscInt_FMT ": need 1 <= c <= 3 channels and h, w >= 1",
+      st->c, st->h, st->w);
+  PetscCheck(st->n_train >= 2 && st->n_val >= 2, comm, PETSC_ERR_ARG_OUTOFRANGE,
+             "-synth_train %" PetscInt_FMT " and -synth_val %" PetscInt_FMT " must be at least 2", st->n_train,
+             st->n_val);
+  PetscCheck(!mixture || (st->n_train % 2 == 0 && st->n_val % 2 == 0), comm,
+             PETSC_ERR_ARG_WRONG,
+             "-synth_train %" PetscInt_FMT " and -synth_val %" PetscInt_FMT
+             " must be even: the mixture has equal class counts",
+             st->n_train, st->n_val);
+  PetscCheck(st->noise >= 0, comm, PETSC_ERR_ARG_OUTOFRANGE, "-synth_noise %g must be >= 0",
+             (double)st->noise);
+  PetscCheck(st->teacher_width >= 1, comm, PETSC_ERR_ARG_OUTOFRANGE, "-synth_teacher_width must be >= 1");
+  PetscFunctionReturn(0);
+}
 static NnRngKey synth_key(PetscInt seed, uint64_t substream)
 {
   return nn_rng_key((uint64_t)seed, NN_STREAM_SYNTH, substream);
@@ -25,20 +83,11 @@ static void synth_gaussian(NnRngKey key, PetscInt i, PetscInt d, double sd, doub
   for (PetscInt j = 0; j < d; j++) x[j] = sd * nn_rng_normal(key, (uint64_t)i * (uint64_t)d + (uint64_t)j);
 }
 
-/* ds->(c, h, w) <- the -synth_shape; *d <- c h w. */
-static void synth_set_shape(Dataset ds, PetscInt *d)
-{
-  ds->c = ds->synth_c;
-  ds->h = ds->synth_h;
-  ds->w = ds->synth_w;
-  *d    = ds->c * ds->h * ds->w;
-}
-
 PetscErrorCode synth_mixture_direction(PetscInt seed, PetscInt d, double *u)
 {
   double norm = 0;
   PetscFunctionBeginUser;
-  synth_gaussian(synth_key(seed, SYNTH_DIRECTION), 0, d, 1.0, u);
+  synth_gaussian(synth_key(seed, NN_SYNTH_DIRECTION), 0, d, 1.0, u);
   for (PetscInt j = 0; j < d; j++) norm += u[j] * u[j];
   norm = sqrt(norm);
   PetscCheck(norm > 0, PETSC_COMM_SELF, PETSC_ERR_PLIB, "mixture direction of norm 0");
@@ -48,32 +97,32 @@ PetscErrorCode synth_mixture_direction(PetscInt seed, PetscInt d, double *u)
 
 /* Split s of the mixture: sample i has y = +1 for even i, -1 for odd i, and
  * x = y (separation/2) u + noise z. */
-static PetscErrorCode mixture_split(Dataset ds, PetscInt split, PetscInt d, const double *u, NnSamples *s)
+static PetscErrorCode mixture_split(const NnSynthSettings *st, PetscInt seed, PetscInt split, PetscInt d, const double *u,
+                                    NnSamples *s)
 {
-  PetscInt n   = split ? ds->synth_n_val : ds->synth_n_train;
-  NnRngKey key = synth_key(ds->seed, SYNTH_SAMPLES + (uint64_t)split);
+  PetscInt n   = split ? st->n_val : st->n_train;
+  NnRngKey key = synth_key(seed, NN_SYNTH_SAMPLES + (uint64_t)split);
   PetscFunctionBeginUser;
   PetscCall(nn_samples_alloc_values(s, n, d));
   for (PetscInt i = 0; i < n; i++) {
     double *x = s->values + (size_t)i * d, y = i % 2 ? -1.0 : 1.0;
-    synth_gaussian(key, i, d, ds->synth_noise, x);
-    for (PetscInt j = 0; j < d; j++) x[j] += y * 0.5 * ds->synth_separation * u[j];
+    synth_gaussian(key, i, d, st->noise, x);
+    for (PetscInt j = 0; j < d; j++) x[j] += y * 0.5 * st->separation * u[j];
     s->label[i] = y;
   }
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode synth_mixture_generate(Dataset ds)
+PetscErrorCode synth_mixture_generate(const NnSynthSettings *st, PetscInt seed, NnSamples *train, NnSamples *val)
 {
-  PetscInt       d;
+  const PetscInt d = st->c * st->h * st->w;
   double        *u;
   PetscErrorCode ierr;
   PetscFunctionBeginUser;
-  synth_set_shape(ds, &d);
   PetscCall(PetscMalloc1(d, &u));
-  ierr = synth_mixture_direction(ds->seed, d, u);
-  if (!ierr) ierr = mixture_split(ds, 0, d, u, &ds->train);
-  if (!ierr) ierr = mixture_split(ds, 1, d, u, &ds->val);
+  ierr = synth_mixture_direction(seed, d, u);
+  if (!ierr) ierr = mixture_split(st, seed, 0, d, u, train);
+  if (!ierr) ierr = mixture_split(st, seed, 1, d, u, val);
   PetscCall(PetscFree(u));
   PetscCall(ierr);
   PetscFunctionReturn(0);
@@ -84,8 +133,8 @@ PetscErrorCode synth_teacher_weights(PetscInt seed, PetscInt d, PetscInt width, 
   PetscFunctionBeginUser;
   PetscCheck(d > 0 && width > 0, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE,
              "teacher of input size %" PetscInt_FMT " and width %" PetscInt_FMT, d, width);
-  synth_gaussian(synth_key(seed, SYNTH_TEACHER_W), 0, d * width, 1.0 / sqrt((double)d), W);
-  synth_gaussian(synth_key(seed, SYNTH_TEACHER_A), 0, width, 1.0 / sqrt((double)width), a);
+  synth_gaussian(synth_key(seed, NN_SYNTH_TEACHER_W), 0, d * width, 1.0 / sqrt((double)d), W);
+  synth_gaussian(synth_key(seed, NN_SYNTH_TEACHER_A), 0, width, 1.0 / sqrt((double)width), a);
   PetscFunctionReturn(0);
 }
 
@@ -102,48 +151,46 @@ static double teacher_label(PetscInt d, PetscInt width, const double *W, const d
 }
 
 /* Split s of the teacher task: x ~ N(0, I), y = teacher_label(x). */
-static PetscErrorCode teacher_split(Dataset ds, PetscInt split, PetscInt d, const double *W, const double *a,
-                                    NnSamples *s)
+static PetscErrorCode teacher_split(const NnSynthSettings *st, PetscInt seed, PetscInt split, PetscInt d, const double *W,
+                                    const double *a, NnSamples *s)
 {
-  PetscInt n   = split ? ds->synth_n_val : ds->synth_n_train;
-  NnRngKey key = synth_key(ds->seed, SYNTH_SAMPLES + (uint64_t)split);
+  PetscInt n   = split ? st->n_val : st->n_train;
+  NnRngKey key = synth_key(seed, NN_SYNTH_SAMPLES + (uint64_t)split);
   PetscFunctionBeginUser;
   PetscCall(nn_samples_alloc_values(s, n, d));
   for (PetscInt i = 0; i < n; i++) {
     double *x = s->values + (size_t)i * d;
     synth_gaussian(key, i, d, 1.0, x);
-    s->label[i] = teacher_label(d, ds->synth_teacher_width, W, a, x);
+    s->label[i] = teacher_label(d, st->teacher_width, W, a, x);
   }
   PetscFunctionReturn(0);
 }
 
 /* Fails if the teacher gives every training sample the same label. */
-static PetscErrorCode teacher_check_both_classes(Dataset ds)
+static PetscErrorCode teacher_check_both_classes(MPI_Comm comm, const NnSamples *train)
 {
-  PetscInt npos = 0;
+  PetscInt npos = nn_samples_count_positives(train);
   PetscFunctionBeginUser;
-  for (PetscInt i = 0; i < ds->train.n; i++) npos += ds->train.label[i] > 0;
-  PetscCheck(npos > 0 && npos < ds->train.n, ds->comm, PETSC_ERR_ARG_WRONG,
+  PetscCheck(npos > 0 && npos < train->n, comm, PETSC_ERR_ARG_WRONG,
              "the teacher labels all %" PetscInt_FMT
              " training samples %s: no binary task; try another -data_seed or a "
              "larger -synth_teacher_width",
-             ds->train.n, npos ? "+1" : "-1");
+             train->n, npos ? "+1" : "-1");
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode synth_teacher_generate(Dataset ds)
+PetscErrorCode synth_teacher_generate(MPI_Comm comm, const NnSynthSettings *st, PetscInt seed, NnSamples *train, NnSamples *val)
 {
-  PetscInt       d, width = ds->synth_teacher_width;
+  const PetscInt d = st->c * st->h * st->w, width = st->teacher_width;
   double        *W, *a;
   PetscErrorCode ierr;
   PetscFunctionBeginUser;
-  synth_set_shape(ds, &d);
   PetscCall(PetscMalloc2((size_t)width * d, &W, width, &a));
-  ierr = synth_teacher_weights(ds->seed, d, width, W, a);
-  if (!ierr) ierr = teacher_split(ds, 0, d, W, a, &ds->train);
-  if (!ierr) ierr = teacher_split(ds, 1, d, W, a, &ds->val);
+  ierr = synth_teacher_weights(seed, d, width, W, a);
+  if (!ierr) ierr = teacher_split(st, seed, 0, d, W, a, train);
+  if (!ierr) ierr = teacher_split(st, seed, 1, d, W, a, val);
   PetscCall(PetscFree2(W, a));
   PetscCall(ierr);
-  PetscCall(teacher_check_both_classes(ds));
+  PetscCall(teacher_check_both_classes(comm, train));
   PetscFunctionReturn(0);
 }

@@ -1,0 +1,34 @@
+/* NnSamples: one split's samples, their allocation and counts. */
+#include "data_impl.h"
+
+const char *const nn_split_name[2] = {"training", "validation"};
+
+PetscErrorCode nn_samples_free(NnSamples *s)
+{
+  PetscFunctionBeginUser;
+  PetscCall(PetscFree(s->pixels));
+  PetscCall(PetscFree(s->values));
+  PetscCall(PetscFree(s->label));
+  PetscCall(PetscFree(s->source_index));
+  s->n = 0;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode nn_samples_alloc_values(NnSamples *s, PetscInt n, PetscInt d)
+{
+  PetscFunctionBeginUser;
+  PetscCall(nn_samples_free(s));
+  PetscCall(PetscMalloc1((size_t)n * (size_t)d, &s->values));
+  PetscCall(PetscMalloc1(n, &s->label));
+  PetscCall(PetscMalloc1(n, &s->source_index));
+  for (PetscInt i = 0; i < n; i++) s->source_index[i] = i;
+  s->n = n;
+  PetscFunctionReturn(0);
+}
+
+PetscInt nn_samples_count_positives(const NnSamples *s)
+{
+  PetscInt npos = 0;
+  for (PetscInt i = 0; i < s->n; i++) npos += s->label[i] > 0;
+  return npos;
+}
