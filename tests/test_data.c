@@ -17,25 +17,11 @@
 
 /* ----------------------------------------------------------- helpers -- */
 
-static int world_rank(void)
-{
-  int r;
-  MPI_Comm_rank(PETSC_COMM_WORLD, &r);
-  return r;
-}
-
-static int world_size(void)
-{
-  int s;
-  MPI_Comm_size(PETSC_COMM_WORLD, &s);
-  return s;
-}
-
 /* path <- scratch/np<size>/name */
 static PetscErrorCode scratch_path(char *path, size_t len, const char *name)
 {
   PetscFunctionBeginUser;
-  PetscCall(PetscSNPrintf(path, len, "%s/np%d/%s", nn_test_scratch(), world_size(), name));
+  PetscCall(PetscSNPrintf(path, len, "%s/np%d/%s", nn_test_scratch(), nn_test_size(), name));
   PetscFunctionReturn(0);
 }
 
@@ -56,7 +42,7 @@ static PetscErrorCode make_dir(const char *name, char *path, size_t len)
   PetscFunctionBeginUser;
   PetscCall(scratch_path(top, sizeof top, ""));
   PetscCall(scratch_path(path, len, name));
-  if (!world_rank()) {
+  if (!nn_test_rank()) {
     if (mkdir(top, 0755) && errno != EEXIST) ok = 0;
     if (mkdir(path, 0755) && errno != EEXIST) ok = 0;
   }
@@ -139,7 +125,7 @@ static PetscErrorCode write_idx_dir(const char *name, PetscInt ntrain, PetscInt 
   PetscCall(make_images(ntrain + ntest, h, w, 5, &pix, &lab));
   for (PetscInt i = ntrain; i < ntrain + ntest && drop_test >= 0; i++)
     if (lab[i] == drop_test) lab[i] = (uint8_t)((drop_test + 1) % 10);
-  if (!world_rank()) {
+  if (!nn_test_rank()) {
     ok = ok &&
          write_idx_images(path[0], gz, 0x803, (uint32_t)ntrain, (uint32_t)h, (uint32_t)w, pix, (size_t)ntrain * h * w);
     ok = ok && write_idx_labels(path[1], gz, (uint32_t)nlabels_train, lab);
@@ -191,7 +177,7 @@ static PetscErrorCode write_cifar_dir(const char *name, PetscInt nper, char *dir
   PetscCall(make_dir(name, dir, len));
   PetscCall(PetscSNPrintf(subname, sizeof subname, "%s/cifar-10-batches-bin", name));
   PetscCall(make_dir(subname, sub, sizeof sub));
-  if (!world_rank()) {
+  if (!nn_test_rank()) {
     for (PetscInt k = 1; k <= 5 && ok; k++) {
       PetscCall(PetscSNPrintf(path, sizeof path, "%s/data_batch_%d.bin", sub, (int)k));
       ok = write_cifar_file(path, nper, (k - 1) * nper);
@@ -312,7 +298,7 @@ static PetscErrorCode idx_reads_raw_and_gzip_identically(void)
   PetscCall(PetscSNPrintf(gz_i, sizeof gz_i, "%s/images.gz", dir));
   PetscCall(PetscSNPrintf(gz_l, sizeof gz_l, "%s/labels.gz", dir));
   PetscCall(make_images(n, h, w, 1, &pix, &lab));
-  if (!world_rank()) {
+  if (!nn_test_rank()) {
     ok = write_idx_images(raw_i, 0, 0x803, n, h, w, pix, (size_t)n * h * w) && write_idx_labels(raw_l, 0, n, lab) &&
          write_idx_images(gz_i, 1, 0x803, n, h, w, pix, (size_t)n * h * w) && write_idx_labels(gz_l, 1, n, lab);
   }
@@ -345,7 +331,7 @@ static PetscErrorCode idx_rejects_wrong_magic(void)
   PetscFunctionBeginUser;
   PetscCall(make_dir("idx_magic", dir, sizeof dir));
   PetscCall(PetscSNPrintf(path, sizeof path, "%s/train-images-idx3-ubyte.gz", dir));
-  if (!world_rank()) ok = write_idx_labels(path, 1, 4, lab); /* a label file where images are expected */
+  if (!nn_test_rank()) ok = write_idx_labels(path, 1, 4, lab); /* a label file where images are expected */
   PetscCall(files_written(ok));
   ierr = idx_read_images(PETSC_COMM_WORLD, path, &n, &h, &w, &pix);
   PetscCall(expect_error(ierr, "wrong magic 0x00000801, expected 0x00000803 (an IDX image file)", path));
@@ -391,7 +377,7 @@ static PetscErrorCode idx_rejects_truncated_file_without_huge_allocation(void)
   PetscCall(PetscSNPrintf(path, sizeof path, "%s/huge-images-idx3-ubyte", dir));
   memset(pix, 7, sizeof pix);
   /* the header claims 2^31 images of 28x28 (1.7 TB); the file holds 1.1 images */
-  if (!world_rank()) ok = write_idx_images(path, 0, 0x803, 1u << 31, 28, 28, pix, sizeof pix);
+  if (!nn_test_rank()) ok = write_idx_images(path, 0, 0x803, 1u << 31, 28, 28, pix, sizeof pix);
   PetscCall(files_written(ok));
   limit_address_space((size_t)512 << 20, &old); /* an allocation of the claimed size would fail */
   t0   = nn_wtime();
@@ -436,7 +422,7 @@ static PetscErrorCode idx_rejects_corrupt_gzip_stream(void)
   PetscFunctionBeginUser;
   PetscCall(make_dir("idx_corrupt_gz", dir, sizeof dir));
   PetscCall(PetscSNPrintf(path, sizeof path, "%s/train-images-idx3-ubyte.gz", dir));
-  if (!world_rank()) {
+  if (!nn_test_rank()) {
     PetscCall(gz_image_bytes(path, &bytes, &len));
     ok = bytes && len > 16;
     if (ok) bytes[len - 6] ^= 0x5a; /* inside the CRC-32 of the gzip trailer */
@@ -447,7 +433,7 @@ static PetscErrorCode idx_rejects_corrupt_gzip_stream(void)
   PetscCall(expect_error(ierr, "corrupt gzip stream", path));
   /* the same file cut in the middle of the compressed stream */
   PetscCallMPI(MPI_Barrier(PETSC_COMM_WORLD)); /* every rank has read the first version */
-  if (!world_rank()) ok = write_file(path, 0, NULL, 0, bytes, (size_t)len / 2);
+  if (!nn_test_rank()) ok = write_file(path, 0, NULL, 0, bytes, (size_t)len / 2);
   PetscCall(files_written(ok));
   ierr = idx_read_images(PETSC_COMM_WORLD, path, &n, &h, &w, &out);
   PetscCall(expect_error(ierr, "the gzip stream ends early", path));
@@ -508,7 +494,7 @@ static PetscErrorCode cifar_reads_records_in_chw_order(void)
   PetscFunctionBeginUser;
   PetscCall(make_dir("cifar_chw", dir, sizeof dir));
   for (int f = 0; f < 2; f++) PetscCall(PetscSNPrintf(path[f], sizeof path[f], "%s/batch_%d.bin", dir, f));
-  if (!world_rank()) ok = write_cifar_file(path[0], 3, 0) && write_cifar_file(path[1], 2, 3);
+  if (!nn_test_rank()) ok = write_cifar_file(path[0], 3, 0) && write_cifar_file(path[1], 2, 3);
   PetscCall(files_written(ok));
   PetscCall(cifar10_read(PETSC_COMM_WORLD, 2, paths, &n, &pix, &lab));
   NN_CHECK(n == 5, "read %d records, wrote 5", (int)n);
@@ -543,7 +529,7 @@ static PetscErrorCode cifar_rejects_partial_record(void)
   PetscCall(make_dir("cifar_partial", dir, sizeof dir));
   PetscCall(PetscSNPrintf(path, sizeof path, "%s/data_batch_1.bin", dir));
   memset(junk, 1, sizeof junk);
-  if (!world_rank()) ok = write_file(path, 0, NULL, 0, junk, sizeof junk);
+  if (!nn_test_rank()) ok = write_file(path, 0, NULL, 0, junk, sizeof junk);
   PetscCall(files_written(ok));
   ierr = cifar10_read(PETSC_COMM_WORLD, 1, paths, &n, &pix, &lab);
   PetscCall(expect_error(ierr, "size 6246 bytes is not a multiple of the 3073-byte CIFAR-10 record", path));
@@ -562,7 +548,7 @@ static PetscErrorCode cifar_rejects_label_out_of_range(void)
   PetscFunctionBeginUser;
   PetscCall(make_dir("cifar_label", dir, sizeof dir));
   PetscCall(PetscSNPrintf(path, sizeof path, "%s/data_batch_1.bin", dir));
-  if (!world_rank()) ok = write_cifar_file(path, 3, 0) && patch_byte(path, 3073, 10); /* labels 0, 10, 2 */
+  if (!nn_test_rank()) ok = write_cifar_file(path, 3, 0) && patch_byte(path, 3073, 10); /* labels 0, 10, 2 */
   PetscCall(files_written(ok));
   ierr = cifar10_read(PETSC_COMM_WORLD, 1, paths, &n, &pix, &lab);
   PetscCall(expect_error(ierr, "label 10 of sample 1 is out of range 0..9", path));

@@ -15,47 +15,14 @@ extern void dsyev_(const char *jobz, const char *uplo, const int *n, double *a, 
 
 /* ------------------------------------------------------------ helpers -- */
 
-/* A failed expectation is recorded, and the test fails at its end, after its
- * last collective call: failing at once on some ranks only would leave the
- * others waiting in a collective. */
-static char expect_msg[512];
-#define EXPECT(cond, ...)                                                                                              \
-  do {                                                                                                                 \
-    if (!(cond) && !expect_msg[0]) PetscSNPrintf(expect_msg, sizeof expect_msg, __VA_ARGS__);                          \
-  } while (0)
-
-static PetscErrorCode expectations_met(void)
-{
-  char msg[sizeof expect_msg];
-  PetscFunctionBeginUser;
-  PetscCall(PetscStrncpy(msg, expect_msg, sizeof msg));
-  expect_msg[0] = 0;
-  NN_CHECK(!msg[0], "%s", msg);
-  PetscFunctionReturn(0);
-}
-
 /* The call failed with a message containing needle; the error is cleared. */
 static void expect_error(PetscErrorCode ierr, const char *what, const char *needle)
 {
   char msg[1024];
   PetscStrncpy(msg, nn_error_last(), sizeof msg);
   nn_error_clear();
-  EXPECT(ierr != 0, "%s succeeded", what);
-  EXPECT(strstr(msg, needle), "%s: message \"%s\" lacks \"%s\"", what, msg, needle);
-}
-
-static int rank_of(void)
-{
-  int r;
-  MPI_Comm_rank(PETSC_COMM_WORLD, &r);
-  return r;
-}
-
-static int size_of(void)
-{
-  int s;
-  MPI_Comm_size(PETSC_COMM_WORLD, &s);
-  return s;
+  NN_EXPECT(ierr != 0, "%s succeeded", what);
+  NN_EXPECT(strstr(msg, needle), "%s: message \"%s\" lacks \"%s\"", what, msg, needle);
 }
 
 /* -------------------------------------------------- matrices by formula -- */
@@ -194,7 +161,7 @@ static PetscErrorCode expect_eigenvalues(ScaMat A, PetscInt N, const double *w_r
   PetscCall(PetscMalloc1(N, &w));
   PetscCall(scamat_eigenvalues(A, w));
   for (PetscInt i = 0; i < N; i++)
-    EXPECT(fabs(w[i] - w_ref[i]) <= tol * scale, "%s: eigenvalue %d is %.17g, expected %.17g", what, (int)i, w[i],
+    NN_EXPECT(fabs(w[i] - w_ref[i]) <= tol * scale, "%s: eigenvalue %d is %.17g, expected %.17g", what, (int)i, w[i],
            w_ref[i]);
   PetscCall(PetscFree(w));
   PetscFunctionReturn(0);
@@ -208,7 +175,7 @@ static PetscErrorCode expect_entries(ScaMat A, PetscInt N, const double *full, d
   for (PetscInt j = 0; j < N; j++)
     for (PetscInt i = 0; i < N; i++) {
       PetscCall(scamat_get(A, i, j, &aij));
-      EXPECT(fabs(aij - full[j * N + i]) <= tol * fabs(full[j * N + i]), "%s: A(%d, %d) is %.17g, expected %.17g", what,
+      NN_EXPECT(fabs(aij - full[j * N + i]) <= tol * fabs(full[j * N + i]), "%s: A(%d, %d) is %.17g, expected %.17g", what,
              (int)i, (int)j, aij, full[j * N + i]);
     }
   PetscFunctionReturn(0);
@@ -225,7 +192,7 @@ static PetscErrorCode expect_product(ScaMat A, PetscInt N, const double *full, c
   for (PetscInt i = 0; i < N; i++) {
     double yi = 0, mag = 0;
     for (PetscInt j = 0; j < N; j++) yi += full[j * N + i] * x[j], mag += fabs(full[j * N + i] * x[j]);
-    EXPECT(fabs(y[i] - yi) <= 1e-14 * mag, "%s: (A x)_%d is %.17g, expected %.17g", what, (int)i, y[i], yi);
+    NN_EXPECT(fabs(y[i] - yi) <= 1e-14 * mag, "%s: (A x)_%d is %.17g, expected %.17g", what, (int)i, y[i], yi);
   }
   PetscCall(PetscFree2(x, y));
   PetscFunctionReturn(0);
@@ -243,7 +210,7 @@ static PetscErrorCode expect_matches_serial(const Source *s, PetscInt nb, PetscI
   PetscCall(expect_entries(A, s->N, full, s->share == SHARE_SPLIT ? 0 : 4 * DBL_EPSILON, what));
   PetscCall(expect_product(A, s->N, full, what));
   PetscCall(scamat_symmetry_error(A, &rel));
-  EXPECT(rel < 1e-15, "%s: a symmetric matrix has asymmetry %g", what, rel);
+  NN_EXPECT(rel < 1e-15, "%s: a symmetric matrix has asymmetry %g", what, rel);
   PetscCall(PetscMalloc1(s->N, &w_ref));
   PetscCall(lapack_eigenvalues(s->N, full, w_ref));
   PetscCall(expect_eigenvalues(A, s->N, w_ref, 1e-12, 0, what));
@@ -285,7 +252,7 @@ static PetscErrorCode eigenvalues_of_tridiagonal_match_closed_form(void)
       PetscCall(scamat_set_from_options(A));
       PetscCall(PetscOptionsClearValue(NULL, "-dense_block"));
       PetscCall(scamat_get_layout(A, NULL, &nb, NULL, NULL));
-      EXPECT(nb == nbs[b], "%s: -dense_block gave block %d", what, (int)nb);
+      NN_EXPECT(nb == nbs[b], "%s: -dense_block gave block %d", what, (int)nb);
       PetscCall(scamat_assemble_columns(A, 7, source_columns, &s, a == 0 && b == 0 ? "tridiagonal" : NULL));
       PetscCall(PetscMalloc1(N, &w_ref));
       for (PetscInt k = 1; k <= N; k++) w_ref[k - 1] = 2.0 - 2.0 * cos((double)k * M_PI / (double)(N + 1));
@@ -293,7 +260,7 @@ static PetscErrorCode eigenvalues_of_tridiagonal_match_closed_form(void)
       PetscCall(PetscFree(w_ref));
       PetscCall(scamat_destroy(&A));
     }
-  PetscCall(expectations_met());
+  PetscCall(nn_expectations_met());
   PetscFunctionReturn(0);
 }
 
@@ -326,7 +293,7 @@ static PetscErrorCode eigenvalues_of_rotated_diagonal_match(void)
   PetscCall(expect_eigenvalues(A, N, sorted, 1e-12, 0, "Q D Q^T"));
   PetscCall(scamat_destroy(&A));
   PetscCall(PetscFree3(q.u, q.d, sorted));
-  PetscCall(expectations_met());
+  PetscCall(nn_expectations_met());
   PetscFunctionReturn(0);
 }
 
@@ -350,13 +317,13 @@ static PetscErrorCode symmetry_error_detects_an_asymmetric_matrix(void)
   double         rel;
   PetscFunctionBeginUser;
   PetscCall(asymmetry_of(tridiagonal, N, &rel));
-  EXPECT(rel < 1e-15, "symmetric tridiagonal: asymmetry %g", rel);
+  NN_EXPECT(rel < 1e-15, "symmetric tridiagonal: asymmetry %g", rel);
   PetscCall(asymmetry_of(zero_entry, N, &rel));
-  EXPECT(rel == 0, "zero matrix: asymmetry %g", rel);
+  NN_EXPECT(rel == 0, "zero matrix: asymmetry %g", rel);
   PetscCall(asymmetry_of(tridiagonal_perturbed, N, &rel));
-  EXPECT(nn_relerr(rel, sqrt(2.0) * e / normF, 0) < 1e-8, "perturbed: asymmetry %.10e, expected %.10e", rel,
+  NN_EXPECT(nn_relerr(rel, sqrt(2.0) * e / normF, 0) < 1e-8, "perturbed: asymmetry %.10e, expected %.10e", rel,
          sqrt(2.0) * e / normF);
-  PetscCall(expectations_met());
+  PetscCall(nn_expectations_met());
   PetscFunctionReturn(0);
 }
 
@@ -372,7 +339,7 @@ static PetscErrorCode mult_matches_direct_product(void)
   PetscCall(expect_product(A, N, full, "general 83 x 83, block 5"));
   PetscCall(PetscFree(full));
   PetscCall(scamat_destroy(&A));
-  PetscCall(expectations_met());
+  PetscCall(nn_expectations_met());
   PetscFunctionReturn(0);
 }
 
@@ -388,7 +355,7 @@ static PetscErrorCode get_returns_every_entry(void)
   PetscCall(expect_entries(A, N, full, 0, "general 13 x 13, block 3"));
   PetscCall(PetscFree(full));
   PetscCall(scamat_destroy(&A));
-  PetscCall(expectations_met());
+  PetscCall(nn_expectations_met());
   PetscFunctionReturn(0);
 }
 
@@ -404,7 +371,7 @@ static PetscErrorCode write_then_read_back_matches(void)
   int            nd      = 0;
   double        *file;
   PetscFunctionBeginUser;
-  PetscCall(PetscSNPrintf(path, sizeof path, "%s/np%d_dense.h5", nn_test_scratch(), size_of()));
+  PetscCall(PetscSNPrintf(path, sizeof path, "%s/np%d_dense.h5", nn_test_scratch(), nn_test_size()));
   PetscCall(dense_from(&s, 4, 6, &A));
   PetscCall(nn_h5_create(PETSC_COMM_WORLD, path, &f));
   PetscCall(scamat_write(A, &f, "/hessian/dense"));
@@ -413,15 +380,15 @@ static PetscErrorCode write_then_read_back_matches(void)
   PetscCall(nn_h5_open_read(PETSC_COMM_WORLD, path, &f));
   PetscCall(nn_h5_read_double(&f, "/hessian/dense", 2, &nd, dims, (size_t)N * N, file));
   PetscCall(nn_h5_commit(&f));
-  EXPECT(nd == 2 && dims[0] == (hsize_t)N && dims[1] == (hsize_t)N, "dataset has %d dims %llu x %llu", nd,
+  NN_EXPECT(nd == 2 && dims[0] == (hsize_t)N && dims[1] == (hsize_t)N, "dataset has %d dims %llu x %llu", nd,
          (unsigned long long)dims[0], (unsigned long long)dims[1]);
   for (PetscInt i = 0; i < N; i++)
     for (PetscInt j = 0; j < N; j++)
-      EXPECT(file[i * N + j] == general(&N, i, j), "file[%d][%d] is %.17g, expected A_ij = %.17g", (int)i, (int)j,
+      NN_EXPECT(file[i * N + j] == general(&N, i, j), "file[%d][%d] is %.17g, expected A_ij = %.17g", (int)i, (int)j,
              file[i * N + j], general(&N, i, j));
   PetscCall(PetscFree(file));
   PetscCall(scamat_destroy(&A));
-  PetscCall(expectations_met());
+  PetscCall(nn_expectations_met());
   PetscFunctionReturn(0);
 }
 
@@ -439,10 +406,10 @@ static PetscErrorCode results_identical_on_every_rank_count(void)
   PetscCall(PetscMalloc1(N, &w));
   PetscCall(scamat_eigenvalues(A, w));
   for (PetscInt k = 0; k < N; k++) sum += (double)(k + 1) * w[k];
-  PetscCall(PetscPrintf(PETSC_COMM_WORLD, "     %d ranks: checksum sum_k k w_k = %.15e\n", size_of(), sum));
+  PetscCall(PetscPrintf(PETSC_COMM_WORLD, "     %d ranks: checksum sum_k k w_k = %.15e\n", nn_test_size(), sum));
   PetscCall(PetscFree(w));
   PetscCall(scamat_destroy(&A));
-  PetscCall(expectations_met());
+  PetscCall(nn_expectations_met());
   PetscFunctionReturn(0);
 }
 
@@ -454,10 +421,10 @@ static PetscErrorCode block_size_larger_than_N_works(void)
   PetscCall(scamat_create(PETSC_COMM_WORLD, N, &A));
   PetscCall(scamat_set_block_size(A, 100));
   PetscCall(scamat_get_layout(A, NULL, &nb, NULL, NULL));
-  EXPECT(nb == N, "block 100 for N = 10 became %d, expected 10", (int)nb);
+  NN_EXPECT(nb == N, "block 100 for N = 10 became %d, expected 10", (int)nb);
   PetscCall(scamat_destroy(&A));
   PetscCall(expect_random_matches_serial(PETSC_COMM_WORLD, N, SHARE_SPLIT, 100, 3, "N = 10, block 100"));
-  PetscCall(expectations_met());
+  PetscCall(nn_expectations_met());
   PetscFunctionReturn(0);
 }
 
@@ -467,7 +434,7 @@ static PetscErrorCode N_not_a_multiple_of_the_block_size_works(void)
   PetscFunctionBeginUser;
   PetscCall(expect_random_matches_serial(PETSC_COMM_WORLD, N, SHARE_SPLIT, 7, 11, "N = 50, block 7"));
   PetscCall(expect_random_matches_serial(PETSC_COMM_WORLD, N, SHARE_FRACTIONAL, 1, 50, "N = 50, block 1"));
-  PetscCall(expectations_met());
+  PetscCall(nn_expectations_met());
   PetscFunctionReturn(0);
 }
 
@@ -479,7 +446,7 @@ static PetscErrorCode N_smaller_than_the_grid_works(void)
     PetscCall(expect_random_matches_serial(PETSC_COMM_WORLD, N, SHARE_SPLIT, 1, 1, "tiny, block 1"));
     PetscCall(expect_random_matches_serial(PETSC_COMM_WORLD, N, SHARE_SPLIT, 0, 5, "tiny, default block"));
   }
-  PetscCall(expectations_met());
+  PetscCall(nn_expectations_met());
   PetscFunctionReturn(0);
 }
 
@@ -493,7 +460,7 @@ static PetscErrorCode view_states_order_grid_and_block(void)
   PetscInt    nprow, npcol;
   FILE       *fp;
   PetscFunctionBeginUser;
-  PetscCall(PetscSNPrintf(path, sizeof path, "%s/np%d_dense_view.txt", nn_test_scratch(), size_of()));
+  PetscCall(PetscSNPrintf(path, sizeof path, "%s/np%d_dense_view.txt", nn_test_scratch(), nn_test_size()));
   PetscCall(scamat_create(PETSC_COMM_WORLD, 100, &A));
   PetscCall(scamat_set_block_size(A, 16));
   PetscCall(scamat_get_layout(A, NULL, NULL, &nprow, &npcol));
@@ -503,16 +470,16 @@ static PetscErrorCode view_states_order_grid_and_block(void)
   PetscCall(scamat_destroy(&A));
   PetscCallMPI(MPI_Barrier(PETSC_COMM_WORLD));
   fp = fopen(path, "r");
-  EXPECT(fp && fgets(line, sizeof line, fp), "cannot read %s", path);
+  NN_EXPECT(fp && fgets(line, sizeof line, fp), "cannot read %s", path);
   if (fp) fclose(fp);
   PetscCall(PetscSNPrintf(want, sizeof want, "%d x %d process grid", (int)nprow, (int)npcol));
-  EXPECT(nprow * npcol == size_of() && nprow <= npcol, "grid %d x %d on %d ranks", (int)nprow, (int)npcol, size_of());
-  for (int d = (int)nprow + 1; d * d <= size_of(); d++) /* no squarer grid */
-    EXPECT(size_of() % d, "grid %d x %d on %d ranks: %d x %d is squarer", (int)nprow, (int)npcol, size_of(), d,
-           size_of() / d);
-  EXPECT(strstr(line, "N = 100") && strstr(line, want) && strstr(line, "block 16") && strstr(line, "MB per rank"),
+  NN_EXPECT(nprow * npcol == nn_test_size() && nprow <= npcol, "grid %d x %d on %d ranks", (int)nprow, (int)npcol, nn_test_size());
+  for (int d = (int)nprow + 1; d * d <= nn_test_size(); d++) /* no squarer grid */
+    NN_EXPECT(nn_test_size() % d, "grid %d x %d on %d ranks: %d x %d is squarer", (int)nprow, (int)npcol, nn_test_size(), d,
+           nn_test_size() / d);
+  NN_EXPECT(strstr(line, "N = 100") && strstr(line, want) && strstr(line, "block 16") && strstr(line, "MB per rank"),
          "view line \"%s\" lacks N, grid, block or memory", line);
-  PetscCall(expectations_met());
+  PetscCall(nn_expectations_met());
   PetscFunctionReturn(0);
 }
 
@@ -523,10 +490,10 @@ static PetscErrorCode works_on_a_subcommunicator(void)
   const PetscInt N = 45;
   MPI_Comm half;
   PetscFunctionBeginUser;
-  PetscCallMPI(MPI_Comm_split(PETSC_COMM_WORLD, rank_of() % 2, rank_of(), &half));
+  PetscCallMPI(MPI_Comm_split(PETSC_COMM_WORLD, nn_test_rank() % 2, nn_test_rank(), &half));
   PetscCall(expect_random_matches_serial(half, N, SHARE_FRACTIONAL, 4, 8, "half of the ranks"));
   PetscCallMPI(MPI_Comm_free(&half));
-  PetscCall(expectations_met());
+  PetscCall(nn_expectations_met());
   PetscFunctionReturn(0);
 }
 
@@ -557,9 +524,9 @@ static PetscErrorCode invalid_arguments_are_errors(void)
   expect_error(scamat_get(A, 0, -1, &aij), "scamat_get(0, -1)", "(0, -1) is outside");
   PetscCall(scamat_assemble_columns(A, 4, source_columns, &s, NULL)); /* still usable */
   PetscCall(scamat_get(A, 5, 4, &aij));
-  EXPECT(aij == general(&N, 5, 4), "A(5, 4) is %g after the errors, expected %g", aij, general(&N, 5, 4));
+  NN_EXPECT(aij == general(&N, 5, 4), "A(5, 4) is %g after the errors, expected %g", aij, general(&N, 5, 4));
   PetscCall(scamat_destroy(&A));
-  PetscCall(expectations_met());
+  PetscCall(nn_expectations_met());
   PetscFunctionReturn(0);
 }
 

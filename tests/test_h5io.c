@@ -13,43 +13,10 @@
 
 /* ------------------------------------------------------------ helpers -- */
 
-/* A failed expectation is recorded, and the test fails at its end, after its
- * last collective call: failing at once on some ranks only would leave the
- * others waiting in a collective. */
-static char expect_msg[512];
-#define EXPECT(cond, ...)                                                                                              \
-  do {                                                                                                                 \
-    if (!(cond) && !expect_msg[0]) PetscSNPrintf(expect_msg, sizeof expect_msg, __VA_ARGS__);                          \
-  } while (0)
-
-static PetscErrorCode expectations_met(void)
-{
-  char msg[sizeof expect_msg];
-  PetscFunctionBeginUser;
-  PetscCall(PetscStrncpy(msg, expect_msg, sizeof msg));
-  expect_msg[0] = 0;
-  NN_CHECK(!msg[0], "%s", msg);
-  PetscFunctionReturn(0);
-}
-
-static int rank_of(void)
-{
-  int r;
-  MPI_Comm_rank(PETSC_COMM_WORLD, &r);
-  return r;
-}
-
-static int size_of(void)
-{
-  int s;
-  MPI_Comm_size(PETSC_COMM_WORLD, &s);
-  return s;
-}
-
 /* SCRATCH/npP_name: runs on different rank counts may share SCRATCH. */
 static void scratch(const char *name, char *path)
 {
-  PetscSNPrintf(path, PETSC_MAX_PATH_LEN, "%s/np%d_%s", nn_test_scratch(), size_of(), name);
+  PetscSNPrintf(path, PETSC_MAX_PATH_LEN, "%s/np%d_%s", nn_test_scratch(), nn_test_size(), name);
 }
 
 static PetscBool on_disk(const char *path)
@@ -62,11 +29,11 @@ static PetscBool on_disk(const char *path)
 static PetscErrorCode root_write_text(const char *path, const char *text)
 {
   PetscFunctionBeginUser;
-  if (!rank_of()) {
+  if (!nn_test_rank()) {
     unlink(path);
     if (text) {
       FILE *fp = fopen(path, "w");
-      EXPECT(fp && fputs(text, fp) >= 0 && !fclose(fp), "cannot write %s", path);
+      NN_EXPECT(fp && fputs(text, fp) >= 0 && !fclose(fp), "cannot write %s", path);
     }
   }
   PetscCallMPI(MPI_Barrier(PETSC_COMM_WORLD));
@@ -81,8 +48,8 @@ static PetscErrorCode expect_error(PetscErrorCode ierr, const char *what, const 
   PetscFunctionBeginUser;
   PetscCall(PetscStrncpy(msg, nn_error_last(), sizeof msg));
   nn_error_clear();
-  EXPECT(ierr != 0, "%s succeeded", what);
-  EXPECT(strstr(msg, n1) && (!n2 || strstr(msg, n2)) && (!n3 || strstr(msg, n3)),
+  NN_EXPECT(ierr != 0, "%s succeeded", what);
+  NN_EXPECT(strstr(msg, n1) && (!n2 || strstr(msg, n2)) && (!n3 || strstr(msg, n3)),
          "%s: message \"%s\" lacks \"%s\" / \"%s\" / \"%s\"", what, msg, n1, n2 ? n2 : "", n3 ? n3 : "");
   PetscFunctionReturn(0);
 }
@@ -94,7 +61,7 @@ static PetscErrorCode check_values(const char *what, const double *got, int tag,
 {
   PetscFunctionBeginUser;
   for (hsize_t i = 0; i < n; i++)
-    EXPECT(got[i] == ref_value(tag, start + i), "%s: element %llu is %.17g, expected %.17g", what,
+    NN_EXPECT(got[i] == ref_value(tag, start + i), "%s: element %llu is %.17g, expected %.17g", what,
            (unsigned long long)(start + i), got[i], ref_value(tag, start + i));
   PetscFunctionReturn(0);
 }
@@ -129,7 +96,7 @@ static PetscErrorCode expect_scalar(const char *path, double want)
   PetscCall(nn_h5_open_read(PETSC_COMM_WORLD, path, &f));
   PetscCall(read_scalar(&f, "/v", &v));
   PetscCall(nn_h5_commit(&f));
-  EXPECT(v == want, "%s: /v is %g, expected %g", path, v, want);
+  NN_EXPECT(v == want, "%s: /v is %g, expected %g", path, v, want);
   PetscFunctionReturn(0);
 }
 
@@ -153,23 +120,23 @@ static PetscErrorCode replicated_write_then_read_roundtrips(void)
   PetscCall(nn_h5_write_double(&f, "/empty", 2, (hsize_t[]){0, 3}, NULL)); /* no storage at all */
   PetscCall(nn_h5_commit(&f));
   PetscCall(PetscSNPrintf(tmp, sizeof tmp, "%s.tmp", path));
-  EXPECT(on_disk(path) && !on_disk(tmp), "after commit: %s must exist and %s not", path, tmp);
+  NN_EXPECT(on_disk(path) && !on_disk(tmp), "after commit: %s must exist and %s not", path, tmp);
 
   PetscCall(nn_h5_open_read(PETSC_COMM_WORLD, path, &f));
   PetscCall(nn_h5_read_double(&f, "/a/matrix", 4, &nd, dims, 0, NULL)); /* shape only */
-  EXPECT(nd == 2 && dims[0] == 3 && dims[1] == 4, "shape of /a/matrix: %d (%llu, %llu)", nd,
+  NN_EXPECT(nd == 2 && dims[0] == 3 && dims[1] == 4, "shape of /a/matrix: %d (%llu, %llu)", nd,
          (unsigned long long)dims[0], (unsigned long long)dims[1]);
   PetscCall(nn_h5_read_double(&f, "/a/matrix", 4, &nd, dims, 12, b));
   PetscCall(check_values("/a/matrix", b, 1, 0, 12));
   PetscCall(nn_h5_read_int64(&f, "/counts", 1, &nd, dims, 5, m));
-  for (int i = 0; i < 5; i++) EXPECT(m[i] == n[i], "/counts[%d] = %lld", i, (long long)m[i]);
+  for (int i = 0; i < 5; i++) NN_EXPECT(m[i] == n[i], "/counts[%d] = %lld", i, (long long)m[i]);
   PetscCall(nn_h5_read_double(&f, "/scalar", 4, &nd, dims, 1, &s2));
-  EXPECT(nd == 0 && s2 == s, "/scalar: %d dims, value %g", nd, s2);
+  NN_EXPECT(nd == 0 && s2 == s, "/scalar: %d dims, value %g", nd, s2);
   PetscCall(nn_h5_read_double(&f, "/empty", 4, &nd, dims, 0, b));
-  EXPECT(nd == 2 && dims[0] == 0 && dims[1] == 3, "shape of /empty: %d (%llu, %llu)", nd, (unsigned long long)dims[0],
+  NN_EXPECT(nd == 2 && dims[0] == 0 && dims[1] == 3, "shape of /empty: %d (%llu, %llu)", nd, (unsigned long long)dims[0],
          (unsigned long long)dims[1]);
   PetscCall(nn_h5_commit(&f));
-  PetscCall(expectations_met());
+  PetscCall(nn_expectations_met());
   PetscFunctionReturn(0);
 }
 
@@ -199,7 +166,7 @@ static PetscErrorCode range_roundtrip(const char *file, int tag, int ndims, cons
 {
   char     path[PETSC_MAX_PATH_LEN], name[64];
   NnH5File f;
-  int      P = size_of(), p = rank_of(), k = 3 * P, nd;
+  int      P = nn_test_size(), p = nn_test_rank(), k = 3 * P, nd;
   hsize_t  total = 1, c[64], got[8];
   double  *v;
   PetscFunctionBeginUser;
@@ -218,7 +185,7 @@ static PetscErrorCode range_roundtrip(const char *file, int tag, int ndims, cons
 
   PetscCall(nn_h5_open_read(PETSC_COMM_WORLD, path, &f));
   PetscCall(nn_h5_read_double(&f, name, 8, &nd, got, (size_t)total, v));
-  EXPECT(nd == ndims, "%s: %d dims", name, nd);
+  NN_EXPECT(nd == ndims, "%s: %d dims", name, nd);
   PetscCall(check_values(name, v, tag, 0, total));
   random_cuts(nn_rng_key(8, NN_STREAM_USER, (uint64_t)tag), total, k, c);
   for (int r = 0; r < 3; r++) { /* each rank reads other pieces than it wrote */
@@ -237,7 +204,7 @@ static PetscErrorCode range_write_matches_serial_reference_for_3d_dataset(void)
   hsize_t dims[3] = {4, 5, 6};
   PetscFunctionBeginUser;
   for (int t = 0; t < 8; t++) PetscCall(range_roundtrip("range3d.h5", t, 3, dims));
-  PetscCall(expectations_met());
+  PetscCall(nn_expectations_met());
   PetscFunctionReturn(0);
 }
 
@@ -250,7 +217,7 @@ static PetscErrorCode range_write_matches_serial_reference_for_1d_2d_4d_datasets
     PetscCall(range_roundtrip("range2d.h5", t, 2, d2));
     PetscCall(range_roundtrip("range4d.h5", t, 4, d4));
   }
-  PetscCall(expectations_met());
+  PetscCall(nn_expectations_met());
   PetscFunctionReturn(0);
 }
 
@@ -269,16 +236,16 @@ static PetscErrorCode range_read_returns_flat_order_for_every_range_of_a_3d_data
   PetscCall(nn_h5_write_double(&f, "/x", 3, dims, all));
   for (s = 0; s <= total; s++) npairs += total - s + 1;
   for (hsize_t k = 0; k < npairs; k++) {
-    hsize_t q = (k + 17 * (hsize_t)rank_of()) % npairs; /* ranks read different ranges at once */
+    hsize_t q = (k + 17 * (hsize_t)nn_test_rank()) % npairs; /* ranks read different ranges at once */
     for (s = 0; q > total - s; s++) q -= total - s + 1;
     n = q;
     PetscCall(nn_h5_read_double_range(&f, "/x", 3, dims, s, n, v));
     for (hsize_t i = 0; i < n; i++)
-      EXPECT(v[i] == (double)(s + i), "range [%llu, %llu): element %llu is %g", (unsigned long long)s,
+      NN_EXPECT(v[i] == (double)(s + i), "range [%llu, %llu): element %llu is %g", (unsigned long long)s,
              (unsigned long long)(s + n), (unsigned long long)i, v[i]);
   }
   PetscCall(nn_h5_discard(&f));
-  PetscCall(expectations_met());
+  PetscCall(nn_expectations_met());
   PetscFunctionReturn(0);
 }
 
@@ -288,16 +255,16 @@ static PetscErrorCode out_of_range_on_one_rank_is_an_error_on_every_rank(void)
   NnH5File f;
   hsize_t  dims[2] = {3, 4};
   double   v[12]   = {0};
-  int      last    = rank_of() == size_of() - 1;
+  int      last    = nn_test_rank() == nn_test_size() - 1;
   PetscFunctionBeginUser;
   scratch("bad_range.h5", path);
   PetscCall(nn_h5_create(PETSC_COMM_WORLD, path, &f));
   PetscCall(expect_error(nn_h5_write_double_range(&f, "/x", 2, dims, last ? 10 : 0, last ? 4 : 1, v),
                          "range past the end", path, "/x", last ? "[10, 14)" : "another rank"));
-  PetscCall(nn_h5_write_double_range(&f, "/x", 2, dims, 0, rank_of() ? 0 : 12, v)); /* still usable */
+  PetscCall(nn_h5_write_double_range(&f, "/x", 2, dims, 0, nn_test_rank() ? 0 : 12, v)); /* still usable */
   PetscCall(nn_h5_discard(&f));
-  EXPECT(!on_disk(path), "discarded new file %s exists", path);
-  PetscCall(expectations_met());
+  NN_EXPECT(!on_disk(path), "discarded new file %s exists", path);
+  PetscCall(nn_expectations_met());
   PetscFunctionReturn(0);
 }
 
@@ -315,7 +282,7 @@ typedef struct {
 static void add_block(LocalBlocks *L, int tag, hsize_t N, hsize_t r0, hsize_t nr, hsize_t c0, hsize_t nc)
 {
   if (L->n == (PetscInt)(sizeof L->r0 / sizeof L->r0[0]) || L->len + nr * nc > sizeof L->data / sizeof L->data[0]) {
-    EXPECT(0, "test matrix too large for LocalBlocks");
+    NN_EXPECT(0, "test matrix too large for LocalBlocks");
     return;
   }
   PetscInt b = L->n++;
@@ -335,7 +302,7 @@ static PetscErrorCode check_matrix(const char *path, const char *name, int tag, 
   PetscCall(nn_h5_open_read(PETSC_COMM_WORLD, path, &f));
   PetscCall(nn_h5_read_double(&f, name, 2, &nd, d, (size_t)(M * N), a));
   PetscCall(nn_h5_commit(&f));
-  EXPECT(nd == 2 && d[0] == M && d[1] == N, "%s: shape (%llu, %llu)", name, (unsigned long long)d[0],
+  NN_EXPECT(nd == 2 && d[0] == M && d[1] == N, "%s: shape (%llu, %llu)", name, (unsigned long long)d[0],
          (unsigned long long)d[1]);
   PetscCall(check_values(name, a, tag, 0, M * N));
   PetscCall(PetscFree(a));
@@ -350,7 +317,7 @@ static PetscErrorCode block_cyclic_roundtrip(const char *path, int tag, hsize_t 
   static LocalBlocks L;
   NnH5File           f;
   char               name[64];
-  int                p = rank_of(), prow = p / pc, pcol = p % pc;
+  int                p = nn_test_rank(), prow = p / pc, pcol = p % pc;
   PetscFunctionBeginUser;
   L.n = 0, L.len = 0;
   for (hsize_t j = (hsize_t)pcol; j * nb < N; j += (hsize_t)pc)
@@ -367,7 +334,7 @@ static PetscErrorCode block_cyclic_roundtrip(const char *path, int tag, hsize_t 
 static PetscErrorCode block_write_matches_serial_reference(void)
 {
   char path[PETSC_MAX_PATH_LEN];
-  int  P = size_of(), tag = 0;
+  int  P = nn_test_size(), tag = 0;
   PetscFunctionBeginUser;
   scratch("blocks.h5", path);
   PetscCall(make_file(path, 0));
@@ -378,7 +345,7 @@ static PetscErrorCode block_write_matches_serial_reference(void)
     PetscCall(block_cyclic_roundtrip(path, tag++, 1, 1, 3, 3, pr, P / pr));
     PetscCall(block_cyclic_roundtrip(path, tag++, 40, 7, 1, 2, pr, P / pr)); /* many bands */
   }
-  PetscCall(expectations_met());
+  PetscCall(nn_expectations_met());
   PetscFunctionReturn(0);
 }
 
@@ -398,13 +365,13 @@ static PetscErrorCode block_write_handles_blocks_with_staggered_rows(void)
   L.n = 0, L.len = 0;
   for (int s = 2; s >= 0; s--) /* packed right strip first */
     for (int i = 0; i + 1 < ncuts[s]; i++, k++)
-      if (k % size_of() == rank_of())
+      if (k % nn_test_size() == nn_test_rank())
         add_block(&L, 5, N, cuts[s][i], cuts[s][i + 1] - cuts[s][i], strip[s], strip[s + 1] - strip[s]);
   PetscCall(nn_h5_create(PETSC_COMM_WORLD, path, &f));
   PetscCall(nn_h5_write_double_blocks(&f, "/m", M, N, L.n, L.r0, L.nr, L.c0, L.nc, L.off, L.data));
   PetscCall(nn_h5_commit(&f));
   PetscCall(check_matrix(path, "/m", 5, M, N));
-  PetscCall(expectations_met());
+  PetscCall(nn_expectations_met());
   PetscFunctionReturn(0);
 }
 
@@ -413,7 +380,7 @@ static PetscErrorCode overlapping_blocks_are_an_error_on_every_rank(void)
   static LocalBlocks L;
   char               path[PETSC_MAX_PATH_LEN];
   NnH5File           f;
-  int                last = rank_of() == size_of() - 1;
+  int                last = nn_test_rank() == nn_test_size() - 1;
   PetscFunctionBeginUser;
   scratch("overlap.h5", path);
   L.n = 0, L.len = 0;
@@ -428,7 +395,7 @@ static PetscErrorCode overlapping_blocks_are_an_error_on_every_rank(void)
   PetscCall(expect_error(nn_h5_write_double_blocks(&f, "/m", 2, 6, L.n, L.r0, L.nr, L.c0, L.nc, L.off, L.data),
                          "block out of bounds", path, "/m", last ? "out of bounds" : "another rank"));
   PetscCall(nn_h5_discard(&f));
-  PetscCall(expectations_met());
+  PetscCall(nn_expectations_met());
   PetscFunctionReturn(0);
 }
 
@@ -465,27 +432,27 @@ static PetscErrorCode attributes_roundtrip(void)
 
   PetscCall(nn_h5_open_read(PETSC_COMM_WORLD, path, &f));
   PetscCall(nn_h5_get_attr_string(&f, "/", "program", sizeof s, s));
-  EXPECT(!strcmp(s, "nncas"), "program = \"%s\"", s);
+  NN_EXPECT(!strcmp(s, "nncas"), "program = \"%s\"", s);
   PetscCall(nn_h5_get_attr_string(&f, "/g", "note", sizeof s, s));
-  EXPECT(!strcmp(s, "a longer replacement, µm² UTF-8"), "note = \"%s\"", s);
+  NN_EXPECT(!strcmp(s, "a longer replacement, µm² UTF-8"), "note = \"%s\"", s);
   PetscCall(nn_h5_get_attr_double(&f, "/g/sub", "x", &dv));
-  EXPECT(dv == x, "x = %.17g", dv);
+  NN_EXPECT(dv == x, "x = %.17g", dv);
   PetscCall(nn_h5_get_attr_int64(&f, "/g/sub/lr", "step", &iv));
-  EXPECT(iv == INT64_MIN + 1, "step = %lld", (long long)iv);
+  NN_EXPECT(iv == INT64_MIN + 1, "step = %lld", (long long)iv);
   PetscCall(nn_h5_get_attr_double_array(&f, "/g/sub/lr", "grid", 5, got));
-  for (int i = 0; i < 5; i++) EXPECT(got[i] == arr[i], "grid[%d] = %g", i, got[i]);
+  for (int i = 0; i < 5; i++) NN_EXPECT(got[i] == arr[i], "grid[%d] = %g", i, got[i]);
   PetscCall(nn_h5_get_attr_double_array(&f, "/g", "big", NBIG, big2));
   PetscCall(check_values("attribute big", big2, 2, 0, NBIG));
   PetscCall(nn_h5_get_attr_double_array(&f, "/g", "none", 0, NULL));
   PetscCall(PetscFree2(big, big2));
   PetscCall(nn_h5_get_attr_string(&f, "/g/sub/lr", "units", sizeof s, s));
-  EXPECT(!strcmp(s, "1"), "units = \"%s\"", s);
+  NN_EXPECT(!strcmp(s, "1"), "units = \"%s\"", s);
   PetscCall(nn_h5_get_attr_string(&f, "/g/sub/lr", "description", sizeof s, s));
-  EXPECT(!strcmp(s, "learning rate per epoch"), "description = \"%s\"", s);
+  NN_EXPECT(!strcmp(s, "learning rate per epoch"), "description = \"%s\"", s);
   PetscCall(nn_h5_has_attr(&f, "/g/sub/lr", "units", &has));
-  EXPECT(has, "has_attr(units) is false");
+  NN_EXPECT(has, "has_attr(units) is false");
   PetscCall(nn_h5_has_attr(&f, "/g/sub/lr", "nope", &has));
-  EXPECT(!has, "has_attr(nope) is true");
+  NN_EXPECT(!has, "has_attr(nope) is true");
 
   PetscCall(
       expect_error(nn_h5_get_attr_double(&f, "/g/sub", "nope", &dv), "missing attribute", path, "/g/sub", "nope"));
@@ -498,7 +465,7 @@ static PetscErrorCode attributes_roundtrip(void)
   PetscCall(expect_error(nn_h5_get_attr_double(&f, "/nowhere", "x", &dv), "attribute of a missing object", path,
                          "/nowhere", NULL));
   PetscCall(nn_h5_commit(&f));
-  PetscCall(expectations_met());
+  PetscCall(nn_expectations_met());
   PetscFunctionReturn(0);
 }
 
@@ -516,18 +483,18 @@ static PetscErrorCode fixed_length_string_attributes_are_read_too(void)
   PetscCall(nn_h5_create(PETSC_COMM_WORLD, path, &f));
   for (int i = 0; i < 2; i++) { /* every rank, same metadata, as parallel HDF5 requires */
     hid_t t = H5Tcopy(H5T_C_S1), sp = H5Screate(H5S_SCALAR), a;
-    EXPECT(H5Tset_size(t, 8) >= 0 && H5Tset_strpad(t, pad[i]) >= 0, "string type");
+    NN_EXPECT(H5Tset_size(t, 8) >= 0 && H5Tset_strpad(t, pad[i]) >= 0, "string type");
     a = H5Acreate2(f.file, name[i], t, sp, H5P_DEFAULT, H5P_DEFAULT);
-    EXPECT(a >= 0 && H5Awrite(a, t, val[i]) >= 0 && H5Aclose(a) >= 0, "attribute %s", name[i]);
+    NN_EXPECT(a >= 0 && H5Awrite(a, t, val[i]) >= 0 && H5Aclose(a) >= 0, "attribute %s", name[i]);
     H5Tclose(t);
     H5Sclose(sp);
   }
   PetscCall(nn_h5_get_attr_string(&f, "/", "nul", sizeof s, s));
-  EXPECT(!strcmp(s, "abc"), "nul = \"%s\"", s);
+  NN_EXPECT(!strcmp(s, "abc"), "nul = \"%s\"", s);
   PetscCall(nn_h5_get_attr_string(&f, "/", "spc", sizeof s, s));
-  EXPECT(!strcmp(s, "def"), "spc = \"%s\"", s);
+  NN_EXPECT(!strcmp(s, "def"), "spc = \"%s\"", s);
   PetscCall(nn_h5_discard(&f));
-  PetscCall(expectations_met());
+  PetscCall(nn_expectations_met());
   PetscFunctionReturn(0);
 }
 
@@ -547,7 +514,7 @@ static PetscErrorCode commit_replaces_old_file_atomically(void)
   PetscCall(nn_h5_create(PETSC_COMM_WORLD, path, &f)); /* a new file appears only at commit */
   PetscCall(nn_h5_write_double(&f, "/v", 1, &one, &two));
   PetscCall(nn_h5_file_exists(PETSC_COMM_WORLD, path, &exists));
-  EXPECT(!exists && on_disk(tmp), "before the first commit %s must be absent and %s present", path, tmp);
+  NN_EXPECT(!exists && on_disk(tmp), "before the first commit %s must be absent and %s present", path, tmp);
   two = 1;
   PetscCall(nn_h5_write_double(&f, "/v", 1, &one, &two));
   PetscCall(nn_h5_commit(&f));
@@ -559,11 +526,11 @@ static PetscErrorCode commit_replaces_old_file_atomically(void)
   PetscCall(nn_h5_open_read(PETSC_COMM_WORLD, path, &g)); /* the old file, while the new one is written */
   PetscCall(read_scalar(&g, "/v", &v));
   PetscCall(nn_h5_commit(&g));
-  EXPECT(v == 1 && on_disk(tmp), "before commit: /v = %g (expected the old 1), %s present: %d", v, tmp, on_disk(tmp));
+  NN_EXPECT(v == 1 && on_disk(tmp), "before commit: /v = %g (expected the old 1), %s present: %d", v, tmp, on_disk(tmp));
   PetscCall(nn_h5_commit(&f));
-  EXPECT(!on_disk(tmp), "after commit %s is still there", tmp);
+  NN_EXPECT(!on_disk(tmp), "after commit %s is still there", tmp);
   PetscCall(expect_scalar(path, 2));
-  PetscCall(expectations_met());
+  PetscCall(nn_expectations_met());
   PetscFunctionReturn(0);
 }
 
@@ -584,18 +551,18 @@ static PetscErrorCode discard_leaves_old_file_intact(void)
   PetscCall(nn_h5_write_double(&f, "/extra", 1, &one, &nine));
   PetscCall(nn_h5_discard(&f));
   PetscCall(nn_h5_discard(&f)); /* a second discard does nothing */
-  EXPECT(!on_disk(tmp), "%s left behind", tmp);
+  NN_EXPECT(!on_disk(tmp), "%s left behind", tmp);
   PetscCall(expect_scalar(path, 1));
   PetscCall(nn_h5_open_read(PETSC_COMM_WORLD, path, &f));
   PetscCall(nn_h5_exists(&f, "/extra", &exists));
   PetscCall(nn_h5_commit(&f));
-  EXPECT(!exists, "/extra of a discarded update is in %s", path);
+  NN_EXPECT(!exists, "/extra of a discarded update is in %s", path);
 
   PetscCall(root_write_text(fresh, NULL));
   PetscCall(nn_h5_create(PETSC_COMM_WORLD, fresh, &f));
   PetscCall(nn_h5_discard(&f));
-  EXPECT(!on_disk(fresh), "discarded new file %s exists", fresh);
-  PetscCall(expectations_met());
+  NN_EXPECT(!on_disk(fresh), "discarded new file %s exists", fresh);
+  PetscCall(nn_expectations_met());
   PetscFunctionReturn(0);
 }
 
@@ -627,21 +594,21 @@ static PetscErrorCode update_keeps_existing_content_and_adds_new(void)
 
   PetscCall(nn_h5_open_read(PETSC_COMM_WORLD, path, &f));
   PetscCall(nn_h5_read_double(&f, "/a", 1, &nd, &three, 3, b));
-  EXPECT(b[0] == 2 && b[2] == 4, "/a not overwritten: %g %g %g", b[0], b[1], b[2]);
+  NN_EXPECT(b[0] == 2 && b[2] == 4, "/a not overwritten: %g %g %g", b[0], b[1], b[2]);
   PetscCall(nn_h5_read_double(&f, "/keep", 1, &nd, &four, 4, b));
-  EXPECT(b[0] == 1 && b[3] == 4, "/keep changed");
+  NN_EXPECT(b[0] == 1 && b[3] == 4, "/keep changed");
   PetscCall(nn_h5_read_double(&f, "/c/d", 1, &nd, &four, 4, b));
-  EXPECT(b[0] == 1 && b[3] == 4, "/c/d wrong");
+  NN_EXPECT(b[0] == 1 && b[3] == 4, "/c/d wrong");
   PetscCall(nn_h5_exists(&f, "/g/b", &exists));
-  EXPECT(!exists, "/g/b not deleted");
+  NN_EXPECT(!exists, "/g/b not deleted");
   PetscCall(nn_h5_exists(&f, "/g", &exists));
-  EXPECT(exists, "/g lost");
+  NN_EXPECT(exists, "/g lost");
   PetscCall(nn_h5_exists(&f, "/a/x/y", &exists)); /* below a dataset */
-  EXPECT(!exists, "/a/x/y exists");
+  NN_EXPECT(!exists, "/a/x/y exists");
   PetscCall(nn_h5_get_attr_string(&f, "/", "run", sizeof s, s));
-  EXPECT(!strcmp(s, "first"), "root attribute lost: \"%s\"", s);
+  NN_EXPECT(!strcmp(s, "first"), "root attribute lost: \"%s\"", s);
   PetscCall(nn_h5_commit(&f));
-  PetscCall(expectations_met());
+  PetscCall(nn_expectations_met());
   PetscFunctionReturn(0);
 }
 
@@ -659,7 +626,7 @@ static PetscErrorCode stale_tmp_file_is_overwritten(void)
   PetscCall(nn_h5_open_update(PETSC_COMM_WORLD, path, &f));
   PetscCall(nn_h5_commit(&f));
   PetscCall(expect_scalar(path, 5));
-  PetscCall(expectations_met());
+  PetscCall(nn_expectations_met());
   PetscFunctionReturn(0);
 }
 
@@ -688,10 +655,10 @@ static PetscErrorCode non_hdf5_file_is_reported_not_treated_as_missing(void)
   PetscCall(expect_error(nn_h5_open_read(PETSC_COMM_WORLD, nn_test_scratch(), &f), "open_read(dir)", nn_test_scratch(),
                          "directory", NULL));
   PetscCall(nn_h5_file_exists(PETSC_COMM_WORLD, missing, &exists));
-  EXPECT(!exists, "missing file reported present");
+  NN_EXPECT(!exists, "missing file reported present");
   PetscCall(expect_error(nn_h5_open_read(PETSC_COMM_WORLD, missing, &f), "open_read(missing)", missing, "no such file",
                          NULL));
-  PetscCall(expectations_met());
+  PetscCall(nn_expectations_met());
   PetscFunctionReturn(0);
 }
 
@@ -719,7 +686,7 @@ static PetscErrorCode missing_dataset_error_names_file_and_object(void)
                          path, "/weights/L00_conv/weight", "floating-point"));
   PetscCall(expect_error(nn_h5_read_double_range(&f, "/weights/L00_conv/weight", 2, d, 0, 1, v), "wrong dims", path,
                          "/weights/L00_conv/weight", "has shape (3), expected (3, 1)"));
-  PetscCall(expect_error(nn_h5_write_double_range(&f, "/weights/L00_conv/weight", 2, d, 0, rank_of() ? 0 : 3, v),
+  PetscCall(expect_error(nn_h5_write_double_range(&f, "/weights/L00_conv/weight", 2, d, 0, nn_test_rank() ? 0 : 3, v),
                          "range write of another shape", path, "has shape (3), expected (3, 1)", NULL));
   PetscCall(expect_error(nn_h5_write_double(&f, "/weights/L00_conv/weight/bias", 1, &three, v),
                          "dataset below a dataset", path, "/weights/L00_conv/weight/bias", NULL));
@@ -730,7 +697,7 @@ static PetscErrorCode missing_dataset_error_names_file_and_object(void)
   PetscCall(expect_error(nn_h5_attr_double(&f, "/nowhere", "x", 1.0), "attribute on a missing object", path, "/nowhere",
                          NULL));
   PetscCall(nn_h5_discard(&f));
-  PetscCall(expectations_met());
+  PetscCall(nn_expectations_met());
   PetscFunctionReturn(0);
 }
 
@@ -750,7 +717,7 @@ static PetscErrorCode unwritable_directory_is_an_error_not_a_hang(void)
                          "Not a directory", NULL));
   PetscCall(expect_error(nn_h5_file_exists(PETSC_COMM_WORLD, path, &exists), "exists below a file", "afile/x.h5",
                          "Not a directory", NULL));
-  PetscCall(expectations_met());
+  PetscCall(nn_expectations_met());
   PetscFunctionReturn(0);
 }
 
@@ -768,14 +735,14 @@ static PetscErrorCode failed_commit_is_an_error_on_every_rank(void)
   PetscCall(PetscSNPrintf(tmp, sizeof tmp, "%s.tmp", path));
   PetscCall(nn_h5_create(PETSC_COMM_WORLD, path, &f));
   PetscCall(nn_h5_write_double(&f, "/v", 1, &one, &v));
-  if (!rank_of()) EXPECT(!mkdir(path, 0755) || errno == EEXIST, "mkdir %s", path);
+  if (!nn_test_rank()) NN_EXPECT(!mkdir(path, 0755) || errno == EEXIST, "mkdir %s", path);
   PetscCall(root_write_text(inside, "x"));
   PetscCall(expect_error(nn_h5_commit(&f), "commit over a directory", path, "cannot rename", NULL));
-  EXPECT(on_disk(tmp), "%s lost after a failed commit", tmp);
+  NN_EXPECT(on_disk(tmp), "%s lost after a failed commit", tmp);
   PetscCallMPI(MPI_Barrier(PETSC_COMM_WORLD)); /* every rank has looked before rank 0 removes it */
   PetscCall(nn_h5_discard(&f));
-  EXPECT(!on_disk(tmp), "%s left after discard", tmp);
-  PetscCall(expectations_met());
+  NN_EXPECT(!on_disk(tmp), "%s left after discard", tmp);
+  PetscCall(nn_expectations_met());
   PetscFunctionReturn(0);
 }
 
@@ -820,7 +787,7 @@ static PetscErrorCode every_handle_is_closed_even_after_errors(void)
   size_t     off  = 0;
   double     v[6] = {1, 2, 3, 4, 5, 6}, x;
   int64_t    ix;
-  int        nd, p = rank_of();
+  int        nd, p = nn_test_rank();
   PetscFunctionBeginUser;
   scratch("handles.h5", path);
   PetscCall(nn_h5_create(PETSC_COMM_WORLD, path, &f)); /* the library's own identifiers exist from now on */
@@ -847,12 +814,12 @@ static PetscErrorCode every_handle_is_closed_even_after_errors(void)
                          NULL));
   PetscCall(nn_h5_discard(&f));
   mark_handles(&after);
-  EXPECT(after.objects == before.objects, "open file objects: %zd before, %zd after", before.objects, after.objects);
+  NN_EXPECT(after.objects == before.objects, "open file objects: %zd before, %zd after", before.objects, after.objects);
   for (int k = 0; k < 3; k++)
-    EXPECT(!leaked(&before, &after, k), "%d identifiers of kind %d leaked", leaked(&before, &after, k), k);
+    NN_EXPECT(!leaked(&before, &after, k), "%d identifiers of kind %d leaked", leaked(&before, &after, k), k);
   unmark_handles(&before);
   unmark_handles(&after);
-  PetscCall(expectations_met());
+  PetscCall(nn_expectations_met());
   PetscFunctionReturn(0);
 }
 

@@ -1,11 +1,48 @@
 #include "testlib.h"
 
 #include <slepcsys.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <sys/stat.h>
 
 static char scratch[PETSC_MAX_PATH_LEN];
 
 const char *nn_test_dir(void) { return NNCAS_TEST_DIR; }
+
+static char expect_msg[512];
+
+void nn_expect_failed(const char *fmt, ...)
+{
+  va_list ap;
+  if (expect_msg[0]) return; /* the first failure is the one reported */
+  va_start(ap, fmt);
+  vsnprintf(expect_msg, sizeof expect_msg, fmt, ap);
+  va_end(ap);
+}
+
+PetscErrorCode nn_expectations_met(void)
+{
+  char msg[sizeof expect_msg];
+  PetscFunctionBeginUser;
+  PetscCall(PetscStrncpy(msg, expect_msg, sizeof msg));
+  expect_msg[0] = 0;
+  NN_CHECK(!msg[0], "%s", msg);
+  PetscFunctionReturn(0);
+}
+
+int nn_test_rank(void)
+{
+  int r;
+  MPI_Comm_rank(PETSC_COMM_WORLD, &r);
+  return r;
+}
+
+int nn_test_size(void)
+{
+  int s;
+  MPI_Comm_size(PETSC_COMM_WORLD, &s);
+  return s;
+}
 const char *nn_test_scratch(void) { return scratch; }
 
 int nn_test_main(int argc, char **argv, const NnTestCase *cases, int ncases)

@@ -25,6 +25,21 @@ static inline double nn_relerr(double a, double b, double floor_)
   return fabs(a - b) / s;
 }
 
+/* Fail the current test at its end, after its last collective call, unless
+ * cond holds: failing at once on some ranks only would leave the others
+ * waiting in a collective. The first failed expectation's message is kept;
+ * nn_expectations_met() raises it (and forgets it). */
+#define NN_EXPECT(cond, ...)                                                                                           \
+  do {                                                                                                                 \
+    if (!(cond)) nn_expect_failed(__VA_ARGS__);                                                                        \
+  } while (0)
+void           nn_expect_failed(const char *fmt, ...) PETSC_ATTRIBUTE_FORMAT(1, 2);
+PetscErrorCode nn_expectations_met(void);
+
+/* Rank and size of PETSC_COMM_WORLD. */
+int nn_test_rank(void);
+int nn_test_size(void);
+
 /* Directory of the test's data files (set by CMake as NNCAS_TEST_DIR). */
 const char *nn_test_dir(void);
 /* A fresh scratch directory for this test run (removed by nobody: under the build tree). */
