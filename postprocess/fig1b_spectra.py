@@ -9,7 +9,9 @@ import sys
 
 import numpy as np
 
-import common
+import cli
+import plotting
+import reading
 
 READS = ("/spectrum/epoch_EEEE/density (grid, density, ritz_values, ritz_weights, steps; "
          "attributes lo, hi, M, sigma_normalized), and the attribute hessian_samples of /spectrum/epoch_EEEE")
@@ -37,16 +39,16 @@ def panel_data(res, epochs=None, width=None, sigma=None):
     """[(epoch, Density)] of the epochs to draw (all recorded ones by default)."""
     have = res.spectrum_epochs()
     if not have:
-        raise common.ResultsError(f"{res.path}: /spectrum holds no epoch_EEEE group")
+        raise reading.ResultsError(f"{res.path}: /spectrum holds no epoch_EEEE group")
     if epochs is not None:
         missing = [e for e in epochs if e not in have]
         if missing:
-            raise common.ResultsError(f"{res.path} has no spectrum at epoch(s) {missing} (it has {have})")
+            raise reading.ResultsError(f"{res.path} has no spectrum at epoch(s) {missing} (it has {have})")
         have = [e for e in have if e in epochs]
     out = []
     for e in have:
         if "density" not in res.spectrum_group(e):
-            raise common.ResultsError(f"{res.path}: /spectrum/epoch_{e:04d} has no density group "
+            raise reading.ResultsError(f"{res.path}: /spectrum/epoch_{e:04d} has no density group "
                                       "(the run had the density off)")
         out.append((e, res.density(e, width=width, sigma=sigma)))
     return out
@@ -60,11 +62,11 @@ def draw(results, epochs=None, width=None, linthresh=None, floor=1e-6, stored=Fa
     no detail); floor: densities below floor x the panel's peak are drawn at
     that level (log axis); stored: draw the stored K-point curves instead of
     evaluating the same smoothed density on a symlog-spaced grid; width,
-    sigma: re-smooth (common.Results.density)."""
+    sigma: re-smooth (reading.Results.density)."""
     import matplotlib.pyplot as plt
 
-    with common.style():
-        fig, axes = plt.subplots(1, len(results), figsize=(common.PANEL_SIZE[0] * len(results), common.PANEL_SIZE[1]),
+    with plotting.style():
+        fig, axes = plt.subplots(1, len(results), figsize=(plotting.PANEL_SIZE[0] * len(results), plotting.PANEL_SIZE[1]),
                                  squeeze=False, constrained_layout=True)
         for ax, res in zip(axes[0], results):
             data = panel_data(res, epochs, width, sigma)
@@ -81,7 +83,7 @@ def draw(results, epochs=None, width=None, linthresh=None, floor=1e-6, stored=Fa
                     curves.append((e, xs, d.evaluate(xs)[0]))
             peak = max(np.max(y) for _, _, y in curves)
             lowest = floor * peak
-            for (e, xs, y), color in zip(curves, common.epoch_colors(len(curves))):
+            for (e, xs, y), color in zip(curves, plotting.epoch_colors(len(curves))):
                 ax.plot(xs, np.maximum(y, lowest), color=color, label=str(e), lw=1.1)
             ax.set_xscale("symlog", linthresh=lt, linscale=0.6)
             ax.set_yscale("log")
@@ -104,8 +106,8 @@ def draw(results, epochs=None, width=None, linthresh=None, floor=1e-6, stored=Fa
 
 
 def main(argv=None):
-    p = common.make_parser("fig1b_spectra.py", __doc__.split("\n\n")[0], READS)
-    common.add_common_arguments(p)
+    p = cli.make_parser("fig1b_spectra.py", __doc__.split("\n\n")[0], READS)
+    cli.add_common_arguments(p)
     p.add_argument("--epochs", metavar="E,E,...", help="epochs to draw (default: every epoch with a spectrum)")
     p.add_argument("--width", type=float, metavar="W",
                    help="re-smooth the Ritz measure with Papyan's kernel parameter W (nncas: 3; larger is narrower)")
@@ -118,21 +120,11 @@ def main(argv=None):
                    help="lowest density drawn, relative to the panel's peak (default 1e-6)")
     p.add_argument("--stored", action="store_true", help="draw the stored K-point curves as they are")
 
-    def body(argv):
-        a = p.parse_args(argv)
+    def draw_args(results, a):
         epochs = [int(e) for e in a.epochs.split(",")] if a.epochs else None
-        results = common.load_all(a.results, a.labels)
-        try:
-            fig = draw(results, epochs, a.width, a.linthresh, a.floor, a.stored, a.sigma)
-        finally:
-            for r in results:
-                r.close()
-        paths = common.save_figure(fig, a.out, STEM)
-        for q in paths:
-            print(q)
-        return paths
+        return draw(results, epochs, a.width, a.linthresh, a.floor, a.stored, a.sigma)
 
-    return common.cli_main("fig1b_spectra.py", body, argv)
+    return cli.figure_main("fig1b_spectra.py", p, STEM, draw_args, argv)
 
 
 if __name__ == "__main__":

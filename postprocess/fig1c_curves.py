@@ -9,7 +9,9 @@ import sys
 
 import numpy as np
 
-import common
+import cli
+import plotting
+import reading
 
 READS = ("/training (epoch, train_loss, train_acc, val_loss, val_acc); the attribute risk of "
          "/spectrum/epoch_EEEE when present")
@@ -22,9 +24,9 @@ def read(res):
     c = res.curves()
     missing = [k for k in NEEDED if k not in c]
     if missing:
-        raise common.ResultsError(f"{res.path}: /training lacks {', '.join(missing)}")
+        raise reading.ResultsError(f"{res.path}: /training lacks {', '.join(missing)}")
     if len(c["epoch"]) == 0:
-        raise common.ResultsError(f"{res.path}: /training holds no finished epoch")
+        raise reading.ResultsError(f"{res.path}: /training holds no finished epoch")
     risk = None
     if res.has("spectrum"):
         pts = [(e, res.spectrum_attrs(e).get("risk")) for e in res.spectrum_epochs()]
@@ -41,12 +43,12 @@ def draw(results, logy=None, spectrum_risk=True):
     from matplotlib.lines import Line2D
     from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
-    with common.style():
-        fig, (axl, axa) = plt.subplots(1, 2, figsize=(2 * common.PANEL_SIZE[0], common.PANEL_SIZE[1]),
+    with plotting.style():
+        fig, (axl, axa) = plt.subplots(1, 2, figsize=(2 * plotting.PANEL_SIZE[0], plotting.PANEL_SIZE[1]),
                                        constrained_layout=True)
         several = len(results) > 1
         lowest, has_risk, last = np.inf, False, 1
-        for res, color in zip(results, common.run_colors(len(results))):
+        for res, color in zip(results, plotting.run_colors(len(results))):
             c, risk = read(res)
             tc, vc = (color, color) if several else ("C0", "C1")
             axl.plot(c["epoch"], c["train_loss"], color=tc, ls="-", label=f"{res.label} training")
@@ -82,7 +84,7 @@ def draw(results, logy=None, spectrum_risk=True):
                                   label="risk on the Hessian's samples"))
         axl.legend(handles=handles, frameon=False)
         if several:
-            runs = [Line2D([], [], color=c, label=r.label) for r, c in zip(results, common.run_colors(len(results)))]
+            runs = [Line2D([], [], color=c, label=r.label) for r, c in zip(results, plotting.run_colors(len(results)))]
             axa.legend(handles=runs, frameon=False, title="run")
         else:
             axa.legend(handles=handles[:2], frameon=False)
@@ -92,28 +94,15 @@ def draw(results, logy=None, spectrum_risk=True):
 
 
 def main(argv=None):
-    p = common.make_parser("fig1c_curves.py", __doc__.split("\n\n")[0], READS)
-    common.add_common_arguments(p)
+    p = cli.make_parser("fig1c_curves.py", __doc__.split("\n\n")[0], READS)
+    cli.add_common_arguments(p)
     g = p.add_mutually_exclusive_group()
     g.add_argument("--logy", action="store_true", default=None,
                    help="logarithmic loss axis (the default unless a loss is 0)")
     g.add_argument("--linear", dest="logy", action="store_false", help="linear loss axis")
     p.add_argument("--no-spectrum-risk", action="store_true", help="do not mark the risk on the Hessian's samples")
 
-    def body(argv):
-        a = p.parse_args(argv)
-        results = common.load_all(a.results, a.labels)
-        try:
-            fig = draw(results, a.logy, not a.no_spectrum_risk)
-        finally:
-            for r in results:
-                r.close()
-        paths = common.save_figure(fig, a.out, STEM)
-        for q in paths:
-            print(q)
-        return paths
-
-    return common.cli_main("fig1c_curves.py", body, argv)
+    return cli.figure_main("fig1c_curves.py", p, STEM, lambda results, a: draw(results, a.logy, not a.no_spectrum_risk), argv)
 
 
 if __name__ == "__main__":

@@ -13,7 +13,9 @@ import sys
 
 import numpy as np
 
-import common
+import cli
+import plotting
+import reading
 
 READS = ("/coupling/epoch_EEEE/cc/submatrix and submatrix_variables, the attributes threshold and N_b of "
          "/coupling/epoch_EEEE/cc")
@@ -31,17 +33,17 @@ def panel_data(res, epochs=None):
     """[(epoch, submatrix, constant, attrs)] of the epochs to draw (default: first and last)."""
     have = res.coupling_epochs()
     if not have:
-        raise common.ResultsError(f"{res.path}: /coupling holds no epoch_EEEE group")
+        raise reading.ResultsError(f"{res.path}: /coupling holds no epoch_EEEE group")
     if epochs is None:
         epochs = sorted({have[0], have[-1]})
     missing = [e for e in epochs if e not in have]
     if missing:
-        raise common.ResultsError(f"{res.path} has no coupling statistics at epoch(s) {missing} (it has {have})")
+        raise reading.ResultsError(f"{res.path} has no coupling statistics at epoch(s) {missing} (it has {have})")
     out = []
     for e in epochs:
         sub, _ = res.cc_submatrix(e)
         a = res.coupling_group(e, "cc").attrs
-        out.append((e, sub, constant_mask(sub), {k: common._decode(v) for k, v in a.items()}))
+        out.append((e, sub, constant_mask(sub), {k: reading.decode_attr(v) for k, v in a.items()}))
     return out
 
 
@@ -55,7 +57,7 @@ def draw(results, epochs=None, mask_constant=True):
     ncol = max(len(d) for d in data)
     cmap = plt.get_cmap(CMAP).copy()
     cmap.set_bad("0.78")
-    with common.style():
+    with plotting.style():
         fig, axes = plt.subplots(len(results), ncol, figsize=(3.6 * ncol + 0.8, 3.7 * len(results)),
                                  squeeze=False, constrained_layout=True)
         im = None
@@ -93,27 +95,17 @@ def draw(results, epochs=None, mask_constant=True):
 
 
 def main(argv=None):
-    p = common.make_parser("fig1de_cc_heatmaps.py", __doc__.split("\n\n")[0], READS)
-    common.add_common_arguments(p)
+    p = cli.make_parser("fig1de_cc_heatmaps.py", __doc__.split("\n\n")[0], READS)
+    cli.add_common_arguments(p)
     p.add_argument("--epochs", metavar="E,E,...",
                    help="epochs to draw (default: the first and the last with coupling statistics)")
     p.add_argument("--no-mask", action="store_true", help="draw constant entries as the stored 0 instead of grey")
 
-    def body(argv):
-        a = p.parse_args(argv)
+    def draw_args(results, a):
         epochs = [int(e) for e in a.epochs.split(",")] if a.epochs else None
-        results = common.load_all(a.results, a.labels)
-        try:
-            fig = draw(results, epochs, not a.no_mask)
-        finally:
-            for r in results:
-                r.close()
-        paths = common.save_figure(fig, a.out, STEM)
-        for q in paths:
-            print(q)
-        return paths
+        return draw(results, epochs, not a.no_mask)
 
-    return common.cli_main("fig1de_cc_heatmaps.py", body, argv)
+    return cli.figure_main("fig1de_cc_heatmaps.py", p, STEM, draw_args, argv)
 
 
 if __name__ == "__main__":

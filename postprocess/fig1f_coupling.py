@@ -15,7 +15,9 @@ import sys
 
 import numpy as np
 
-import common
+import cli
+import plotting
+import reading
 
 READS = ("/coupling/epoch_EEEE/{cc,skewness,kurtosis} (counts, per_entry, total, constant_variables; attributes "
          "N_b, threshold, per_entry_mean, per_entry_standard_error, exponent_mean, exponent_standard_error), "
@@ -46,7 +48,7 @@ def series(res, stat):
     N_b, threshold."""
     epochs = res.coupling_epochs()
     if not epochs:
-        raise common.ResultsError(f"{res.path}: /coupling holds no epoch_EEEE group")
+        raise reading.ResultsError(f"{res.path}: /coupling holds no epoch_EEEE group")
     null_frac, null_thr = None, None
     if res.has("coupling/null") and stat in res.f["coupling/null"]:
         nl = res.coupling_null(stat)
@@ -80,7 +82,7 @@ def series(res, stat):
     return out
 
 
-def draw(results, stats=common.STATS, chance=True, paper=True):
+def draw(results, stats=reading.STATS, chance=True, paper=True):
     """Two panels, (a) mean non-zero count per entry (log axis) and (b) its
     exponent of N_b, one line per (file, statistic) with its s.e. band;
     returns the matplotlib Figure. Epochs where a mean count is 0 (exponent
@@ -90,8 +92,8 @@ def draw(results, stats=common.STATS, chance=True, paper=True):
     from matplotlib.lines import Line2D
 
     data = [[(s, series(r, s)) for s in stats] for r in results]
-    with common.style():
-        fig, (axa, axb) = plt.subplots(1, 2, figsize=(2 * common.PANEL_SIZE[0] + 0.6, common.PANEL_SIZE[1] + 0.3),
+    with plotting.style():
+        fig, (axa, axb) = plt.subplots(1, 2, figsize=(2 * plotting.PANEL_SIZE[0] + 0.6, plotting.PANEL_SIZE[1] + 0.3),
                                        constrained_layout=True)
         several = len(results) > 1
         pos = [v for d in data for _, sr in d for v in sr["mean"] if v > 0]
@@ -106,7 +108,7 @@ def draw(results, stats=common.STATS, chance=True, paper=True):
             ls = STYLES[k % len(STYLES)]
             for s, sr in d:
                 c = COLORS[s]
-                lab = f"{common.STAT_NAMES[s]} (N_b = {sr['N_b']}, |·| > {sr['threshold']:g})"
+                lab = f"{reading.STAT_NAMES[s]} (N_b = {sr['N_b']}, |·| > {sr['threshold']:g})"
                 if several:
                     lab = f"{res.label}: {lab}"
                 x, m, se = sr["epoch"], sr["mean"], sr["se"]
@@ -176,31 +178,20 @@ def draw(results, stats=common.STATS, chance=True, paper=True):
 
 
 def main(argv=None):
-    p = common.make_parser("fig1f_coupling.py", __doc__.split("\n\n")[0], READS)
-    common.add_common_arguments(p)
-    p.add_argument("--stats", metavar="S,S,...", default=",".join(common.STATS),
+    p = cli.make_parser("fig1f_coupling.py", __doc__.split("\n\n")[0], READS)
+    cli.add_common_arguments(p)
+    p.add_argument("--stats", metavar="S,S,...", default=",".join(reading.STATS),
                    help="statistics to draw, of cc, skewness, kurtosis (default: all three)")
     p.add_argument("--no-chance", action="store_true", help="do not draw the chance level of Algorithm 3's null")
     p.add_argument("--no-paper", action="store_true", help="do not mark the paper's exponents 3/2, 3, 9/2")
 
-    def body(argv):
-        a = p.parse_args(argv)
-        stats = a.stats.split(",")
-        bad = [s for s in stats if s not in common.STATS]
+    def check(a):
+        bad = [s for s in a.stats.split(",") if s not in reading.STATS]
         if bad:
-            p.error(f"--stats: unknown {', '.join(bad)} (choose from {', '.join(common.STATS)})")
-        results = common.load_all(a.results, a.labels)
-        try:
-            fig = draw(results, stats, not a.no_chance, not a.no_paper)
-        finally:
-            for r in results:
-                r.close()
-        paths = common.save_figure(fig, a.out, STEM)
-        for q in paths:
-            print(q)
-        return paths
+            p.error(f"--stats: unknown {', '.join(bad)} (choose from {', '.join(reading.STATS)})")
 
-    return common.cli_main("fig1f_coupling.py", body, argv)
+    return cli.figure_main("fig1f_coupling.py", p, STEM,
+                           lambda results, a: draw(results, a.stats.split(","), not a.no_chance, not a.no_paper), argv, check)
 
 
 if __name__ == "__main__":

@@ -20,7 +20,9 @@ import sys
 
 import numpy as np
 
-import common
+import cli
+import plotting
+import reading
 import fig1b_spectra
 
 READS = ("/initscale (c, grad_norm_sq, grad_norm_sq_mean, grad_norm_sq_std; attributes grad_norm_sq_exponent, "
@@ -135,7 +137,7 @@ def _draw_gradients(ax, groups):
 
     L = None
     anchor = None
-    for (labels, res, d), color in zip(groups, common.run_colors(len(groups))):
+    for (labels, res, d), color in zip(groups, plotting.run_colors(len(groups))):
         c = d["c"]
         mean = d.get("grad_norm_sq_mean", d["grad_norm_sq"].mean(axis=1))
         std = d.get("grad_norm_sq_std", d["grad_norm_sq"].std(axis=1, ddof=1))
@@ -170,7 +172,7 @@ def _draw_steps(axc, axd, runs):
     from matplotlib.lines import Line2D
 
     order = np.argsort(np.argsort([-len(st["step"]) for _, st in runs]))  # shorter runs drawn on top
-    for (res, st), color, z in zip(runs, common.run_colors(len(runs)), order):
+    for (res, st), color, z in zip(runs, plotting.run_colors(len(runs)), order):
         lab = run_label(res, st)
         z = 2 + 0.1 * z
         x = st["step"] + 1  # 1-based steps, as nncas reports them
@@ -212,20 +214,20 @@ def draw(results, spectra_from=None):
 
     why = missing(results)
     if why:
-        raise common.ResultsError(why + f" ({common.INITSCALE_HINT}, or {common.STEPS_HINT})")
+        raise reading.ResultsError(why + f" ({reading.INITSCALE_HINT}, or {reading.STEPS_HINT})")
     groups = initscale_groups(results)
     spec = [r for r in results if r.has("initscale") and r.initscale_spectra()]
     if spectra_from is not None:
         spec = [r for r in spec if r.label == spectra_from]
         if not spec:
-            raise common.ResultsError(f"--spectra-from {spectra_from}: no file of that label has spectra at "
+            raise reading.ResultsError(f"--spectra-from {spectra_from}: no file of that label has spectra at "
                                       "initialisation (/initscale/c_II)")
     runs = [(r, r.steps()) for r in results if r.has("training/steps")]
     panels = (["a"] if spec else []) + (["b"] if groups else []) + (["c", "d"] if runs else [])
     ncol = 2 if len(panels) > 1 else 1
     nrow = (len(panels) + 1) // 2
-    with common.style():
-        fig, axes = plt.subplots(nrow, ncol, figsize=((common.PANEL_SIZE[0] + 0.6) * ncol, (common.PANEL_SIZE[1] + 0.3) * nrow),
+    with plotting.style():
+        fig, axes = plt.subplots(nrow, ncol, figsize=((plotting.PANEL_SIZE[0] + 0.6) * ncol, (plotting.PANEL_SIZE[1] + 0.3) * nrow),
                                  squeeze=False, constrained_layout=True)
         ax = dict(zip(panels, axes.ravel()))
         for extra in axes.ravel()[len(panels):]:
@@ -240,25 +242,12 @@ def draw(results, spectra_from=None):
 
 
 def main(argv=None):
-    p = common.make_parser("fig3_initscale.py", __doc__.split("\n\n")[0], READS)
-    common.add_common_arguments(p)
+    p = cli.make_parser("fig3_initscale.py", __doc__.split("\n\n")[0], READS)
+    cli.add_common_arguments(p)
     p.add_argument("--spectra-from", metavar="LABEL", help="the run whose spectra at initialisation panel (a) shows "
                    "(default: the first with them)")
 
-    def body(argv):
-        a = p.parse_args(argv)
-        results = common.load_all(a.results, a.labels)
-        try:
-            fig = draw(results, a.spectra_from)
-        finally:
-            for r in results:
-                r.close()
-        paths = common.save_figure(fig, a.out, STEM)
-        for q in paths:
-            print(q)
-        return paths
-
-    return common.cli_main("fig3_initscale.py", body, argv)
+    return cli.figure_main("fig3_initscale.py", p, STEM, lambda results, a: draw(results, a.spectra_from), argv)
 
 
 if __name__ == "__main__":

@@ -11,7 +11,9 @@ import sys
 
 import numpy as np
 
-import common
+import cli
+import plotting
+import reading
 
 READS = ("/coupling/null/{cc,skewness,kurtosis}: histogram (attributes lo, hi), counts, and the attributes "
          "threshold, count_mean, count_standard_error, target, N_b, n")
@@ -25,7 +27,7 @@ def panel_data(res, stats):
     for s in stats:
         d = res.coupling_null(s)
         if "histogram" not in d:
-            raise common.ResultsError(f"{res.path}: /coupling/null/{s} has no histogram")
+            raise reading.ResultsError(f"{res.path}: /coupling/null/{s} has no histogram")
         out.append((s, d))
     return out
 
@@ -37,7 +39,7 @@ def null_label(d):
             + f" (B = {len(d['counts'])})")
 
 
-def draw(results, stats=common.STATS, logy=True):
+def draw(results, stats=reading.STATS, logy=True):
     """One panel per statistic: the stored histogram as a step curve (a
     StepPatch whose values are the stored counts; the end bins also hold the
     values beyond [lo, hi]), the thresholds as vertical lines; returns the Figure."""
@@ -45,12 +47,12 @@ def draw(results, stats=common.STATS, logy=True):
 
     data = [panel_data(r, stats) for r in results]
     several = len(results) > 1
-    with common.style():
-        fig, axes = plt.subplots(1, len(stats), figsize=(common.PANEL_SIZE[0] * len(stats), common.PANEL_SIZE[1] + 0.2),
+    with plotting.style():
+        fig, axes = plt.subplots(1, len(stats), figsize=(plotting.PANEL_SIZE[0] * len(stats), plotting.PANEL_SIZE[1] + 0.2),
                                  squeeze=False, constrained_layout=True)
         for j, (ax, s) in enumerate(zip(axes[0], stats)):
             top = 0
-            for res, d_all, color in zip(results, data, common.run_colors(len(results))):
+            for res, d_all, color in zip(results, data, plotting.run_colors(len(results))):
                 d = d_all[j][1]
                 h, edges = d["histogram"], d["edges"]
                 pre = f"{res.label}: " if several else ""
@@ -73,31 +75,18 @@ def draw(results, stats=common.STATS, logy=True):
             ax.set_xlabel(XLABEL[s])
             ax.set_ylabel("count (first null draw)" if j == 0 else "")
             tg = data[0][j][1].get("target")
-            ax.set_title(f"({'abc'[j]}) {common.STAT_NAMES[s]}"
+            ax.set_title(f"({'abc'[j]}) {reading.STAT_NAMES[s]}"
                          + (f"  (target / 100 = {float(tg) / 100:.3g})" if tg is not None else ""))
             ax.legend(frameon=False, fontsize=7, loc="upper left")
     return fig
 
 
 def main(argv=None):
-    p = common.make_parser("fig5_null.py", __doc__.split("\n\n")[0], READS)
-    common.add_common_arguments(p)
+    p = cli.make_parser("fig5_null.py", __doc__.split("\n\n")[0], READS)
+    cli.add_common_arguments(p)
     p.add_argument("--linear", action="store_true", help="linear count axis (default: logarithmic)")
 
-    def body(argv):
-        a = p.parse_args(argv)
-        results = common.load_all(a.results, a.labels)
-        try:
-            fig = draw(results, logy=not a.linear)
-        finally:
-            for r in results:
-                r.close()
-        paths = common.save_figure(fig, a.out, STEM)
-        for q in paths:
-            print(q)
-        return paths
-
-    return common.cli_main("fig5_null.py", body, argv)
+    return cli.figure_main("fig5_null.py", p, STEM, lambda results, a: draw(results, logy=not a.linear), argv)
 
 
 if __name__ == "__main__":

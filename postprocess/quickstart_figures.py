@@ -10,7 +10,9 @@ a note on stderr.
 import os
 import sys
 
-import common
+import cli
+import plotting
+import reading
 import fig1b_spectra
 import fig1c_curves
 import fig1de_cc_heatmaps
@@ -54,10 +56,10 @@ def draw_all(results, out):
             continue
         try:
             fig = m.draw(results)
-        except common.ResultsError as e:  # e.g. a diverged run without a finished epoch
+        except reading.ResultsError as e:  # e.g. a diverged run without a finished epoch
             skipped.append(f"{m.STEM}: skipped ({e})")
             continue
-        paths += common.save_figure(fig, out, m.STEM)
+        paths += plotting.save_figure(fig, out, m.STEM)
         plt.close(fig)
     summaries = [summary.summarize(r) for r in results]
     write_text(out, "summary.txt", summary.format_text(summaries), paths)
@@ -73,12 +75,12 @@ def draw_all(results, out):
 
 
 def main(argv=None):
-    p = common.make_parser("quickstart_figures.py", __doc__.split("\n\n")[0], READS)
-    common.add_common_arguments(p)
+    p = cli.make_parser("quickstart_figures.py", __doc__.split("\n\n")[0], READS)
+    cli.add_common_arguments(p)
 
     def body(argv):
         a = p.parse_args(argv)
-        results = common.load_all(a.results, a.labels)
+        results = cli.load_all(a.results, a.labels)
         os.makedirs(a.out, exist_ok=True)
         try:
             paths, skipped = draw_all(results, a.out)
@@ -91,7 +93,7 @@ def main(argv=None):
             print(q)
         return paths
 
-    return common.cli_main("quickstart_figures.py", body, argv)
+    return cli.cli_main("quickstart_figures.py", body, argv)
 
 
 if __name__ == "__main__":

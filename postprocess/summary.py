@@ -11,12 +11,12 @@ training and validation loss and accuracy.
 """
 import csv
 import io
-import os
 import sys
 
 import numpy as np
 
-import common
+import cli
+import reading
 
 READS = ("/spectrum/epoch_EEEE (attribute risk; extremes/lambda_min, lambda_max; the attributes of "
          "statistics/; density/ritz_values, ritz_weights, steps with --zero-tol) and /training "
@@ -62,7 +62,7 @@ def summarize(res, zero_tol=None):
     has_spec, has_train = res.has("spectrum"), res.has("training")
     has_coup, has_init = res.has("coupling"), res.has("initscale")
     if not (has_spec or has_train or has_coup or has_init):
-        raise common.ResultsError(f"{res.path} has none of the groups /training, /spectrum, /coupling, /initscale")
+        raise reading.ResultsError(f"{res.path} has none of the groups /training, /spectrum, /coupling, /initscale")
     curves = res.curves() if has_train else None
     at = {}
     if curves is not None and "epoch" in curves:
@@ -81,7 +81,7 @@ def summarize(res, zero_tol=None):
             row["negative_mass_recomputed"] = None
             if "density" in res.spectrum_group(e) and st.get("norm2"):
                 x, w = res.density(e).ritz_measure()
-                row["negative_mass_recomputed"] = common.negative_mass(x, w, zero_tol * float(st["norm2"]))
+                row["negative_mass_recomputed"] = reading.negative_mass(x, w, zero_tol * float(st["norm2"]))
         row.update(at.get(e, {}))
         rows.append(row)
     coupling = coupling_rows(res) if has_coup else []
@@ -91,7 +91,7 @@ def summarize(res, zero_tol=None):
         if e not in by_epoch:
             by_epoch[e] = dict({"epoch": e}, **at.get(e, {}))
             rows.append(by_epoch[e])
-        by_epoch[e].update({f"{st}_{k}": c[st][k] for st in common.STATS if st in c for k in COUPLING_FIELDS})
+        by_epoch[e].update({f"{st}_{k}": c[st][k] for st in reading.STATS if st in c for k in COUPLING_FIELDS})
     final = None
     if at:
         last = max(at)
@@ -122,7 +122,7 @@ def coupling_rows(res):
     out = []
     for e in res.coupling_epochs():
         row = None
-        for st in common.STATS:
+        for st in reading.STATS:
             if st not in res.coupling_group(e):
                 continue
             d = res.coupling(e, st)
@@ -145,7 +145,7 @@ def null_summary(res):
     if not res.has("coupling/null"):
         return None
     out = {}
-    for st in common.STATS:
+    for st in reading.STATS:
         if st in res.f["coupling/null"]:
             d = res.coupling_null(st)
             out[st] = {k: _num(d.get(k)) for k in ("threshold", "count_mean", "count_standard_error", "target", "N_b", "n")}
@@ -218,7 +218,7 @@ def format_coupling(s):
                 ("exponent", 8), ("+- s.e.", 7), ("count/total", 11), ("constant", 8)]
         lines.append("  " + " ".join(h.rjust(w) for h, w in cols))
         for r in rows:
-            for st in common.STATS:
+            for st in reading.STATS:
                 if st not in r:
                     continue
                 c = r[st]
@@ -265,7 +265,7 @@ def csv_columns(summaries):
         cols.append("negative_mass_recomputed")
     cols += CURVE_COLUMNS
     if any(s.get("coupling") for s in summaries):
-        cols += [f"{st}_{k}" for st in common.STATS for k in COUPLING_FIELDS]
+        cols += [f"{st}_{k}" for st in reading.STATS for k in COUPLING_FIELDS]
     return cols
 
 
@@ -284,8 +284,8 @@ def format_csv(summaries):
 
 
 def main(argv=None):
-    p = common.make_parser("summary.py", __doc__.split("\n\n")[0], READS)
-    common.add_common_arguments(p, default_out=None, out_help="also write DIR/summary.txt and DIR/summary.csv")
+    p = cli.make_parser("summary.py", __doc__.split("\n\n")[0], READS)
+    cli.add_common_arguments(p, default_out=None, out_help="also write DIR/summary.txt and DIR/summary.csv")
     p.add_argument("--csv", action="store_true", help="print CSV instead of the text table")
     p.add_argument("--zero-tol", type=float, metavar="T",
                    help="add the negative mass fraction recomputed from the Ritz measure with "
@@ -293,25 +293,17 @@ def main(argv=None):
 
     def body(argv):
         a = p.parse_args(argv)
-        results = common.load_all(a.results, a.labels)
+        results = cli.load_all(a.results, a.labels)
         try:
             summaries = [summarize(r, a.zero_tol) for r in results]
         finally:
             for r in results:
                 r.close()
         text, table = format_text(summaries), format_csv(summaries)
-        sys.stdout.write(table if a.csv else text)
-        paths = []
-        if a.out:
-            os.makedirs(a.out, exist_ok=True)
-            for name, content in (("summary.txt", text), ("summary.csv", table)):
-                q = os.path.join(a.out, name)
-                with open(q, "w") as fh:
-                    fh.write(content)
-                paths.append(q)
+        paths = cli.write_table(text, table, a.csv, a.out, "summary")
         return summaries, paths
 
-    return common.cli_main("summary.py", body, argv)
+    return cli.cli_main("summary.py", body, argv)
 
 
 if __name__ == "__main__":

@@ -11,12 +11,12 @@ magnitude below (N_b^2 N_b^e, e = 1/2, 1, 3/2). One table per results file.
 """
 import csv
 import io
-import os
 import sys
 
 import numpy as np
 
-import common
+import cli
+import reading
 
 READS = ("/coupling/null/{cc,skewness,kurtosis}: counts and the attributes threshold, count_mean, "
          "count_standard_error, target, N_b, n")
@@ -26,8 +26,8 @@ CSV_COLUMNS = ["label", "file", "statistic", "N_b", "n", "null_draws", "threshol
 
 
 def read(res):
-    """{stat: null dict} of the three statistics (common.Results.coupling_null)."""
-    return {s: res.coupling_null(s) for s in common.STATS}
+    """{stat: null dict} of the three statistics (reading.Results.coupling_null)."""
+    return {s: res.coupling_null(s) for s in reading.STATS}
 
 
 def _pm(m, se):
@@ -39,14 +39,14 @@ def format_text(tables):
     out = []
     for res, t in tables:
         rows = [
-            ["Test Statistics"] + [HEADERS[s] for s in common.STATS],
+            ["Test Statistics"] + [HEADERS[s] for s in reading.STATS],
             ["Non-zero Count s_0"] + [_pm(float(t[s]["count_mean"]), float(t[s]["count_standard_error"]))
-                                      for s in common.STATS],
-            ["Threshold"] + [f"{float(t[s]['threshold']):g}" for s in common.STATS],
-            ["N_b"] + [str(int(t[s]["N_b"])) for s in common.STATS],
-            ["n (observations)"] + [str(int(t[s]["n"])) for s in common.STATS],
-            ["null draws B"] + [str(len(t[s]["counts"])) for s in common.STATS],
-            ["target / 100"] + [f"{float(t[s]['target']) / 100:.4g}" for s in common.STATS],
+                                      for s in reading.STATS],
+            ["Threshold"] + [f"{float(t[s]['threshold']):g}" for s in reading.STATS],
+            ["N_b"] + [str(int(t[s]["N_b"])) for s in reading.STATS],
+            ["n (observations)"] + [str(int(t[s]["n"])) for s in reading.STATS],
+            ["null draws B"] + [str(len(t[s]["counts"])) for s in reading.STATS],
+            ["target / 100"] + [f"{float(t[s]['target']) / 100:.4g}" for s in reading.STATS],
         ]
         w = [max(len(r[k]) for r in rows) for k in range(len(rows[0]))]
         out.append(f"run {res.label}: {res.path}")
@@ -62,7 +62,7 @@ def format_csv(tables):
     wr = csv.DictWriter(buf, fieldnames=CSV_COLUMNS, lineterminator="\n")
     wr.writeheader()
     for res, t in tables:
-        for s in common.STATS:
+        for s in reading.STATS:
             d = t[s]
             wr.writerow({"label": res.label, "file": res.path, "statistic": s, "N_b": int(d["N_b"]), "n": int(d["n"]),
                          "null_draws": len(d["counts"]), "threshold": repr(float(d["threshold"])),
@@ -73,31 +73,23 @@ def format_csv(tables):
 
 
 def main(argv=None):
-    p = common.make_parser("table2.py", __doc__.split("\n\n")[0], READS)
-    common.add_common_arguments(p, default_out=None, out_help="also write DIR/table2.txt and DIR/table2.csv")
+    p = cli.make_parser("table2.py", __doc__.split("\n\n")[0], READS)
+    cli.add_common_arguments(p, default_out=None, out_help="also write DIR/table2.txt and DIR/table2.csv")
     p.add_argument("--csv", action="store_true", help="print CSV instead of the text table")
 
     def body(argv):
         a = p.parse_args(argv)
-        results = common.load_all(a.results, a.labels)
+        results = cli.load_all(a.results, a.labels)
         try:
             tables = [(r, read(r)) for r in results]
             text, table = format_text(tables), format_csv(tables)
         finally:
             for r in results:
                 r.close()
-        sys.stdout.write(table if a.csv else text)
-        paths = []
-        if a.out:
-            os.makedirs(a.out, exist_ok=True)
-            for name, content in (("table2.txt", text), ("table2.csv", table)):
-                q = os.path.join(a.out, name)
-                with open(q, "w") as fh:
-                    fh.write(content)
-                paths.append(q)
+        paths = cli.write_table(text, table, a.csv, a.out, "table2")
         return tables, paths
 
-    return common.cli_main("table2.py", body, argv)
+    return cli.cli_main("table2.py", body, argv)
 
 
 if __name__ == "__main__":

@@ -23,7 +23,8 @@ import pytest  # noqa: E402
 from matplotlib.collections import PolyCollection  # noqa: E402
 from matplotlib.patches import StepPatch  # noqa: E402
 
-import common  # noqa: E402
+import cli  # noqa: E402
+import reading  # noqa: E402
 import fig1de_cc_heatmaps  # noqa: E402
 import fig1f_coupling  # noqa: E402
 import fig3_initscale  # noqa: E402
@@ -111,7 +112,7 @@ def legend_texts(ax):
 
 
 def test_readers_return_the_files(runs):
-    with common.open_results(runs["coupling"]) as r, h5py.File(runs["coupling"], "r") as f:
+    with reading.open_results(runs["coupling"]) as r, h5py.File(runs["coupling"], "r") as f:
         assert r.coupling_epochs() == COUPLING_EPOCHS
         for e in COUPLING_EPOCHS:
             for s in STATS:
@@ -131,7 +132,7 @@ def test_readers_return_the_files(runs):
             np.testing.assert_array_equal(n["histogram"], g["histogram"][()])
             assert n["edges"][0] == g["histogram"].attrs["lo"] and n["edges"][-1] == g["histogram"].attrs["hi"]
             assert n["count_mean"] == g.attrs["count_mean"] and len(n["counts"]) == 3
-    with common.open_results(runs["dynamic"]) as r, h5py.File(runs["dynamic"], "r") as f:
+    with reading.open_results(runs["dynamic"]) as r, h5py.File(runs["dynamic"], "r") as f:
         st = r.steps()
         np.testing.assert_array_equal(st["loss"], f["training/steps/loss"][()])
         assert st["attrs"]["step_rule"] == "dynamic" and st["attrs"]["diverged"] == 0
@@ -150,7 +151,7 @@ def test_readers_return_the_files(runs):
 
 
 def test_fig1de_images_are_the_stored_submatrices(runs):
-    with common.open_results(runs["coupling"], "tiny") as r:
+    with reading.open_results(runs["coupling"], "tiny") as r:
         fig = fig1de_cc_heatmaps.draw([r])
     panels = [ax for ax in fig.axes if ax.images]
     assert len(panels) == 2 and len(fig.axes) == 3  # first and last epoch, and the colour bar
@@ -168,7 +169,7 @@ def test_fig1de_images_are_the_stored_submatrices(runs):
             assert ax.get_title() == f"tiny: epoch {e}"
             assert f"{int(const.sum())} constant (grey)" in ax.get_xlabel()
     plt.close(fig)
-    runs2 = common.load_all([runs["coupling"], runs["coupling"]], "A,B")
+    runs2 = cli.load_all([runs["coupling"], runs["coupling"]], "A,B")
     fig = fig1de_cc_heatmaps.draw(runs2, epochs=[0, 1, 2], mask_constant=False)
     for r in runs2:
         r.close()
@@ -182,7 +183,7 @@ def test_fig1de_images_are_the_stored_submatrices(runs):
 
 
 def test_fig1f_lines_bands_references_and_ratios(runs):
-    with common.open_results(runs["coupling"]) as r:
+    with reading.open_results(runs["coupling"]) as r:
         fig = fig1f_coupling.draw([r])
     assert len(fig.axes) == 2
     axa, axb = fig.axes
@@ -194,7 +195,7 @@ def test_fig1f_lines_bands_references_and_ratios(runs):
     with h5py.File(runs["coupling"], "r") as f:
         for s in STATS:
             g = [f[f"coupling/epoch_{e:04d}/{s}"] for e in COUPLING_EPOCHS]
-            name = next(k for k in la if k.startswith(common.STAT_NAMES[s]))
+            name = next(k for k in la if k.startswith(reading.STAT_NAMES[s]))
             assert f"N_b = {g[0].attrs['N_b']}" in name and f"> {g[0].attrs['threshold']:g}" in name
             m = np.array([x.attrs["per_entry_mean"] for x in g])
             ex = np.array([x.attrs["exponent_mean"] for x in g])
@@ -239,7 +240,7 @@ def test_fig1f_zero_count_is_marked_not_nan(edited, tmp_path):
         g.attrs["exponent_mean"] = np.nan
         g.attrs["exponent_standard_error"] = np.nan
     path = edited("coupling", zero)
-    with common.open_results(path) as r:
+    with reading.open_results(path) as r:
         fig = fig1f_coupling.draw([r])
     axa, axb = fig.axes
     finite_lines(axa), finite_lines(axb)
@@ -257,7 +258,7 @@ def test_fig1f_zero_count_is_marked_not_nan(edited, tmp_path):
 
 
 def test_fig5_histograms_thresholds_and_null_counts(runs):
-    with common.open_results(runs["coupling"]) as r:
+    with reading.open_results(runs["coupling"]) as r:
         fig = fig5_null.draw([r])
     assert len(fig.axes) == 3
     with h5py.File(runs["coupling"], "r") as f:
@@ -271,7 +272,7 @@ def test_fig5_histograms_thresholds_and_null_counts(runs):
             thr = g.attrs["threshold"]
             vlines = sorted(ln.get_xdata()[0] for ln in ax.get_lines())
             assert vlines == [-thr, thr]
-            assert ax.get_yscale() == "log" and common.STAT_NAMES[s] in ax.get_title()
+            assert ax.get_yscale() == "log" and reading.STAT_NAMES[s] in ax.get_title()
             texts = legend_texts(ax)
             assert texts[0] == f"null statistics (N_b = {g.attrs['N_b']}, n = {g.attrs['n']})"
             assert texts[1] == (f"threshold ±{thr:g}: null count {g.attrs['count_mean']:.2f} ± "
@@ -306,7 +307,7 @@ def test_table2_numbers_are_the_files(runs, tmp_path, capsys):
 
 
 def test_fig3_panels_against_the_files(runs):
-    res = common.load_all([runs["dynamic"], runs["constant"], runs["bn"]])
+    res = cli.load_all([runs["dynamic"], runs["constant"], runs["bn"]])
     fig = fig3_initscale.draw(res)
     for r in res:
         r.close()
@@ -361,12 +362,12 @@ def test_fig3_panels_against_the_files(runs):
 
 def test_fig3_draws_the_panels_it_has_data_for(runs, edited, tmp_path):
     steps_only = without(edited, "dynamic", "initscale")
-    with common.open_results(steps_only, "mine") as r:
+    with reading.open_results(steps_only, "mine") as r:
         fig = fig3_initscale.draw([r])
     assert len(fig.axes) == 2 and [ax.get_title()[:3] for ax in fig.axes] == ["(c)", "(d)"]
     assert list(labelled(fig.axes[0])) == ["mine"]  # a given label stands for the step rule
     plt.close(fig)
-    with common.open_results(runs["bn"]) as r:  # gradient norms and steps, no spectra
+    with reading.open_results(runs["bn"]) as r:  # gradient norms and steps, no spectra
         fig = fig3_initscale.draw([r])
     assert [ax.get_title()[:3] for ax in fig.axes] == ["(b)", "(c)", "(d)"]
     plt.close(fig)
@@ -445,7 +446,7 @@ def test_other_errors(runs, edited, tmp_path, capsys):
     assert e.value.code == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert err == [f"fig3_initscale.py: error: {bare} has neither /initscale nor /training/steps "
-                   f"({common.INITSCALE_HINT}, or {common.STEPS_HINT})"]
+                   f"({reading.INITSCALE_HINT}, or {reading.STEPS_HINT})"]
     with pytest.raises(SystemExit):
         fig1de_cc_heatmaps.main([runs["coupling"], "--epochs", "7", "--out", str(tmp_path)])
     assert "no coupling statistics at epoch(s) [7] (it has [0, 1, 2])" in capsys.readouterr().err

@@ -19,7 +19,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-import common  # noqa: E402
+import cli  # noqa: E402
+import reading  # noqa: E402
 import fig1b_spectra  # noqa: E402
 import fig1c_curves  # noqa: E402
 import quickstart_figures  # noqa: E402
@@ -67,7 +68,7 @@ def finite_lines(ax):
 
 
 def test_density_resmoothing_reproduces_nncas(results):
-    with common.open_results(results) as r:
+    with reading.open_results(results) as r:
         assert r.spectrum_epochs() == EPOCHS
         for e in EPOCHS:
             d = r.density(e)
@@ -85,7 +86,7 @@ def test_density_resmoothing_reproduces_nncas(results):
 
 
 def test_fig1b_one_curve_per_epoch_on_symlog_log_axes(results):
-    with common.open_results(results, "tiny") as r:
+    with reading.open_results(results, "tiny") as r:
         fig = fig1b_spectra.draw([r])
         dens = {e: r.density(e) for e in EPOCHS}
     assert len(fig.axes) == 1
@@ -115,7 +116,7 @@ def test_fig1b_one_curve_per_epoch_on_symlog_log_axes(results):
 
 
 def test_fig1b_several_files_and_options(results, tmp_path):
-    runs = common.load_all([results, results], "LeNet,VGG")
+    runs = cli.load_all([results, results], "LeNet,VGG")
     fig = fig1b_spectra.draw(runs, epochs=[0, 2], linthresh=1e-3, stored=True)
     for r in runs:
         r.close()
@@ -138,7 +139,7 @@ def test_fig1c_curves_are_the_files(results):
     with h5py.File(results, "r") as f:
         tr = {k: f["training"][k][()] for k in f["training"]}
         risk = [f[f"spectrum/epoch_{e:04d}"].attrs["risk"] for e in EPOCHS]
-    with common.open_results(results) as r:
+    with reading.open_results(results) as r:
         fig = fig1c_curves.draw([r])
     assert len(fig.axes) == 2
     axl, axa = fig.axes
@@ -155,7 +156,7 @@ def test_fig1c_curves_are_the_files(results):
     np.testing.assert_array_equal(ll[2].get_ydata(), risk)
     assert [t.get_text() for t in axl.get_legend().get_texts()] == ["training", "validation", "risk on the Hessian's samples"]
     plt.close(fig)
-    runs = common.load_all([results, results], "A,B")
+    runs = cli.load_all([results, results], "A,B")
     fig = fig1c_curves.draw(runs, logy=False)
     for r in runs:
         r.close()
@@ -187,9 +188,9 @@ def test_summary_rows_and_numbers_are_the_files(results, tmp_path, capsys):
             x, w = g["density/ritz_values"][0], g["density/ritz_weights"][0]
             da = g["density"].attrs
             eps = max(st["zero_tol"] * st["norm2"], da["sigma_normalized"] * 0.5 * (da["hi"] - da["lo"]))
-            assert common.negative_mass(x, w, eps) == pytest.approx(st["negative_mass_fraction"])
+            assert reading.negative_mass(x, w, eps) == pytest.approx(st["negative_mass_fraction"])
             assert float(row["negative_mass_recomputed"]) == pytest.approx(
-                common.negative_mass(x, w, 0.02 * st["norm2"]))
+                reading.negative_mass(x, w, 0.02 * st["norm2"]))
             e = int(row["epoch"])
             if e == 0:
                 assert row["train_loss"] == ""

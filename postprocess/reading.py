@@ -1,8 +1,6 @@
-"""Shared helpers of the postprocess scripts: reading nncas results files
-(docs/files.md, docs/spectrum.md), one figure style, saving PNG and PDF, and
-the error handling of the command-line tools.
+"""Reading nncas results files (docs/files.md, docs/spectrum.md) into plain
+numpy arrays.
 
-Reading:
     res = open_results("runs/quickstart/results.h5")   # Results, raises ResultsError
     res.spectrum_epochs()                               # [0, 5, 10]
     res.curves()                                        # {"epoch": ..., "train_loss": ..., ...}
@@ -17,29 +15,13 @@ Reading:
     res.initscale(), res.initscale_density(0)           # the init-scaling study, spectra per c
 
 Every reader raises ResultsError with one clear sentence when the file or the
-group it needs is missing; `cli_main` turns that into `PROG: error: ...` on
-stderr and exit status 1, as nncas does.
-
-Adding a figure for a new group (coupling statistics, the init-scaling study):
-give Results a reader that calls `self.require("GROUP", "how to produce it")`
-and returns plain numpy arrays, put the drawing in its own script with a
-`draw(results, ...) -> Figure` function and a `main(argv)` that uses
-`add_common_arguments`, `load_all` and `save_figure`, and list it in
-`quickstart_figures.FIGURES` with the group it needs.
+group it needs is missing (cli.cli_main turns that into `PROG: error: ...`).
+A reader for a new group calls `self.require("GROUP", "how to produce it")`.
 """
-import argparse
 import os
-import sys
-import textwrap
 
+import h5py
 import numpy as np
-
-os.environ.setdefault("MPLBACKEND", "Agg")  # the scripts only write files
-import h5py  # noqa: E402
-import matplotlib  # noqa: E402
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
 
 SPECTRUM_HINT = "run nncas with -spectrum_every K to record spectra"
 TRAINING_HINT = "nncas writes it after the first finished epoch"
@@ -58,7 +40,7 @@ class ResultsError(Exception):
 # ---------------------------------------------------------------- reading
 
 
-def _decode(v):
+def decode_attr(v):
     if isinstance(v, bytes):
         return v.decode()
     if isinstance(v, np.ndarray) and v.shape == (1,):
@@ -125,12 +107,12 @@ class Results:
             self.f = h5py.File(path, "r")
         except OSError as e:
             raise ResultsError(f"{path}: not readable as HDF5 ({e})") from None
-        kind = _decode(self.f.attrs.get("kind", b""))
+        kind = decode_attr(self.f.attrs.get("kind", b""))
         if kind != "nncas results":
             self.f.close()
             what = f"kind '{kind}'" if kind else "no 'kind' attribute"
             raise ResultsError(f"{path}: {what}, not an nncas results file (OUTPUT_DIR/results.h5)")
-        self.attrs = {k: _decode(v) for k, v in self.f.attrs.items()}
+        self.attrs = {k: decode_attr(v) for k, v in self.f.attrs.items()}
         self.label = label or default_label(path)
         self.label_given = bool(label)  # named by the caller (--labels), not by its directory
 
@@ -177,7 +159,7 @@ class Results:
     def training_attrs(self):
         """step_rule, diverged (0/1), diverged_what (when it diverged), ..."""
         g = self.require("training", TRAINING_HINT)
-        return {k: _decode(v) for k, v in g.attrs.items() if k != "description"}
+        return {k: decode_attr(v) for k, v in g.attrs.items() if k != "description"}
 
     # /training/steps
     def steps(self):
@@ -211,11 +193,11 @@ class Results:
         epoch group's attributes under "group" (epoch, n, batch, draws, N)."""
         g = self.coupling_group(epoch, stat)
         out = {k: np.asarray(v[()]) for k, v in g.items() if isinstance(v, h5py.Dataset)}
-        out.update({k: _decode(v) for k, v in g.attrs.items() if k != "description"})
+        out.update({k: decode_attr(v) for k, v in g.attrs.items() if k != "description"})
         for k in ("counts", "per_entry", "total", "N_b"):
             if k not in out:
                 raise ResultsError(f"{self.path}: /coupling/epoch_{epoch:04d}/{stat} lacks {k}")
-        out["group"] = {k: _decode(v) for k, v in self.coupling_group(epoch).attrs.items()}
+        out["group"] = {k: decode_attr(v) for k, v in self.coupling_group(epoch).attrs.items()}
         return out
 
     def cc_submatrix(self, epoch):
@@ -236,7 +218,7 @@ class Results:
         if stat not in g:
             raise ResultsError(f"{self.path} has no /coupling/null/{stat}")
         g = g[stat]
-        out = {k: _decode(v) for k, v in g.attrs.items() if k != "description"}
+        out = {k: decode_attr(v) for k, v in g.attrs.items() if k != "description"}
         out["counts"] = np.asarray(g["counts"][()], dtype=float)
         if "histogram" in g:
             h = g["histogram"]
@@ -254,7 +236,7 @@ class Results:
         for k in ("c", "grad_norm_sq"):
             if k not in out:
                 raise ResultsError(f"{self.path}: /initscale lacks {k}")
-        out.update({k: _decode(v) for k, v in g.attrs.items() if k != "description"})
+        out.update({k: decode_attr(v) for k, v in g.attrs.items() if k != "description"})
         return out
 
     def initscale_spectra(self):
@@ -277,7 +259,7 @@ class Results:
     def initscale_statistics(self, i):
         g = self.require("initscale", INITSCALE_HINT)
         name = f"c_{i:02d}/statistics"
-        return {k: _decode(v) for k, v in g[name].attrs.items() if k != "description"} if name in g else {}
+        return {k: decode_attr(v) for k, v in g[name].attrs.items() if k != "description"} if name in g else {}
 
     # /spectrum/epoch_EEEE
     def spectrum_epochs(self):
@@ -293,14 +275,14 @@ class Results:
 
     def spectrum_attrs(self, epoch):
         """epoch, risk, hessian_samples, ..."""
-        return {k: _decode(v) for k, v in self.spectrum_group(epoch).attrs.items()}
+        return {k: decode_attr(v) for k, v in self.spectrum_group(epoch).attrs.items()}
 
     def statistics(self, epoch):
         """The Theorem 1 statistics (attributes of statistics/); {} when absent."""
         g = self.spectrum_group(epoch)
         if "statistics" not in g:
             return {}
-        return {k: _decode(v) for k, v in g["statistics"].attrs.items() if k != "description"}
+        return {k: decode_attr(v) for k, v in g["statistics"].attrs.items() if k != "description"}
 
     def extremes(self, epoch):
         """{'lambda_max': array, 'lambda_min': array, ...}; {} when not computed."""
@@ -348,95 +330,3 @@ def negative_mass(x, w, tol):
     """Weight of Ritz values below -tol over the weight of those with |x| > tol."""
     nz = w[np.abs(x) > tol].sum()
     return w[x < -tol].sum() / nz if nz > 0 else float("nan")
-
-
-# ---------------------------------------------------------------- style and saving
-
-STYLE = {
-    "figure.dpi": 100,
-    "savefig.dpi": 200,
-    "font.size": 10,
-    "axes.titlesize": 10,
-    "axes.labelsize": 10,
-    "legend.fontsize": 9,
-    "axes.grid": True,
-    "grid.alpha": 0.3,
-    "grid.linewidth": 0.5,
-    "lines.linewidth": 1.4,
-    "axes.spines.top": False,
-    "axes.spines.right": False,
-    "pdf.fonttype": 42,
-}
-PANEL_SIZE = (4.6, 3.4)  # inches per panel
-
-
-def style():
-    """A context manager applying the figures' style: `with style(): ...`."""
-    return plt.rc_context(STYLE)
-
-
-def epoch_colors(n, cmap="viridis"):
-    """n colours running from early (dark blue) to late (yellow-green) epochs."""
-    cm = plt.get_cmap(cmap)
-    return [cm(0.05 + 0.85 * i / max(n - 1, 1)) for i in range(n)]
-
-
-def run_colors(n):
-    return [plt.get_cmap("tab10")(i % 10) for i in range(n)]
-
-
-def save_figure(fig, outdir, stem, formats=("png", "pdf")):
-    """Write fig as OUTDIR/STEM.png and .pdf; returns the paths."""
-    os.makedirs(outdir, exist_ok=True)
-    paths = []
-    for ext in formats:
-        p = os.path.join(outdir, f"{stem}.{ext}")
-        fig.savefig(p, bbox_inches="tight")
-        paths.append(p)
-    return paths
-
-
-# ---------------------------------------------------------------- command line
-
-
-def add_common_arguments(p, default_out="figures", out_help=None):
-    p.add_argument("results", nargs="+", metavar="RESULTS.h5",
-                   help="nncas results file(s) (OUTPUT_DIR/results.h5, or OUTPUT_DIR itself)")
-    p.add_argument("--out", default=default_out, metavar="DIR",
-                   help=out_help or f"output directory (default: {default_out})")
-    p.add_argument("--labels", metavar="A,B,...", help="names of the runs (default: each file's directory name)")
-
-
-def make_parser(prog, description, reads):
-    """An argparse parser whose --help ends with the groups the tool reads
-    (reads: a string, or a list of them, one item each)."""
-    items = [reads] if isinstance(reads, str) else list(reads)
-    text = "\n".join(textwrap.fill(r, 79, initial_indent="  - ", subsequent_indent="    ") for r in items)
-    return argparse.ArgumentParser(
-        prog=prog, description=description + "\n\nReads from each results file:\n" + text,
-        formatter_class=argparse.RawDescriptionHelpFormatter)
-
-
-def load_all(paths, labels=None):
-    """Open every file (all or none: closes those opened on an error)."""
-    names = labels.split(",") if labels else [None] * len(paths)
-    if len(names) != len(paths):
-        raise ResultsError(f"--labels gives {len(names)} names for {len(paths)} files")
-    out = []
-    try:
-        for p, n in zip(paths, names):
-            out.append(Results(p, n))
-    except ResultsError:
-        for r in out:
-            r.close()
-        raise
-    return out
-
-
-def cli_main(prog, body, argv=None):
-    """Run body(argv); a ResultsError becomes one line 'PROG: error: ...' and exit status 1."""
-    try:
-        return body(argv)
-    except ResultsError as e:
-        print(f"{prog}: error: {e}", file=sys.stderr)
-        raise SystemExit(1) from None
