@@ -77,5 +77,8 @@ PetscErrorCode nn_h5_get_attr_double_array(NnH5File *f, const char *obj, const c
 
 /* Convenience: a dataset with the attributes every nncas dataset carries. */
 PetscErrorCode nn_h5_describe(NnH5File *f, const char *obj, const char *units, const char *description);
+/* A replicated, described 1-D dataset group/name of n doubles. */
+PetscErrorCode nn_h5_write_vector(NnH5File *f, const char *group, const char *name, hsize_t n, const double *v,
+                                  const char *units, const char *description);
 
 #endif

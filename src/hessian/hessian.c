@@ -10,6 +10,7 @@
 const char *const HessianParts[] = {"full", "gauss_newton", "remainder", "HessianPart", "HESSIAN_", NULL};
 
 static PetscLogEvent ev_mult, ev_slice, ev_comm;
+static PetscInt      inject_nan; /* -hessian_inject_nan */
 
 PetscErrorCode hessian_initialize_package(void)
 {
@@ -22,6 +23,9 @@ PetscErrorCode hessian_initialize_package(void)
   PetscCall(PetscLogEventRegister("NnHessianMult", cls, &ev_mult));
   PetscCall(PetscLogEventRegister("NnHessianSlice", cls, &ev_slice));
   PetscCall(PetscLogEventRegister("NnHessianComm", cls, &ev_comm)); /* a product's all-gather and reduce-scatter */
+  /* A package option, as PETSc's -log_exclude: testing divergence handling
+   * (README) in every stage's Hessian, also those a stage sets itself. */
+  PetscCall(PetscOptionsGetInt(NULL, NULL, "-hessian_inject_nan", &inject_nan, NULL));
   PetscFunctionReturn(0);
 }
 
@@ -34,15 +38,14 @@ PetscErrorCode hessian_create(Dataset ds, Net net, Hessian *h)
   r->comm = ds->comm;
   PetscCallMPI(MPI_Comm_rank(r->comm, &r->rank));
   PetscCallMPI(MPI_Comm_size(r->comm, &r->size));
-  r->ds       = ds;
-  r->net      = net;
-  r->nsamples = 200;
-  r->batch    = 0; /* one batch of all samples */
-  r->seed     = 1;
-  r->kmax     = 8;
-  r->reuse    = PETSC_TRUE;
-  /* testing divergence handling, for every stage's Hessian (README) */
-  PetscCall(PetscOptionsGetInt(NULL, NULL, "-hessian_inject_nan", &r->inject_nan, NULL));
+  r->ds         = ds;
+  r->net        = net;
+  r->nsamples   = 200;
+  r->batch      = 0; /* one batch of all samples */
+  r->seed       = 1;
+  r->kmax       = 8;
+  r->reuse      = PETSC_TRUE;
+  r->inject_nan = inject_nan;
   *h = r;
   PetscFunctionReturn(0);
 }

@@ -322,17 +322,6 @@ PetscErrorCode spectrum_compute(Spectrum s, double mean_abs_dl)
   PetscFunctionReturn(0);
 }
 
-static PetscErrorCode write_vector(NnH5File *f, const char *group, const char *name, hsize_t n, const double *v, const char *units,
-                                   const char *about)
-{
-  char path[256];
-  PetscFunctionBeginUser;
-  PetscCall(PetscSNPrintf(path, sizeof path, "%s/%s", group, name));
-  PetscCall(nn_h5_write_double(f, path, 1, &n, v));
-  PetscCall(nn_h5_describe(f, path, units, about));
-  PetscFunctionReturn(0);
-}
-
 /* group/extremes: the Krylov-Schur eigenvalues and residuals. */
 static PetscErrorCode spectrum_write_extremes(Spectrum s, NnH5File *f, const char *group)
 {
@@ -341,13 +330,13 @@ static PetscErrorCode spectrum_write_extremes(Spectrum s, NnH5File *f, const cha
   PetscCall(PetscSNPrintf(g, sizeof g, "%s/extremes", group));
   PetscCall(nn_h5_group(f, g));
   PetscCall(nn_h5_attr_string(f, g, "description", "extreme eigenvalues by SLEPc's Krylov-Schur (EPS_HEP), residual = ||H x - lambda x|| for unit x"));
-  PetscCall(write_vector(f, g, "lambda_max", (hsize_t)s->nmax, s->lmax, "1", "largest algebraic eigenvalues, descending"));
-  PetscCall(write_vector(f, g, "residual_max", (hsize_t)s->nmax, s->rmax, "1", "residual norms of lambda_max"));
-  PetscCall(write_vector(f, g, "lambda_min", (hsize_t)s->nmin, s->lmin, "1", "smallest algebraic eigenvalues, ascending"));
-  PetscCall(write_vector(f, g, "residual_min", (hsize_t)s->nmin, s->rmin, "1", "residual norms of lambda_min"));
+  PetscCall(nn_h5_write_vector(f, g, "lambda_max", (hsize_t)s->nmax, s->lmax, "1", "largest algebraic eigenvalues, descending"));
+  PetscCall(nn_h5_write_vector(f, g, "residual_max", (hsize_t)s->nmax, s->rmax, "1", "residual norms of lambda_max"));
+  PetscCall(nn_h5_write_vector(f, g, "lambda_min", (hsize_t)s->nmin, s->lmin, "1", "smallest algebraic eigenvalues, ascending"));
+  PetscCall(nn_h5_write_vector(f, g, "residual_min", (hsize_t)s->nmin, s->rmin, "1", "residual norms of lambda_min"));
   if (s->topk) {
-    PetscCall(write_vector(f, g, "lambda_top", (hsize_t)s->ntop, s->ltop, "1", "eigenvalues of largest magnitude"));
-    PetscCall(write_vector(f, g, "residual_top", (hsize_t)s->ntop, s->rtop, "1", "residual norms of lambda_top"));
+    PetscCall(nn_h5_write_vector(f, g, "lambda_top", (hsize_t)s->ntop, s->ltop, "1", "eigenvalues of largest magnitude"));
+    PetscCall(nn_h5_write_vector(f, g, "residual_top", (hsize_t)s->ntop, s->rtop, "1", "residual norms of lambda_top"));
   }
   PetscFunctionReturn(0);
 }
@@ -364,9 +353,9 @@ static PetscErrorCode spectrum_write_density(Spectrum s, NnH5File *f, const char
   PetscCall(nn_h5_attr_string(f, g, "description",
                               "Lanczos spectrum approximation (Papyan's LanczosApproxSpec, App. G.1): Gaussian-smoothed "
                               "quadrature of the spectral measure, normalised to integrate to 1"));
-  PetscCall(write_vector(f, g, "grid", (hsize_t)s->K, s->grid, "1", "eigenvalue grid (K points over [lo, hi])"));
-  PetscCall(write_vector(f, g, "density", (hsize_t)s->K, s->density, "1/eigenvalue", "density averaged over the starting vectors"));
-  PetscCall(write_vector(f, g, "density_std", (hsize_t)s->K, s->density_std, "1/eigenvalue", "standard deviation of the density across starting vectors"));
+  PetscCall(nn_h5_write_vector(f, g, "grid", (hsize_t)s->K, s->grid, "1", "eigenvalue grid (K points over [lo, hi])"));
+  PetscCall(nn_h5_write_vector(f, g, "density", (hsize_t)s->K, s->density, "1/eigenvalue", "density averaged over the starting vectors"));
+  PetscCall(nn_h5_write_vector(f, g, "density_std", (hsize_t)s->K, s->density_std, "1/eigenvalue", "standard deviation of the density across starting vectors"));
   PetscCall(PetscSNPrintf(path, sizeof path, "%s/ritz_values", g));
   PetscCall(nn_h5_write_double(f, path, 2, d2, s->ritz));
   PetscCall(nn_h5_describe(f, path, "1", "Ritz values of each starting vector (row), ascending; entries past steps[v] are 0"));

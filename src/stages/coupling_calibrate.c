@@ -43,7 +43,7 @@ PetscErrorCode coupling_calibrate(CouplingStage *st, RunDir rd)
                             st->thr[k], mean, NnStatNames[k]));
     PetscCall(PetscSNPrintf(g, sizeof g, "/coupling/null/%s", NnStatNames[k]));
     PetscCall(nn_h5_group(&f, g));
-    PetscCall(coupling_write_vector(&f, g, "counts", st->null_draws, counts, "count", "null count above the threshold per Monte Carlo sample"));
+    PetscCall(nn_h5_write_vector(&f, g, "counts", (hsize_t)st->null_draws, counts, "count", "null count above the threshold per Monte Carlo sample"));
     PetscCall(coupling_write_histogram(&f, g, &hist));
     PetscCall(nn_h5_attr_double(&f, g, "threshold", st->thr[k]));
     PetscCall(nn_h5_attr_double(&f, g, "count_mean", mean));

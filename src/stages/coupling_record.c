@@ -20,22 +20,11 @@ static const char *se_text(double se, const char *fmt, char *buf, size_t len)
   return buf;
 }
 
-PetscErrorCode coupling_write_vector(NnH5File *f, const char *g, const char *name, PetscInt n, const double *v, const char *units, const char *about)
-{
-  char    path[256];
-  hsize_t d = (hsize_t)n;
-  PetscFunctionBeginUser;
-  PetscCall(PetscSNPrintf(path, sizeof path, "%s/%s", g, name));
-  PetscCall(nn_h5_write_double(f, path, 1, &d, v));
-  PetscCall(nn_h5_describe(f, path, units, about));
-  PetscFunctionReturn(0);
-}
-
 PetscErrorCode coupling_write_histogram(NnH5File *f, const char *g, const NnHistogram *h)
 {
   char path[256];
   PetscFunctionBeginUser;
-  PetscCall(coupling_write_vector(f, g, "histogram", h->nbins, h->count, "count", "histogram of the statistic's values (first draw); bins over [lo, hi]"));
+  PetscCall(nn_h5_write_vector(f, g, "histogram", (hsize_t)h->nbins, h->count, "count", "histogram of the statistic's values (first draw); bins over [lo, hi]"));
   PetscCall(PetscSNPrintf(path, sizeof path, "%s/histogram", g));
   PetscCall(nn_h5_attr_double(f, path, "lo", h->lo));
   PetscCall(nn_h5_attr_double(f, path, "hi", h->hi));
@@ -51,11 +40,11 @@ PetscErrorCode coupling_record_write(CouplingStage *st, NnH5File *f, const char 
   char           path[256];
   PetscFunctionBeginUser;
   PetscCall(nn_h5_group(f, g));
-  PetscCall(coupling_write_vector(f, g, "counts", B, r->count, "count", "statistics above the threshold (s_0) per draw"));
-  PetscCall(coupling_write_vector(f, g, "per_entry", B, r->per_entry, "count", "s_0 / N_b^2 per draw (Algorithm 1 step 4)"));
-  PetscCall(coupling_write_vector(f, g, "exponent", B, r->exponent, "1", "log(s_0 / N_b^2) / log(N_b) per draw (NaN when s_0 = 0); exponent_mean is that of the mean per-entry count"));
-  PetscCall(coupling_write_vector(f, g, "total", B, r->total, "count", "statistics counted over per draw"));
-  PetscCall(coupling_write_vector(f, g, "constant_variables", B, r->nconst, "count", "Hessian entries constant across the batches (left out)"));
+  PetscCall(nn_h5_write_vector(f, g, "counts", (hsize_t)B, r->count, "count", "statistics above the threshold (s_0) per draw"));
+  PetscCall(nn_h5_write_vector(f, g, "per_entry", (hsize_t)B, r->per_entry, "count", "s_0 / N_b^2 per draw (Algorithm 1 step 4)"));
+  PetscCall(nn_h5_write_vector(f, g, "exponent", (hsize_t)B, r->exponent, "1", "log(s_0 / N_b^2) / log(N_b) per draw (NaN when s_0 = 0); exponent_mean is that of the mean per-entry count"));
+  PetscCall(nn_h5_write_vector(f, g, "total", (hsize_t)B, r->total, "count", "statistics counted over per draw"));
+  PetscCall(nn_h5_write_vector(f, g, "constant_variables", (hsize_t)B, r->nconst, "count", "Hessian entries constant across the batches (left out)"));
   PetscCall(PetscMalloc1((size_t)B * nb, &ix));
   for (PetscInt q = 0; q < B * nb; q++) ix[q] = r->rows[q];
   PetscCall(PetscSNPrintf(path, sizeof path, "%s/row_index", g));

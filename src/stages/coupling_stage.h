@@ -39,9 +39,7 @@ PetscErrorCode coupling_record_alloc(PetscInt B, PetscInt nb, DrawRecord *r);
 PetscErrorCode coupling_record_free(DrawRecord *r);
 void           coupling_record_set(DrawRecord *r, PetscInt d, PetscInt nb, const NnStatCount *c, PetscInt nconst);
 PetscErrorCode coupling_record_write(CouplingStage *st, NnH5File *f, const char *g, int k, DrawRecord *r);
-/* A described 1-D dataset g/name, and a histogram (with its range as attributes) g/histogram. */
-PetscErrorCode coupling_write_vector(NnH5File *f, const char *g, const char *name, PetscInt n, const double *v, const char *units,
-                                     const char *about);
+/* A histogram (with its range as attributes) g/histogram. */
 PetscErrorCode coupling_write_histogram(NnH5File *f, const char *g, const NnHistogram *h);
 /* Mean and standard error of x[0..B) (NaN for one value). */
 void coupling_mean_se(PetscInt B, const double *x, double *mean, double *se);

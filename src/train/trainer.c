@@ -152,6 +152,23 @@ PetscErrorCode trainer_setup(Trainer t)
   PetscFunctionReturn(0);
 }
 
+/* sums[0] += the losses t->l, sums[1] += the correctly classified outputs
+ * t->t (sign against the labels t->y) of B samples. */
+static void trainer_batch_sums(Trainer t, PetscInt B, double *sums)
+{
+  for (PetscInt i = 0; i < B; i++) {
+    sums[0] += t->l[i];
+    sums[1] += ((t->t[i] > 0 ? 1.0 : -1.0) == t->y[i]);
+  }
+}
+
+/* A step on nb samples diverged: its loss sum or gradient norm is not finite,
+ * or its mean loss exceeds -train_divergence_loss. */
+static PetscBool trainer_step_diverged(Trainer t, double loss_sum, double grad_norm, PetscInt nb)
+{
+  return !isfinite(loss_sum) || !isfinite(grad_norm) || loss_sum / nb > t->divergence_loss ? PETSC_TRUE : PETSC_FALSE;
+}
+
 PetscErrorCode trainer_step(Trainer t, const PetscInt *batch_ids, PetscInt nb, NnStepInfo *info)
 {
   PetscInt lo, hi;
@@ -169,11 +186,8 @@ PetscErrorCode trainer_step(Trainer t, const PetscInt *batch_ids, PetscInt nb, N
               .dropout_key = nn_rng_key((uint64_t)t->seed, NN_STREAM_DROPOUT, (uint64_t)t->global_step), .sample_ids = t->ids};
   PetscCall(net_forward(t->net, &p, t->theta, t->x, t->t));
   loss_eval(t->net->loss, B, t->t, t->y, t->l, t->dl, NULL);
-  for (PetscInt i = 0; i < B; i++) {
-    sums[0] += t->l[i];
-    sums[1] += ((t->t[i] > 0 ? 1.0 : -1.0) == t->y[i]);
-    t->dl[i] /= nb; /* dR/dT_i for R = mean over the batch */
-  }
+  trainer_batch_sums(t, B, sums);
+  for (PetscInt i = 0; i < B; i++) t->dl[i] /= nb; /* dR/dT_i for R = mean over the batch */
   PetscCall(PetscArrayzero(t->grad, t->net->N));
   PetscCall(net_backward(t->net, &p, t->theta, t->dl, t->grad));
   PetscCall(PetscLogEventBegin(trainer_events.reduce, 0, 0, 0, 0));
@@ -187,7 +201,7 @@ PetscErrorCode trainer_step(Trainer t, const PetscInt *batch_ids, PetscInt nb, N
   info->grad_norm = sqrt(sums[3]);
   info->lr        = trainer_lr(t, t->epoch);
   if (t->step_rule == STEP_DYNAMIC) info->lr = sums[3] > 0 ? info->lr / sums[3] : 0; /* eta = eta_0 / ||g||^2 */
-  if (!isfinite(sums[0]) || !isfinite(sums[3]) || !isfinite(info->lr) || sums[0] / nb > t->divergence_loss) {
+  if (trainer_step_diverged(t, sums[0], sums[3], nb) || !isfinite(info->lr)) {
     info->lr = 0; /* diverged: the weights are left as they were */
     PetscFunctionReturn(0);
   }
@@ -214,10 +228,7 @@ PetscErrorCode trainer_evaluate(Trainer t, const NnSamples *split, double *loss,
     NnPass p = {.B = hi - lo, .Bglobal = nb, .batch_comm = t->comm, .train = PETSC_FALSE};
     PetscCall(net_forward(t->net, &p, t->theta, t->x, t->t));
     loss_eval(t->net->loss, hi - lo, t->t, t->y, t->l, NULL, NULL);
-    for (PetscInt i = 0; i < hi - lo; i++) {
-      sums[0] += t->l[i];
-      sums[1] += ((t->t[i] > 0 ? 1.0 : -1.0) == t->y[i]);
-    }
+    trainer_batch_sums(t, hi - lo, sums);
   }
   PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, sums, 2, MPI_DOUBLE, MPI_SUM, t->comm));
   *loss = split->n ? sums[0] / split->n : NAN;
@@ -306,7 +317,7 @@ static PetscErrorCode trainer_run_epoch(Trainer t)
       double row[NN_STEP_NCOLS] = {(double)t->global_step, (double)t->epoch, si.loss_sum / nb, si.correct / nb, si.lr, si.grad_norm};
       PetscCall(table_append(&t->steps, row));
     }
-    if (!isfinite(si.loss_sum) || !isfinite(si.grad_norm) || si.loss_sum / nb > t->divergence_loss) {
+    if (trainer_step_diverged(t, si.loss_sum, si.grad_norm, nb)) {
       PetscCall(trainer_diverged(t, &si, nb));
       PetscFunctionReturn(0);
     }
