@@ -20,7 +20,7 @@ import subprocess
 import sys
 
 LAYERS = [["core"], ["io"], ["linalg"], ["data", "net", "spectrum", "coupling"], ["hessian"], ["train"],
-          ["stages", "study"], ["main"]]
+          ["stages"], ["main"]]
 LEVEL = {m: i for i, ms in enumerate(LAYERS) for m in ms}
 MAX_FILE_LINES = 600
 MAX_FUNCTION_LINES = 60
@@ -36,7 +36,7 @@ HEADER_MODULE = {
     "coupling.h": "coupling",
     "hessian.h": "hessian",
     "trainer.h": "train", "rundir.h": "train",
-    "stages.h": "stages", "stage.h": "stages",
+    "stage.h": "stages",
 }
 
 
