@@ -80,7 +80,7 @@ struct Layer {
   ActKind         act;
   PetscReal       p;         /* dropout probability */
   PetscInt        woff, nw;  /* weight: theta[woff .. woff+nw) */
-  PetscInt        boff, nb;  /* bias: theta[boff .. boff+nb); nb = 0 without bias */
+  PetscInt        boff, nbias; /* bias: theta[boff .. boff+nbias); nbias = 0 without bias */
   /* caches written by forward, read by backward (sized for the net's Bmax) */
   PetscInt       *argmax;    /* pool: input index of each output */
   uint8_t        *mask;      /* dropout: kept elements */

@@ -118,13 +118,13 @@ PetscErrorCode trainer_results_write(Trainer t);
 
 /* Learning rate of epoch e. */
 PetscReal trainer_lr(const Trainer t, PetscInt e);
-/* Local slice [lo, hi) of a global batch of nb samples on this rank. */
-void trainer_batch_slice(const Trainer t, PetscInt nb, PetscInt *lo, PetscInt *hi);
+/* Local slice [lo, hi) of a global batch of Bglobal samples on this rank. */
+void trainer_batch_slice(const Trainer t, PetscInt Bglobal, PetscInt *lo, PetscInt *hi);
 /* Mean loss and accuracy of theta on a split, evaluation mode. */
 PetscErrorCode trainer_evaluate(Trainer t, const NnSamples *split, double *loss, double *acc);
-/* One SGD step on the global batch batch_ids[0 .. nb). The step is not
+/* One SGD step on the global batch batch_ids[0 .. Bglobal). The step is not
  * taken (info->lr = 0) if the loss or the gradient is not finite. */
-PetscErrorCode trainer_step(Trainer t, const PetscInt *batch_ids, PetscInt nb, NnStepInfo *info);
+PetscErrorCode trainer_step(Trainer t, const PetscInt *batch_ids, PetscInt Bglobal, NnStepInfo *info);
 
 
 #endif

@@ -84,8 +84,8 @@ PetscErrorCode hessian_set_samples(Hessian h, PetscInt nsamples, PetscInt batch,
 
 PetscInt hessian_local_samples(const Hessian h, PetscMPIInt size)
 {
-  const PetscInt B = h->batch ? PetscMin(h->batch, h->nsamples) : h->nsamples, nb = (h->nsamples + B - 1) / B;
-  return nb < size ? (B + size - 1) / size : B; /* a split batch, or whole batches */
+  const PetscInt B = h->batch ? PetscMin(h->batch, h->nsamples) : h->nsamples, nbatches = (h->nsamples + B - 1) / B;
+  return nbatches < size ? (B + size - 1) / size : B; /* a split batch, or whole batches */
 }
 
 PetscErrorCode hessian_set_block(Hessian h, PetscInt kmax)
@@ -250,7 +250,7 @@ PetscErrorCode hessian_layer_range(Hessian h, PetscInt p, PetscInt *off, PetscIn
     const Layer *L = &h->net->layers[l];
     if (!L->nw || ++q != p) continue;
     *off = L->woff;
-    *n   = L->nw + L->nb;
+    *n   = L->nw + L->nbias;
     PetscFunctionReturn(0);
   }
   SETERRQ(h->comm, PETSC_ERR_ARG_OUTOFRANGE, "weight layer %" PetscInt_FMT " does not exist (the network has %" PetscInt_FMT ")", p, q);

@@ -177,7 +177,7 @@ static PetscErrorCode conv_forward(Layer *L, const NnPass *p, const double *thet
     L->col_of = in, L->col_B = p->B, L->col_gen = L->net->fwd_gen;
   }
   conv_weights_times_col(L, theta + L->woff, in, p->B, 0, p->B, out, p->B * d.S, 0.0); /* Y = W col(X) */
-  if (L->nb) conv_add_bias(d.OC, p->B * d.S, theta + L->boff, out, p->B * d.S);     /* Y += b 1^T */
+  if (L->nbias) conv_add_bias(d.OC, p->B * d.S, theta + L->boff, out, p->B * d.S);     /* Y += b 1^T */
   PetscFunctionReturn(0);
 }
 
@@ -191,7 +191,7 @@ static PetscErrorCode conv_backward(Layer *L, const NnPass *p, const double *the
   if (!B) PetscFunctionReturn(0);
   if (grad) {
     conv_param_grad(L, dout, ld, in, B, 0, B, grad + L->woff);     /* dW += dY col(X)^T */
-    if (L->nb) conv_bias_grad(d.OC, ld, dout, ld, grad + L->boff); /* db += dY 1 */
+    if (L->nbias) conv_bias_grad(d.OC, ld, dout, ld, grad + L->boff); /* db += dY 1 */
   }
   if (din) {
     PetscCall(PetscArrayzero(din, (size_t)d.C * B * d.H * d.W));
@@ -216,7 +216,7 @@ static PetscErrorCode conv_rop_forward(Layer *L, const NnPass *p, PetscInt k, co
       nn_dgemm(CblasNoTrans, CblasNoTrans, d.OC, nb * d.S, d.CKK, 1.0, V + j * ldv + L->woff, d.CKK, col, ldc,
                Rin ? 1.0 : 0.0, Rout + (j * B + b0) * d.S, ldk);
   }
-  if (L->nb && V)
+  if (L->nbias && V)
     for (PetscInt j = 0; j < k; j++) conv_add_bias(d.OC, B * d.S, V + j * ldv + L->boff, Rout + j * B * d.S, ldk); /* += V_b 1^T */
   PetscFunctionReturn(0);
 }
@@ -239,7 +239,7 @@ static PetscErrorCode conv_rop_backward(Layer *L, const NnPass *p, PetscInt k, c
     double       *H   = a->HV + j * a->ldh;
     const double *Rdj = a->Rdout + j * ld;
     if (a->dout && a->Rin) conv_param_grad(L, a->dout, ld, a->Rin, k * B, j * B, B, H + L->woff); /* HV_W += dY col(RX)^T */
-    if (L->nb) conv_bias_grad(d.OC, ld, Rdj, ldk, H + L->boff);                                /* HV_b += RdY 1 */
+    if (L->nbias) conv_bias_grad(d.OC, ld, Rdj, ldk, H + L->boff);                                /* HV_b += RdY 1 */
   }
   if (!a->Rdin) PetscFunctionReturn(0);
   PetscCall(PetscArrayzero(a->Rdin, (size_t)d.C * k * B * d.H * d.W));

@@ -11,7 +11,7 @@
 static PetscErrorCode dense_forward(Layer *L, const NnPass *p, const double *theta, const double *in, double *out)
 {
   const PetscInt Fi = nn_shape_size(L->in), Fo = L->out.c, B = p->B;
-  const double  *W = theta + L->woff, *b = L->nb ? theta + L->boff : NULL;
+  const double  *W = theta + L->woff, *b = L->nbias ? theta + L->boff : NULL;
   PetscFunctionBeginUser;
   if (!B) PetscFunctionReturn(0);
   nn_dgemm(CblasNoTrans, CblasTrans, B, Fo, Fi, 1.0, in, Fi, W, Fi, 0.0, out, Fo); /* Y = X W^T */
@@ -39,7 +39,7 @@ static PetscErrorCode dense_backward(Layer *L, const NnPass *p, const double *th
   PetscFunctionBeginUser;
   (void)out;
   if (!B) PetscFunctionReturn(0);
-  if (grad) dense_param_grad(L, B, dout, in, grad + L->woff, L->nb ? grad + L->boff : NULL);
+  if (grad) dense_param_grad(L, B, dout, in, grad + L->woff, L->nbias ? grad + L->boff : NULL);
   if (din) nn_dgemm(CblasNoTrans, CblasNoTrans, B, Fi, Fo, 1.0, dout, Fo, W, Fi, 0.0, din, Fi); /* dX = dY W */
   PetscFunctionReturn(0);
 }
@@ -56,7 +56,7 @@ static PetscErrorCode dense_rop_forward(Layer *L, const NnPass *p, PetscInt k, c
     const double *Vj = V + j * ldv;
     double       *Rj = Rout + (size_t)j * B * Fo;
     nn_dgemm(CblasNoTrans, CblasTrans, B, Fo, Fi, 1.0, in, Fi, Vj + L->woff, Fi, 1.0, Rj, Fo); /* += X V_W^T */
-    if (L->nb)
+    if (L->nbias)
       for (PetscInt i = 0; i < B; i++)
         for (PetscInt o = 0; o < Fo; o++) Rj[i * Fo + o] += Vj[L->boff + o]; /* += 1 V_b^T */
   }
@@ -72,7 +72,7 @@ static PetscErrorCode dense_rop_backward(Layer *L, const NnPass *p, PetscInt k, 
   for (PetscInt j = 0; j < k; j++) {
     double       *H   = a->HV + j * a->ldh;
     const double *Rdj = a->Rdout + (size_t)j * B * Fo;
-    dense_param_grad(L, B, Rdj, a->in, H + L->woff, L->nb ? H + L->boff : NULL); /* HV_W += RdY^T X, HV_b += RdY^T 1 */
+    dense_param_grad(L, B, Rdj, a->in, H + L->woff, L->nbias ? H + L->boff : NULL); /* HV_W += RdY^T X, HV_b += RdY^T 1 */
     if (a->dout && a->Rin) dense_param_grad(L, B, a->dout, a->Rin + (size_t)j * B * Fi, H + L->woff, NULL); /* HV_W += dY^T RX */
   }
   if (!a->Rdin) PetscFunctionReturn(0);

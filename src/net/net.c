@@ -110,12 +110,12 @@ static void net_layout_params(Net net)
   for (PetscInt l = 0; l < net->nlayers; l++) {
     Layer *L = &net->layers[l];
     L->woff = L->boff = off;
-    L->nw = L->nb = 0;
+    L->nw = L->nbias = 0;
     if (L->kind == LAYER_DENSE) L->nw = L->out.c * nn_shape_size(L->in);
     if (L->kind == LAYER_CONV) L->nw = L->out.c * L->in.c * L->k * L->k;
-    if (L->nw && net->bias) L->nb = L->out.c;
+    if (L->nw && net->bias) L->nbias = L->out.c;
     L->boff = off + L->nw;
-    off += L->nw + L->nb;
+    off += L->nw + L->nbias;
     if (L->nw && l < net->first) net->first = l;
   }
   net->N = off;
@@ -218,7 +218,7 @@ PetscErrorCode net_view(Net net, PetscViewer v)
     layer_describe(L, what, sizeof what);
     PetscCall(PetscViewerASCIIPrintf(v, "L%02d %-30s %4dx%3dx%-3d -> %4dx%3dx%-3d %10" PetscInt_FMT " params\n", (int)l, what,
                                      (int)L->in.c, (int)L->in.h, (int)L->in.w, (int)L->out.c, (int)L->out.h,
-                                     (int)L->out.w, L->nw + L->nb));
+                                     (int)L->out.w, L->nw + L->nbias));
   }
   PetscCall(PetscViewerASCIIPopTab(v));
   PetscFunctionReturn(0);
@@ -270,7 +270,7 @@ PetscErrorCode net_setup_tangents(Net net, PetscInt kmax)
 static PetscBool directions_vanish(const Layer *L, PetscInt k, const double *V, PetscInt ldv)
 {
   for (PetscInt j = 0; j < k; j++)
-    for (PetscInt i = L->woff; i < L->woff + L->nw + L->nb; i++)
+    for (PetscInt i = L->woff; i < L->woff + L->nw + L->nbias; i++)
       if (V[j * ldv + i] != 0) return PETSC_FALSE;
   return PETSC_TRUE;
 }
@@ -356,7 +356,7 @@ PetscErrorCode net_init_params(Net net, double *theta)
       case INIT_SCALED: *t = sqrt(net->init_c / fan_in) * nn_rng_normal(kw, e); break; /* N(0, c/n) */
       }
     }
-    for (PetscInt e = 0; e < L->nb; e++) theta[L->boff + e] = net->init == INIT_OLD ? bound * (2 * nn_rng_uniform(kb, e) - 1) : 0;
+    for (PetscInt e = 0; e < L->nbias; e++) theta[L->boff + e] = net->init == INIT_OLD ? bound * (2 * nn_rng_uniform(kb, e) - 1) : 0;
   }
   PetscFunctionReturn(0);
 }

@@ -85,10 +85,10 @@ PetscReal trainer_lr(const Trainer t, PetscInt e)
   return lr;
 }
 
-void trainer_batch_slice(const Trainer t, PetscInt nb, PetscInt *lo, PetscInt *hi)
+void trainer_batch_slice(const Trainer t, PetscInt Bglobal, PetscInt *lo, PetscInt *hi)
 {
-  *lo = (PetscInt)(((int64_t)nb * t->rank) / t->size);
-  *hi = (PetscInt)(((int64_t)nb * (t->rank + 1)) / t->size);
+  *lo = (PetscInt)(((int64_t)Bglobal * t->rank) / t->size);
+  *hi = (PetscInt)(((int64_t)Bglobal * (t->rank + 1)) / t->size);
 }
 
 static PetscErrorCode trainer_alloc(Trainer t)
@@ -162,32 +162,32 @@ static void trainer_batch_sums(Trainer t, PetscInt B, double *sums)
   }
 }
 
-/* A step on nb samples diverged: its loss sum or gradient norm is not finite,
+/* A step on Bglobal samples diverged: its loss sum or gradient norm is not finite,
  * or its mean loss exceeds -train_divergence_loss. */
-static PetscBool trainer_step_diverged(Trainer t, double loss_sum, double grad_norm, PetscInt nb)
+static PetscBool trainer_step_diverged(Trainer t, double loss_sum, double grad_norm, PetscInt Bglobal)
 {
-  return !isfinite(loss_sum) || !isfinite(grad_norm) || loss_sum / nb > t->divergence_loss ? PETSC_TRUE : PETSC_FALSE;
+  return !isfinite(loss_sum) || !isfinite(grad_norm) || loss_sum / Bglobal > t->divergence_loss ? PETSC_TRUE : PETSC_FALSE;
 }
 
-PetscErrorCode trainer_step(Trainer t, const PetscInt *batch_ids, PetscInt nb, NnStepInfo *info)
+PetscErrorCode trainer_step(Trainer t, const PetscInt *batch_ids, PetscInt Bglobal, NnStepInfo *info)
 {
   PetscInt lo, hi;
   double  *th = t->theta + t->displs[t->rank];
   double   sums[4] = {0, 0, nn_signal_pending() ? 1 : 0, 0};
   PetscFunctionBeginUser;
-  trainer_batch_slice(t, nb, &lo, &hi);
+  trainer_batch_slice(t, Bglobal, &lo, &hi);
   const PetscInt B = hi - lo;
   for (PetscInt i = 0; i < B; i++) t->ids[i] = batch_ids[lo + i];
   PetscCall(PetscLogEventBegin(trainer_events.batch, 0, 0, 0, 0));
   PetscCall(dataset_fill_batch(t->ds, &t->ds->train, B, t->ids, t->ds->augment,
                                nn_rng_key((uint64_t)t->seed, NN_STREAM_AUGMENT, (uint64_t)t->epoch), t->x, t->y));
   PetscCall(PetscLogEventEnd(trainer_events.batch, 0, 0, 0, 0));
-  NnPass p = {.B = B, .Bglobal = nb, .batch_comm = t->comm, .train = PETSC_TRUE,
+  NnPass p = {.B = B, .Bglobal = Bglobal, .batch_comm = t->comm, .train = PETSC_TRUE,
               .dropout_key = nn_rng_key((uint64_t)t->seed, NN_STREAM_DROPOUT, (uint64_t)t->global_step), .sample_ids = t->ids};
   PetscCall(net_forward(t->net, &p, t->theta, t->x, t->t));
   loss_eval(t->net->loss, B, t->t, t->y, t->l, t->dl, NULL);
   trainer_batch_sums(t, B, sums);
-  for (PetscInt i = 0; i < B; i++) t->dl[i] /= nb; /* dR/dT_i for R = mean over the batch */
+  for (PetscInt i = 0; i < B; i++) t->dl[i] /= Bglobal; /* dR/dT_i for R = mean over the batch */
   PetscCall(PetscArrayzero(t->grad, t->net->N));
   PetscCall(net_backward(t->net, &p, t->theta, t->dl, t->grad));
   PetscCall(PetscLogEventBegin(trainer_events.reduce, 0, 0, 0, 0));
@@ -201,7 +201,7 @@ PetscErrorCode trainer_step(Trainer t, const PetscInt *batch_ids, PetscInt nb, N
   info->grad_norm = sqrt(sums[3]);
   info->lr        = trainer_lr(t, t->epoch);
   if (t->step_rule == STEP_DYNAMIC) info->lr = sums[3] > 0 ? info->lr / sums[3] : 0; /* eta = eta_0 / ||g||^2 */
-  if (trainer_step_diverged(t, sums[0], sums[3], nb) || !isfinite(info->lr)) {
+  if (trainer_step_diverged(t, sums[0], sums[3], Bglobal) || !isfinite(info->lr)) {
     info->lr = 0; /* diverged: the weights are left as they were */
     PetscFunctionReturn(0);
   }
@@ -221,11 +221,11 @@ PetscErrorCode trainer_evaluate(Trainer t, const NnSamples *split, double *loss,
   PetscFunctionBeginUser;
   PetscCall(PetscLogEventBegin(trainer_events.evaluate, 0, 0, 0, 0));
   for (PetscInt first = 0; first < split->n; first += t->eval_batch) {
-    PetscInt nb = PetscMin(t->eval_batch, split->n - first), lo, hi;
-    trainer_batch_slice(t, nb, &lo, &hi);
+    PetscInt Bglobal = PetscMin(t->eval_batch, split->n - first), lo, hi;
+    trainer_batch_slice(t, Bglobal, &lo, &hi);
     for (PetscInt i = lo; i < hi; i++) t->ids[i - lo] = first + i;
     PetscCall(dataset_fill_batch(t->ds, split, hi - lo, t->ids, PETSC_FALSE, 0, t->x, t->y));
-    NnPass p = {.B = hi - lo, .Bglobal = nb, .batch_comm = t->comm, .train = PETSC_FALSE};
+    NnPass p = {.B = hi - lo, .Bglobal = Bglobal, .batch_comm = t->comm, .train = PETSC_FALSE};
     PetscCall(net_forward(t->net, &p, t->theta, t->x, t->t));
     loss_eval(t->net->loss, hi - lo, t->t, t->y, t->l, NULL, NULL);
     trainer_batch_sums(t, hi - lo, sums);
@@ -285,13 +285,13 @@ static PetscErrorCode trainer_report_divergence(Trainer t)
   PetscFunctionReturn(0);
 }
 
-static PetscErrorCode trainer_diverged(Trainer t, const NnStepInfo *si, PetscInt nb)
+static PetscErrorCode trainer_diverged(Trainer t, const NnStepInfo *si, PetscInt Bglobal)
 {
   PetscFunctionBeginUser;
   PetscCall(PetscSNPrintf(t->diverged_what, sizeof t->diverged_what,
                           "training diverged at epoch %" PetscInt_FMT " step %" PetscInt_FMT " (global step %" PetscInt_FMT
                           "): the mini-batch loss is %g, the gradient norm %g (-train_divergence_loss %g)",
-                          t->epoch + 1, t->step + 1, t->global_step + 1, si->loss_sum / nb, si->grad_norm, t->divergence_loss));
+                          t->epoch + 1, t->step + 1, t->global_step + 1, si->loss_sum / Bglobal, si->grad_norm, t->divergence_loss));
   PetscCall(trainer_report_divergence(t));
   PetscFunctionReturn(0);
 }
@@ -310,20 +310,20 @@ static PetscErrorCode trainer_run_epoch(Trainer t)
   while (t->step < nsteps) {
     double     t0 = nn_wtime();
     NnStepInfo si;
-    PetscInt   nb = PetscMin(t->batch, n - t->step * t->batch);
-    PetscCall(trainer_step(t, t->order + t->step * t->batch, nb, &si));
+    PetscInt   Bglobal = PetscMin(t->batch, n - t->step * t->batch);
+    PetscCall(trainer_step(t, t->order + t->step * t->batch, Bglobal, &si));
     t->epoch_seconds += nn_wtime() - t0;
     if (t->record_steps) {
-      double row[NN_STEP_NCOLS] = {(double)t->global_step, (double)t->epoch, si.loss_sum / nb, si.correct / nb, si.lr, si.grad_norm};
+      double row[NN_STEP_NCOLS] = {(double)t->global_step, (double)t->epoch, si.loss_sum / Bglobal, si.correct / Bglobal, si.lr, si.grad_norm};
       PetscCall(table_append(&t->steps, row));
     }
-    if (trainer_step_diverged(t, si.loss_sum, si.grad_norm, nb)) {
-      PetscCall(trainer_diverged(t, &si, nb));
+    if (trainer_step_diverged(t, si.loss_sum, si.grad_norm, Bglobal)) {
+      PetscCall(trainer_diverged(t, &si, Bglobal));
       PetscFunctionReturn(0);
     }
     t->acc_loss += si.loss_sum;
     t->acc_correct += si.correct;
-    t->acc_n += nb;
+    t->acc_n += Bglobal;
     t->step++;
     t->global_step++;
     if (t->step < nsteps) /* the epoch's summary line follows at the end */

@@ -46,10 +46,10 @@ static PetscErrorCode for_each_tensor(Trainer t, NnH5File *f, const char *group,
     if (writing) PetscCall(nn_h5_group(f, path));
     PetscCall(PetscSNPrintf(path, sizeof path, "%s/%s/weight", group, name));
     PetscCall(fn(t, f, path, nd, dims, L->woff, L->nw, own));
-    if (!L->nb) continue;
-    bdim = (hsize_t)L->nb;
+    if (!L->nbias) continue;
+    bdim = (hsize_t)L->nbias;
     PetscCall(PetscSNPrintf(path, sizeof path, "%s/%s/bias", group, name));
-    PetscCall(fn(t, f, path, 1, &bdim, L->boff, L->nb, own));
+    PetscCall(fn(t, f, path, 1, &bdim, L->boff, L->nbias, own));
   }
   PetscFunctionReturn(0);
 }
