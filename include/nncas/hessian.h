@@ -82,6 +82,15 @@ PetscErrorCode hessian_set_samples(Hessian h, PetscInt nsamples, PetscInt batch,
  * across the ranks when there are fewer batches than ranks, else whole
  * batches (for net_setup; valid after the options are set). */
 PetscInt hessian_local_samples(const Hessian h, PetscMPIInt size);
+/* The sample set after hessian_setup: nsamples samples in nbatches batches
+ * of batch samples (the last may be smaller). Any output may be NULL. */
+PetscErrorCode hessian_get_samples(Hessian h, PetscInt *nsamples, PetscInt *batch, PetscInt *nbatches);
+/* The entries H_b[i_p, j_q] of every batch's Hessian, replicated: all (nbatches
+ * x ni nj, row-major by batch; entry p nj + q of row b). Every rank computes
+ * those of its own batches (whole batches per rank), with a progress line
+ * named what; a non-finite entry is divergence (hessian_check_finite). */
+PetscErrorCode hessian_entries_all_batches(Hessian h, PetscInt ni, const PetscInt *i, PetscInt nj, const PetscInt *j, const char *what,
+                                           double *all);
 /* Instead of -hessian_block: directions per R-operator pass; before hessian_setup. */
 PetscErrorCode hessian_set_block(Hessian h, PetscInt kmax);
 /* Draws the sample set, assembles this rank's samples, creates the shells.

@@ -88,6 +88,42 @@ PetscInt hessian_local_samples(const Hessian h, PetscMPIInt size)
   return nbatches < size ? (B + size - 1) / size : B; /* a split batch, or whole batches */
 }
 
+PetscErrorCode hessian_get_samples(Hessian h, PetscInt *nsamples, PetscInt *batch, PetscInt *nbatches)
+{
+  PetscFunctionBeginUser;
+  if (nsamples) *nsamples = h->nsamples;
+  if (batch) *batch = h->batch ? h->batch : h->nsamples;
+  if (nbatches) *nbatches = h->nbatches;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode hessian_entries_all_batches(Hessian h, PetscInt ni, const PetscInt *i, PetscInt nj, const PetscInt *j, const char *what,
+                                           double *all)
+{
+  const PetscInt M = ni * nj, n = h->nbatches;
+  double        *rows;
+  PetscMPIInt   *cnt, *dsp;
+  NnProgress     prog;
+  PetscFunctionBeginUser;
+  PetscCall(PetscMalloc1((size_t)(h->nslices + 1) * M, &rows));
+  PetscCall(PetscMalloc2(h->size, &cnt, h->size, &dsp));
+  nn_progress_start(&prog, what, h->nslices);
+  for (PetscInt s = 0; s < h->nslices; s++) {
+    PetscCall(hessian_batch_entries(h, s, ni, i, nj, j, rows + (size_t)s * M));
+    PetscCall(nn_progress_report(&prog, s + 1, 10.0, "local batches"));
+  }
+  /* every rank owns batches [n r / P, n (r+1) / P) (hessian_make_slices) */
+  for (PetscMPIInt r = 0; r < h->size; r++) {
+    PetscInt b0 = n * r / h->size, b1 = n * (r + 1) / h->size;
+    cnt[r] = (PetscMPIInt)((b1 - b0) * M), dsp[r] = (PetscMPIInt)(b0 * M);
+  }
+  PetscCallMPI(MPI_Allgatherv(rows, cnt[h->rank], MPI_DOUBLE, all, cnt, dsp, MPI_DOUBLE, h->comm));
+  PetscCall(hessian_check_finite(h, (size_t)cnt[h->rank], rows, "the per-batch Hessian entries"));
+  PetscCall(PetscFree2(cnt, dsp));
+  PetscCall(PetscFree(rows));
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode hessian_set_block(Hessian h, PetscInt kmax)
 {
   PetscFunctionBeginUser;

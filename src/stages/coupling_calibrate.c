@@ -22,23 +22,23 @@ PetscErrorCode coupling_calibrate(CouplingStage *st, RunDir rd)
   PetscCall(nn_h5_attr_string(&f, "/coupling/null", "description",
                               "Algorithm 3 (App. E.3): statistics of n observations of N_b^2 independent N(0,1) variables"));
   for (int k = 0; k < 3; k++) {
-    const PetscInt n = st->h->nbatches, nb = st->nb[k];
+    const PetscInt n = st->nbatches, nb = st->nb[k];
     const double   target = nb * nb * pow((double)nb, nn_stat_target_exponent[k]);
     NnHistogram    hist;
     double         mean, se;
     PetscCall(histogram_create(2000, -hist_range[k], hist_range[k], &hist));
     if (st->auto_thr) {
       double c0;
-      PetscCall(coupling_null_counts(st->h->comm, (NnStatKind)k, n, nb, 1e300, 1, (uint64_t)st->seed, &hist, &c0));
+      PetscCall(coupling_null_counts(st->comm, (NnStatKind)k, n, nb, 1e300, 1, (uint64_t)st->seed, &hist, &c0));
       st->thr[k] = coupling_threshold_from_histogram(&hist, target / 100, 0.05);
       PetscCall(PetscArrayzero(hist.count, hist.nbins));
     }
-    PetscCall(coupling_null_counts(st->h->comm, (NnStatKind)k, n, nb, st->thr[k], st->null_draws, (uint64_t)st->seed, &hist, counts));
+    PetscCall(coupling_null_counts(st->comm, (NnStatKind)k, n, nb, st->thr[k], st->null_draws, (uint64_t)st->seed, &hist, counts));
     coupling_mean_se(st->null_draws, counts, &mean, &se);
-    PetscCall(PetscPrintf(st->h->comm, "[coupling] null %-8s N_b %3d n %d: threshold %.2f, null count %.2f +- %.2f (target/100 = %.1f)\n",
+    PetscCall(PetscPrintf(st->comm, "[coupling] null %-8s N_b %3d n %d: threshold %.2f, null count %.2f +- %.2f (target/100 = %.1f)\n",
                           NnStatNames[k], (int)nb, (int)n, st->thr[k], mean, se, target / 100));
     if (mean > target / 100)
-      PetscCall(PetscPrintf(st->h->comm, "[coupling] warning: at threshold %.2f independent variables already give %.3g %s counts, more than target/100: "
+      PetscCall(PetscPrintf(st->comm, "[coupling] warning: at threshold %.2f independent variables already give %.3g %s counts, more than target/100: "
                                          "the counts of this statistic are not above chance (raise the threshold, -coupling_auto_thresholds, or use more batches)\n",
                             st->thr[k], mean, NnStatNames[k]));
     PetscCall(PetscSNPrintf(g, sizeof g, "/coupling/null/%s", NnStatNames[k]));

@@ -11,37 +11,21 @@
  * variable p nb + q is H_b[i_p, j_q]. */
 static PetscErrorCode coupling_sample(CouplingStage *st, PetscInt nb, const PetscInt *i, const PetscInt *j, double *X, const char *what)
 {
-  Hessian        h = st->h;
-  const PetscInt M = nb * nb, n = h->nbatches;
-  double        *rows, *all;
-  PetscMPIInt   *cnt, *dsp;
-  NnProgress     prog;
+  const PetscInt M = nb * nb, n = st->nbatches;
+  double        *all;
   PetscFunctionBeginUser;
-  PetscCall(PetscMalloc2((size_t)(h->nslices + 1) * M, &rows, (size_t)n * M, &all));
-  PetscCall(PetscMalloc2(h->size, &cnt, h->size, &dsp));
-  nn_progress_start(&prog, what, h->nslices);
-  for (PetscInt s = 0; s < h->nslices; s++) {
-    PetscCall(hessian_batch_entries(h, s, nb, i, nb, j, rows + (size_t)s * M));
-    PetscCall(nn_progress_report(&prog, s + 1, 10.0, "local batches"));
-  }
-  /* every rank owns batches [n r / P, n (r+1) / P) (hessian_make_slices) */
-  for (PetscMPIInt r = 0; r < h->size; r++) {
-    PetscInt b0 = n * r / h->size, b1 = n * (r + 1) / h->size;
-    cnt[r] = (PetscMPIInt)((b1 - b0) * M), dsp[r] = (PetscMPIInt)(b0 * M);
-  }
-  PetscCallMPI(MPI_Allgatherv(rows, cnt[h->rank], MPI_DOUBLE, all, cnt, dsp, MPI_DOUBLE, h->comm));
-  PetscCall(hessian_check_finite(h, (size_t)cnt[h->rank], rows, "the per-batch Hessian entries"));
+  PetscCall(PetscMalloc1((size_t)n * M, &all));
+  PetscCall(hessian_entries_all_batches(st->h, nb, i, nb, j, what, all));
   for (PetscInt b = 0; b < n; b++)
     for (PetscInt v = 0; v < M; v++) X[(size_t)v * n + b] = all[(size_t)b * M + v];
-  PetscCall(PetscFree2(cnt, dsp));
-  PetscCall(PetscFree2(rows, all));
+  PetscCall(PetscFree(all));
   PetscFunctionReturn(0);
 }
 
 /* nb distinct indices of [N] from stream (epoch, draw, which). */
 static PetscErrorCode draw_indices(CouplingStage *st, PetscInt epoch, PetscInt d, PetscInt which, PetscInt nb, PetscInt *idx)
 {
-  const PetscInt N = st->h->net->N;
+  const PetscInt N = st->N;
   PetscInt      *perm;
   uint64_t       stream, substream;
   PetscFunctionBeginUser;
@@ -82,7 +66,7 @@ static PetscErrorCode cc_submatrix(CouplingStage *st, PetscInt epoch, ScaMat C, 
     if (valid[perm[q]]) S->var[k] = perm[q], S->pos[perm[q]] = k++;
   PetscCall(PetscArrayzero(S->sub, (size_t)S->m * S->m));
   PetscCall(scamat_foreach_local(C, submatrix_collect, S));
-  PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, S->sub, (int)(S->m * S->m), MPI_DOUBLE, MPI_SUM, st->h->comm));
+  PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, S->sub, (int)(S->m * S->m), MPI_DOUBLE, MPI_SUM, st->comm));
   PetscCall(PetscFree(perm));
   PetscFunctionReturn(0);
 }
@@ -91,7 +75,7 @@ static PetscErrorCode cc_submatrix(CouplingStage *st, PetscInt epoch, ScaMat C, 
 PetscErrorCode coupling_draw(CouplingStage *st, PetscInt epoch, NnH5File *f, PetscInt d, PetscBool high, DrawRecord *rec)
 {
   const int      k0 = high ? STAT_SKEWNESS : STAT_CC;
-  const PetscInt nb = st->nb[k0], M = nb * nb, n = st->h->nbatches;
+  const PetscInt nb = st->nb[k0], M = nb * nb, n = st->nbatches;
   PetscInt      *i = rec[k0].rows + d * nb, *j = rec[k0].cols + d * nb, nconst;
   double        *X, *Z;
   PetscBool     *valid;
@@ -109,7 +93,7 @@ PetscErrorCode coupling_draw(CouplingStage *st, PetscInt epoch, NnH5File *f, Pet
     NnHistogram hist;
     char        g[96];
     PetscCall(histogram_create(2000, -1, 1, &hist));
-    PetscCall(cc_count(st->h->comm, n, M, Z, valid, st->thr[STAT_CC], &hist, &C, &c));
+    PetscCall(cc_count(st->comm, n, M, Z, valid, st->thr[STAT_CC], &hist, &C, &c));
     coupling_record_set(&rec[STAT_CC], d, nb, &c, nconst);
     if (!d) { /* the first draw's submatrix, histogram and, on request, the whole matrix */
       Submatrix S;
@@ -141,9 +125,9 @@ PetscErrorCode coupling_draw(CouplingStage *st, PetscInt epoch, NnH5File *f, Pet
     PetscCall(histogram_destroy(&hist));
     PetscCall(scamat_destroy(&C));
   } else {
-    PetscCall(stat_count(st->h->comm, STAT_SKEWNESS, n, M, Z, valid, st->thr[STAT_SKEWNESS], NULL, &c));
+    PetscCall(stat_count(st->comm, STAT_SKEWNESS, n, M, Z, valid, st->thr[STAT_SKEWNESS], NULL, &c));
     coupling_record_set(&rec[STAT_SKEWNESS], d, nb, &c, nconst);
-    PetscCall(stat_count(st->h->comm, STAT_KURTOSIS, n, M, Z, valid, st->thr[STAT_KURTOSIS], NULL, &c));
+    PetscCall(stat_count(st->comm, STAT_KURTOSIS, n, M, Z, valid, st->thr[STAT_KURTOSIS], NULL, &c));
     coupling_record_set(&rec[STAT_KURTOSIS], d, nb, &c, nconst);
     for (PetscInt q = 0; q < nb; q++) rec[STAT_KURTOSIS].rows[d * nb + q] = i[q], rec[STAT_KURTOSIS].cols[d * nb + q] = j[q];
   }

@@ -52,19 +52,22 @@ static PetscErrorCode coupling_stage_local_samples(NnStage stage, PetscInt train
 static PetscErrorCode coupling_stage_setup(NnStage stage, PetscInt train_batch)
 {
   CouplingStage *st = (CouplingStage *)stage->data;
-  Hessian        h  = st->h;
+  const PetscInt n  = (stage->ds->train.n + train_batch - 1) / train_batch;
+  PetscMPIInt    size;
   PetscFunctionBeginUser;
   if (!st->every) PetscFunctionReturn(0);
+  PetscCallMPI(MPI_Comm_size(stage->comm, &size));
   /* the whole training split: n = ceil(m / batch) batches */
-  PetscCall(hessian_set_samples(h, stage->ds->train.n, train_batch, st->seed));
-  PetscCall(hessian_set_block(h, st->kmax));
-  PetscCheck((h->nsamples + train_batch - 1) / train_batch >= h->size, h->comm, PETSC_ERR_ARG_OUTOFRANGE,
-             "-coupling_every: %" PetscInt_FMT " batches for %d ranks; each rank needs a whole batch", (h->nsamples + train_batch - 1) / train_batch,
-             (int)h->size);
+  PetscCall(hessian_set_samples(st->h, stage->ds->train.n, train_batch, st->seed));
+  PetscCall(hessian_set_block(st->h, st->kmax));
+  PetscCheck(n >= size, stage->comm, PETSC_ERR_ARG_OUTOFRANGE,
+             "-coupling_every: %" PetscInt_FMT " batches for %d ranks; each rank needs a whole batch", n, (int)size);
   for (int k = 0; k < 2; k++)
-    PetscCheck(st->nb[k] <= h->net->N, h->comm, PETSC_ERR_ARG_OUTOFRANGE, "-coupling_nb%s %" PetscInt_FMT " exceeds N = %" PetscInt_FMT,
-               k ? "_high" : "", st->nb[k], h->net->N);
-  PetscCall(hessian_setup(h));
+    PetscCheck(st->nb[k] <= stage->net->N, stage->comm, PETSC_ERR_ARG_OUTOFRANGE, "-coupling_nb%s %" PetscInt_FMT " exceeds N = %" PetscInt_FMT,
+               k ? "_high" : "", st->nb[k], stage->net->N);
+  PetscCall(hessian_setup(st->h));
+  PetscCall(hessian_get_samples(st->h, NULL, NULL, &st->nbatches));
+  st->N = stage->net->N; /* known once the net is set up */
   st->batch = train_batch;
   PetscFunctionReturn(0);
 }
@@ -85,7 +88,7 @@ static PetscErrorCode coupling_stage_run(NnStage stage, PetscInt epoch, const do
   PetscFunctionBeginUser;
   if (st->calibrate && !st->calibrated) PetscCall(coupling_calibrate(st, rd));
   PetscCall(PetscPrintf(stage->comm, "[coupling] epoch %" PetscInt_FMT ": %d draws over %" PetscInt_FMT " batches of %" PetscInt_FMT "\n", epoch,
-                        (int)st->draws, st->h->nbatches, st->batch));
+                        (int)st->draws, st->nbatches, st->batch));
   PetscCall(hessian_set_point(st->h, theta));
   for (int k = 0; k < 3; k++) PetscCall(coupling_record_alloc(st->draws, st->nb[k], &rec[k]));
   PetscCall(rundir_results_open(rd, &f));
@@ -103,7 +106,7 @@ static PetscErrorCode coupling_stage_run(NnStage stage, PetscInt epoch, const do
     PetscCall(coupling_record_free(&rec[k]));
   }
   PetscCall(nn_h5_attr_int64(&f, g, "epoch", epoch));
-  PetscCall(nn_h5_attr_int64(&f, g, "n", st->h->nbatches));
+  PetscCall(nn_h5_attr_int64(&f, g, "n", st->nbatches));
   PetscCall(nn_h5_attr_int64(&f, g, "batch", st->batch));
   PetscCall(nn_h5_attr_int64(&f, g, "draws", st->draws));
   PetscCall(nn_h5_attr_int64(&f, g, "N", stage->net->N));
@@ -132,6 +135,7 @@ PetscErrorCode nn_stage_create_coupling(NnStage stage)
   s->thr[STAT_CC] = 0.4, s->thr[STAT_SKEWNESS] = 0.4, s->thr[STAT_KURTOSIS] = 1.0; /* Table 2 */
   s->calibrate = PETSC_TRUE;
   PetscCall(hessian_create(stage->ds, stage->net, &s->h));
+  s->comm      = stage->comm;
   stage->data  = s;
   stage->title = "the coupling stage";
   stage->ops   = (NnStageOps){coupling_stage_set_from_options, coupling_stage_local_samples, coupling_stage_setup,

@@ -16,7 +16,10 @@ typedef struct {
   PetscInt  every, draws, nb[3], null_draws, seed, kmax, sub;
   PetscReal thr[3];
   PetscBool auto_thr, calibrate, full_cc, calibrated;
-  PetscInt  batch; /* the training mini-batch: one per-batch Hessian per batch */
+  PetscInt  batch;    /* the training mini-batch: one per-batch Hessian per batch */
+  PetscInt  nbatches; /* n: batches of the training split (after setup) */
+  MPI_Comm  comm;
+  PetscInt  N;        /* parameters (after setup) */
   Hessian   h;
 } CouplingStage;
 

@@ -10,6 +10,8 @@ typedef struct {
   PetscBool on, spectra;
   PetscReal c[NN_MAX_INITSCALE];
   PetscInt  nc, ninit;
+  MPI_Comm  comm;
+  Net       net;
   Hessian   h;
   Spectrum  sp;
   double   *gn2;         /* (nc, ninit) squared gradient norms */
@@ -54,7 +56,9 @@ static PetscErrorCode initscale_stage_setup(NnStage stage, PetscInt train_batch)
   (void)train_batch;
   if (!st->on) PetscFunctionReturn(0);
   PetscCall(hessian_setup(st->h));
-  PetscCall(spectrum_set_operator(st->sp, st->h->H));
+  Mat H;
+  PetscCall(hessian_get_mat(st->h, HESSIAN_FULL, &H));
+  PetscCall(spectrum_set_operator(st->sp, H));
   PetscCall(PetscMalloc3((size_t)st->nc * st->ninit, &st->gn2, st->nc, &st->lmax, st->nc, &st->lmin));
   PetscFunctionReturn(0);
 }
@@ -103,7 +107,7 @@ static PetscErrorCode init_scaled(Net net, double c, PetscInt seed, double *thet
 /* ||grad R||^2 for every c and every initialisation (seeds net_seed + k). */
 static PetscErrorCode initscale_gradients(InitScaleStage *st, double *theta, double *grad)
 {
-  const Net  net = st->h->net;
+  const Net  net = st->net;
   NnProgress prog;
   PetscFunctionBeginUser;
   nn_progress_start(&prog, "initscale gradients", st->nc * st->ninit);
@@ -147,11 +151,11 @@ static PetscErrorCode initscale_write_gradients(InitScaleStage *st, NnH5File *f,
   PetscCall(nn_h5_describe(f, "/initscale/grad_norm_sq_std", "1", "standard deviation of ||grad R||^2 over the initialisations"));
   PetscCall(nn_h5_attr_double(f, "/initscale", "grad_norm_sq_exponent", slope));
   PetscCall(nn_h5_attr_int64(f, "/initscale", "weight_layers", L));
-  PetscCall(PetscPrintf(st->h->comm, "[initscale] E||grad R||^2 grows like c^%.3f (L = %d weight layers: Lemma F.1's (c/2)^L gives %d; "
+  PetscCall(PetscPrintf(st->comm, "[initscale] E||grad R||^2 grows like c^%.3f (L = %d weight layers: Lemma F.1's (c/2)^L gives %d; "
                                      "homogeneity of a bias-free ReLU net on the hinge's linear side gives L-1 = %d)\n",
                         slope, (int)L, (int)L, (int)L - 1));
   for (PetscInt i = 0; i < st->nc; i++)
-    PetscCall(PetscPrintf(st->h->comm, "[initscale]   c = %-6g E||grad R||^2 = %.4e +- %.2e\n", (double)st->c[i], mean[i], sd[i]));
+    PetscCall(PetscPrintf(st->comm, "[initscale]   c = %-6g E||grad R||^2 = %.4e +- %.2e\n", (double)st->c[i], mean[i], sd[i]));
   PetscCall(PetscFree2(mean, sd));
   PetscFunctionReturn(0);
 }
@@ -159,14 +163,14 @@ static PetscErrorCode initscale_write_gradients(InitScaleStage *st, NnH5File *f,
 /* The spectrum at the first initialisation of each c, and the scaling exponents. */
 static PetscErrorCode initscale_spectra(InitScaleStage *st, NnH5File *f, double *theta, PetscInt L)
 {
-  const Net net = st->h->net;
+  const Net net = st->net;
   char      g[64];
   double   *emax, *emin;
   hsize_t   n1 = (hsize_t)PetscMax(st->nc - 1, 0), nc = (hsize_t)st->nc;
   PetscFunctionBeginUser;
   for (PetscInt i = 0; i < st->nc; i++) {
     double mean_abs_dl;
-    PetscCall(PetscPrintf(st->h->comm, "[initscale] spectrum at c = %g\n", (double)st->c[i]));
+    PetscCall(PetscPrintf(st->comm, "[initscale] spectrum at c = %g\n", (double)st->c[i]));
     PetscCall(init_scaled(net, st->c[i], net->seed, theta));
     PetscCall(hessian_set_point(st->h, theta));
     PetscCall(hessian_risk(st->h, NULL, NULL, &mean_abs_dl));
@@ -181,7 +185,7 @@ static PetscErrorCode initscale_spectra(InitScaleStage *st, NnH5File *f, double 
   for (PetscInt i = 0; i + 1 < st->nc; i++) { /* lambda(c') / lambda(c) = (c'/c)^e */
     emax[i] = log(st->lmax[i + 1] / st->lmax[i]) / log(st->c[i + 1] / st->c[i]);
     emin[i] = log(st->lmin[i + 1] / st->lmin[i]) / log(st->c[i + 1] / st->c[i]);
-    PetscCall(PetscPrintf(st->h->comm, "[initscale] c %g -> %g: lambda_max scales with exponent %.4f, lambda_min with %.4f (Cor. F.1: (L-2)/2 = %g)\n",
+    PetscCall(PetscPrintf(st->comm, "[initscale] c %g -> %g: lambda_max scales with exponent %.4f, lambda_min with %.4f (Cor. F.1: (L-2)/2 = %g)\n",
                           (double)st->c[i], (double)st->c[i + 1], emax[i], emin[i], 0.5 * (L - 2)));
   }
   PetscCall(nn_h5_write_double(f, "/initscale/lambda_max", 1, &nc, st->lmax));
@@ -238,6 +242,8 @@ PetscErrorCode nn_stage_create_initscale(NnStage stage)
   st->c[0] = 0.5, st->c[1] = 1, st->c[2] = 2, st->nc = 3;
   st->ninit   = 20;
   st->spectra = PETSC_TRUE;
+  st->comm    = stage->comm;
+  st->net     = stage->net;
   PetscCall(hessian_create(stage->ds, stage->net, &st->h));
   PetscCall(spectrum_create(stage->comm, &st->sp));
   stage->data  = st;

@@ -10,6 +10,8 @@ typedef struct {
   PetscInt  every;
   PetscBool dense, dense_matrix; /* -hessian_dense: also the dense Hessian (ScaLAPACK); -hessian_dense_matrix: write it */
   PetscInt  dense_max;          /* -hessian_dense_max: refuse larger N */
+  MPI_Comm  comm;
+  Net       net;
   Hessian   h;
   Spectrum  sp;
 } SpectrumStage;
@@ -55,7 +57,9 @@ static PetscErrorCode spectrum_stage_setup(NnStage stage, PetscInt train_batch)
              stage->net->N, st->dense_max);
   PetscCall(hessian_setup(st->h));
   PetscCall(hessian_view(st->h, PETSC_VIEWER_STDOUT_(stage->comm)));
-  PetscCall(spectrum_set_operator(st->sp, st->h->H));
+  Mat H;
+  PetscCall(hessian_get_mat(st->h, HESSIAN_FULL, &H));
+  PetscCall(spectrum_set_operator(st->sp, H));
   PetscCall(spectrum_view(st->sp, PETSC_VIEWER_STDOUT_(stage->comm)));
   PetscFunctionReturn(0);
 }
@@ -70,18 +74,18 @@ static PetscBool spectrum_stage_due(NnStage stage, PetscInt epoch)
 static PetscErrorCode spectrum_stage_dense(SpectrumStage *st, NnH5File *f, const char *group)
 {
   ScaMat       A;
-  const PetscInt N = st->h->net->N;
+  const PetscInt N = st->net->N;
   double        *w, sym;
   char           g[128], path[160];
   hsize_t        n = (hsize_t)N;
   PetscFunctionBeginUser;
-  PetscCall(scamat_create(st->h->comm, N, &A));
+  PetscCall(scamat_create(st->comm, N, &A));
   PetscCall(scamat_set_from_options(A));
   PetscCall(hessian_dense_assemble(st->h, HESSIAN_FULL, A));
   PetscCall(scamat_symmetry_error(A, &sym));
   PetscCall(PetscMalloc1(N, &w));
   PetscCall(scamat_eigenvalues(A, w));
-  PetscCall(PetscPrintf(st->h->comm, "[dense] ||H - H^T||_F/||H||_F %.2e; PDSYEVD lambda_min %.10e lambda_max %.10e\n", sym, w[0], w[N - 1]));
+  PetscCall(PetscPrintf(st->comm, "[dense] ||H - H^T||_F/||H||_F %.2e; PDSYEVD lambda_min %.10e lambda_max %.10e\n", sym, w[0], w[N - 1]));
   PetscCall(PetscSNPrintf(g, sizeof g, "%s/dense", group));
   PetscCall(nn_h5_group(f, g));
   PetscCall(nn_h5_attr_double(f, g, "symmetry_error", sym));
@@ -102,14 +106,16 @@ static PetscErrorCode spectrum_stage_dense(SpectrumStage *st, NnH5File *f, const
 /* The spectrum (and the dense Hessian) into group of the open results file. */
 static PetscErrorCode spectrum_stage_record(SpectrumStage *st, NnH5File *f, const char *group, PetscInt epoch, double R)
 {
+  PetscInt nsamples, batch;
   PetscFunctionBeginUser;
   PetscCall(nn_h5_delete(f, group));
   PetscCall(spectrum_write(st->sp, f, group));
   if (st->dense) PetscCall(spectrum_stage_dense(st, f, group));
   PetscCall(nn_h5_attr_int64(f, group, "epoch", epoch));
   PetscCall(nn_h5_attr_double(f, group, "risk", R));
-  PetscCall(nn_h5_attr_int64(f, group, "hessian_samples", st->h->nsamples));
-  PetscCall(nn_h5_attr_int64(f, group, "hessian_batch", st->h->batch ? st->h->batch : st->h->nsamples));
+  PetscCall(hessian_get_samples(st->h, &nsamples, &batch, NULL));
+  PetscCall(nn_h5_attr_int64(f, group, "hessian_samples", nsamples));
+  PetscCall(nn_h5_attr_int64(f, group, "hessian_batch", batch));
   PetscCall(nn_h5_attr_string(f, "/spectrum", "description",
                               "Hessian spectra of the risk on a fixed sample set, one group per epoch (weights after that many epochs)"));
   PetscFunctionReturn(0);
@@ -119,11 +125,13 @@ static PetscErrorCode spectrum_stage_run(NnStage stage, PetscInt epoch, const do
 {
   SpectrumStage *st = (SpectrumStage *)stage->data;
   double         R, mean_abs_dl, t0 = nn_wtime();
+  PetscInt       nsamples;
   char           group[64];
   NnH5File       f;
   PetscFunctionBeginUser;
+  PetscCall(hessian_get_samples(st->h, &nsamples, NULL, NULL));
   PetscCall(PetscPrintf(stage->comm, "[spectrum] epoch %" PetscInt_FMT ": Hessian on %" PetscInt_FMT " samples, N = %" PetscInt_FMT "\n", epoch,
-                        st->h->nsamples, stage->net->N));
+                        nsamples, stage->net->N));
   PetscCall(hessian_set_point(st->h, theta));
   PetscCall(hessian_risk(st->h, &R, NULL, &mean_abs_dl));
   PetscCall(spectrum_compute(st->sp, mean_abs_dl));
@@ -151,6 +159,8 @@ PetscErrorCode nn_stage_create_spectrum(NnStage stage)
   PetscFunctionBeginUser;
   PetscCall(PetscNew(&st));
   st->dense_max = 20000;
+  st->comm      = stage->comm;
+  st->net       = stage->net;
   PetscCall(hessian_create(stage->ds, stage->net, &st->h));
   PetscCall(spectrum_create(stage->comm, &st->sp));
   stage->data  = st;
