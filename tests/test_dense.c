@@ -15,16 +15,6 @@ extern void dsyev_(const char *jobz, const char *uplo, const int *n, double *a, 
 
 /* ------------------------------------------------------------ helpers -- */
 
-/* The call failed with a message containing needle; the error is cleared. */
-static void expect_error(PetscErrorCode ierr, const char *what, const char *needle)
-{
-  char msg[1024];
-  PetscStrncpy(msg, nn_error_last(), sizeof msg);
-  nn_error_clear();
-  NN_EXPECT(ierr != 0, "%s succeeded", what);
-  NN_EXPECT(strstr(msg, needle), "%s: message \"%s\" lacks \"%s\"", what, msg, needle);
-}
-
 /* -------------------------------------------------- matrices by formula -- */
 /* A matrix is a formula for its entries; a Source hands its columns to
  * scamat_assemble_columns, each rank adding a share of every entry. */
@@ -513,15 +503,17 @@ static PetscErrorCode invalid_arguments_are_errors(void)
   ScaMat A = NULL;
   double   aij;
   PetscFunctionBeginUser;
-  expect_error(scamat_create(PETSC_COMM_WORLD, 0, &A), "scamat_create(N = 0)", "order 0");
+  PetscCall(nn_expect_error(scamat_create(PETSC_COMM_WORLD, 0, &A), "scamat_create(N = 0)", "order 0", NULL, NULL));
   PetscCall(scamat_create(PETSC_COMM_WORLD, N, &A));
-  expect_error(scamat_set_block_size(A, 0), "scamat_set_block_size(0)", "block size 0");
-  expect_error(scamat_assemble_columns(A, 0, source_columns, &s, NULL), "scamat_assemble_columns(kmax = 0)", "kmax = 0");
-  expect_error(scamat_assemble_columns(A, 2, failing_columns, NULL, NULL), "a failing column callback",
-               "columns from 4 fail");
-  expect_error(scamat_set_block_size(A, 2), "scamat_set_block_size after set-up", "before scamat_setup");
-  expect_error(scamat_get(A, N, 0, &aij), "scamat_get(N, 0)", "(6, 0) is outside");
-  expect_error(scamat_get(A, 0, -1, &aij), "scamat_get(0, -1)", "(0, -1) is outside");
+  PetscCall(nn_expect_error(scamat_set_block_size(A, 0), "scamat_set_block_size(0)", "block size 0", NULL, NULL));
+  PetscCall(nn_expect_error(scamat_assemble_columns(A, 0, source_columns, &s, NULL),
+                            "scamat_assemble_columns(kmax = 0)", "kmax = 0", NULL, NULL));
+  PetscCall(nn_expect_error(scamat_assemble_columns(A, 2, failing_columns, NULL, NULL), "a failing column callback",
+                            "columns from 4 fail", NULL, NULL));
+  PetscCall(nn_expect_error(scamat_set_block_size(A, 2), "scamat_set_block_size after set-up", "before scamat_setup",
+                            NULL, NULL));
+  PetscCall(nn_expect_error(scamat_get(A, N, 0, &aij), "scamat_get(N, 0)", "(6, 0) is outside", NULL, NULL));
+  PetscCall(nn_expect_error(scamat_get(A, 0, -1, &aij), "scamat_get(0, -1)", "(0, -1) is outside", NULL, NULL));
   PetscCall(scamat_assemble_columns(A, 4, source_columns, &s, NULL)); /* still usable */
   PetscCall(scamat_get(A, 5, 4, &aij));
   NN_EXPECT(aij == general(&N, 5, 4), "A(5, 4) is %g after the errors, expected %g", aij, general(&N, 5, 4));

@@ -40,20 +40,6 @@ static PetscErrorCode root_write_text(const char *path, const char *text)
   PetscFunctionReturn(0);
 }
 
-/* The call failed, and its message contains every non-NULL needle. */
-static PetscErrorCode expect_error(PetscErrorCode ierr, const char *what, const char *n1, const char *n2,
-                                   const char *n3)
-{
-  char msg[1024];
-  PetscFunctionBeginUser;
-  PetscCall(PetscStrncpy(msg, nn_error_last(), sizeof msg));
-  nn_error_clear();
-  NN_EXPECT(ierr != 0, "%s succeeded", what);
-  NN_EXPECT(strstr(msg, n1) && (!n2 || strstr(msg, n2)) && (!n3 || strstr(msg, n3)),
-         "%s: message \"%s\" lacks \"%s\" / \"%s\" / \"%s\"", what, msg, n1, n2 ? n2 : "", n3 ? n3 : "");
-  PetscFunctionReturn(0);
-}
-
 /* The serial reference: element i of data set `tag`. */
 static double ref_value(int tag, hsize_t i) { return 1000.0 * tag + 0.5 * (double)i + 1.0 / (double)(i + 3); }
 
@@ -259,8 +245,8 @@ static PetscErrorCode out_of_range_on_one_rank_is_an_error_on_every_rank(void)
   PetscFunctionBeginUser;
   scratch("bad_range.h5", path);
   PetscCall(nn_h5_create(PETSC_COMM_WORLD, path, &f));
-  PetscCall(expect_error(nn_h5_write_double_range(&f, "/x", 2, dims, last ? 10 : 0, last ? 4 : 1, v),
-                         "range past the end", path, "/x", last ? "[10, 14)" : "another rank"));
+  PetscCall(nn_expect_error(nn_h5_write_double_range(&f, "/x", 2, dims, last ? 10 : 0, last ? 4 : 1, v),
+                            "range past the end", path, "/x", last ? "[10, 14)" : "another rank"));
   PetscCall(nn_h5_write_double_range(&f, "/x", 2, dims, 0, nn_test_rank() ? 0 : 12, v)); /* still usable */
   PetscCall(nn_h5_discard(&f));
   NN_EXPECT(!on_disk(path), "discarded new file %s exists", path);
@@ -389,11 +375,11 @@ static PetscErrorCode overlapping_blocks_are_an_error_on_every_rank(void)
     add_block(&L, 0, 6, 2, 2, 3, 3); /* shares row 2, column 3 */
   }
   PetscCall(nn_h5_create(PETSC_COMM_WORLD, path, &f));
-  PetscCall(expect_error(nn_h5_write_double_blocks(&f, "/m", 6, 6, L.n, L.r0, L.nr, L.c0, L.nc, L.off, L.data),
-                         "overlapping blocks", path, "/m", last ? "overlap" : "another rank"));
+  PetscCall(nn_expect_error(nn_h5_write_double_blocks(&f, "/m", 6, 6, L.n, L.r0, L.nr, L.c0, L.nc, L.off, L.data),
+                            "overlapping blocks", path, "/m", last ? "overlap" : "another rank"));
   L.n = last ? 1 : 0;
-  PetscCall(expect_error(nn_h5_write_double_blocks(&f, "/m", 2, 6, L.n, L.r0, L.nr, L.c0, L.nc, L.off, L.data),
-                         "block out of bounds", path, "/m", last ? "out of bounds" : "another rank"));
+  PetscCall(nn_expect_error(nn_h5_write_double_blocks(&f, "/m", 2, 6, L.n, L.r0, L.nr, L.c0, L.nc, L.off, L.data),
+                            "block out of bounds", path, "/m", last ? "out of bounds" : "another rank"));
   PetscCall(nn_h5_discard(&f));
   PetscCall(nn_expectations_met());
   PetscFunctionReturn(0);
@@ -455,15 +441,15 @@ static PetscErrorCode attributes_roundtrip(void)
   NN_EXPECT(!has, "has_attr(nope) is true");
 
   PetscCall(
-      expect_error(nn_h5_get_attr_double(&f, "/g/sub", "nope", &dv), "missing attribute", path, "/g/sub", "nope"));
-  PetscCall(expect_error(nn_h5_get_attr_string(&f, "/g", "note", 8, s), "string longer than the buffer", path, "note",
-                         "too long"));
-  PetscCall(
-      expect_error(nn_h5_get_attr_double(&f, "/g", "note", &dv), "string read as a number", path, "note", "strings"));
-  PetscCall(expect_error(nn_h5_get_attr_double_array(&f, "/g/sub/lr", "grid", 4, got), "wrong array length", path,
-                         "grid", "5 values"));
-  PetscCall(expect_error(nn_h5_get_attr_double(&f, "/nowhere", "x", &dv), "attribute of a missing object", path,
-                         "/nowhere", NULL));
+      nn_expect_error(nn_h5_get_attr_double(&f, "/g/sub", "nope", &dv), "missing attribute", path, "/g/sub", "nope"));
+  PetscCall(nn_expect_error(nn_h5_get_attr_string(&f, "/g", "note", 8, s), "string longer than the buffer", path,
+                            "note", "too long"));
+  PetscCall(nn_expect_error(nn_h5_get_attr_double(&f, "/g", "note", &dv), "string read as a number", path, "note",
+                            "strings"));
+  PetscCall(nn_expect_error(nn_h5_get_attr_double_array(&f, "/g/sub/lr", "grid", 4, got), "wrong array length", path,
+                            "grid", "5 values"));
+  PetscCall(nn_expect_error(nn_h5_get_attr_double(&f, "/nowhere", "x", &dv), "attribute of a missing object", path,
+                            "/nowhere", NULL));
   PetscCall(nn_h5_commit(&f));
   PetscCall(nn_expectations_met());
   PetscFunctionReturn(0);
@@ -585,8 +571,8 @@ static PetscErrorCode update_keeps_existing_content_and_adds_new(void)
 
   PetscCall(nn_h5_open_update(PETSC_COMM_WORLD, path, &f));
   PetscCall(nn_h5_write_double(&f, "/a", 1, &three, a + 1)); /* same shape: overwritten */
-  PetscCall(expect_error(nn_h5_write_double(&f, "/g/b", 1, &four, a), "write of another shape", path, "/g/b",
-                         "has shape (3), expected (4)"));
+  PetscCall(nn_expect_error(nn_h5_write_double(&f, "/g/b", 1, &four, a), "write of another shape", path, "/g/b",
+                            "has shape (3), expected (4)"));
   PetscCall(nn_h5_delete(&f, "/g/b"));
   PetscCall(nn_h5_delete(&f, "/g/b")); /* absent: no-op */
   PetscCall(nn_h5_write_double(&f, "/c/d", 1, &four, a));
@@ -644,20 +630,20 @@ static PetscErrorCode non_hdf5_file_is_reported_not_treated_as_missing(void)
   PetscCall(root_write_text(text, "this is not HDF5\n"));
   PetscCall(root_write_text(empty, ""));
   PetscCall(root_write_text(missing, NULL));
+  PetscCall(nn_expect_error(nn_h5_file_exists(PETSC_COMM_WORLD, text, &exists), "exists(text)", text,
+                            "not an HDF5 file", NULL));
+  PetscCall(nn_expect_error(nn_h5_file_exists(PETSC_COMM_WORLD, empty, &exists), "exists(empty)", empty,
+                            "not an HDF5 file", NULL));
   PetscCall(
-      expect_error(nn_h5_file_exists(PETSC_COMM_WORLD, text, &exists), "exists(text)", text, "not an HDF5 file", NULL));
-  PetscCall(expect_error(nn_h5_file_exists(PETSC_COMM_WORLD, empty, &exists), "exists(empty)", empty,
-                         "not an HDF5 file", NULL));
-  PetscCall(
-      expect_error(nn_h5_open_read(PETSC_COMM_WORLD, text, &f), "open_read(text)", text, "not an HDF5 file", NULL));
-  PetscCall(
-      expect_error(nn_h5_open_update(PETSC_COMM_WORLD, text, &f), "open_update(text)", text, "not an HDF5 file", NULL));
-  PetscCall(expect_error(nn_h5_open_read(PETSC_COMM_WORLD, nn_test_scratch(), &f), "open_read(dir)", nn_test_scratch(),
-                         "directory", NULL));
+      nn_expect_error(nn_h5_open_read(PETSC_COMM_WORLD, text, &f), "open_read(text)", text, "not an HDF5 file", NULL));
+  PetscCall(nn_expect_error(nn_h5_open_update(PETSC_COMM_WORLD, text, &f), "open_update(text)", text,
+                            "not an HDF5 file", NULL));
+  PetscCall(nn_expect_error(nn_h5_open_read(PETSC_COMM_WORLD, nn_test_scratch(), &f), "open_read(dir)",
+                            nn_test_scratch(), "directory", NULL));
   PetscCall(nn_h5_file_exists(PETSC_COMM_WORLD, missing, &exists));
   NN_EXPECT(!exists, "missing file reported present");
-  PetscCall(expect_error(nn_h5_open_read(PETSC_COMM_WORLD, missing, &f), "open_read(missing)", missing, "no such file",
-                         NULL));
+  PetscCall(nn_expect_error(nn_h5_open_read(PETSC_COMM_WORLD, missing, &f), "open_read(missing)", missing,
+                            "no such file", NULL));
   PetscCall(nn_expectations_met());
   PetscFunctionReturn(0);
 }
@@ -674,28 +660,29 @@ static PetscErrorCode missing_dataset_error_names_file_and_object(void)
   scratch("errors.h5", path);
   PetscCall(nn_h5_create(PETSC_COMM_WORLD, path, &f));
   PetscCall(nn_h5_write_double(&f, "/weights/L00_conv/weight", 1, &three, v));
-  PetscCall(expect_error(nn_h5_read_double(&f, "/weights/L01_dense/weight", 1, &nd, got, 3, v), "missing dataset", path,
-                         "no dataset /weights/L01_dense/weight", NULL));
-  PetscCall(expect_error(nn_h5_read_double(&f, "/weights/L00_conv/weight/x", 1, &nd, got, 3, v), "below a dataset",
-                         path, "no dataset /weights/L00_conv/weight/x", NULL));
-  PetscCall(expect_error(nn_h5_read_double(&f, "/weights", 1, &nd, got, 3, v), "group read as dataset", path,
-                         "/weights is not a dataset", NULL));
-  PetscCall(expect_error(nn_h5_read_double(&f, "/weights/L00_conv/weight", 1, &nd, got, 4, v), "wrong count", path,
-                         "/weights/L00_conv/weight", "3 elements"));
-  PetscCall(expect_error(nn_h5_read_int64(&f, "/weights/L00_conv/weight", 1, &nd, got, 3, n), "double read as int64",
-                         path, "/weights/L00_conv/weight", "floating-point"));
-  PetscCall(expect_error(nn_h5_read_double_range(&f, "/weights/L00_conv/weight", 2, d, 0, 1, v), "wrong dims", path,
-                         "/weights/L00_conv/weight", "has shape (3), expected (3, 1)"));
-  PetscCall(expect_error(nn_h5_write_double_range(&f, "/weights/L00_conv/weight", 2, d, 0, nn_test_rank() ? 0 : 3, v),
-                         "range write of another shape", path, "has shape (3), expected (3, 1)", NULL));
-  PetscCall(expect_error(nn_h5_write_double(&f, "/weights/L00_conv/weight/bias", 1, &three, v),
-                         "dataset below a dataset", path, "/weights/L00_conv/weight/bias", NULL));
-  PetscCall(expect_error(nn_h5_group(&f, "/weights/L00_conv/weight"), "group over a dataset", path,
-                         "/weights/L00_conv/weight", "not a group"));
+  PetscCall(nn_expect_error(nn_h5_read_double(&f, "/weights/L01_dense/weight", 1, &nd, got, 3, v), "missing dataset",
+                            path, "no dataset /weights/L01_dense/weight", NULL));
+  PetscCall(nn_expect_error(nn_h5_read_double(&f, "/weights/L00_conv/weight/x", 1, &nd, got, 3, v), "below a dataset",
+                            path, "no dataset /weights/L00_conv/weight/x", NULL));
+  PetscCall(nn_expect_error(nn_h5_read_double(&f, "/weights", 1, &nd, got, 3, v), "group read as dataset", path,
+                            "/weights is not a dataset", NULL));
+  PetscCall(nn_expect_error(nn_h5_read_double(&f, "/weights/L00_conv/weight", 1, &nd, got, 4, v), "wrong count", path,
+                            "/weights/L00_conv/weight", "3 elements"));
+  PetscCall(nn_expect_error(nn_h5_read_int64(&f, "/weights/L00_conv/weight", 1, &nd, got, 3, n), "double read as int64",
+                            path, "/weights/L00_conv/weight", "floating-point"));
+  PetscCall(nn_expect_error(nn_h5_read_double_range(&f, "/weights/L00_conv/weight", 2, d, 0, 1, v), "wrong dims", path,
+                            "/weights/L00_conv/weight", "has shape (3), expected (3, 1)"));
   PetscCall(
-      expect_error(nn_h5_read_double(&f, "weights", 1, &nd, got, 3, v), "relative path", path, "\"weights\"", NULL));
-  PetscCall(expect_error(nn_h5_attr_double(&f, "/nowhere", "x", 1.0), "attribute on a missing object", path, "/nowhere",
-                         NULL));
+      nn_expect_error(nn_h5_write_double_range(&f, "/weights/L00_conv/weight", 2, d, 0, nn_test_rank() ? 0 : 3, v),
+                      "range write of another shape", path, "has shape (3), expected (3, 1)", NULL));
+  PetscCall(nn_expect_error(nn_h5_write_double(&f, "/weights/L00_conv/weight/bias", 1, &three, v),
+                            "dataset below a dataset", path, "/weights/L00_conv/weight/bias", NULL));
+  PetscCall(nn_expect_error(nn_h5_group(&f, "/weights/L00_conv/weight"), "group over a dataset", path,
+                            "/weights/L00_conv/weight", "not a group"));
+  PetscCall(
+      nn_expect_error(nn_h5_read_double(&f, "weights", 1, &nd, got, 3, v), "relative path", path, "\"weights\"", NULL));
+  PetscCall(nn_expect_error(nn_h5_attr_double(&f, "/nowhere", "x", 1.0), "attribute on a missing object", path,
+                            "/nowhere", NULL));
   PetscCall(nn_h5_discard(&f));
   PetscCall(nn_expectations_met());
   PetscFunctionReturn(0);
@@ -710,13 +697,13 @@ static PetscErrorCode unwritable_directory_is_an_error_not_a_hang(void)
   scratch("afile", afile);
   scratch("afile/x.h5", path);
   PetscCall(root_write_text(afile, "a regular file, not a directory"));
-  PetscCall(expect_error(nn_h5_create(PETSC_COMM_WORLD, path, &f), "create below a file", "afile/x.h5.tmp",
-                         "cannot create", "Not a directory"));
+  PetscCall(nn_expect_error(nn_h5_create(PETSC_COMM_WORLD, path, &f), "create below a file", "afile/x.h5.tmp",
+                            "cannot create", "Not a directory"));
   PetscCall(nn_h5_discard(&f)); /* after a failed create: nothing to do */
-  PetscCall(expect_error(nn_h5_open_update(PETSC_COMM_WORLD, path, &f), "update below a file", "afile/x.h5",
-                         "Not a directory", NULL));
-  PetscCall(expect_error(nn_h5_file_exists(PETSC_COMM_WORLD, path, &exists), "exists below a file", "afile/x.h5",
-                         "Not a directory", NULL));
+  PetscCall(nn_expect_error(nn_h5_open_update(PETSC_COMM_WORLD, path, &f), "update below a file", "afile/x.h5",
+                            "Not a directory", NULL));
+  PetscCall(nn_expect_error(nn_h5_file_exists(PETSC_COMM_WORLD, path, &exists), "exists below a file", "afile/x.h5",
+                            "Not a directory", NULL));
   PetscCall(nn_expectations_met());
   PetscFunctionReturn(0);
 }
@@ -737,7 +724,7 @@ static PetscErrorCode failed_commit_is_an_error_on_every_rank(void)
   PetscCall(nn_h5_write_double(&f, "/v", 1, &one, &v));
   if (!nn_test_rank()) NN_EXPECT(!mkdir(path, 0755) || errno == EEXIST, "mkdir %s", path);
   PetscCall(root_write_text(inside, "x"));
-  PetscCall(expect_error(nn_h5_commit(&f), "commit over a directory", path, "cannot rename", NULL));
+  PetscCall(nn_expect_error(nn_h5_commit(&f), "commit over a directory", path, "cannot rename", NULL));
   NN_EXPECT(on_disk(tmp), "%s lost after a failed commit", tmp);
   PetscCallMPI(MPI_Barrier(PETSC_COMM_WORLD)); /* every rank has looked before rank 0 removes it */
   PetscCall(nn_h5_discard(&f));
@@ -803,15 +790,15 @@ static PetscErrorCode every_handle_is_closed_even_after_errors(void)
   PetscCall(nn_h5_get_attr_double(&f, "/a", "x", &x));
   PetscCall(nn_h5_get_attr_string(&f, "/m", "units", sizeof s, s));
   PetscCall(nn_h5_read_double(&f, "/a/b", 2, &nd, d, 6, v));
-  PetscCall(expect_error(nn_h5_read_double(&f, "/a/c", 2, &nd, d, 6, v), "missing dataset", "/a/c", NULL, NULL));
-  PetscCall(expect_error(nn_h5_write_double(&f, "/a/b", 1, &one, v), "wrong shape", "/a/b", NULL, NULL));
-  PetscCall(expect_error(nn_h5_get_attr_string(&f, "/m", "description", sizeof s, s), "long string", "description",
-                         NULL, NULL));
-  PetscCall(expect_error(nn_h5_get_attr_int64(&f, "/a", "x", &ix), "double as int64", "\"x\"", NULL, NULL));
-  PetscCall(expect_error(nn_h5_get_attr_double(&f, "/a", "nope", &x), "missing attribute", "nope", NULL, NULL));
-  PetscCall(expect_error(nn_h5_write_double_range(&f, "/r", 2, d, 7, 1, v), "range", "/r", NULL, NULL));
-  PetscCall(expect_error(nn_h5_write_double_blocks(&f, "/m", 2, 3, 1, &nr, &nr, &c0, &nc, &off, v), "block", "/m", NULL,
-                         NULL));
+  PetscCall(nn_expect_error(nn_h5_read_double(&f, "/a/c", 2, &nd, d, 6, v), "missing dataset", "/a/c", NULL, NULL));
+  PetscCall(nn_expect_error(nn_h5_write_double(&f, "/a/b", 1, &one, v), "wrong shape", "/a/b", NULL, NULL));
+  PetscCall(nn_expect_error(nn_h5_get_attr_string(&f, "/m", "description", sizeof s, s), "long string", "description",
+                            NULL, NULL));
+  PetscCall(nn_expect_error(nn_h5_get_attr_int64(&f, "/a", "x", &ix), "double as int64", "\"x\"", NULL, NULL));
+  PetscCall(nn_expect_error(nn_h5_get_attr_double(&f, "/a", "nope", &x), "missing attribute", "nope", NULL, NULL));
+  PetscCall(nn_expect_error(nn_h5_write_double_range(&f, "/r", 2, d, 7, 1, v), "range", "/r", NULL, NULL));
+  PetscCall(nn_expect_error(nn_h5_write_double_blocks(&f, "/m", 2, 3, 1, &nr, &nr, &c0, &nc, &off, v), "block", "/m",
+                            NULL, NULL));
   PetscCall(nn_h5_discard(&f));
   mark_handles(&after);
   NN_EXPECT(after.objects == before.objects, "open file objects: %zd before, %zd after", before.objects, after.objects);

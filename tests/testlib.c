@@ -3,6 +3,7 @@
 #include <slepcsys.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/stat.h>
 
 static char scratch[PETSC_MAX_PATH_LEN];
@@ -27,6 +28,19 @@ PetscErrorCode nn_expectations_met(void)
   PetscCall(PetscStrncpy(msg, expect_msg, sizeof msg));
   expect_msg[0] = 0;
   NN_CHECK(!msg[0], "%s", msg);
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode nn_expect_error(PetscErrorCode ierr, const char *what, const char *n1, const char *n2, const char *n3)
+{
+  const char *needle[] = {n1, n2, n3};
+  char        msg[1024];
+  PetscFunctionBeginUser;
+  PetscCall(PetscStrncpy(msg, nn_error_last(), sizeof msg));
+  nn_error_clear();
+  NN_EXPECT(ierr != 0, "%s succeeded", what);
+  for (int k = 0; k < 3; k++)
+    NN_EXPECT(!needle[k] || strstr(msg, needle[k]), "%s: message \"%s\" lacks \"%s\"", what, msg, needle[k]);
   PetscFunctionReturn(0);
 }
 

@@ -36,6 +36,11 @@ static inline double nn_relerr(double a, double b, double floor_)
 void           nn_expect_failed(const char *fmt, ...) PETSC_ATTRIBUTE_FORMAT(1, 2);
 PetscErrorCode nn_expectations_met(void);
 
+/* Expects that the call named what failed (ierr != 0) with a message holding
+ * every non-NULL needle n1, n2, n3, and clears the error (nn_error_clear), so
+ * the test goes on; a miss is an NN_EXPECT failure. */
+PetscErrorCode nn_expect_error(PetscErrorCode ierr, const char *what, const char *n1, const char *n2, const char *n3);
+
 /* Rank and size of PETSC_COMM_WORLD. */
 int nn_test_rank(void);
 int nn_test_size(void);
