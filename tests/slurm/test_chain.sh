@@ -84,11 +84,22 @@ submit() {
 }
 
 # wait_idle DIR SECONDS: waits until no job is queued or running (a chain
-# always has its next job queued before the current one ends).
+# always has its next job queued before the current one ends). The deadline
+# follows the jobs' progress: it fails when their output (DIR/*.out) has not
+# grown for SECONDS, so a busy machine that runs the jobs slower does not fail
+# the test, while a hung job does; and when the whole test has run for
+# budget seconds, so that it always stops the cluster before ctest's TIMEOUT.
+budget=${NNCAS_SLURM_BUDGET:-1500}
 wait_idle() {
-  local end=$((SECONDS + $2))
+  local stall=$2 size last=-1 end
   while [ -n "$(squeue -h -o %i)" ]; do
-    [ $SECONDS -lt $end ] || { show_jobs "$1"; fail "jobs still queued after $2 s"; }
+    size=$( (cat "$1"/*.out 2>/dev/null || true) | wc -c)
+    if [ "$size" != "$last" ]; then
+      last=$size
+      end=$((SECONDS + stall))
+    fi
+    [ $SECONDS -lt $end ] || { show_jobs "$1"; fail "jobs still queued, their output unchanged for $stall s"; }
+    [ $SECONDS -lt "$budget" ] || { show_jobs "$1"; fail "jobs still queued after $budget s of the test"; }
     sleep 1
   done
 }
@@ -153,13 +164,20 @@ chain_scenario() {
 }
 
 # wait_epoch DIR EPOCH: waits until DIR/out/checkpoint.h5 is at EPOCH or
-# later, then a moment more, so that the run is inside the next epoch.
+# later, then a moment more, so that the run is inside the next epoch. Fails
+# when the jobs' output has not grown for 60 s (as wait_idle).
 wait_epoch() {
-  local ck=$1/out/checkpoint.h5 end=$((SECONDS + 60)) e
+  local ck=$1/out/checkpoint.h5 e size last=-1 end
   while :; do
     e=$(ckpt_state "$ck" 2>/dev/null | cut -d' ' -f1) || true
     [ "${e:-0}" -lt "$2" ] || break
-    [ $SECONDS -lt $end ] || { show_jobs "$1"; fail "no checkpoint of epoch $2 after 60 s"; }
+    size=$( (cat "$1"/*.out 2>/dev/null || true) | wc -c)
+    if [ "$size" != "$last" ]; then
+      last=$size
+      end=$((SECONDS + 60))
+    fi
+    [ $SECONDS -lt $end ] || { show_jobs "$1"; fail "no checkpoint of epoch $2, the output unchanged for 60 s"; }
+    [ $SECONDS -lt "$budget" ] || { show_jobs "$1"; fail "no checkpoint of epoch $2 after $budget s of the test"; }
     sleep 0.2
   done
   sleep 0.3
