@@ -20,10 +20,10 @@ PetscErrorCode hcase_create(MPI_Comm comm, HCaseOpts o, HCase *hc)
   const PetscInt m  = o.m ? o.m : 10;
   PetscCall(net_setup(hc->net, hc->ds->c, hc->ds->h, hc->ds->w, m));
   PetscCall(hessian_create(hc->ds, hc->net, &hc->h));
-  hc->h->nsamples = m;
-  hc->h->batch    = o.batch;
-  hc->h->kmax     = o.kmax ? o.kmax : 3;
+  PetscCall(hessian_set_samples(hc->h, m, o.batch, 1));
+  PetscCall(hessian_set_block(hc->h, o.kmax ? o.kmax : 3));
   PetscCall(hessian_setup(hc->h));
+  PetscCall(hessian_get_mat(hc->h, HESSIAN_FULL, &hc->H));
   PetscCall(PetscMalloc1(hc->net->N, &hc->theta));
   PetscCall(net_init_params(hc->net, hc->theta));
   PetscCall(hessian_set_point(hc->h, hc->theta));

@@ -10,6 +10,7 @@ typedef struct {
   Dataset ds;
   Net     net;
   Hessian h;
+  Mat     H; /* the Hessian operator (hessian_get_mat) */
   double *theta;
 } HCase;
 

@@ -2,6 +2,7 @@
  * for every layer type and loss, the Gauss-Newton split, layer blocks, and
  * (with the dense verification mode) symmetry, spectra and closed forms. */
 #include "fixture.h"
+#include "hessian/hessianimpl.h" /* white-box: the slices and their samples */
 
 #include <float.h>
 #include <string.h>
@@ -86,7 +87,7 @@ static PetscErrorCode check_hvp(const char *spec, NnLoss loss, PetscBool bias, P
   PetscCall(PetscMalloc3(N, &v, N, &hv, N, &fd));
   for (int trial = 0; trial < 2; trial++) {
     fill_normal(nn_rng_key(3, 4, (uint64_t)trial), N, v);
-    PetscCall(mat_apply_replicated(hc.h->H, v, N, hv));
+    PetscCall(mat_apply_replicated(hc.H, v, N, hv));
     PetscCall(gradient_difference(&hc, v, fd, &h, &floor_));
     NN_CHECK(h > 0, "%s: no step keeps the kink pattern", spec);
     double diff = 0, scale = max_abs(N, hv);
@@ -130,7 +131,7 @@ static PetscErrorCode gauss_newton_split_is_exact(void)
   double        *v, *hv, *gv, *rv, *ref, *J, t[16], dl[16], d2l[16], e[16];
   PetscCall(PetscMalloc6(N, &v, N, &hv, N, &gv, N, &rv, N, &ref, N, &J));
   fill_normal(nn_rng_key(5, 5, 5), N, v);
-  PetscCall(mat_apply_replicated(hc.h->H, v, N, hv));
+  PetscCall(mat_apply_replicated(hc.H, v, N, hv));
   PetscCall(mat_apply_replicated(hc.h->G, v, N, gv));
   PetscCall(mat_apply_replicated(hc.h->Rm, v, N, rv));
   for (PetscInt i = 0; i < N; i++) NN_CHECK(fabs(gv[i] + rv[i] - hv[i]) <= 1e-13 * max_abs(N, hv), "G + (H-G) != H at %d", (int)i);
@@ -172,7 +173,7 @@ static PetscErrorCode hinge_loss_has_no_gauss_newton_part(void)
   PetscCall(PetscMalloc3(N, &v, N, &gv, N, &hv));
   fill_normal(nn_rng_key(6, 6, 6), N, v);
   PetscCall(mat_apply_replicated(hc.h->G, v, N, gv));
-  PetscCall(mat_apply_replicated(hc.h->H, v, N, hv));
+  PetscCall(mat_apply_replicated(hc.H, v, N, hv));
   NN_CHECK(max_abs(N, gv) == 0, "hinge: G v has entries up to %.3e", max_abs(N, gv));
   NN_CHECK(max_abs(N, hv) > 0, "hinge: H v = 0 (no sample on the loss's linear side?)");
   PetscCall(PetscFree3(v, gv, hv));
@@ -197,7 +198,7 @@ static PetscErrorCode layer_block_is_the_restriction_of_H(void)
       PetscCall(hessian_layer_range(hc.h, q, &qo, &qn));
       PetscCall(PetscArrayzero(v, N));
       fill_normal(nn_rng_key(8, (uint64_t)p, (uint64_t)q), qn, v + qo);
-      PetscCall(mat_apply_replicated(hc.h->H, v, N, hv));
+      PetscCall(mat_apply_replicated(hc.H, v, N, hv));
       PetscCall(hessian_block_create(hc.h, p, q, &A));
       PetscCall(mat_apply_replicated(A, v + qo, pn, bx));
       for (PetscInt i = 0; i < pn; i++)
@@ -228,7 +229,7 @@ static PetscErrorCode batch_columns_sum_to_hessian_columns(void)
   for (int c = 0; c < 3; c++) {
     PetscCall(PetscArrayzero(v, N));
     v[cols[c]] = 1;
-    PetscCall(mat_apply_replicated(hc.h->H, v, N, ref));
+    PetscCall(mat_apply_replicated(hc.H, v, N, ref));
     for (PetscInt i = 0; i < N; i++)
       NN_CHECK(fabs(sum[c * N + i] - ref[i]) <= 1e-13 * (1 + max_abs(N, ref)), "column %d entry %d: %.17g vs %.17g", (int)cols[c],
                (int)i, sum[c * N + i], ref[i]);
@@ -243,8 +244,8 @@ static PetscErrorCode hvp_reuse(HCase *hc, PetscBool reuse, const double *v, dou
 {
   unsigned long long g0 = hc->net->gen;
   PetscFunctionBeginUser;
-  hc->h->reuse = reuse;
-  PetscCall(mat_apply_replicated(hc->h->H, v, hc->net->N, y));
+  PetscCall(hessian_set_reuse_forward(hc->h, reuse));
+  PetscCall(mat_apply_replicated(hc->H, v, hc->net->N, y));
   *passes = hc->net->gen - g0;
   PetscFunctionReturn(0);
 }

@@ -13,7 +13,7 @@ static PetscErrorCode dense_hessian(HCase *hc, ScaMat *A, double *w)
 {
   MPI_Comm comm;
   PetscFunctionBeginUser;
-  PetscCall(PetscObjectGetComm((PetscObject)hc->h->H, &comm));
+  PetscCall(PetscObjectGetComm((PetscObject)hc->H, &comm));
   PetscCall(scamat_create(comm, hc->net->N, A));
   PetscCall(scamat_set_block_size(*A, 16));
   PetscCall(hessian_dense_assemble(hc->h, HESSIAN_FULL, *A));
@@ -37,7 +37,7 @@ static PetscErrorCode dense_hessian_is_symmetric_and_matches_the_operator(void)
     PetscCall(scamat_symmetry_error(A, &sym));
     PetscCall(PetscMalloc3(N, &v, N, &hv, N, &dv));
     fill_normal(nn_rng_key(2, 2, (uint64_t)c), N, v);
-    PetscCall(mat_apply_replicated(hc.h->H, v, N, hv));
+    PetscCall(mat_apply_replicated(hc.H, v, N, hv));
     PetscCall(scamat_mult(A, v, dv));
     for (PetscInt i = 0; i < N; i++) err = fmax(err, fabs(hv[i] - dv[i]));
     err /= max_abs(N, dv);

@@ -62,12 +62,12 @@ static PetscErrorCode extremes_match_dense_eigenvalues(void)
   const PetscInt N = hc.net->N;
   double        *D, *w;
   PetscCall(PetscMalloc2((size_t)N * N, &D, N, &w));
-  PetscCall(dense_of(hc.h->H, N, D));
+  PetscCall(dense_of(hc.H, N, D));
   PetscCall(lapack_eigenvalues(N, D, w));
   PetscCall(spectrum_create(PETSC_COMM_WORLD, &s));
   s->nev  = 3;
   s->topk = 2;
-  PetscCall(spectrum_set_operator(s, hc.h->H));
+  PetscCall(spectrum_set_operator(s, hc.H));
   PetscCall(spectrum_extremes(s));
   const double scale = fmax(fabs(w[0]), fabs(w[N - 1]));
   NN_CHECK(s->nmax == 3 && s->nmin == 3 && s->ntop == 2, "converged %d %d %d", (int)s->nmax, (int)s->nmin, (int)s->ntop);
@@ -96,7 +96,7 @@ static PetscErrorCode lanczos_density_is_close_in_wasserstein1(void)
   const PetscInt N = hc.net->N;
   double        *D, *w, *u;
   PetscCall(PetscMalloc3((size_t)N * N, &D, N, &w, N, &u));
-  PetscCall(dense_of(hc.h->H, N, D));
+  PetscCall(dense_of(hc.H, N, D));
   PetscCall(lapack_eigenvalues(N, D, w));
   for (PetscInt i = 0; i < N; i++) u[i] = 1.0 / N;
   const double   range = w[N - 1] - w[0];
@@ -106,7 +106,7 @@ static PetscErrorCode lanczos_density_is_close_in_wasserstein1(void)
     for (int b = 0; b < 2; b++) {
       PetscCall(spectrum_create(PETSC_COMM_WORLD, &s));
       s->M = Ms[a], s->M0 = 128, s->nvec = nvs[b], s->K = 512;
-      PetscCall(spectrum_set_operator(s, hc.h->H));
+      PetscCall(spectrum_set_operator(s, hc.H));
       PetscCall(spectrum_density(s));
       double *x, *q;
       PetscInt n = 0;
@@ -142,11 +142,11 @@ static PetscErrorCode hutchinson_trace_within_three_standard_errors(void)
   const PetscInt N = hc.net->N;
   double        *D, tr = 0;
   PetscCall(PetscMalloc1((size_t)N * N, &D));
-  PetscCall(dense_of(hc.h->H, N, D));
+  PetscCall(dense_of(hc.H, N, D));
   for (PetscInt i = 0; i < N; i++) tr += D[(size_t)i * N + i];
   PetscCall(spectrum_create(PETSC_COMM_WORLD, &s));
   s->trace_vecs = 200;
-  PetscCall(spectrum_set_operator(s, hc.h->H));
+  PetscCall(spectrum_set_operator(s, hc.H));
   PetscCall(spectrum_trace(s));
   PetscCall(PetscPrintf(PETSC_COMM_WORLD, "     trace %.6e, Hutchinson %.6e +- %.2e (200 vectors)\n", tr, s->trace, s->trace_se));
   NN_CHECK(fabs(s->trace - tr) <= 3 * s->trace_se, "Hutchinson %.6e +- %.2e vs exact %.6e", s->trace, s->trace_se, tr);
@@ -195,8 +195,8 @@ static PetscErrorCode density_independent_of_rank_count(void)
   PetscCall(spectrum_create(PETSC_COMM_SELF, &ss));
   sw->M = ss->M = 48, sw->M0 = ss->M0 = 48, sw->K = ss->K = 128, sw->trace_vecs = ss->trace_vecs = 5;
   sw->do_trace = ss->do_trace = PETSC_TRUE;
-  PetscCall(spectrum_set_operator(sw, world.h->H));
-  PetscCall(spectrum_set_operator(ss, self.h->H));
+  PetscCall(spectrum_set_operator(sw, world.H));
+  PetscCall(spectrum_set_operator(ss, self.H));
   PetscCall(spectrum_compute(sw, 1));
   PetscCall(spectrum_compute(ss, 1));
   double scale = sw->norm2, dr = 0, dw = 0;

@@ -29,47 +29,7 @@
 typedef enum { HESSIAN_FULL, HESSIAN_GAUSS_NEWTON, HESSIAN_REMAINDER } HessianPart;
 extern const char *const HessianParts[];
 
-/* A slice of a batch processed on this rank. */
-typedef struct {
-  PetscInt batch;      /* global batch index */
-  PetscInt size;       /* |b|: samples of the whole batch */
-  PetscInt first, n;   /* this rank's samples: positions [first, first + n) of the local arrays */
-  MPI_Comm comm;       /* ranks sharing the batch (normalization statistics) */
-} HessianSlice;
-
-typedef struct _p_Hessian *Hessian;
-struct _p_Hessian {
-  MPI_Comm    comm;
-  PetscMPIInt rank, size;
-  Dataset     ds;
-  Net         net;
-  /* options */
-  PetscInt nsamples, batch, seed, kmax;
-  PetscInt inject_nan; /* testing: the inject_nan-th local product on rank 0 is NaN (0: never) */
-  PetscBool reuse;     /* -hessian_reuse_forward: skip the first-order passes when they are still in the net */
-  /* the first-order pass (forward, l', l'', backward) the net's buffers hold */
-  PetscBool          cache_ok;
-  PetscInt           cache_slice;
-  double             cache_scale;
-  unsigned long long cache_gen;
-  PetscInt napplies;   /* local products so far */
-  /* the fixed sample set */
-  PetscInt      nbatches;
-  PetscInt     *sample_ids; /* (nsamples) positions in the training split */
-  PetscInt      nslices;
-  HessianSlice *slices;     /* this rank's slices, in increasing batch order */
-  PetscInt      nlocal;     /* samples held by this rank */
-  double       *x, *y;      /* (nlocal, c, h, w) and (nlocal) */
-  /* the point */
-  const double *theta;      /* replicated parameters (not owned) */
-  /* distribution of theta */
-  PetscLayout  layout;
-  PetscMPIInt *counts, *displs;
-  /* work */
-  double *t, *dl, *d2l, *rdt; /* per-sample outputs, l', l'', R{dR/dT} */
-  double *vfull, *hv;         /* (kmax, N) gathered directions and local products */
-  Mat     H, G, Rm;           /* shells: full Hessian, Gauss-Newton part, H - G */
-};
+typedef struct _p_Hessian *Hessian; /* private: src/hessian/hessianimpl.h */
 
 PetscErrorCode hessian_create(Dataset ds, Net net, Hessian *h);
 /* -log_view events NnHessianMult, NnHessianSlice, NnHessianComm (hessian_create calls it). */
@@ -91,6 +51,9 @@ PetscErrorCode hessian_get_samples(Hessian h, PetscInt *nsamples, PetscInt *batc
  * named what; a non-finite entry is divergence (hessian_check_finite). */
 PetscErrorCode hessian_entries_all_batches(Hessian h, PetscInt ni, const PetscInt *i, PetscInt nj, const PetscInt *j, const char *what,
                                            double *all);
+/* Instead of -hessian_reuse_forward. */
+PetscErrorCode hessian_set_reuse_forward(Hessian h, PetscBool reuse);
+PetscErrorCode hessian_get_reuse_forward(Hessian h, PetscBool *reuse);
 /* Instead of -hessian_block: directions per R-operator pass; before hessian_setup. */
 PetscErrorCode hessian_set_block(Hessian h, PetscInt kmax);
 /* Draws the sample set, assembles this rank's samples, creates the shells.

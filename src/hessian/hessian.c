@@ -1,7 +1,7 @@
 /* The Hessian operator: sample set, per-slice Hessian-vector products by the
  * R-operator, and the PETSc shell matrices (full H, Gauss-Newton part G,
  * remainder H - G, layer blocks H_pq). See include/nncas/hessian.h. */
-#include "nncas/hessian.h"
+#include "hessianimpl.h"
 #include "nncas/linalg.h"
 
 #include <math.h>
@@ -121,6 +121,20 @@ PetscErrorCode hessian_entries_all_batches(Hessian h, PetscInt ni, const PetscIn
   PetscCall(hessian_check_finite(h, (size_t)cnt[h->rank], rows, "the per-batch Hessian entries"));
   PetscCall(PetscFree2(cnt, dsp));
   PetscCall(PetscFree(rows));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode hessian_set_reuse_forward(Hessian h, PetscBool reuse)
+{
+  PetscFunctionBeginUser;
+  h->reuse = reuse;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode hessian_get_reuse_forward(Hessian h, PetscBool *reuse)
+{
+  PetscFunctionBeginUser;
+  *reuse = h->reuse;
   PetscFunctionReturn(0);
 }
 

@@ -1,0 +1,48 @@
+/* Private to src/hessian (and white-box tests): the Hessian operator's state. */
+#ifndef NNCAS_HESSIAN_HESSIANIMPL_H
+#define NNCAS_HESSIAN_HESSIANIMPL_H
+
+#include "nncas/hessian.h"
+
+/* A slice of a batch processed on this rank. */
+typedef struct {
+  PetscInt batch;      /* global batch index */
+  PetscInt size;       /* |b|: samples of the whole batch */
+  PetscInt first, n;   /* this rank's samples: positions [first, first + n) of the local arrays */
+  MPI_Comm comm;       /* ranks sharing the batch (normalization statistics) */
+} HessianSlice;
+
+struct _p_Hessian {
+  MPI_Comm    comm;
+  PetscMPIInt rank, size;
+  Dataset     ds;
+  Net         net;
+  /* options */
+  PetscInt nsamples, batch, seed, kmax;
+  PetscInt inject_nan; /* testing: the inject_nan-th local product on rank 0 is NaN (0: never) */
+  PetscBool reuse;     /* -hessian_reuse_forward: skip the first-order passes when they are still in the net */
+  /* the first-order pass (forward, l', l'', backward) the net's buffers hold */
+  PetscBool          cache_ok;
+  PetscInt           cache_slice;
+  double             cache_scale;
+  unsigned long long cache_gen;
+  PetscInt napplies;   /* local products so far */
+  /* the fixed sample set */
+  PetscInt      nbatches;
+  PetscInt     *sample_ids; /* (nsamples) positions in the training split */
+  PetscInt      nslices;
+  HessianSlice *slices;     /* this rank's slices, in increasing batch order */
+  PetscInt      nlocal;     /* samples held by this rank */
+  double       *x, *y;      /* (nlocal, c, h, w) and (nlocal) */
+  /* the point */
+  const double *theta;      /* replicated parameters (not owned) */
+  /* distribution of theta */
+  PetscLayout  layout;
+  PetscMPIInt *counts, *displs;
+  /* work */
+  double *t, *dl, *d2l, *rdt; /* per-sample outputs, l', l'', R{dR/dT} */
+  double *vfull, *hv;         /* (kmax, N) gathered directions and local products */
+  Mat     H, G, Rm;           /* shells: full Hessian, Gauss-Newton part, H - G */
+};
+
+#endif
