@@ -5,6 +5,7 @@
  *   idx.c        IDX (MNIST, Fashion-MNIST) images and labels
  *   cifar.c      CIFAR-10 binary batches
  *   subset.c     the binary relabelling (App. G) and the size caps
+ *   images.c     the image splits: their files under -data_dir, shape, relabelling
  *   synthetic.c  the synthetic generators and their options (-synth_*)
  *   batch.c      mini-batches: standardisation, augmentation
  *   dataset.c    the Dataset object: options, reading or generating, statistics */
@@ -40,6 +41,11 @@ static inline double nn_sample_value(const NnSamples *s, size_t k) { return s->p
 /* -data_{train,val}_size: keeps cap/2 positives and cap/2 negatives of split
  * (0 train, 1 validation), drawn by the seed, in source order. */
 PetscErrorCode dataset_cap_split(Dataset ds, PetscInt split, PetscInt cap);
+
+/* -data_format idx or cifar10: reads, checks and relabels the image split
+ * (0 train, 1 validation) into s. The training split sets ds->(c, h, w); the
+ * validation images must have that shape. */
+PetscErrorCode dataset_load_image_split(Dataset ds, PetscInt split, NnSamples *s);
 
 /* The synthetic generators' settings: defaults, options (between the data
  * set's PetscOptionsBegin and End; *nshape <- the count of -synth_shape
