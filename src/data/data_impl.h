@@ -1,7 +1,7 @@
 /* Private to src/data: what its files share. The files, lowest first (each
  * uses only those above it):
  *   samples.c    NnSamples: allocation, counts
- *   gzread.c     reading gzip or raw files through zlib
+ *   gzread.c     reading gzip or raw files through zlib; the readers' label check
  *   idx.c        IDX (MNIST, Fashion-MNIST) images and labels
  *   cifar.c      CIFAR-10 binary batches
  *   subset.c     the binary relabelling (App. G) and the size caps
@@ -36,7 +36,10 @@ PetscErrorCode nn_samples_free(NnSamples *s);
 extern const char *const nn_split_name[2];
 PetscInt nn_samples_count_positives(const NnSamples *s);
 /* Raw value k of the flat (n, c, h, w) array of s. */
-static inline double nn_sample_value(const NnSamples *s, size_t k) { return s->pixels ? (double)s->pixels[k] : s->values[k]; }
+static inline double nn_sample_value(const NnSamples *s, size_t k)
+{
+  return s->pixels ? (double)s->pixels[k] : s->values[k];
+}
 
 /* -data_{train,val}_size: keeps cap/2 positives and cap/2 negatives of split
  * (0 train, 1 validation), drawn by the seed, in source order. */
@@ -55,6 +58,7 @@ PetscErrorCode synth_options(PetscOptionItems *PetscOptionsObject, NnSynthSettin
 PetscErrorCode synth_check(MPI_Comm comm, PetscBool mixture, const NnSynthSettings *st);
 /* Generators behind -data_format mixture / teacher: the training and validation splits. */
 PetscErrorCode synth_mixture_generate(const NnSynthSettings *st, PetscInt seed, NnSamples *train, NnSamples *val);
-PetscErrorCode synth_teacher_generate(MPI_Comm comm, const NnSynthSettings *st, PetscInt seed, NnSamples *train, NnSamples *val);
+PetscErrorCode synth_teacher_generate(MPI_Comm comm, const NnSynthSettings *st, PetscInt seed, NnSamples *train,
+                                      NnSamples *val);
 
 #endif

@@ -115,7 +115,8 @@ static PetscErrorCode dataset_keep_relabelled(Dataset ds, PetscInt split, const 
 {
   PetscInt npos = 0, nkept, *kept;
   double  *label;
-  size_t   d = (size_t)raw->c * (size_t)raw->h * (size_t)raw->w;
+  size_t   d   = (size_t)raw->c * (size_t)raw->h * (size_t)raw->w;
+  NnRngKey key = nn_rng_key((uint64_t)ds->seed, NN_STREAM_SUBSET, nn_subset_relabel_substream((uint64_t)split));
   PetscFunctionBeginUser;
   for (PetscInt i = 0; i < raw->n; i++) npos += raw->labels[i] == ds->positive_class;
   PetscCheck(npos > 0, ds->comm, PETSC_ERR_FILE_UNEXPECTED,
@@ -125,9 +126,7 @@ static PetscErrorCode dataset_keep_relabelled(Dataset ds, PetscInt split, const 
              "data file %s: %" PetscInt_FMT " samples of the positive class %" PetscInt_FMT " but only %" PetscInt_FMT
              " of the others: cannot draw as many negatives",
              raw->source, npos, ds->positive_class, raw->n - npos);
-  PetscCall(binary_relabel(raw->n, raw->labels, ds->positive_class,
-                           nn_rng_key((uint64_t)ds->seed, NN_STREAM_SUBSET, nn_subset_relabel_substream((uint64_t)split)), &nkept, &kept,
-                           &label));
+  PetscCall(binary_relabel(raw->n, raw->labels, ds->positive_class, key, &nkept, &kept, &label));
   s->n            = nkept;
   s->source_index = kept;
   s->label        = label;

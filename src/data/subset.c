@@ -92,8 +92,10 @@ PetscErrorCode dataset_cap_split(Dataset ds, PetscInt split, PetscInt cap)
              " negatives, fewer than %" PetscInt_FMT " of each",
              split ? "val" : "train", cap, nn_split_name[split], npos, s->n - npos, half);
   PetscCall(PetscMalloc1(s->n, &keep));
-  PetscCall(cap_choose_class(s, 1.0, half, nn_rng_key(seed, NN_STREAM_SUBSET, nn_subset_cap_substream((uint64_t)split, 1)), keep));
-  PetscCall(cap_choose_class(s, -1.0, half, nn_rng_key(seed, NN_STREAM_SUBSET, nn_subset_cap_substream((uint64_t)split, 0)), keep));
+  PetscCall(cap_choose_class(s, 1.0, half,
+                             nn_rng_key(seed, NN_STREAM_SUBSET, nn_subset_cap_substream((uint64_t)split, 1)), keep));
+  PetscCall(cap_choose_class(s, -1.0, half,
+                             nn_rng_key(seed, NN_STREAM_SUBSET, nn_subset_cap_substream((uint64_t)split, 0)), keep));
   samples_compact(s, ds->c * ds->h * ds->w, keep);
   PetscCall(PetscFree(keep));
   PetscFunctionReturn(0);

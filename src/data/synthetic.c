@@ -62,16 +62,16 @@ PetscErrorCode synth_check(MPI_Comm comm, PetscBool mixture, const NnSynthSettin
   PetscCheck(st->n_train >= 2 && st->n_val >= 2, comm, PETSC_ERR_ARG_OUTOFRANGE,
              "-synth_train %" PetscInt_FMT " and -synth_val %" PetscInt_FMT " must be at least 2", st->n_train,
              st->n_val);
-  PetscCheck(!mixture || (st->n_train % 2 == 0 && st->n_val % 2 == 0), comm,
-             PETSC_ERR_ARG_WRONG,
+  PetscCheck(!mixture || (st->n_train % 2 == 0 && st->n_val % 2 == 0), comm, PETSC_ERR_ARG_WRONG,
              "-synth_train %" PetscInt_FMT " and -synth_val %" PetscInt_FMT
              " must be even: the mixture has equal class counts",
              st->n_train, st->n_val);
-  PetscCheck(st->noise >= 0, comm, PETSC_ERR_ARG_OUTOFRANGE, "-synth_noise %g must be >= 0",
-             (double)st->noise);
+  PetscCheck(st->noise >= 0, comm, PETSC_ERR_ARG_OUTOFRANGE, "-synth_noise %g must be >= 0", (double)st->noise);
   PetscCheck(st->teacher_width >= 1, comm, PETSC_ERR_ARG_OUTOFRANGE, "-synth_teacher_width must be >= 1");
   PetscFunctionReturn(0);
 }
+
+/* The counter-based stream of the synthetic data's substream (NN_SYNTH_*). */
 static NnRngKey synth_key(PetscInt seed, uint64_t substream)
 {
   return nn_rng_key((uint64_t)seed, NN_STREAM_SYNTH, substream);
@@ -97,8 +97,8 @@ PetscErrorCode synth_mixture_direction(PetscInt seed, PetscInt d, double *u)
 
 /* Split s of the mixture: sample i has y = +1 for even i, -1 for odd i, and
  * x = y (separation/2) u + noise z. */
-static PetscErrorCode mixture_split(const NnSynthSettings *st, PetscInt seed, PetscInt split, PetscInt d, const double *u,
-                                    NnSamples *s)
+static PetscErrorCode mixture_split(const NnSynthSettings *st, PetscInt seed, PetscInt split, PetscInt d,
+                                    const double *u, NnSamples *s)
 {
   PetscInt n   = split ? st->n_val : st->n_train;
   NnRngKey key = synth_key(seed, NN_SYNTH_SAMPLES + (uint64_t)split);
@@ -151,8 +151,8 @@ static double teacher_label(PetscInt d, PetscInt width, const double *W, const d
 }
 
 /* Split s of the teacher task: x ~ N(0, I), y = teacher_label(x). */
-static PetscErrorCode teacher_split(const NnSynthSettings *st, PetscInt seed, PetscInt split, PetscInt d, const double *W,
-                                    const double *a, NnSamples *s)
+static PetscErrorCode teacher_split(const NnSynthSettings *st, PetscInt seed, PetscInt split, PetscInt d,
+                                    const double *W, const double *a, NnSamples *s)
 {
   PetscInt n   = split ? st->n_val : st->n_train;
   NnRngKey key = synth_key(seed, NN_SYNTH_SAMPLES + (uint64_t)split);
@@ -179,7 +179,8 @@ static PetscErrorCode teacher_check_both_classes(MPI_Comm comm, const NnSamples 
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode synth_teacher_generate(MPI_Comm comm, const NnSynthSettings *st, PetscInt seed, NnSamples *train, NnSamples *val)
+PetscErrorCode synth_teacher_generate(MPI_Comm comm, const NnSynthSettings *st, PetscInt seed, NnSamples *train,
+                                      NnSamples *val)
 {
   const PetscInt d = st->c * st->h * st->w, width = st->teacher_width;
   double        *W, *a;
