@@ -18,6 +18,8 @@ static PetscErrorCode bench(void)
   PetscInt    reps = 5;
   PetscMPIInt size;
   double     *theta, *grad, R, t0, tg, th, tf = PETSC_MAX_REAL;
+  PetscInt    c, hh, w, N;
+  const char *preset;
   Vec         x, y;
   PetscFunctionBeginUser;
   PetscCallMPI(MPI_Comm_size(PETSC_COMM_WORLD, &size));
@@ -30,10 +32,13 @@ static PetscErrorCode bench(void)
   PetscCall(hessian_set_from_options(h));
   PetscCall(dataset_setup(ds));
   PetscCall(hessian_get_samples(h, &m, NULL, NULL));
-  PetscCall(net_setup(net, ds->c, ds->h, ds->w, m));
+  PetscCall(dataset_get_shape(ds, &c, &hh, &w));
+  PetscCall(net_setup(net, c, hh, w, m));
+  PetscCall(net_get_size(net, &N));
+  PetscCall(net_get_spec(net, NULL, &preset));
   PetscCall(hessian_setup(h));
   PetscCall(hessian_get_mat(h, HESSIAN_FULL, &H));
-  PetscCall(PetscMalloc2(net->N, &theta, net->N, &grad));
+  PetscCall(PetscMalloc2(N, &theta, N, &grad));
   PetscCall(net_init_params(net, theta));
   PetscCall(hessian_set_point(h, theta));
   PetscCall(MatCreateVecs(H, &x, &y));
@@ -74,18 +79,20 @@ static PetscErrorCode bench(void)
   PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, &peak, 1, MPI_DOUBLE, MPI_MAX, PETSC_COMM_WORLD));
   PetscCall(PetscPrintf(PETSC_COMM_WORLD,
                         "%-12s N=%-9" PetscInt_FMT " samples=%-4" PetscInt_FMT " ranks=%d  gradient %8.1f ms  HVP fresh %8.1f ms  HVP %8.1f ms  HVP/gradient %.2f  peak %.0f MB/rank\n",
-                        net->preset, net->N, m, (int)size, 1e3 * tg, 1e3 * tf, 1e3 * th, th / tg, peak));
+                        preset, N, m, (int)size, 1e3 * tg, 1e3 * tf, 1e3 * th, th / tg, peak));
   PetscBool density = PETSC_FALSE;
   PetscCall(PetscOptionsGetBool(NULL, NULL, "-bench_density", &density, NULL));
   if (density) { /* one full Lanczos density: M0 + n_vec * M products */
     Spectrum sp;
+    PetscInt M0, M, nvec;
     PetscCall(spectrum_create(PETSC_COMM_WORLD, &sp));
     PetscCall(spectrum_set_from_options(sp));
     PetscCall(spectrum_set_operator(sp, H));
     t0 = MPI_Wtime();
     PetscCall(spectrum_density(sp));
-    PetscCall(PetscPrintf(PETSC_COMM_WORLD, "%-12s ranks=%d  density (M0 %d + M %d x n_vec %d) %.1f s\n", net->preset, (int)size, (int)sp->M0,
-                          (int)sp->M, (int)sp->nvec, MPI_Wtime() - t0));
+    PetscCall(spectrum_get_lanczos_sizes(sp, &M0, &M, &nvec));
+    PetscCall(PetscPrintf(PETSC_COMM_WORLD, "%-12s ranks=%d  density (M0 %d + M %d x n_vec %d) %.1f s\n", preset, (int)size, (int)M0,
+                          (int)M, (int)nvec, MPI_Wtime() - t0));
     PetscCall(spectrum_destroy(&sp));
   }
   PetscCall(VecDestroy(&x));

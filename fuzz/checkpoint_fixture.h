@@ -7,6 +7,10 @@
 #include "fuzz_common.h"
 
 #include "nncas/trainer.h"
+/* white-box: the fixture sets the trainer's state and settings directly */
+#include "train/trainimpl.h"
+#include "data/datasetimpl.h"
+#include "net/netimpl.h"
 
 typedef struct {
   Dataset  ds;

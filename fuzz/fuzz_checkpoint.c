@@ -171,14 +171,14 @@ static void edit(hid_t file, Input *in)
 static void list_datasets(void)
 {
   static const char *parts[] = {"weights", "momentum"};
-  char               name[32];
+  PetscInt           ngroups = 0;
+  if (net_get_num_param_groups(fx.net, &ngroups)) nn_fuzz_fail("net_get_num_param_groups failed");
   for (int g = 0; g < 2; g++)
-    for (PetscInt l = 0; l < fx.net->nlayers; l++) {
-      const Layer *L = &fx.net->layers[l];
-      if (!L->nw) continue;
-      net_layer_name(L, name, sizeof name);
-      snprintf(dsets[ndsets++], sizeof dsets[0], "/%s/%s/weight", parts[g], name);
-      snprintf(dsets[ndsets++], sizeof dsets[0], "/%s/%s/bias", parts[g], name);
+    for (PetscInt q = 0; q < ngroups; q++) {
+      NnParamGroup pg;
+      if (net_get_param_group(fx.net, q, &pg)) nn_fuzz_fail("net_get_param_group failed");
+      snprintf(dsets[ndsets++], sizeof dsets[0], "/%s/%s/weight", parts[g], pg.name);
+      snprintf(dsets[ndsets++], sizeof dsets[0], "/%s/%s/bias", parts[g], pg.name);
     }
   for (int c = 0; c < NN_EPOCH_NCOLS; c++) snprintf(dsets[ndsets++], sizeof dsets[0], "/history/%s", nn_epoch_columns[c].name);
   for (int c = 0; c < NN_STEP_NCOLS; c++)

@@ -47,25 +47,26 @@ static PetscErrorCode app_configure(App *app)
   PetscFunctionReturn(0);
 }
 
-/* The trainer's epoch hook of a stage: the weights after t->epoch epochs. */
-static PetscErrorCode app_run_stage(Trainer t, void *ctx)
+/* The trainer's epoch hook of a stage: the weights after `epoch` epochs. */
+static PetscErrorCode app_run_stage(void *ctx, PetscInt epoch, const double *theta, RunDir rd)
 {
   PetscFunctionBeginUser;
-  PetscCall(nn_stage_run((NnStage)ctx, t->epoch, t->theta, t->rundir));
+  PetscCall(nn_stage_run((NnStage)ctx, epoch, theta, rd));
   PetscFunctionReturn(0);
 }
 
 /* Samples per rank the network's passes need: training, evaluation, every stage. */
 static PetscErrorCode app_local_samples(App *app, PetscInt *bloc)
 {
-  Trainer     t = app->trainer;
+  PetscInt    batch, eval_batch;
   PetscMPIInt size;
   PetscFunctionBeginUser;
   PetscCallMPI(MPI_Comm_size(PETSC_COMM_WORLD, &size));
-  *bloc = (PetscMax(t->batch, t->eval_batch) + size - 1) / size;
+  PetscCall(trainer_get_batch_sizes(app->trainer, &batch, &eval_batch));
+  *bloc = (PetscMax(batch, eval_batch) + size - 1) / size;
   for (int k = 0; k < app->nstages; k++) {
     PetscInt n;
-    PetscCall(nn_stage_local_samples(app->stages[k], t->batch, &n));
+    PetscCall(nn_stage_local_samples(app->stages[k], batch, &n));
     *bloc = PetscMax(*bloc, n);
   }
   PetscFunctionReturn(0);
@@ -74,25 +75,29 @@ static PetscErrorCode app_local_samples(App *app, PetscInt *bloc)
 static PetscErrorCode app_run(App *app)
 {
   PetscMPIInt size;
-  PetscInt    bloc = 0;
+  PetscInt    bloc = 0, batch, c, h, w;
   Trainer     t = app->trainer;
+  RunDir      rd;
   PetscFunctionBeginUser;
   PetscCallMPI(MPI_Comm_size(PETSC_COMM_WORLD, &size));
   PetscCall(PetscPrintf(PETSC_COMM_WORLD, "nncas %s (%s) on %d MPI ranks\n", NNCAS_VERSION, NNCAS_GIT_HASH, (int)size));
   PetscCall(dataset_setup(app->ds));
   PetscCall(dataset_view(app->ds, PETSC_VIEWER_STDOUT_WORLD));
   PetscCall(app_local_samples(app, &bloc));
-  PetscCall(net_setup(app->net, app->ds->c, app->ds->h, app->ds->w, bloc));
+  PetscCall(dataset_get_shape(app->ds, &c, &h, &w));
+  PetscCall(net_setup(app->net, c, h, w, bloc));
   PetscCall(net_view(app->net, PETSC_VIEWER_STDOUT_WORLD));
   PetscCall(trainer_setup(t));
+  PetscCall(trainer_get_batch_sizes(t, &batch, NULL));
   for (int k = 0; k < app->nstages; k++) {
-    PetscCall(nn_stage_setup(app->stages[k], t->batch));
+    PetscCall(nn_stage_setup(app->stages[k], batch));
     PetscCall(trainer_add_epoch_hook(t, nn_stage_title(app->stages[k]), app_run_stage, app->stages[k]));
   }
   PetscCall(trainer_train(t));
-  if (t->diverged) app->status = NN_EXIT_DIVERGED;
-  else if (t->preempted) app->status = NN_EXIT_PREEMPTED;
-  else PetscCall(PetscPrintf(PETSC_COMM_WORLD, "Done. Checkpoint: %s\nResults:    %s\n", rundir_checkpoint_path(t->rundir), rundir_results_path(t->rundir)));
+  PetscCall(trainer_get_exit_status(t, &app->status));
+  PetscCall(trainer_get_rundir(t, &rd));
+  if (app->status == NN_EXIT_OK)
+    PetscCall(PetscPrintf(PETSC_COMM_WORLD, "Done. Checkpoint: %s\nResults:    %s\n", rundir_checkpoint_path(rd), rundir_results_path(rd)));
   PetscFunctionReturn(0);
 }
 
@@ -122,7 +127,7 @@ int main(int argc, char **argv)
   if (!ierr && !want_help) ierr = app_run(&app);
   if (ierr && nn_divergence_marked() && app.trainer && trainer_running_stage(app.trainer)) {
     /* a Hessian product in a stage was not finite, on every rank alike */
-    char what[sizeof app.trainer->diverged_what];
+    char what[256];
     PetscStrncpy(what, nn_error_last(), sizeof what);
     nn_error_clear();
     ierr = nn_h5_discard_open(); /* the stage's unfinished results file */

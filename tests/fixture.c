@@ -1,4 +1,5 @@
 #include "fixture.h"
+#include "net/netimpl.h" /* white-box: the net's settings, without options */
 
 PetscErrorCode hcase_create(MPI_Comm comm, HCaseOpts o, HCase *hc)
 {
@@ -18,13 +19,16 @@ PetscErrorCode hcase_create(MPI_Comm comm, HCaseOpts o, HCase *hc)
   hc->net->init_c   = o.c > 0 ? o.c : 1;
   hc->net->init_std = o.c > 0 ? o.c : 1;
   const PetscInt m  = o.m ? o.m : 10;
-  PetscCall(net_setup(hc->net, hc->ds->c, hc->ds->h, hc->ds->w, m));
+  PetscInt c, h, w;
+  PetscCall(dataset_get_shape(hc->ds, &c, &h, &w));
+  PetscCall(net_setup(hc->net, c, h, w, m));
+  PetscCall(net_get_size(hc->net, &hc->N));
   PetscCall(hessian_create(hc->ds, hc->net, &hc->h));
   PetscCall(hessian_set_samples(hc->h, m, o.batch, 1));
   PetscCall(hessian_set_block(hc->h, o.kmax ? o.kmax : 3));
   PetscCall(hessian_setup(hc->h));
   PetscCall(hessian_get_mat(hc->h, HESSIAN_FULL, &hc->H));
-  PetscCall(PetscMalloc1(hc->net->N, &hc->theta));
+  PetscCall(PetscMalloc1(hc->N, &hc->theta));
   PetscCall(net_init_params(hc->net, hc->theta));
   PetscCall(hessian_set_point(hc->h, hc->theta));
   PetscFunctionReturn(0);

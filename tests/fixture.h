@@ -10,8 +10,9 @@ typedef struct {
   Dataset ds;
   Net     net;
   Hessian h;
-  Mat     H; /* the Hessian operator (hessian_get_mat) */
-  double *theta;
+  Mat      H;     /* the Hessian operator (hessian_get_mat) */
+  PetscInt N;     /* its order: the net's parameters */
+  double  *theta; /* (N) the point */
 } HCase;
 
 /* Options of an HCase; zero fields take the defaults noted. */

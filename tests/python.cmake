@@ -1,6 +1,7 @@
 # Python tests (pytest, Debian's /usr/bin/python3 with h5py, numpy, torch).
 add_executable(torch_dump torch_dump.c)
 target_link_libraries(torch_dump PRIVATE nncas_core)
+target_include_directories(torch_dump PRIVATE ${CMAKE_SOURCE_DIR}/src) # white-box: the impl headers
 add_test(NAME python_tests
   COMMAND /usr/bin/python3 -m pytest -q -p no:cacheprovider ${CMAKE_CURRENT_SOURCE_DIR}/python)
 set_tests_properties(python_tests PROPERTIES

@@ -7,6 +7,7 @@
 #include "testlib.h"
 
 #include "nncas/dataset.h"
+#include "data/datasetimpl.h" /* white-box: the splits and settings */
 
 #include <errno.h>
 #include <string.h>

@@ -3,6 +3,7 @@
  * (with the dense verification mode) symmetry, spectra and closed forms. */
 #include "fixture.h"
 #include "hessian/hessianimpl.h" /* white-box: the slices and their samples */
+#include "net/netimpl.h"         /* white-box: the layers' activations */
 
 #include <float.h>
 #include <string.h>
@@ -13,7 +14,7 @@
 static PetscErrorCode kink_pattern(HCase *hc, const double *theta, uint64_t *sig)
 {
   Hessian        h = hc->h;
-  const PetscInt F = hc->ds->c * hc->ds->h * hc->ds->w;
+  const PetscInt F = hc->h->F;
   uint64_t       s = 1469598103934665603ULL;
   PetscFunctionBeginUser;
   for (PetscInt k = 0; k < h->nslices; k++) {
@@ -45,7 +46,7 @@ static PetscErrorCode kink_pattern(HCase *hc, const double *theta, uint64_t *sig
  * *floor_ is the rounding error of fd. */
 static PetscErrorCode gradient_difference(HCase *hc, const double *v, double *fd, double *hstep, double *floor_)
 {
-  const PetscInt N = hc->net->N;
+  const PetscInt N = hc->N;
   double        *tp, *g[2][2], R, gmax = 0;
   uint64_t       s0, s;
   PetscFunctionBeginUser;
@@ -83,7 +84,7 @@ static PetscErrorCode check_hvp(const char *spec, NnLoss loss, PetscBool bias, P
   double *v, *hv, *fd, h = 0, floor_ = 0, worst = 0;
   PetscFunctionBeginUser;
   PetscCall(hcase_create(PETSC_COMM_WORLD, (HCaseOpts){.spec = spec, .loss = loss, .nobias = !bias, .m = m, .batch = batch}, &hc));
-  const PetscInt N = hc.net->N;
+  const PetscInt N = hc.N;
   PetscCall(PetscMalloc3(N, &v, N, &hv, N, &fd));
   for (int trial = 0; trial < 2; trial++) {
     fill_normal(nn_rng_key(3, 4, (uint64_t)trial), N, v);
@@ -127,7 +128,7 @@ static PetscErrorCode gauss_newton_split_is_exact(void)
   PetscFunctionBeginUser;
   PetscCallMPI(MPI_Comm_size(PETSC_COMM_WORLD, &size));
   PetscCall(hcase_create(PETSC_COMM_WORLD, (HCaseOpts){.spec = "conv:3:3,bn,tanh,dense:4,swish,dense:1", .loss = LOSS_LOGISTIC, .m = 12, .batch = 4}, &hc));
-  const PetscInt N = hc.net->N, F = hc.ds->c * hc.ds->h * hc.ds->w;
+  const PetscInt N = hc.N, F = hc.h->F;
   double        *v, *hv, *gv, *rv, *ref, *J, t[16], dl[16], d2l[16], e[16];
   PetscCall(PetscMalloc6(N, &v, N, &hv, N, &gv, N, &rv, N, &ref, N, &J));
   fill_normal(nn_rng_key(5, 5, 5), N, v);
@@ -141,7 +142,7 @@ static PetscErrorCode gauss_newton_split_is_exact(void)
     const HessianSlice *sl = &hc.h->slices[s];
     NnPass              p  = {.B = sl->n, .Bglobal = sl->size, .batch_comm = sl->comm};
     PetscCall(net_forward(hc.net, &p, hc.theta, hc.h->x + (size_t)sl->first * F, t));
-    loss_eval(hc.net->loss, sl->n, t, hc.h->y + sl->first, NULL, dl, d2l);
+    loss_eval(hc.h->loss, sl->n, t, hc.h->y + sl->first, NULL, dl, d2l);
     for (PetscInt i = 0; i < sl->n; i++) {
       PetscCall(PetscArrayzero(e, sl->n));
       e[i] = 1;
@@ -168,7 +169,7 @@ static PetscErrorCode hinge_loss_has_no_gauss_newton_part(void)
   HCase hc;
   PetscFunctionBeginUser;
   PetscCall(hcase_create(PETSC_COMM_WORLD, (HCaseOpts){.spec = "dense:5,relu,dense:4,relu,dense:1", .loss = LOSS_HINGE, .m = 10, .batch = 0}, &hc));
-  const PetscInt N = hc.net->N;
+  const PetscInt N = hc.N;
   double        *v, *gv, *hv;
   PetscCall(PetscMalloc3(N, &v, N, &gv, N, &hv));
   fill_normal(nn_rng_key(6, 6, 6), N, v);
@@ -187,7 +188,7 @@ static PetscErrorCode layer_block_is_the_restriction_of_H(void)
   HCase hc;
   PetscFunctionBeginUser;
   PetscCall(hcase_create(PETSC_COMM_WORLD, (HCaseOpts){.spec = "dense:5,tanh,dense:4,relu,dense:1", .loss = LOSS_SQUARED, .m = 10, .batch = 0}, &hc));
-  const PetscInt N = hc.net->N;
+  const PetscInt N = hc.N;
   double        *v, *hv, *bx;
   PetscCall(PetscMalloc3(N, &v, N, &hv, N, &bx));
   for (PetscInt p = 1; p <= 3; p++)
@@ -217,7 +218,7 @@ static PetscErrorCode batch_columns_sum_to_hessian_columns(void)
   HCase hc;
   PetscFunctionBeginUser;
   PetscCall(hcase_create(PETSC_COMM_WORLD, (HCaseOpts){.spec = "conv:2:3,bn,relu,dense:3,tanh,dense:1", .loss = LOSS_LOGISTIC, .m = 12, .batch = 4}, &hc));
-  const PetscInt N = hc.net->N, cols[3] = {0, N / 2, N - 1};
+  const PetscInt N = hc.N, cols[3] = {0, N / 2, N - 1};
   double        *col, *sum, *v, *ref;
   PetscCall(PetscMalloc4(3 * N, &col, 3 * N, &sum, N, &v, N, &ref));
   PetscCall(PetscArrayzero(sum, 3 * N));
@@ -242,11 +243,13 @@ static PetscErrorCode batch_columns_sum_to_hessian_columns(void)
 /* y <- H v with the first-order pass reused or not; counts the net's passes. */
 static PetscErrorCode hvp_reuse(HCase *hc, PetscBool reuse, const double *v, double *y, unsigned long long *passes)
 {
-  unsigned long long g0 = hc->net->gen;
+  unsigned long long g0, g1;
   PetscFunctionBeginUser;
+  PetscCall(net_get_pass_count(hc->net, &g0));
   PetscCall(hessian_set_reuse_forward(hc->h, reuse));
-  PetscCall(mat_apply_replicated(hc->H, v, hc->net->N, y));
-  *passes = hc->net->gen - g0;
+  PetscCall(mat_apply_replicated(hc->H, v, hc->N, y));
+  PetscCall(net_get_pass_count(hc->net, &g1));
+  *passes = g1 - g0;
   PetscFunctionReturn(0);
 }
 
@@ -261,7 +264,7 @@ static PetscErrorCode reused_forward_pass_is_exact_and_invalidated(void)
   unsigned long long passes;
   PetscFunctionBeginUser;
   PetscCall(hcase_create(PETSC_COMM_WORLD, (HCaseOpts){.spec = "conv:3:3:1,bn,relu,pool:2,dense:5,bn,tanh,dense:1", .loss = LOSS_LOGISTIC, .m = 12}, &hc));
-  const PetscInt N = hc.net->N;
+  const PetscInt N = hc.N;
   double        *v1, *v2, *y[6];
   PetscCall(PetscMalloc2(N, &v1, N, &v2));
   for (int k = 0; k < 6; k++) PetscCall(PetscMalloc1(N, &y[k]));

@@ -14,7 +14,7 @@ static PetscErrorCode dense_hessian(HCase *hc, ScaMat *A, double *w)
   MPI_Comm comm;
   PetscFunctionBeginUser;
   PetscCall(PetscObjectGetComm((PetscObject)hc->H, &comm));
-  PetscCall(scamat_create(comm, hc->net->N, A));
+  PetscCall(scamat_create(comm, hc->N, A));
   PetscCall(scamat_set_block_size(*A, 16));
   PetscCall(hessian_dense_assemble(hc->h, HESSIAN_FULL, *A));
   if (w) PetscCall(scamat_eigenvalues(*A, w));
@@ -32,7 +32,7 @@ static PetscErrorCode dense_hessian_is_symmetric_and_matches_the_operator(void)
     ScaMat A;
     double   sym, *v, *hv, *dv, err = 0;
     PetscCall(hcase_create(PETSC_COMM_WORLD, (HCaseOpts){.spec = specs[c], .loss = losses[c], .m = 12, .batch = 6}, &hc));
-    const PetscInt N = hc.net->N;
+    const PetscInt N = hc.N;
     PetscCall(dense_hessian(&hc, &A, NULL));
     PetscCall(scamat_symmetry_error(A, &sym));
     PetscCall(PetscMalloc3(N, &v, N, &hv, N, &dv));
@@ -60,7 +60,7 @@ static PetscErrorCode dense_spectrum_same_on_every_rank_count(void)
   PetscFunctionBeginUser;
   PetscCall(hcase_create(PETSC_COMM_WORLD, o, &world));
   PetscCall(hcase_create(PETSC_COMM_SELF, o, &self));
-  const PetscInt N = world.net->N;
+  const PetscInt N = world.N;
   double        *ww, *ws, d = 0;
   PetscCall(PetscMalloc2(N, &ww, N, &ws));
   PetscCall(dense_hessian(&world, &Aw, ww));
@@ -85,7 +85,7 @@ static PetscErrorCode one_hidden_layer_relu_hinge_spectrum_is_plus_minus_singula
   ScaMat A;
   PetscFunctionBeginUser;
   PetscCall(hcase_create(PETSC_COMM_WORLD, (HCaseOpts){.spec = "dense:9,relu,dense:1", .loss = LOSS_HINGE, .nobias = PETSC_TRUE, .m = 20, .shape = "1,2,3"}, &hc));
-  const PetscInt N = hc.net->N;
+  const PetscInt N = hc.N;
   PetscInt       o1, n1, o2, n2;
   double        *w, *v, *y, *Bm, *sv, scale;
   PetscCall(hessian_layer_range(hc.h, 1, &o1, &n1));
@@ -146,7 +146,7 @@ static PetscErrorCode scaling_weights_by_s_scales_H_by_s_to_the_L_minus_2(void)
   PetscFunctionBeginUser;
   PetscCall(hcase_create(PETSC_COMM_WORLD, (HCaseOpts){.spec = "dense:7,relu,dense:5,relu,dense:1", .loss = LOSS_HINGE, .nobias = PETSC_TRUE,
                                                        .m = 16, .shape = "1,1,5", .init = INIT_SCALED, .c = 0.05}, &hc));
-  const PetscInt N = hc.net->N;
+  const PetscInt N = hc.N;
   double        *w1, *w2, *th2, R, ma1, ma2, err = 0, diag = 0, scale;
   PetscCall(PetscMalloc3(N, &w1, N, &w2, N, &th2));
   PetscCall(hessian_risk(hc.h, &R, NULL, &ma1));

@@ -3,7 +3,7 @@
  * ranks, and the layer-string parser's errors. */
 #include "testlib.h"
 #include "nncas/net.h"
-#include "../src/net/layers.h" /* conv_chunk */
+#include "net/layers.h" /* white-box: the layers, conv_chunk */
 
 #include <float.h>
 #include <stdlib.h>

@@ -3,6 +3,7 @@
  * Hutchinson's trace, the symmetry statistics, and rank independence. */
 #include "fixture.h"
 #include "nncas/spectrum.h"
+#include "spectrum/spectrumimpl.h" /* white-box: settings and results set and read directly */
 #include "nncas/linalg.h"
 
 #include <string.h>
@@ -59,7 +60,7 @@ static PetscErrorCode extremes_match_dense_eigenvalues(void)
   Spectrum s;
   PetscFunctionBeginUser;
   PetscCall(hcase_create(PETSC_COMM_WORLD, (HCaseOpts){.spec = SPEC, .loss = LOSS_LOGISTIC, .m = 40}, &hc));
-  const PetscInt N = hc.net->N;
+  const PetscInt N = hc.N;
   double        *D, *w;
   PetscCall(PetscMalloc2((size_t)N * N, &D, N, &w));
   PetscCall(dense_of(hc.H, N, D));
@@ -93,7 +94,7 @@ static PetscErrorCode lanczos_density_is_close_in_wasserstein1(void)
   Spectrum s;
   PetscFunctionBeginUser;
   PetscCall(hcase_create(PETSC_COMM_WORLD, (HCaseOpts){.spec = SPEC, .loss = LOSS_LOGISTIC, .m = 40}, &hc));
-  const PetscInt N = hc.net->N;
+  const PetscInt N = hc.N;
   double        *D, *w, *u;
   PetscCall(PetscMalloc3((size_t)N * N, &D, N, &w, N, &u));
   PetscCall(dense_of(hc.H, N, D));
@@ -139,7 +140,7 @@ static PetscErrorCode hutchinson_trace_within_three_standard_errors(void)
   Spectrum s;
   PetscFunctionBeginUser;
   PetscCall(hcase_create(PETSC_COMM_WORLD, (HCaseOpts){.spec = SPEC, .loss = LOSS_SQUARED, .m = 40}, &hc));
-  const PetscInt N = hc.net->N;
+  const PetscInt N = hc.N;
   double        *D, tr = 0;
   PetscCall(PetscMalloc1((size_t)N * N, &D));
   PetscCall(dense_of(hc.H, N, D));

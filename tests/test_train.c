@@ -2,6 +2,9 @@
  * a run stopped and restarted from its checkpoint continues bit for bit. */
 #include "testlib.h"
 #include "nncas/trainer.h"
+#include "train/trainimpl.h" /* white-box: the state and settings */
+#include "data/datasetimpl.h"
+#include "net/netimpl.h"
 
 #include <string.h>
 

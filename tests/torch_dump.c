@@ -4,6 +4,10 @@
  * network's outputs and the gradient of the mean loss over them, computed
  * with the batch split across the ranks (BN statistics shared). */
 #include "nncas/trainer.h"
+/* white-box: the trainer's batch sizes, the data and the net without getters */
+#include "train/trainimpl.h"
+#include "data/datasetimpl.h"
+#include "net/netimpl.h"
 #include <slepcsys.h>
 
 static PetscErrorCode dump(void)

@@ -32,21 +32,9 @@ typedef struct {
 } NnSynthSettings;
 
 typedef struct _p_Dataset *Dataset;
-struct _p_Dataset {
-  MPI_Comm     comm;
-  NnDataFormat format;
-  char         dir[PETSC_MAX_PATH_LEN]; /* -data_dir */
-  PetscInt     positive_class;          /* -data_positive_class */
-  PetscBool    normalize;               /* -data_normalize */
-  PetscBool    augment;                 /* -data_augment (CIFAR default on) */
-  PetscInt     seed;                    /* -data_seed */
-  PetscInt     max_train, max_val;      /* -data_train_size, -data_val_size (0: all) */
-  NnSynthSettings synth;                /* -synth_*: the synthetic generators */
 
-  PetscInt  c, h, w;           /* per-sample shape */
-  PetscReal mean[3], stdev[3]; /* per-channel statistics of the training split, raw units */
-  NnSamples train, val;
-};
+/* The two splits of a data set. */
+typedef enum { NN_SPLIT_TRAIN, NN_SPLIT_VAL } NnSplit;
 
 /* The -log_view event NnIODataRead (dataset_create calls it). */
 PetscErrorCode dataset_initialize_package(void);
@@ -57,6 +45,17 @@ PetscErrorCode dataset_set_from_options(Dataset ds);
 PetscErrorCode dataset_setup(Dataset ds);
 PetscErrorCode dataset_view(Dataset ds, PetscViewer v);
 PetscErrorCode dataset_destroy(Dataset *ds);
+
+/* After dataset_setup: the communicator; the per-sample shape (c, h, w); a
+ * split's samples (owned by ds); the format and -data_dir; whether training
+ * batches are augmented; the per-channel mean and standard deviation of the
+ * training split in raw units (c values each). */
+PetscErrorCode dataset_get_comm(Dataset ds, MPI_Comm *comm);
+PetscErrorCode dataset_get_shape(Dataset ds, PetscInt *c, PetscInt *h, PetscInt *w);
+PetscErrorCode dataset_get_split(Dataset ds, NnSplit which, const NnSamples **split);
+PetscErrorCode dataset_get_format(Dataset ds, NnDataFormat *format, const char **dir);
+PetscErrorCode dataset_get_augment(Dataset ds, PetscBool *augment);
+PetscErrorCode dataset_get_channel_stats(Dataset ds, const PetscReal **mean, const PetscReal **stdev);
 
 /* x <- the preprocessed samples split->{idx[0..nb-1]} as (nb, c, h, w) doubles,
  * y <- their labels. With augment, each sample is zero-padded by 4 pixels,

@@ -19,33 +19,6 @@
 #include <slepceps.h>
 
 typedef struct _p_Spectrum *Spectrum;
-struct _p_Spectrum {
-  MPI_Comm comm;
-  Mat      A;
-  /* options */
-  PetscInt  nev, topk;        /* -spectrum_nev (each end), -spectrum_topk (by magnitude) */
-  PetscInt  M0, M, K, nvec;   /* -spectrum_m0, -spectrum_m, -spectrum_k, -spectrum_nvec */
-  PetscInt  trace_vecs, seed; /* -spectrum_trace_vecs, -spectrum_seed */
-  PetscReal margin, width;    /* -spectrum_margin (kappa, App. G.1), -spectrum_width (Papyan's kernel kappa) */
-  PetscReal zero_tol;         /* -spectrum_zero_tol: |lambda| below this times ||A|| counts as zero */
-  PetscBool do_extremes, do_density, do_trace;
-  /* results: extremes */
-  PetscInt nmax, nmin, ntop;
-  double  *lmax, *rmax, *lmin, *rmin, *ltop, *rtop; /* eigenvalues, residual norms ||A x - l x|| */
-  PetscInt eps_its[3];
-  /* results: density */
-  double   lo, hi;            /* the normalization interval (with margin) */
-  double   est_min, est_max;  /* Lanczos estimates of the extremes (M0 steps) */
-  double   sigma;             /* kernel width on [-1, 1] */
-  double  *grid, *density, *density_std; /* (K) */
-  double  *ritz, *weights;    /* (nvec, M) Ritz values (lambda units) and weights; unused tail 0 */
-  PetscInt *steps;            /* (nvec) Lanczos steps actually taken (fewer at an invariant subspace) */
-  /* results: trace */
-  double trace, trace_se;
-  /* results: statistics */
-  double neg_mass, abs_ratio, sym_tv, sym_w1, norm2, ratio_c; /* ratio_c = ||A||_2 / E_m[|l'|] */
-  double mean_abs_dl;
-};
 
 PetscErrorCode spectrum_create(MPI_Comm comm, Spectrum *sp);
 /* -log_view events NnSpecExtremes, NnSpecLanczos, NnSpecTrace (spectrum_create calls it). */
@@ -62,6 +35,12 @@ PetscErrorCode spectrum_statistics(Spectrum sp, double mean_abs_dl);
 PetscErrorCode spectrum_compute(Spectrum sp, double mean_abs_dl);
 /* Writes the results under `group` (created). */
 PetscErrorCode spectrum_write(Spectrum sp, NnH5File *f, const char *group);
+/* After spectrum_compute: the smallest and largest eigenvalue, Krylov-Schur's
+ * where the extremes were computed, else the Lanczos estimates of the
+ * density's normalisation run. */
+PetscErrorCode spectrum_get_range(Spectrum sp, double *lmin, double *lmax);
+/* The Lanczos sizes of the density: M0 (normalisation), M steps per vector, n_vec vectors. */
+PetscErrorCode spectrum_get_lanczos_sizes(Spectrum sp, PetscInt *M0, PetscInt *M, PetscInt *nvec);
 PetscErrorCode spectrum_view(Spectrum sp, PetscViewer v);
 PetscErrorCode spectrum_destroy(Spectrum *sp);
 

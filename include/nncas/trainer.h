@@ -43,49 +43,11 @@ typedef struct {
 } NnStepInfo;
 
 typedef struct _p_Trainer *Trainer;
-/* A stage run at epoch boundaries: before epoch e (weights after e epochs,
- * e = 0 .. epochs), when the run is not resuming in the middle of epoch e. */
-typedef PetscErrorCode (*TrainerHook)(Trainer t, void *ctx);
+/* A stage run at epoch boundaries: before epoch e (weights theta after e
+ * epochs, e = 0 .. epochs), when the run is not resuming in the middle of
+ * epoch e; rd is the run's output directory. */
+typedef PetscErrorCode (*TrainerHook)(void *ctx, PetscInt epoch, const double *theta, RunDir rd);
 #define NN_MAX_HOOKS 8
-
-struct _p_Trainer {
-  MPI_Comm    comm;
-  PetscMPIInt rank, size;
-  Dataset     ds;
-  Net         net;
-
-  /* options */
-  PetscInt  epochs, batch, eval_batch, seed, checkpoint_every;
-  PetscReal lr, momentum, gamma, milestones[NN_MAX_MILESTONES], divergence_loss;
-  PetscInt  nmilestones;
-  char      restart[PETSC_MAX_PATH_LEN]; /* "" fresh run; a path; or "auto" */
-  PetscBool overwrite, restarting, record_steps;
-  NnStepRule step_rule;
-  PetscInt  stop_after_steps;            /* testing: checkpoint and stop after this many steps (0: off) */
-
-  /* state (saved in checkpoints) */
-  PetscInt  epoch, step, global_step;    /* next epoch/step to run; steps since the start */
-  double    acc_loss, acc_correct, acc_n; /* sums over the current epoch's finished steps */
-  double    epoch_seconds;               /* time spent in the current epoch so far */
-  double   *theta;                       /* (N) replicated parameters */
-  double   *velocity;                    /* (n_own) momentum of the owned slice */
-  PetscInt *order;                       /* (train n) sample order of the current epoch */
-  NnTable   hist;                        /* per-epoch curves */
-  NnTable   steps;                       /* per-step records (-train_record_steps) */
-
-  /* layout and work buffers */
-  PetscMPIInt *counts, *displs;
-  double      *grad, *gown, *x, *y, *t, *dl, *l;
-  PetscInt    *ids;
-  PetscBool    preempted, diverged, finished, have_checkpoint;
-  char         diverged_what[256]; /* what diverged and when */
-  TrainerHook  hooks[NN_MAX_HOOKS];
-  void        *hook_ctx[NN_MAX_HOOKS];
-  const char  *hook_name[NN_MAX_HOOKS];
-  PetscInt     nhooks;
-  const char  *running; /* name of the stage running now (NULL: none) */
-  RunDir       rundir;  /* OUTPUT_DIR: its lock, checkpoint.h5 and results.h5 */
-};
 
 PetscErrorCode trainer_create(Dataset ds, Net net, Trainer *t);
 /* -log_view events NnBatchLoad, NnGradReduce, NnSGDUpdate, NnEvaluate, NnIOCheckpoint, NnIOResults (trainer_create calls it). */
@@ -94,9 +56,16 @@ PetscErrorCode trainer_set_from_options(Trainer t);
 /* Allocates, then initialises theta or restores the checkpoint. Needs
  * dataset_setup and net_setup done. */
 PetscErrorCode trainer_setup(Trainer t);
-/* Runs the remaining epochs; on return t->finished, t->preempted or t->diverged says why. */
+/* Runs the remaining epochs; on return trainer_get_exit_status says why. */
 PetscErrorCode trainer_train(Trainer t);
 PetscErrorCode trainer_destroy(Trainer *t);
+
+/* The global batch sizes of training and of evaluation (-train_batch, -train_eval_batch). */
+PetscErrorCode trainer_get_batch_sizes(Trainer t, PetscInt *batch, PetscInt *eval_batch);
+/* After trainer_train: NN_EXIT_OK (all epochs done), NN_EXIT_PREEMPTED or NN_EXIT_DIVERGED. */
+PetscErrorCode trainer_get_exit_status(Trainer t, int *status);
+/* The output directory (after trainer_setup). */
+PetscErrorCode trainer_get_rundir(Trainer t, RunDir *rd);
 
 /* Stage fn runs at the start of every epoch and after the last one; name
  * (a string constant) says which stage in messages. */

@@ -12,7 +12,7 @@
 #ifndef NNCAS_DATA_IMPL_H
 #define NNCAS_DATA_IMPL_H
 
-#include "nncas/dataset.h"
+#include "datasetimpl.h"
 
 #include <zlib.h>
 

@@ -219,6 +219,52 @@ static PetscErrorCode dataset_describe(Dataset ds, char *desc, size_t len)
   PetscFunctionReturn(0);
 }
 
+PetscErrorCode dataset_get_comm(Dataset ds, MPI_Comm *comm)
+{
+  PetscFunctionBeginUser;
+  *comm = ds->comm;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode dataset_get_shape(Dataset ds, PetscInt *c, PetscInt *h, PetscInt *w)
+{
+  PetscFunctionBeginUser;
+  if (c) *c = ds->c;
+  if (h) *h = ds->h;
+  if (w) *w = ds->w;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode dataset_get_split(Dataset ds, NnSplit which, const NnSamples **split)
+{
+  PetscFunctionBeginUser;
+  *split = which == NN_SPLIT_TRAIN ? &ds->train : &ds->val;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode dataset_get_format(Dataset ds, NnDataFormat *format, const char **dir)
+{
+  PetscFunctionBeginUser;
+  if (format) *format = ds->format;
+  if (dir) *dir = ds->dir;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode dataset_get_augment(Dataset ds, PetscBool *augment)
+{
+  PetscFunctionBeginUser;
+  *augment = ds->augment;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode dataset_get_channel_stats(Dataset ds, const PetscReal **mean, const PetscReal **stdev)
+{
+  PetscFunctionBeginUser;
+  if (mean) *mean = ds->mean;
+  if (stdev) *stdev = ds->stdev;
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode dataset_view(Dataset ds, PetscViewer v)
 {
   char      desc[PETSC_MAX_PATH_LEN + 128], stats[256] = "";

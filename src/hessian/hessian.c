@@ -35,7 +35,7 @@ PetscErrorCode hessian_create(Dataset ds, Net net, Hessian *h)
   PetscFunctionBeginUser;
   PetscCall(hessian_initialize_package());
   PetscCall(PetscNew(&r));
-  r->comm = ds->comm;
+  PetscCall(dataset_get_comm(ds, &r->comm));
   PetscCallMPI(MPI_Comm_rank(r->comm, &r->rank));
   PetscCallMPI(MPI_Comm_size(r->comm, &r->size));
   r->ds         = ds;
@@ -176,9 +176,12 @@ static PetscErrorCode hessian_make_slices(Hessian h)
 /* Draws the sample set and assembles this rank's samples. */
 static PetscErrorCode hessian_load_samples(Hessian h)
 {
-  const PetscInt n = h->ds->train.n, F = h->ds->c * h->ds->h * h->ds->w, B = h->batch ? PetscMin(h->batch, h->nsamples) : h->nsamples;
-  PetscInt      *perm, *ids;
+  const PetscInt   F = h->F, B = h->batch ? PetscMin(h->batch, h->nsamples) : h->nsamples;
+  const NnSamples *train;
+  PetscInt         n, *perm, *ids;
   PetscFunctionBeginUser;
+  PetscCall(dataset_get_split(h->ds, NN_SPLIT_TRAIN, &train));
+  n = train->n;
   PetscCheck(h->nsamples <= n, h->comm, PETSC_ERR_ARG_OUTOFRANGE,
              "-hessian_samples %" PetscInt_FMT " exceeds the %" PetscInt_FMT " training samples", h->nsamples, n);
   PetscCall(PetscMalloc1(n, &perm));
@@ -194,7 +197,7 @@ static PetscErrorCode hessian_load_samples(Hessian h)
     PetscInt            a  = sl->n < sl->size ? sl->size * h->rank / h->size : 0; /* offset of a split slice */
     for (PetscInt i = 0; i < sl->n; i++) ids[sl->first + i] = h->sample_ids[sl->batch * B + a + i];
   }
-  PetscCall(dataset_fill_batch(h->ds, &h->ds->train, h->nlocal, ids, PETSC_FALSE, 0, h->x, h->y));
+  PetscCall(dataset_fill_batch(h->ds, train, h->nlocal, ids, PETSC_FALSE, 0, h->x, h->y));
   PetscCall(PetscFree(ids));
   PetscFunctionReturn(0);
 }
@@ -252,9 +255,13 @@ static PetscErrorCode hessian_make_shell(Hessian h, HessianPart part, PetscInt r
 
 PetscErrorCode hessian_setup(Hessian h)
 {
-  const PetscInt N = h->net->N;
-  PetscInt       nloc;
+  PetscInt N, nloc, c, hh, w, Bnet;
   PetscFunctionBeginUser;
+  PetscCall(net_get_size(h->net, &N));
+  PetscCall(net_get_loss(h->net, &h->loss));
+  PetscCall(net_get_max_batch(h->net, &Bnet));
+  PetscCall(dataset_get_shape(h->ds, &c, &hh, &w));
+  h->N = N, h->F = c * hh * w;
   PetscCall(hessian_load_samples(h));
   PetscCall(nn_layout_counts(h->comm, N, &h->counts, &h->displs, &nloc));
   PetscCall(PetscLayoutCreate(h->comm, &h->layout));
@@ -264,9 +271,9 @@ PetscErrorCode hessian_setup(Hessian h)
   {
     PetscInt Bmax = 1;
     for (PetscInt s = 0; s < h->nslices; s++) Bmax = PetscMax(Bmax, h->slices[s].n);
-    PetscCheck(Bmax <= h->net->Bmax, h->comm, PETSC_ERR_ARG_SIZ,
+    PetscCheck(Bmax <= Bnet, h->comm, PETSC_ERR_ARG_SIZ,
                "the Hessian's batches need %" PetscInt_FMT " samples per rank, the network was set up for %" PetscInt_FMT,
-               Bmax, h->net->Bmax);
+               Bmax, Bnet);
     PetscCall(PetscMalloc4(Bmax, &h->t, Bmax, &h->dl, Bmax, &h->d2l, (size_t)h->kmax * Bmax, &h->rdt));
   }
   PetscCall(net_setup_tangents(h->net, h->kmax));
@@ -294,16 +301,17 @@ PetscErrorCode hessian_get_mat(Hessian h, HessianPart part, Mat *A)
 
 PetscErrorCode hessian_layer_range(Hessian h, PetscInt p, PetscInt *off, PetscInt *n)
 {
-  PetscInt q = 0;
+  PetscInt     q;
+  NnParamGroup pg;
   PetscFunctionBeginUser;
-  for (PetscInt l = 0; l < h->net->nlayers; l++) {
-    const Layer *L = &h->net->layers[l];
-    if (!L->nw || ++q != p) continue;
-    *off = L->woff;
-    *n   = L->nw + L->nbias;
-    PetscFunctionReturn(0);
-  }
-  SETERRQ(h->comm, PETSC_ERR_ARG_OUTOFRANGE, "weight layer %" PetscInt_FMT " does not exist (the network has %" PetscInt_FMT ")", p, q);
+  *off = *n = 0;
+  PetscCall(net_get_num_param_groups(h->net, &q));
+  PetscCheck(p >= 1 && p <= q, h->comm, PETSC_ERR_ARG_OUTOFRANGE,
+             "weight layer %" PetscInt_FMT " does not exist (the network has %" PetscInt_FMT ")", p, q);
+  PetscCall(net_get_param_group(h->net, p - 1, &pg));
+  *off = pg.woff;
+  *n   = pg.nw + pg.nbias;
+  PetscFunctionReturn(0);
 }
 
 PetscErrorCode hessian_block_create(Hessian h, PetscInt p, PetscInt q, Mat *A)
@@ -327,26 +335,29 @@ static PetscErrorCode hessian_slice_apply(Hessian h, PetscInt s, HessianPart par
                                           double *HV)
 {
   const HessianSlice *sl = &h->slices[s];
-  const PetscInt      N = h->net->N, F = h->ds->c * h->ds->h * h->ds->w, B = sl->n;
+  const PetscInt      N = h->N, F = h->F, B = sl->n;
   NnPass              p = {.B = B, .Bglobal = sl->size, .batch_comm = sl->comm, .train = PETSC_FALSE};
+  unsigned long long  passes;
+  const double       *RT;
   PetscFunctionBeginUser;
   PetscCheck(h->theta, h->comm, PETSC_ERR_ORDER, "hessian_set_point() was not called");
   PetscCall(PetscLogEventBegin(ev_slice, 0, 0, 0, 0));
+  PetscCall(net_get_pass_count(h->net, &passes));
   /* The first-order pass depends on the point, the slice and the scale only:
    * between products at one point (a Krylov solve) it is still in the net's
    * buffers unless another pass (any net_forward/net_backward) came between. */
-  if (!(h->reuse && h->cache_ok && h->cache_slice == s && h->cache_scale == scale && h->cache_gen == h->net->gen)) {
+  if (!(h->reuse && h->cache_ok && h->cache_slice == s && h->cache_scale == scale && h->cache_gen == passes)) {
     PetscCall(net_forward(h->net, &p, h->theta, h->x + (size_t)sl->first * F, h->t));
-    loss_eval(h->net->loss, B, h->t, h->y + sl->first, NULL, h->dl, h->d2l);
+    loss_eval(h->loss, B, h->t, h->y + sl->first, NULL, h->dl, h->d2l);
     for (PetscInt i = 0; i < B; i++) h->dl[i] *= scale;
     PetscCall(net_backward(h->net, &p, h->theta, h->dl, NULL));
     h->cache_ok    = PETSC_TRUE;
     h->cache_slice = s;
     h->cache_scale = scale;
-    h->cache_gen   = h->net->gen;
+    PetscCall(net_get_pass_count(h->net, &h->cache_gen));
   }
   PetscCall(net_rop_forward(h->net, &p, k, h->theta, V, N));
-  const double *RT = h->net->ract[h->net->nlayers];
+  PetscCall(net_get_output_tangents(h->net, &RT));
   for (PetscInt j = 0; j < k; j++)
     for (PetscInt i = 0; i < B; i++) h->rdt[j * B + i] = part == HESSIAN_REMAINDER ? 0 : scale * h->d2l[i] * RT[j * B + i];
   PetscCall(net_rop_backward(h->net, &p, k, h->theta, V, N, h->rdt, part != HESSIAN_GAUSS_NEWTON, HV, N));
@@ -358,16 +369,16 @@ static PetscErrorCode hessian_slice_apply(Hessian h, PetscInt s, HessianPart par
 
 PetscErrorCode hessian_risk(Hessian h, double *R, double *grad, double *mean_abs_dl)
 {
-  const PetscInt F = h->ds->c * h->ds->h * h->ds->w;
+  const PetscInt F = h->F;
   double         sums[2] = {0, 0};
   PetscFunctionBeginUser;
   PetscCheck(h->theta, h->comm, PETSC_ERR_ORDER, "hessian_set_point() was not called");
-  if (grad) PetscCall(PetscArrayzero(grad, h->net->N));
+  if (grad) PetscCall(PetscArrayzero(grad, h->N));
   for (PetscInt s = 0; s < h->nslices; s++) {
     const HessianSlice *sl = &h->slices[s];
     NnPass              p  = {.B = sl->n, .Bglobal = sl->size, .batch_comm = sl->comm, .train = PETSC_FALSE};
     PetscCall(net_forward(h->net, &p, h->theta, h->x + (size_t)sl->first * F, h->t));
-    loss_eval(h->net->loss, sl->n, h->t, h->y + sl->first, h->d2l, h->dl, NULL); /* d2l holds l here */
+    loss_eval(h->loss, sl->n, h->t, h->y + sl->first, h->d2l, h->dl, NULL); /* d2l holds l here */
     for (PetscInt i = 0; i < sl->n; i++) {
       sums[0] += h->d2l[i];
       sums[1] += PetscAbsReal(h->dl[i]);
@@ -376,7 +387,7 @@ PetscErrorCode hessian_risk(Hessian h, double *R, double *grad, double *mean_abs
     if (grad) PetscCall(net_backward(h->net, &p, h->theta, h->dl, grad));
   }
   PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, sums, 2, MPI_DOUBLE, MPI_SUM, h->comm));
-  if (grad) PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, grad, (int)h->net->N, MPI_DOUBLE, MPI_SUM, h->comm));
+  if (grad) PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, grad, (int)h->N, MPI_DOUBLE, MPI_SUM, h->comm));
   if (R) *R = sums[0] / h->nsamples;
   if (mean_abs_dl) *mean_abs_dl = sums[1] / h->nsamples;
   PetscFunctionReturn(0);
@@ -388,7 +399,7 @@ PetscErrorCode hessian_apply_local(Hessian h, HessianPart part, PetscInt k, cons
   for (PetscInt done = 0, kk; done < k; done += kk) {
     kk = PetscMin(h->kmax, k - done);
     for (PetscInt s = 0; s < h->nslices; s++)
-      PetscCall(hessian_slice_apply(h, s, part, kk, V + done * h->net->N, 1.0 / h->nsamples, HV + done * h->net->N));
+      PetscCall(hessian_slice_apply(h, s, part, kk, V + done * h->N, 1.0 / h->nsamples, HV + done * h->N));
   }
   PetscFunctionReturn(0);
 }
@@ -414,7 +425,7 @@ typedef struct {
 static PetscErrorCode dense_columns(void *ctx, PetscInt j0, PetscInt k, double *cols)
 {
   DenseCtx      *c = (DenseCtx *)ctx;
-  const PetscInt N = c->h->net->N;
+  const PetscInt N = c->h->N;
   PetscFunctionBeginUser;
   PetscCall(PetscArrayzero(c->h->vfull, (size_t)k * N));
   for (PetscInt q = 0; q < k; q++) c->h->vfull[q * N + j0 + q] = 1; /* e_j */
@@ -429,14 +440,14 @@ PetscErrorCode hessian_dense_assemble(Hessian h, HessianPart part, ScaMat A)
   PetscInt N;
   PetscFunctionBeginUser;
   PetscCall(scamat_get_layout(A, &N, NULL, NULL, NULL));
-  PetscCheck(N == h->net->N, h->comm, PETSC_ERR_ARG_SIZ, "dense matrix of order %" PetscInt_FMT " for a Hessian of order %" PetscInt_FMT, N, h->net->N);
+  PetscCheck(N == h->N, h->comm, PETSC_ERR_ARG_SIZ, "dense matrix of order %" PetscInt_FMT " for a Hessian of order %" PetscInt_FMT, N, h->N);
   PetscCall(scamat_assemble_columns(A, h->kmax, dense_columns, &c, "dense Hessian"));
   PetscFunctionReturn(0);
 }
 
 PetscErrorCode hessian_batch_columns(Hessian h, PetscInt s, PetscInt nj, const PetscInt *j, double *out)
 {
-  const PetscInt N = h->net->N;
+  const PetscInt N = h->N;
   PetscFunctionBeginUser;
   PetscCheck(s >= 0 && s < h->nslices && h->slices[s].n == h->slices[s].size, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE,
              "slice %" PetscInt_FMT " is not a whole local batch", s);
@@ -455,7 +466,7 @@ PetscErrorCode hessian_batch_columns(Hessian h, PetscInt s, PetscInt nj, const P
 
 PetscErrorCode hessian_batch_entries(Hessian h, PetscInt s, PetscInt ni, const PetscInt *i, PetscInt nj, const PetscInt *j, double *out)
 {
-  const PetscInt N = h->net->N;
+  const PetscInt N = h->N;
   PetscFunctionBeginUser;
   for (PetscInt q0 = 0, k; q0 < nj; q0 += k) {
     k = PetscMin(h->kmax, nj - q0);
@@ -480,13 +491,13 @@ static PetscErrorCode hessian_mult(Mat A, Vec x, Vec y)
   PetscCall(PetscContainerGetPointer(cont, (void **)&c));
   h = c->h;
   PetscCall(PetscLogEventBegin(ev_mult, A, x, y, 0));
-  PetscCall(PetscArrayzero(h->vfull, h->net->N));
+  PetscCall(PetscArrayzero(h->vfull, h->N));
   PetscCall(VecGetArrayRead(x, &xa));
   PetscCall(PetscLogEventBegin(ev_comm, 0, 0, 0, 0));
   PetscCallMPI(MPI_Allgatherv(xa, c->ccounts[h->rank], MPI_DOUBLE, h->vfull + c->coff, c->ccounts, c->cdispls, MPI_DOUBLE, h->comm));
   PetscCall(PetscLogEventEnd(ev_comm, 0, 0, 0, 0));
   PetscCall(VecRestoreArrayRead(x, &xa));
-  PetscCall(PetscArrayzero(h->hv, h->net->N));
+  PetscCall(PetscArrayzero(h->hv, h->N));
   PetscCall(hessian_apply_local(h, c->part, 1, h->vfull, h->hv));
   PetscCall(VecGetArray(y, &ya));
   PetscCall(PetscLogEventBegin(ev_comm, 0, 0, 0, 0));
@@ -504,7 +515,7 @@ PetscErrorCode hessian_view(Hessian h, PetscViewer v)
   PetscCall(PetscViewerASCIIPrintf(v,
                                     "Hessian: N = %" PetscInt_FMT ", %" PetscInt_FMT " training samples in %" PetscInt_FMT
                                     " batches (%s), %" PetscInt_FMT " directions per pass\n",
-                                    h->net->N, h->nsamples, h->nbatches,
+                                    h->N, h->nsamples, h->nbatches,
                                     h->nbatches < h->size ? "each split across the ranks" : "whole batches per rank", h->kmax));
   PetscFunctionReturn(0);
 }

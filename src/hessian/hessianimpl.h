@@ -17,6 +17,8 @@ struct _p_Hessian {
   PetscMPIInt rank, size;
   Dataset     ds;
   Net         net;
+  PetscInt    N, F;   /* parameters; values per sample (after hessian_setup) */
+  NnLoss      loss;
   /* options */
   PetscInt nsamples, batch, seed, kmax;
   PetscInt inject_nan; /* testing: the inject_nan-th local product on rank 0 is NaN (0: never) */

@@ -2,7 +2,7 @@
 #ifndef NNCAS_LAYERS_H
 #define NNCAS_LAYERS_H
 
-#include "nncas/net.h"
+#include "netimpl.h"
 #include <cblas.h>
 
 extern const LayerOps layer_dense_ops, layer_conv_ops, layer_pool_ops, layer_act_ops, layer_bn_ops,

@@ -171,7 +171,7 @@ PetscErrorCode net_setup(Net net, PetscInt c, PetscInt h, PetscInt w, PetscInt B
   PetscFunctionReturn(0);
 }
 
-void net_layer_name(const Layer *L, char *buf, size_t len)
+static void layer_name(const Layer *L, char *buf, size_t len)
 {
   if (!L->nw) {
     buf[0] = 0;
@@ -180,7 +180,7 @@ void net_layer_name(const Layer *L, char *buf, size_t len)
   PetscSNPrintf(buf, len, "L%02d_%s", (int)L->index, L->kind == LAYER_CONV ? "conv" : "dense");
 }
 
-void net_weight_shape(const Layer *L, int *ndims, PetscInt dims[4])
+static void weight_shape(const Layer *L, int *ndims, PetscInt dims[4])
 {
   if (L->kind == LAYER_CONV) {
     *ndims = 4;
@@ -221,6 +221,87 @@ PetscErrorCode net_view(Net net, PetscViewer v)
                                      (int)L->out.w, L->nw + L->nbias));
   }
   PetscCall(PetscViewerASCIIPopTab(v));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode net_get_num_param_groups(Net net, PetscInt *n)
+{
+  PetscFunctionBeginUser;
+  *n = 0;
+  for (PetscInt l = 0; l < net->nlayers; l++) *n += net->layers[l].nw > 0;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode net_get_param_group(Net net, PetscInt g, NnParamGroup *pg)
+{
+  PetscInt q = 0;
+  PetscFunctionBeginUser;
+  for (PetscInt l = 0; l < net->nlayers; l++) {
+    const Layer *L = &net->layers[l];
+    if (!L->nw || q++ != g) continue;
+    layer_name(L, pg->name, sizeof pg->name);
+    weight_shape(L, &pg->ndims, pg->dims);
+    pg->woff = L->woff, pg->nw = L->nw, pg->boff = L->boff, pg->nbias = L->nbias;
+    PetscFunctionReturn(0);
+  }
+  SETERRQ(net->comm, PETSC_ERR_ARG_OUTOFRANGE, "parameter group %" PetscInt_FMT " does not exist (the network has %" PetscInt_FMT ")", g, q);
+}
+
+PetscErrorCode net_get_size(Net net, PetscInt *N)
+{
+  PetscFunctionBeginUser;
+  *N = net->N;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode net_get_max_batch(Net net, PetscInt *Bmax)
+{
+  PetscFunctionBeginUser;
+  *Bmax = net->Bmax;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode net_get_spec(Net net, const char **spec, const char **preset)
+{
+  PetscFunctionBeginUser;
+  if (spec) *spec = net->spec;
+  if (preset) *preset = net->preset;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode net_get_loss(Net net, NnLoss *loss)
+{
+  PetscFunctionBeginUser;
+  *loss = net->loss;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode net_get_init(Net net, NnInit *init, PetscInt *seed)
+{
+  PetscFunctionBeginUser;
+  if (init) *init = net->init;
+  if (seed) *seed = net->seed;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode net_get_bias(Net net, PetscBool *bias)
+{
+  PetscFunctionBeginUser;
+  *bias = net->bias;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode net_get_pass_count(Net net, unsigned long long *count)
+{
+  PetscFunctionBeginUser;
+  *count = net->gen;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode net_get_output_tangents(Net net, const double **RT)
+{
+  PetscFunctionBeginUser;
+  *RT = net->ract ? net->ract[net->nlayers] : NULL;
   PetscFunctionReturn(0);
 }
 
@@ -338,26 +419,40 @@ PetscErrorCode net_destroy(Net *net)
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode net_init_params(Net net, double *theta)
+/* theta <- initial parameters by `init` (std: normal's; c: scaled's), drawn with seed. */
+static void init_params(Net net, NnInit init, PetscReal std, PetscReal c, PetscInt seed, double *theta)
 {
-  PetscFunctionBeginUser;
   for (PetscInt l = 0; l < net->nlayers; l++) {
     const Layer *L = &net->layers[l];
     if (!L->nw) continue;
     const double   fan_in = (double)L->nw / (double)L->out.c;
     const double   bound  = 1.0 / sqrt(fan_in);
-    const NnRngKey kw = nn_rng_key((uint64_t)net->seed, NN_STREAM_INIT, 2 * (uint64_t)L->index);
-    const NnRngKey kb = nn_rng_key((uint64_t)net->seed, NN_STREAM_INIT, 2 * (uint64_t)L->index + 1);
+    const NnRngKey kw = nn_rng_key((uint64_t)seed, NN_STREAM_INIT, 2 * (uint64_t)L->index);
+    const NnRngKey kb = nn_rng_key((uint64_t)seed, NN_STREAM_INIT, 2 * (uint64_t)L->index + 1);
     for (PetscInt e = 0; e < L->nw; e++) {
       double *t = theta + L->woff + e;
-      switch (net->init) {
-      case INIT_OLD: *t = bound * (2 * nn_rng_uniform(kw, e) - 1); break;         /* U(-1/sqrt(n), 1/sqrt(n)) */
-      case INIT_NORMAL: *t = net->init_std * nn_rng_normal(kw, e); break;         /* N(0, std^2) */
-      case INIT_SCALED: *t = sqrt(net->init_c / fan_in) * nn_rng_normal(kw, e); break; /* N(0, c/n) */
+      switch (init) {
+      case INIT_OLD: *t = bound * (2 * nn_rng_uniform(kw, e) - 1); break; /* U(-1/sqrt(n), 1/sqrt(n)) */
+      case INIT_NORMAL: *t = std * nn_rng_normal(kw, e); break;          /* N(0, std^2) */
+      case INIT_SCALED: *t = sqrt(c / fan_in) * nn_rng_normal(kw, e); break; /* N(0, c/n) */
       }
     }
-    for (PetscInt e = 0; e < L->nbias; e++) theta[L->boff + e] = net->init == INIT_OLD ? bound * (2 * nn_rng_uniform(kb, e) - 1) : 0;
+    for (PetscInt e = 0; e < L->nbias; e++) theta[L->boff + e] = init == INIT_OLD ? bound * (2 * nn_rng_uniform(kb, e) - 1) : 0;
   }
+}
+
+PetscErrorCode net_init_params(Net net, double *theta)
+{
+  PetscFunctionBeginUser;
+  init_params(net, net->init, net->init_std, net->init_c, net->seed, theta);
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode net_init_params_scaled(Net net, PetscReal c, PetscInt seed, double *theta)
+{
+  PetscFunctionBeginUser;
+  PetscCheck(c > 0, net->comm, PETSC_ERR_ARG_OUTOFRANGE, "the variance factor c of the scaled initialisation must be positive");
+  init_params(net, INIT_SCALED, 0, c, seed, theta);
   PetscFunctionReturn(0);
 }
 

@@ -1,7 +1,7 @@
 /* Lanczos with full reorthogonalisation on SLEPc's BV (the Krylov basis,
  * distributed like the operator's vectors) and the tridiagonal eigenproblem on
  * SLEPc's DS; the Wasserstein-1 distance of discrete measures. */
-#include "nncas/spectrum.h"
+#include "spectrumimpl.h"
 
 #include <stdlib.h>
 

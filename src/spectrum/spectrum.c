@@ -1,6 +1,6 @@
 /* The spectrum stages: extremes (SLEPc EPS), Lanczos density (App. G.1),
  * Hutchinson trace, Theorem 1 statistics, and their HDF5 record. */
-#include "nncas/spectrum.h"
+#include "spectrumimpl.h"
 #include "nncas/linalg.h"
 
 #include <math.h>
@@ -414,6 +414,23 @@ PetscErrorCode spectrum_write(Spectrum s, NnH5File *f, const char *group)
   if (s->do_extremes) PetscCall(spectrum_write_extremes(s, f, group));
   if (s->do_density) PetscCall(spectrum_write_density(s, f, group));
   PetscCall(spectrum_write_statistics(s, f, group));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode spectrum_get_range(Spectrum s, double *lmin, double *lmax)
+{
+  PetscFunctionBeginUser;
+  if (lmin) *lmin = s->nmin ? s->lmin[0] : s->est_min;
+  if (lmax) *lmax = s->nmax ? s->lmax[0] : s->est_max;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode spectrum_get_lanczos_sizes(Spectrum s, PetscInt *M0, PetscInt *M, PetscInt *nvec)
+{
+  PetscFunctionBeginUser;
+  if (M0) *M0 = s->M0;
+  if (M) *M = s->M;
+  if (nvec) *nvec = s->nvec;
   PetscFunctionReturn(0);
 }
 

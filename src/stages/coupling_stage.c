@@ -51,23 +51,26 @@ static PetscErrorCode coupling_stage_local_samples(NnStage stage, PetscInt train
 
 static PetscErrorCode coupling_stage_setup(NnStage stage, PetscInt train_batch)
 {
-  CouplingStage *st = (CouplingStage *)stage->data;
-  const PetscInt n  = (stage->ds->train.n + train_batch - 1) / train_batch;
-  PetscMPIInt    size;
+  CouplingStage   *st = (CouplingStage *)stage->data;
+  const NnSamples *train;
+  PetscInt         n;
+  PetscMPIInt      size;
   PetscFunctionBeginUser;
   if (!st->every) PetscFunctionReturn(0);
+  PetscCall(dataset_get_split(stage->ds, NN_SPLIT_TRAIN, &train));
+  n = (train->n + train_batch - 1) / train_batch;
   PetscCallMPI(MPI_Comm_size(stage->comm, &size));
   /* the whole training split: n = ceil(m / batch) batches */
-  PetscCall(hessian_set_samples(st->h, stage->ds->train.n, train_batch, st->seed));
+  PetscCall(hessian_set_samples(st->h, train->n, train_batch, st->seed));
   PetscCall(hessian_set_block(st->h, st->kmax));
   PetscCheck(n >= size, stage->comm, PETSC_ERR_ARG_OUTOFRANGE,
              "-coupling_every: %" PetscInt_FMT " batches for %d ranks; each rank needs a whole batch", n, (int)size);
   for (int k = 0; k < 2; k++)
-    PetscCheck(st->nb[k] <= stage->net->N, stage->comm, PETSC_ERR_ARG_OUTOFRANGE, "-coupling_nb%s %" PetscInt_FMT " exceeds N = %" PetscInt_FMT,
-               k ? "_high" : "", st->nb[k], stage->net->N);
+    PetscCheck(st->nb[k] <= stage->N, stage->comm, PETSC_ERR_ARG_OUTOFRANGE, "-coupling_nb%s %" PetscInt_FMT " exceeds N = %" PetscInt_FMT,
+               k ? "_high" : "", st->nb[k], stage->N);
   PetscCall(hessian_setup(st->h));
   PetscCall(hessian_get_samples(st->h, NULL, NULL, &st->nbatches));
-  st->N = stage->net->N; /* known once the net is set up */
+  st->N = stage->N; /* known once the net is set up */
   st->batch = train_batch;
   PetscFunctionReturn(0);
 }
@@ -109,7 +112,7 @@ static PetscErrorCode coupling_stage_run(NnStage stage, PetscInt epoch, const do
   PetscCall(nn_h5_attr_int64(&f, g, "n", st->nbatches));
   PetscCall(nn_h5_attr_int64(&f, g, "batch", st->batch));
   PetscCall(nn_h5_attr_int64(&f, g, "draws", st->draws));
-  PetscCall(nn_h5_attr_int64(&f, g, "N", stage->net->N));
+  PetscCall(nn_h5_attr_int64(&f, g, "N", stage->N));
   PetscCall(nn_h5_attr_string(&f, "/coupling", "description", "coupling-set statistics of Hessian entries (App. E), one group per epoch"));
   PetscCall(nn_h5_commit(&f));
   PetscCall(PetscPrintf(stage->comm, "[coupling] epoch %" PetscInt_FMT " done in %.1fs\n", epoch, nn_wtime() - t0));

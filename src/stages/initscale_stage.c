@@ -70,14 +70,6 @@ static PetscBool initscale_stage_due(NnStage stage, PetscInt epoch)
   return st->on && !epoch ? PETSC_TRUE : PETSC_FALSE;
 }
 
-/* Number of weight layers L. */
-static PetscInt weight_layers(Net net)
-{
-  PetscInt L = 0;
-  for (PetscInt l = 0; l < net->nlayers; l++) L += net->layers[l].nw > 0;
-  return L;
-}
-
 /* Least-squares slope of log y against log x. */
 static double loglog_slope(PetscInt n, const PetscReal *x, const double *y)
 {
@@ -89,35 +81,22 @@ static double loglog_slope(PetscInt n, const PetscReal *x, const double *y)
   return n > 1 ? (n * sxy - sx * sy) / (n * sxx - sx * sx) : NAN;
 }
 
-/* theta <- N(0, c/fan_in) weights, zero biases, drawn with seed. */
-static PetscErrorCode init_scaled(Net net, double c, PetscInt seed, double *theta)
-{
-  const NnInit   init = net->init;
-  const PetscReal c0  = net->init_c;
-  const PetscInt s0   = net->seed;
-  PetscErrorCode  ierr;
-  PetscFunctionBeginUser;
-  net->init = INIT_SCALED, net->init_c = c, net->seed = seed;
-  ierr      = net_init_params(net, theta);
-  net->init = init, net->init_c = c0, net->seed = s0; /* restored, on errors too */
-  PetscCall(ierr);
-  PetscFunctionReturn(0);
-}
-
 /* ||grad R||^2 for every c and every initialisation (seeds net_seed + k). */
 static PetscErrorCode initscale_gradients(InitScaleStage *st, double *theta, double *grad)
 {
-  const Net  net = st->net;
   NnProgress prog;
+  PetscInt   N, seed;
   PetscFunctionBeginUser;
+  PetscCall(net_get_size(st->net, &N));
+  PetscCall(net_get_init(st->net, NULL, &seed));
   nn_progress_start(&prog, "initscale gradients", st->nc * st->ninit);
   for (PetscInt i = 0; i < st->nc; i++)
     for (PetscInt k = 0; k < st->ninit; k++) {
       double R, g2 = 0;
-      PetscCall(init_scaled(net, st->c[i], net->seed + k, theta));
+      PetscCall(net_init_params_scaled(st->net, st->c[i], seed + k, theta));
       PetscCall(hessian_set_point(st->h, theta));
       PetscCall(hessian_risk(st->h, &R, grad, NULL));
-      for (PetscInt q = 0; q < net->N; q++) g2 += grad[q] * grad[q];
+      for (PetscInt q = 0; q < N; q++) g2 += grad[q] * grad[q];
       st->gn2[i * st->ninit + k] = g2;
       PetscCall(nn_progress_report(&prog, i * st->ninit + k + 1, 10.0, "c = %g", (double)st->c[i]));
     }
@@ -163,20 +142,20 @@ static PetscErrorCode initscale_write_gradients(InitScaleStage *st, NnH5File *f,
 /* The spectrum at the first initialisation of each c, and the scaling exponents. */
 static PetscErrorCode initscale_spectra(InitScaleStage *st, NnH5File *f, double *theta, PetscInt L)
 {
-  const Net net = st->net;
-  char      g[64];
-  double   *emax, *emin;
-  hsize_t   n1 = (hsize_t)PetscMax(st->nc - 1, 0), nc = (hsize_t)st->nc;
+  char     g[64];
+  double  *emax, *emin;
+  hsize_t  n1 = (hsize_t)PetscMax(st->nc - 1, 0), nc = (hsize_t)st->nc;
+  PetscInt seed;
   PetscFunctionBeginUser;
+  PetscCall(net_get_init(st->net, NULL, &seed));
   for (PetscInt i = 0; i < st->nc; i++) {
     double mean_abs_dl;
     PetscCall(PetscPrintf(st->comm, "[initscale] spectrum at c = %g\n", (double)st->c[i]));
-    PetscCall(init_scaled(net, st->c[i], net->seed, theta));
+    PetscCall(net_init_params_scaled(st->net, st->c[i], seed, theta));
     PetscCall(hessian_set_point(st->h, theta));
     PetscCall(hessian_risk(st->h, NULL, NULL, &mean_abs_dl));
     PetscCall(spectrum_compute(st->sp, mean_abs_dl));
-    st->lmax[i] = st->sp->nmax ? st->sp->lmax[0] : st->sp->est_max;
-    st->lmin[i] = st->sp->nmin ? st->sp->lmin[0] : st->sp->est_min;
+    PetscCall(spectrum_get_range(st->sp, &st->lmin[i], &st->lmax[i]));
     PetscCall(PetscSNPrintf(g, sizeof g, "/initscale/c_%02d", (int)i));
     PetscCall(spectrum_write(st->sp, f, g));
     PetscCall(nn_h5_attr_double(f, g, "c", st->c[i]));
@@ -205,10 +184,11 @@ static PetscErrorCode initscale_stage_run(NnStage stage, PetscInt epoch, const d
   InitScaleStage *st = (InitScaleStage *)stage->data;
   double         *theta, *grad;
   NnH5File        f;
-  const PetscInt  L = weight_layers(stage->net);
+  PetscInt        L;
   PetscFunctionBeginUser;
   (void)epoch, (void)theta0; /* the study draws its own initialisations */
-  PetscCall(PetscMalloc2(stage->net->N, &theta, stage->net->N, &grad));
+  PetscCall(net_get_num_param_groups(stage->net, &L)); /* the weight layers */
+  PetscCall(PetscMalloc2(stage->N, &theta, stage->N, &grad));
   PetscCall(initscale_gradients(st, theta, grad));
   PetscCall(rundir_results_open(rd, &f));
   PetscCall(nn_h5_delete(&f, "/initscale"));

@@ -52,9 +52,9 @@ static PetscErrorCode spectrum_stage_setup(NnStage stage, PetscInt train_batch)
   PetscFunctionBeginUser;
   (void)train_batch;
   if (!st->every) PetscFunctionReturn(0);
-  PetscCheck(!st->dense || stage->net->N <= st->dense_max, stage->comm, PETSC_ERR_ARG_OUTOFRANGE,
+  PetscCheck(!st->dense || stage->N <= st->dense_max, stage->comm, PETSC_ERR_ARG_OUTOFRANGE,
              "-hessian_dense: N = %" PetscInt_FMT " exceeds -hessian_dense_max %" PetscInt_FMT " (the dense mode stores N^2 doubles)",
-             stage->net->N, st->dense_max);
+             stage->N, st->dense_max);
   PetscCall(hessian_setup(st->h));
   PetscCall(hessian_view(st->h, PETSC_VIEWER_STDOUT_(stage->comm)));
   Mat H;
@@ -73,12 +73,14 @@ static PetscBool spectrum_stage_due(NnStage stage, PetscInt epoch)
 /* The dense Hessian: symmetry error, all eigenvalues, optionally the matrix, under group/dense. */
 static PetscErrorCode spectrum_stage_dense(SpectrumStage *st, NnH5File *f, const char *group)
 {
-  ScaMat       A;
-  const PetscInt N = st->net->N;
-  double        *w, sym;
-  char           g[128], path[160];
-  hsize_t        n = (hsize_t)N;
+  ScaMat   A;
+  PetscInt N;
+  double  *w, sym;
+  char     g[128], path[160];
+  hsize_t  n;
   PetscFunctionBeginUser;
+  PetscCall(net_get_size(st->net, &N));
+  n = (hsize_t)N;
   PetscCall(scamat_create(st->comm, N, &A));
   PetscCall(scamat_set_from_options(A));
   PetscCall(hessian_dense_assemble(st->h, HESSIAN_FULL, A));
@@ -131,7 +133,7 @@ static PetscErrorCode spectrum_stage_run(NnStage stage, PetscInt epoch, const do
   PetscFunctionBeginUser;
   PetscCall(hessian_get_samples(st->h, &nsamples, NULL, NULL));
   PetscCall(PetscPrintf(stage->comm, "[spectrum] epoch %" PetscInt_FMT ": Hessian on %" PetscInt_FMT " samples, N = %" PetscInt_FMT "\n", epoch,
-                        nsamples, stage->net->N));
+                        nsamples, stage->N));
   PetscCall(hessian_set_point(st->h, theta));
   PetscCall(hessian_risk(st->h, &R, NULL, &mean_abs_dl));
   PetscCall(spectrum_compute(st->sp, mean_abs_dl));

@@ -32,12 +32,14 @@ PetscErrorCode nn_stage_create(const char *type, Dataset ds, Net net, NnStage *s
   NnStage s;
   size_t  k = 0;
   char    event[64];
+  MPI_Comm comm;
   PetscFunctionBeginUser;
+  PetscCall(dataset_get_comm(ds, &comm));
   while (k < sizeof stage_types / sizeof stage_types[0] && strcmp(stage_types[k].type, type)) k++;
-  PetscCheck(k < sizeof stage_types / sizeof stage_types[0], ds->comm, PETSC_ERR_ARG_UNKNOWN_TYPE, "no stage type \"%s\"", type);
+  PetscCheck(k < sizeof stage_types / sizeof stage_types[0], comm, PETSC_ERR_ARG_UNKNOWN_TYPE, "no stage type \"%s\"", type);
   PetscCall(nn_stage_initialize_package());
   PetscCall(PetscNew(&s));
-  s->comm = ds->comm;
+  s->comm = comm;
   s->ds   = ds;
   s->net  = net;
   s->type = stage_types[k].type;
@@ -65,6 +67,7 @@ PetscErrorCode nn_stage_local_samples(NnStage st, PetscInt train_batch, PetscInt
 PetscErrorCode nn_stage_setup(NnStage st, PetscInt train_batch)
 {
   PetscFunctionBeginUser;
+  PetscCall(net_get_size(st->net, &st->N));
   PetscCall(st->ops.setup(st, train_batch));
   PetscFunctionReturn(0);
 }

@@ -21,6 +21,7 @@ struct _p_NnStage {
   MPI_Comm      comm;
   Dataset       ds;
   Net           net;
+  PetscInt      N;     /* parameters of net (set before the type's setup) */
   const char   *type, *title;
   NnStageOps    ops;
   PetscLogEvent event; /* NnStage<Type> in -log_view */

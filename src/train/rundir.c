@@ -25,7 +25,7 @@ PetscErrorCode rundir_create(Dataset ds, Net net, RunDir *rd)
   RunDir r;
   PetscFunctionBeginUser;
   PetscCall(PetscNew(&r));
-  r->comm = ds->comm;
+  PetscCall(dataset_get_comm(ds, &r->comm));
   PetscCallMPI(MPI_Comm_rank(r->comm, &r->rank));
   PetscCallMPI(MPI_Comm_size(r->comm, &r->size));
   r->ds      = ds;
@@ -127,12 +127,49 @@ PetscErrorCode rundir_destroy(RunDir *rd)
   PetscFunctionReturn(0);
 }
 
+/* The network's and the data's settings, as attributes of "/". */
+static PetscErrorCode rundir_write_setup(RunDir rd, NnH5File *f)
+{
+  const char      *spec, *dir;
+  const PetscReal *mean, *stdev;
+  PetscInt         N, c, h, w;
+  PetscBool        bias;
+  NnLoss           loss;
+  NnInit           init;
+  NnDataFormat     format;
+  const NnSamples *train, *val;
+  PetscFunctionBeginUser;
+  PetscCall(net_get_spec(rd->net, &spec, NULL));
+  PetscCall(net_get_size(rd->net, &N));
+  PetscCall(net_get_bias(rd->net, &bias));
+  PetscCall(net_get_loss(rd->net, &loss));
+  PetscCall(net_get_init(rd->net, &init, NULL));
+  PetscCall(dataset_get_format(rd->ds, &format, &dir));
+  PetscCall(dataset_get_shape(rd->ds, &c, &h, &w));
+  PetscCall(dataset_get_split(rd->ds, NN_SPLIT_TRAIN, &train));
+  PetscCall(dataset_get_split(rd->ds, NN_SPLIT_VAL, &val));
+  PetscCall(dataset_get_channel_stats(rd->ds, &mean, &stdev));
+  PetscCall(nn_h5_attr_string(f, "/", "net_spec", spec));
+  PetscCall(nn_h5_attr_int64(f, "/", "net_parameters", N));
+  PetscCall(nn_h5_attr_int64(f, "/", "net_bias", bias));
+  PetscCall(nn_h5_attr_string(f, "/", "net_loss", NnLosses[loss]));
+  PetscCall(nn_h5_attr_string(f, "/", "net_init", NnInits[init]));
+  PetscCall(nn_h5_attr_string(f, "/", "data_format", NnDataFormats[format]));
+  PetscCall(nn_h5_attr_string(f, "/", "data_dir", dir));
+  PetscCall(nn_h5_attr_int64(f, "/", "data_channels", c));
+  PetscCall(nn_h5_attr_int64(f, "/", "data_height", h));
+  PetscCall(nn_h5_attr_int64(f, "/", "data_width", w));
+  PetscCall(nn_h5_attr_int64(f, "/", "train_samples", train->n));
+  PetscCall(nn_h5_attr_int64(f, "/", "val_samples", val->n));
+  PetscCall(nn_h5_attr_double_array(f, "/", "data_channel_mean", (hsize_t)c, mean));
+  PetscCall(nn_h5_attr_double_array(f, "/", "data_channel_std", (hsize_t)c, stdev));
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode rundir_provenance_write(RunDir rd, NnH5File *f, const char *kind)
 {
-  const Dataset ds = rd->ds;
-  const Net     net = rd->net;
-  char         *opts, when[64];
-  time_t        now = time(NULL);
+  char  *opts, when[64];
+  time_t now = time(NULL);
   PetscFunctionBeginUser;
   strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
   PetscCall(PetscOptionsGetAll(NULL, &opts));
@@ -142,21 +179,8 @@ PetscErrorCode rundir_provenance_write(RunDir rd, NnH5File *f, const char *kind)
   PetscCall(nn_h5_attr_int64(f, "/", "mpi_ranks", rd->size));
   PetscCall(nn_h5_attr_string(f, "/", "written_at", when));
   PetscCall(nn_h5_attr_string(f, "/", "options", opts));
-  PetscCall(nn_h5_attr_string(f, "/", "net_spec", net->spec));
-  PetscCall(nn_h5_attr_int64(f, "/", "net_parameters", net->N));
-  PetscCall(nn_h5_attr_int64(f, "/", "net_bias", net->bias));
-  PetscCall(nn_h5_attr_string(f, "/", "net_loss", NnLosses[net->loss]));
-  PetscCall(nn_h5_attr_string(f, "/", "net_init", NnInits[net->init]));
-  PetscCall(nn_h5_attr_string(f, "/", "data_format", NnDataFormats[ds->format]));
-  PetscCall(nn_h5_attr_string(f, "/", "data_dir", ds->dir));
-  PetscCall(nn_h5_attr_int64(f, "/", "data_channels", ds->c));
-  PetscCall(nn_h5_attr_int64(f, "/", "data_height", ds->h));
-  PetscCall(nn_h5_attr_int64(f, "/", "data_width", ds->w));
-  PetscCall(nn_h5_attr_int64(f, "/", "train_samples", ds->train.n));
-  PetscCall(nn_h5_attr_int64(f, "/", "val_samples", ds->val.n));
-  PetscCall(nn_h5_attr_double_array(f, "/", "data_channel_mean", (hsize_t)ds->c, ds->mean));
-  PetscCall(nn_h5_attr_double_array(f, "/", "data_channel_std", (hsize_t)ds->c, ds->stdev));
   PetscCall(PetscFree(opts));
+  PetscCall(rundir_write_setup(rd, f));
   PetscFunctionReturn(0);
 }
 

@@ -11,7 +11,7 @@ PetscErrorCode trainer_create(Dataset ds, Net net, Trainer *t)
   PetscFunctionBeginUser;
   PetscCall(trainer_initialize_package());
   PetscCall(PetscNew(&r));
-  r->comm = ds->comm;
+  PetscCall(dataset_get_comm(ds, &r->comm));
   PetscCallMPI(MPI_Comm_rank(r->comm, &r->rank));
   PetscCallMPI(MPI_Comm_size(r->comm, &r->size));
   r->ds               = ds;
@@ -93,14 +93,14 @@ void trainer_batch_slice(const Trainer t, PetscInt Bglobal, PetscInt *lo, PetscI
 
 static PetscErrorCode trainer_alloc(Trainer t)
 {
-  const PetscInt  N = t->net->N, F = t->ds->c * t->ds->h * t->ds->w;
+  const PetscInt  N = t->N, F = t->F;
   const PetscInt  Bloc = (PetscMax(t->batch, t->eval_batch) + t->size - 1) / t->size;
   PetscFunctionBeginUser;
   PetscCall(nn_layout_counts(t->comm, N, &t->counts, &t->displs, NULL));
   const PetscInt nown = t->counts[t->rank];
   PetscCall(PetscMalloc4(N, &t->theta, N, &t->grad, nown + 1, &t->gown, nown + 1, &t->velocity));
   PetscCall(PetscMalloc6((size_t)Bloc * F, &t->x, Bloc, &t->y, Bloc, &t->t, Bloc, &t->dl, Bloc, &t->l, Bloc, &t->ids));
-  PetscCall(PetscMalloc1(t->ds->train.n, &t->order));
+  PetscCall(PetscMalloc1(t->train->n, &t->order));
   PetscFunctionReturn(0);
 }
 
@@ -129,9 +129,17 @@ static PetscErrorCode trainer_resolve_restart(Trainer t, char *from, size_t len)
 
 PetscErrorCode trainer_setup(Trainer t)
 {
-  char from[PETSC_MAX_PATH_LEN];
+  char     from[PETSC_MAX_PATH_LEN];
+  PetscInt c, h, w;
   PetscFunctionBeginUser;
-  PetscCheck(t->ds->train.n > 0, t->comm, PETSC_ERR_ARG_WRONG, "the training split is empty");
+  PetscCall(dataset_get_split(t->ds, NN_SPLIT_TRAIN, &t->train));
+  PetscCall(dataset_get_split(t->ds, NN_SPLIT_VAL, &t->val));
+  PetscCall(dataset_get_shape(t->ds, &c, &h, &w));
+  PetscCall(dataset_get_augment(t->ds, &t->augment));
+  PetscCall(net_get_size(t->net, &t->N));
+  PetscCall(net_get_loss(t->net, &t->loss));
+  t->F = c * h * w;
+  PetscCheck(t->train->n > 0, t->comm, PETSC_ERR_ARG_WRONG, "the training split is empty");
   PetscCall(rundir_setup(t->rundir));
   PetscCall(trainer_alloc(t));
   PetscCall(trainer_resolve_restart(t, from, sizeof from));
@@ -148,7 +156,7 @@ PetscErrorCode trainer_setup(Trainer t)
     PetscCall(PetscArrayzero(t->velocity, t->counts[t->rank]));
     t->epoch = t->step = t->global_step = 0;
   }
-  nn_rng_permutation(nn_rng_key((uint64_t)t->seed, NN_STREAM_ORDER, (uint64_t)t->epoch), t->ds->train.n, t->order);
+  nn_rng_permutation(nn_rng_key((uint64_t)t->seed, NN_STREAM_ORDER, (uint64_t)t->epoch), t->train->n, t->order);
   PetscFunctionReturn(0);
 }
 
@@ -179,16 +187,16 @@ PetscErrorCode trainer_step(Trainer t, const PetscInt *batch_ids, PetscInt Bglob
   const PetscInt B = hi - lo;
   for (PetscInt i = 0; i < B; i++) t->ids[i] = batch_ids[lo + i];
   PetscCall(PetscLogEventBegin(trainer_events.batch, 0, 0, 0, 0));
-  PetscCall(dataset_fill_batch(t->ds, &t->ds->train, B, t->ids, t->ds->augment,
+  PetscCall(dataset_fill_batch(t->ds, t->train, B, t->ids, t->augment,
                                nn_rng_key((uint64_t)t->seed, NN_STREAM_AUGMENT, (uint64_t)t->epoch), t->x, t->y));
   PetscCall(PetscLogEventEnd(trainer_events.batch, 0, 0, 0, 0));
   NnPass p = {.B = B, .Bglobal = Bglobal, .batch_comm = t->comm, .train = PETSC_TRUE,
               .dropout_key = nn_rng_key((uint64_t)t->seed, NN_STREAM_DROPOUT, (uint64_t)t->global_step), .sample_ids = t->ids};
   PetscCall(net_forward(t->net, &p, t->theta, t->x, t->t));
-  loss_eval(t->net->loss, B, t->t, t->y, t->l, t->dl, NULL);
+  loss_eval(t->loss, B, t->t, t->y, t->l, t->dl, NULL);
   trainer_batch_sums(t, B, sums);
   for (PetscInt i = 0; i < B; i++) t->dl[i] /= Bglobal; /* dR/dT_i for R = mean over the batch */
-  PetscCall(PetscArrayzero(t->grad, t->net->N));
+  PetscCall(PetscArrayzero(t->grad, t->N));
   PetscCall(net_backward(t->net, &p, t->theta, t->dl, t->grad));
   PetscCall(PetscLogEventBegin(trainer_events.reduce, 0, 0, 0, 0));
   PetscCallMPI(MPI_Reduce_scatter(t->grad, t->gown, t->counts, MPI_DOUBLE, MPI_SUM, t->comm));
@@ -227,7 +235,7 @@ PetscErrorCode trainer_evaluate(Trainer t, const NnSamples *split, double *loss,
     PetscCall(dataset_fill_batch(t->ds, split, hi - lo, t->ids, PETSC_FALSE, 0, t->x, t->y));
     NnPass p = {.B = hi - lo, .Bglobal = Bglobal, .batch_comm = t->comm, .train = PETSC_FALSE};
     PetscCall(net_forward(t->net, &p, t->theta, t->x, t->t));
-    loss_eval(t->net->loss, hi - lo, t->t, t->y, t->l, NULL, NULL);
+    loss_eval(t->loss, hi - lo, t->t, t->y, t->l, NULL, NULL);
     trainer_batch_sums(t, hi - lo, sums);
   }
   PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, sums, 2, MPI_DOUBLE, MPI_SUM, t->comm));
@@ -252,7 +260,7 @@ static PetscErrorCode trainer_end_epoch(Trainer t)
 {
   double vloss, vacc, row[NN_EPOCH_NCOLS];
   PetscFunctionBeginUser;
-  PetscCall(trainer_evaluate(t, &t->ds->val, &vloss, &vacc));
+  PetscCall(trainer_evaluate(t, t->val, &vloss, &vacc));
   row[0] = t->acc_loss / t->acc_n;
   row[1] = t->acc_correct / t->acc_n;
   row[2] = vloss;
@@ -268,7 +276,7 @@ static PetscErrorCode trainer_end_epoch(Trainer t)
   t->epoch++;
   t->step = 0;
   t->acc_loss = t->acc_correct = t->acc_n = t->epoch_seconds = 0;
-  nn_rng_permutation(nn_rng_key((uint64_t)t->seed, NN_STREAM_ORDER, (uint64_t)t->epoch), t->ds->train.n, t->order);
+  nn_rng_permutation(nn_rng_key((uint64_t)t->seed, NN_STREAM_ORDER, (uint64_t)t->epoch), t->train->n, t->order);
   PetscFunctionReturn(0);
 }
 
@@ -299,7 +307,7 @@ static PetscErrorCode trainer_diverged(Trainer t, const NnStepInfo *si, PetscInt
 /* Runs the steps left in the current epoch; returns early on a stop signal or divergence. */
 static PetscErrorCode trainer_run_epoch(Trainer t)
 {
-  const PetscInt n = t->ds->train.n, nsteps = (n + t->batch - 1) / t->batch;
+  const PetscInt n = t->train->n, nsteps = (n + t->batch - 1) / t->batch;
   char           stage[64];
   NnProgress     prog;
   PetscFunctionBeginUser;
@@ -354,13 +362,35 @@ static PetscErrorCode trainer_run_hooks(Trainer t)
   if (t->step) PetscFunctionReturn(0); /* resuming inside the epoch: its stages ran before */
   for (PetscInt k = 0; k < t->nhooks; k++) {
     t->running = t->hook_name[k];
-    PetscCall(t->hooks[k](t, t->hook_ctx[k]));
+    PetscCall(t->hooks[k](t->hook_ctx[k], t->epoch, t->theta, t->rundir));
   }
   t->running = NULL;
   PetscFunctionReturn(0);
 }
 
 const char *trainer_running_stage(Trainer t) { return t->running; }
+
+PetscErrorCode trainer_get_batch_sizes(Trainer t, PetscInt *batch, PetscInt *eval_batch)
+{
+  PetscFunctionBeginUser;
+  if (batch) *batch = t->batch;
+  if (eval_batch) *eval_batch = t->eval_batch;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode trainer_get_exit_status(Trainer t, int *status)
+{
+  PetscFunctionBeginUser;
+  *status = t->diverged ? NN_EXIT_DIVERGED : t->preempted ? NN_EXIT_PREEMPTED : NN_EXIT_OK;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode trainer_get_rundir(Trainer t, RunDir *rd)
+{
+  PetscFunctionBeginUser;
+  *rd = t->rundir;
+  PetscFunctionReturn(0);
+}
 
 PetscErrorCode trainer_stage_diverged(Trainer t, const char *what)
 {

@@ -31,25 +31,23 @@ typedef PetscErrorCode (*TensorFn)(Trainer t, NnH5File *f, const char *path, int
 
 static PetscErrorCode for_each_tensor(Trainer t, NnH5File *f, const char *group, double *own, TensorFn fn, PetscBool writing)
 {
-  char name[32], path[256];
+  char     path[256];
+  PetscInt ngroups;
   PetscFunctionBeginUser;
-  for (PetscInt l = 0; l < t->net->nlayers; l++) {
-    const Layer *L = &t->net->layers[l];
-    int          nd;
-    PetscInt     d[4];
+  PetscCall(net_get_num_param_groups(t->net, &ngroups));
+  for (PetscInt g = 0; g < ngroups; g++) {
+    NnParamGroup pg;
     hsize_t      dims[4], bdim;
-    if (!L->nw) continue;
-    net_layer_name(L, name, sizeof name);
-    net_weight_shape(L, &nd, d);
-    for (int k = 0; k < nd; k++) dims[k] = (hsize_t)d[k];
-    PetscCall(PetscSNPrintf(path, sizeof path, "%s/%s", group, name));
+    PetscCall(net_get_param_group(t->net, g, &pg));
+    for (int k = 0; k < pg.ndims; k++) dims[k] = (hsize_t)pg.dims[k];
+    PetscCall(PetscSNPrintf(path, sizeof path, "%s/%s", group, pg.name));
     if (writing) PetscCall(nn_h5_group(f, path));
-    PetscCall(PetscSNPrintf(path, sizeof path, "%s/%s/weight", group, name));
-    PetscCall(fn(t, f, path, nd, dims, L->woff, L->nw, own));
-    if (!L->nbias) continue;
-    bdim = (hsize_t)L->nbias;
-    PetscCall(PetscSNPrintf(path, sizeof path, "%s/%s/bias", group, name));
-    PetscCall(fn(t, f, path, 1, &bdim, L->boff, L->nbias, own));
+    PetscCall(PetscSNPrintf(path, sizeof path, "%s/%s/weight", group, pg.name));
+    PetscCall(fn(t, f, path, pg.ndims, dims, pg.woff, pg.nw, own));
+    if (!pg.nbias) continue;
+    bdim = (hsize_t)pg.nbias;
+    PetscCall(PetscSNPrintf(path, sizeof path, "%s/%s/bias", group, pg.name));
+    PetscCall(fn(t, f, path, 1, &bdim, pg.boff, pg.nbias, own));
   }
   PetscFunctionReturn(0);
 }
@@ -136,8 +134,8 @@ PetscErrorCode trainer_checkpoint_write(Trainer t, const char *path)
   PetscCall(nn_h5_group(&f, "/momentum"));
   PetscCall(for_each_tensor(t, &f, "/momentum", t->velocity, write_tensor, PETSC_TRUE));
   PetscCall(nn_h5_group(&f, "/data"));
-  PetscCall(write_index_array(&f, "/data/train_source_index", t->ds->train.n, t->ds->train.source_index));
-  PetscCall(write_index_array(&f, "/data/epoch_order", t->ds->train.n, t->order));
+  PetscCall(write_index_array(&f, "/data/train_source_index", t->train->n, t->train->source_index));
+  PetscCall(write_index_array(&f, "/data/epoch_order", t->train->n, t->order));
   PetscCall(table_write(&f, &t->hist, "/history"));
   PetscCall(table_write(&f, &t->steps, "/history_steps"));
   PetscCall(nn_h5_commit(&f));
@@ -148,20 +146,24 @@ PetscErrorCode trainer_checkpoint_write(Trainer t, const char *path)
 /* The checkpoint must describe the same network and training set as the options. */
 static PetscErrorCode check_compatible(Trainer t, NnH5File *f)
 {
-  char    kind[64], spec[sizeof t->net->spec];
-  int64_t N, bias, n, seed, batch;
+  char        kind[64], spec[NN_NET_SPEC_MAX];
+  const char *myspec;
+  PetscBool   mybias;
+  int64_t     N, bias, n, seed, batch;
   PetscFunctionBeginUser;
+  PetscCall(net_get_spec(t->net, &myspec, NULL));
+  PetscCall(net_get_bias(t->net, &mybias));
   PetscCall(nn_h5_get_attr_string(f, "/", "kind", sizeof kind, kind));
   PetscCheck(!strcmp(kind, "nncas checkpoint"), t->comm, PETSC_ERR_FILE_UNEXPECTED,
              "%s: not an nncas checkpoint (its kind is \"%s\")", f->path, kind);
   PetscCall(nn_h5_get_attr_string(f, "/", "net_spec", sizeof spec, spec));
   PetscCall(nn_h5_get_attr_int64(f, "/", "net_parameters", &N));
   PetscCall(nn_h5_get_attr_int64(f, "/", "net_bias", &bias));
-  PetscCheck(!strcmp(spec, t->net->spec) && N == t->net->N && (bias != 0) == (t->net->bias != 0), t->comm,
+  PetscCheck(!strcmp(spec, myspec) && N == t->N && (bias != 0) == (mybias != 0), t->comm,
              PETSC_ERR_FILE_UNEXPECTED,
              "checkpoint %s holds a different network: \"%s\"%s with %lld parameters, but the options give \"%s\"%s with %lld",
-             f->path, spec, bias ? "" : " without biases", (long long)N, t->net->spec, t->net->bias ? "" : " without biases",
-             (long long)t->net->N);
+             f->path, spec, bias ? "" : " without biases", (long long)N, myspec, mybias ? "" : " without biases",
+             (long long)t->N);
   PetscCall(nn_h5_get_attr_int64(f, "/state", "train_seed", &seed));
   PetscCall(nn_h5_get_attr_int64(f, "/state", "batch", &batch));
   PetscCheck(seed == t->seed, t->comm, PETSC_ERR_FILE_UNEXPECTED, "checkpoint %s was made with -train_seed %lld, the options give %lld",
@@ -169,9 +171,9 @@ static PetscErrorCode check_compatible(Trainer t, NnH5File *f)
   PetscCheck(batch == t->batch, t->comm, PETSC_ERR_FILE_UNEXPECTED, "checkpoint %s was made with -train_batch %lld, the options give %lld",
              f->path, (long long)batch, (long long)t->batch);
   PetscCall(nn_h5_get_attr_int64(f, "/", "train_samples", &n));
-  PetscCheck(n == t->ds->train.n, t->comm, PETSC_ERR_FILE_UNEXPECTED,
+  PetscCheck(n == t->train->n, t->comm, PETSC_ERR_FILE_UNEXPECTED,
              "checkpoint %s was made with %lld training samples, the options give %lld (check the -data_* options)", f->path,
-             (long long)n, (long long)t->ds->train.n);
+             (long long)n, (long long)t->train->n);
   PetscFunctionReturn(0);
 }
 
@@ -183,12 +185,12 @@ static PetscErrorCode check_same_training_set(Trainer t, NnH5File *f)
   PetscInt       i = 0;
   PetscErrorCode ierr;
   PetscFunctionBeginUser;
-  PetscCall(PetscMalloc1(t->ds->train.n + 1, &idx));
-  ierr = nn_h5_read_int64(f, "/data/train_source_index", 1, &nd, &d, (size_t)t->ds->train.n, idx);
-  while (!ierr && i < t->ds->train.n && idx[i] == t->ds->train.source_index[i]) i++;
+  PetscCall(PetscMalloc1(t->train->n + 1, &idx));
+  ierr = nn_h5_read_int64(f, "/data/train_source_index", 1, &nd, &d, (size_t)t->train->n, idx);
+  while (!ierr && i < t->train->n && idx[i] == t->train->source_index[i]) i++;
   PetscCall(PetscFree(idx));
   PetscCall(ierr);
-  PetscCheck(i == t->ds->train.n, t->comm, PETSC_ERR_FILE_UNEXPECTED,
+  PetscCheck(i == t->train->n, t->comm, PETSC_ERR_FILE_UNEXPECTED,
              "checkpoint %s was made with a different training set (sample %" PetscInt_FMT " differs; check -data_seed and the data files)",
              f->path, i);
   PetscFunctionReturn(0);
@@ -218,7 +220,7 @@ static PetscErrorCode read_sum(Trainer t, NnH5File *f, const char *name, PetscBo
 
 static PetscErrorCode read_state(Trainer t, NnH5File *f)
 {
-  const PetscInt nsteps = (t->ds->train.n + t->batch - 1) / t->batch; /* steps per epoch (batch checked) */
+  const PetscInt nsteps = (t->train->n + t->batch - 1) / t->batch; /* steps per epoch (batch checked) */
   PetscFunctionBeginUser;
   PetscCall(read_counter(t, f, "epoch", &t->epoch));
   PetscCall(read_counter(t, f, "step", &t->step));

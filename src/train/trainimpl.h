@@ -1,10 +1,54 @@
-/* Private to src/train: what trainer.c and trainer_io.c share beyond the
- * public Trainer (include/nncas/trainer.h). */
+/* Private to src/train (and white-box tests): the struct behind the opaque
+ * Trainer of include/nncas/trainer.h, and what trainer.c and trainer_io.c share. */
 #ifndef NNCAS_TRAIN_TRAINIMPL_H
 #define NNCAS_TRAIN_TRAINIMPL_H
 
 #include "nncas/trainer.h"
 #include "nncas/linalg.h"
+
+struct _p_Trainer {
+  MPI_Comm    comm;
+  PetscMPIInt rank, size;
+  Dataset     ds;
+  Net         net;
+  /* what training needs of them (trainer_setup) */
+  const NnSamples *train, *val;
+  PetscInt         N, F;    /* parameters; values per sample */
+  NnLoss           loss;
+  PetscBool        augment; /* training batches are augmented */
+
+  /* options */
+  PetscInt  epochs, batch, eval_batch, seed, checkpoint_every;
+  PetscReal lr, momentum, gamma, milestones[NN_MAX_MILESTONES], divergence_loss;
+  PetscInt  nmilestones;
+  char      restart[PETSC_MAX_PATH_LEN]; /* "" fresh run; a path; or "auto" */
+  PetscBool overwrite, restarting, record_steps;
+  NnStepRule step_rule;
+  PetscInt  stop_after_steps;            /* testing: checkpoint and stop after this many steps (0: off) */
+
+  /* state (saved in checkpoints) */
+  PetscInt  epoch, step, global_step;    /* next epoch/step to run; steps since the start */
+  double    acc_loss, acc_correct, acc_n; /* sums over the current epoch's finished steps */
+  double    epoch_seconds;               /* time spent in the current epoch so far */
+  double   *theta;                       /* (N) replicated parameters */
+  double   *velocity;                    /* (n_own) momentum of the owned slice */
+  PetscInt *order;                       /* (train n) sample order of the current epoch */
+  NnTable   hist;                        /* per-epoch curves */
+  NnTable   steps;                       /* per-step records (-train_record_steps) */
+
+  /* layout and work buffers */
+  PetscMPIInt *counts, *displs;
+  double      *grad, *gown, *x, *y, *t, *dl, *l;
+  PetscInt    *ids;
+  PetscBool    preempted, diverged, finished, have_checkpoint;
+  char         diverged_what[256]; /* what diverged and when */
+  TrainerHook  hooks[NN_MAX_HOOKS];
+  void        *hook_ctx[NN_MAX_HOOKS];
+  const char  *hook_name[NN_MAX_HOOKS];
+  PetscInt     nhooks;
+  const char  *running; /* name of the stage running now (NULL: none) */
+  RunDir       rundir;  /* OUTPUT_DIR: its lock, checkpoint.h5 and results.h5 */
+};
 
 /* -log_view events of training (trainer_initialize_package, trainer_package.c). */
 typedef struct {

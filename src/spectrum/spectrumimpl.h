@@ -1,0 +1,36 @@
+/* Private to src/spectrum (and white-box tests): the struct behind the opaque
+ * Spectrum of include/nncas/spectrum.h. */
+#ifndef NNCAS_SPECTRUMIMPL_H
+#define NNCAS_SPECTRUMIMPL_H
+
+#include "nncas/spectrum.h"
+
+struct _p_Spectrum {
+  MPI_Comm comm;
+  Mat      A;
+  /* options */
+  PetscInt  nev, topk;        /* -spectrum_nev (each end), -spectrum_topk (by magnitude) */
+  PetscInt  M0, M, K, nvec;   /* -spectrum_m0, -spectrum_m, -spectrum_k, -spectrum_nvec */
+  PetscInt  trace_vecs, seed; /* -spectrum_trace_vecs, -spectrum_seed */
+  PetscReal margin, width;    /* -spectrum_margin (kappa, App. G.1), -spectrum_width (Papyan's kernel kappa) */
+  PetscReal zero_tol;         /* -spectrum_zero_tol: |lambda| below this times ||A|| counts as zero */
+  PetscBool do_extremes, do_density, do_trace;
+  /* results: extremes */
+  PetscInt nmax, nmin, ntop;
+  double  *lmax, *rmax, *lmin, *rmin, *ltop, *rtop; /* eigenvalues, residual norms ||A x - l x|| */
+  PetscInt eps_its[3];
+  /* results: density */
+  double   lo, hi;            /* the normalization interval (with margin) */
+  double   est_min, est_max;  /* Lanczos estimates of the extremes (M0 steps) */
+  double   sigma;             /* kernel width on [-1, 1] */
+  double  *grid, *density, *density_std; /* (K) */
+  double  *ritz, *weights;    /* (nvec, M) Ritz values (lambda units) and weights; unused tail 0 */
+  PetscInt *steps;            /* (nvec) Lanczos steps actually taken (fewer at an invariant subspace) */
+  /* results: trace */
+  double trace, trace_se;
+  /* results: statistics */
+  double neg_mass, abs_ratio, sym_tv, sym_w1, norm2, ratio_c; /* ratio_c = ||A||_2 / E_m[|l'|] */
+  double mean_abs_dl;
+};
+
+#endif
