@@ -11,6 +11,10 @@
    (from `nm` of each object) has no cycle, within a module or across.
 3. Size: no file in src/ over MAX_FILE_LINES lines, no function body over
    MAX_FUNCTION_LINES lines.
+4. Objects are opaque: no public header (include/nncas/) defines an object's
+   struct (`struct _p_X {`), and a file in src/ includes only its own
+   module's private headers (src/<module>/*.h); white-box tests, outside
+   src/, may include any.
 
 Prints every violation; exit status 1 if there is one.
 """
@@ -73,6 +77,23 @@ def check_includes(src, files, errors):
                 errors.append(f"{rel}:{n}: includes nncas/{m.group(1)}, a header of no known module")
             elif to != mod and LEVEL[to] >= LEVEL[mod]:
                 errors.append(f"{rel}:{n}: {mod} includes nncas/{m.group(1)} of {to}, which is not below it")
+
+
+def check_private(src, files, errors):
+    for rel in files:
+        text = open(os.path.join(src, rel)).read()
+        if rel.startswith("include"):
+            for m in re.finditer(r"^struct\s+(_p_\w+)\s*\{", text, re.M):
+                errors.append(f"{rel}: defines struct {m.group(1)}; an object's struct belongs in its module's private header")
+            continue
+        here = os.path.dirname(rel)
+        for n, line in enumerate(text.split("\n"), 1):
+            m = re.match(r'\s*#\s*include\s+"([^"]+)"', line)
+            if not m or m.group(1).startswith("nncas/"):
+                continue
+            target = os.path.normpath(os.path.join(here, m.group(1)))
+            if os.path.exists(os.path.join(src, target)) and module_of(target) != module_of(rel):
+                errors.append(f"{rel}:{n}: includes {m.group(1)}, a private header of {module_of(target)}")
 
 
 def symbols(obj):
@@ -204,6 +225,7 @@ def main(argv):
     check_includes(src, files, errors)
     check_links(src, build, errors)
     check_sizes(src, files, errors)
+    check_private(src, files, errors)
     for e in errors:
         print("check_layers:", e)
     print(f"check_layers: {len(files)} files, {len(errors)} violations")

@@ -78,3 +78,19 @@ def test_a_file_or_function_too_long_fails(tmp_path, what):
         want = "long_f() has 62 lines"
     code, out = run(*make_tree(tmp_path, files))
     assert code == 1 and want in out, out
+
+
+def test_a_public_object_struct_fails(tmp_path):
+    files = dict(BASE)
+    files["include/nncas/net.h"] = ('#include "nncas/core.h"\ntypedef struct _p_Net *Net;\n'
+                                    "struct _p_Net {\n  int n;\n};\nint net_f(void);\n")
+    code, out = run(*make_tree(tmp_path, files))
+    assert code == 1 and "defines struct _p_Net" in out, out
+
+
+def test_another_modules_private_header_fails(tmp_path):
+    files = {"src/core/coreimpl.h": "struct _p_Core {\n  int n;\n};\n"}  # written before net.c is compiled
+    files.update(BASE)
+    files["src/net/net.c"] = '#include "nncas/net.h"\n#include "../core/coreimpl.h"\nint net_f(void) { return core_f(); }\n'
+    code, out = run(*make_tree(tmp_path, files))
+    assert code == 1 and "a private header of core" in out, out
