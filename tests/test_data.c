@@ -100,7 +100,7 @@ static int write_idx_labels(const char *path, int gz, uint32_t n, const uint8_t 
 /* n random images of h x w (seeded) and labels 0..9. */
 static PetscErrorCode make_images(PetscInt n, PetscInt h, PetscInt w, uint64_t seed, uint8_t **pix, uint8_t **lab)
 {
-  NnRngKey key = nn_rng_key(seed, NN_STREAM_USER, 0);
+  NnRngKey key = nn_rng_key(seed, NN_STREAM_TEST, 0);
   PetscFunctionBeginUser;
   PetscCall(PetscMalloc2((size_t)n * h * w, pix, n, lab));
   for (size_t k = 0; k < (size_t)n * h * w; k++) (*pix)[k] = (uint8_t)(nn_rng_bits(key, k) >> 40);
@@ -143,7 +143,7 @@ static PetscErrorCode write_idx_dir(const char *name, PetscInt ntrain, PetscInt 
  * channel from different distributions (uniform 0..255, 50..100, squares 0..225). */
 static int write_cifar_file(const char *path, PetscInt n, PetscInt first)
 {
-  NnRngKey key = nn_rng_key((uint64_t)first, NN_STREAM_USER, 1);
+  NnRngKey key = nn_rng_key((uint64_t)first, NN_STREAM_TEST, 1);
   uint8_t *rec = malloc((size_t)n * 3073);
   int      ok;
   if (!rec) return 0;
@@ -498,7 +498,7 @@ static PetscErrorCode cifar_reads_records_in_chw_order(void)
   NN_CHECK(n == 5, "read %d records, wrote 5", (int)n);
   for (PetscInt i = 0; i < n; i++) {
     PetscInt first = i < 3 ? 0 : 3, r = i - first; /* record r of file i < 3 ? 0 : 1 */
-    NnRngKey key = nn_rng_key((uint64_t)first, NN_STREAM_USER, 1);
+    NnRngKey key = nn_rng_key((uint64_t)first, NN_STREAM_TEST, 1);
     NN_CHECK(lab[i] == i % 10, "label %d of sample %d", lab[i], (int)i);
     for (int c = 0; c < 3; c++)
       for (int y = 0; y < 32; y++)

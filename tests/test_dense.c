@@ -101,7 +101,7 @@ static double general(const void *m, PetscInt i, PetscInt j)
 static double random_symmetric(const void *m, PetscInt i, PetscInt j)
 {
   PetscInt N = *(const PetscInt *)m;
-  return nn_rng_normal(nn_rng_key(7, NN_STREAM_USER, 1), (uint64_t)(PetscMin(i, j) * N + PetscMax(i, j)));
+  return nn_rng_normal(nn_rng_key(7, NN_STREAM_TEST, 1), (uint64_t)(PetscMin(i, j) * N + PetscMax(i, j)));
 }
 
 /* Q D Q^T with the Householder reflection Q = I - beta u u^T, beta = 2 / (u^T u):
@@ -177,7 +177,7 @@ static PetscErrorCode expect_product(ScaMat A, PetscInt N, const double *full, c
   double *x, *y;
   PetscFunctionBeginUser;
   PetscCall(PetscMalloc2(N, &x, N, &y));
-  for (PetscInt i = 0; i < N; i++) x[i] = nn_rng_normal(nn_rng_key(3, NN_STREAM_USER, 2), (uint64_t)i);
+  for (PetscInt i = 0; i < N; i++) x[i] = nn_rng_normal(nn_rng_key(3, NN_STREAM_TEST, 2), (uint64_t)i);
   PetscCall(scamat_mult(A, x, y));
   for (PetscInt i = 0; i < N; i++) {
     double yi = 0, mag = 0;
@@ -271,7 +271,7 @@ static PetscErrorCode eigenvalues_of_rotated_diagonal_match(void)
   PetscFunctionBeginUser;
   PetscCall(PetscMalloc3(N, &q.u, N, &q.d, N, &sorted));
   for (PetscInt i = 0; i < N; i++) {
-    q.u[i] = nn_rng_normal(nn_rng_key(5, NN_STREAM_USER, 3), (uint64_t)i);
+    q.u[i] = nn_rng_normal(nn_rng_key(5, NN_STREAM_TEST, 3), (uint64_t)i);
     q.d[i] = 1.5 * (double)((7 * i) % 11) - 6.0; /* 11 values in [-6, 9], each repeated, 4 negative */
     uu += q.u[i] * q.u[i];
   }

@@ -160,7 +160,7 @@ static PetscErrorCode range_roundtrip(const char *file, int tag, int ndims, cons
   scratch(file, path);
   PetscCall(PetscSNPrintf(name, sizeof name, "/range/t%d", tag));
   PetscCall(PetscMalloc1(total, &v));
-  random_cuts(nn_rng_key(7, NN_STREAM_USER, (uint64_t)tag), total, k, c);
+  random_cuts(nn_rng_key(7, NN_STREAM_TEST, (uint64_t)tag), total, k, c);
   PetscCall(tag ? nn_h5_open_update(PETSC_COMM_WORLD, path, &f) : nn_h5_create(PETSC_COMM_WORLD, path, &f));
   for (int r = 0; r < 3; r++) {
     hsize_t a = c[3 * p + r], b = c[3 * p + r + 1];
@@ -173,7 +173,7 @@ static PetscErrorCode range_roundtrip(const char *file, int tag, int ndims, cons
   PetscCall(nn_h5_read_double(&f, name, 8, &nd, got, (size_t)total, v));
   NN_EXPECT(nd == ndims, "%s: %d dims", name, nd);
   PetscCall(check_values(name, v, tag, 0, total));
-  random_cuts(nn_rng_key(8, NN_STREAM_USER, (uint64_t)tag), total, k, c);
+  random_cuts(nn_rng_key(8, NN_STREAM_TEST, (uint64_t)tag), total, k, c);
   for (int r = 0; r < 3; r++) { /* each rank reads other pieces than it wrote */
     hsize_t a = c[(3 * p + r + 1) % k], b = c[(3 * p + r + 1) % k + 1];
     PetscCall(PetscArrayzero(v, total));

@@ -268,8 +268,8 @@ static PetscErrorCode reused_forward_pass_is_exact_and_invalidated(void)
   double        *v1, *v2, *y[6];
   PetscCall(PetscMalloc2(N, &v1, N, &v2));
   for (int k = 0; k < 6; k++) PetscCall(PetscMalloc1(N, &y[k]));
-  fill_normal(nn_rng_key(7, NN_STREAM_USER, 0), N, v1);
-  fill_normal(nn_rng_key(7, NN_STREAM_USER, 1), N, v2);
+  fill_normal(nn_rng_key(7, NN_STREAM_TEST, 0), N, v1);
+  fill_normal(nn_rng_key(7, NN_STREAM_TEST, 1), N, v2);
   PetscCall(hvp_reuse(&hc, PETSC_TRUE, v1, y[0], &passes));
   NN_CHECK(passes == 2, "first product: %llu passes through the net, expected forward and backward", passes);
   PetscCall(hvp_reuse(&hc, PETSC_TRUE, v2, y[1], &passes));

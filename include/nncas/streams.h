@@ -28,7 +28,6 @@ enum {
   NN_STREAM_COUPLING_INDEX_WIDE, /* index vectors of draws from the 1000th on */
   NN_STREAM_TEST = NN_STREAM_SPECTRUM /* the tests' own data, drawn with seeds of their own */
 };
-#define NN_STREAM_USER NN_STREAM_TEST /* TODO(arch): the tests' old name, until they all say NN_STREAM_TEST */
 
 /* NN_STREAM_SUBSET: the relabelling draw of split s (0 train, 1 validation) is
  * substream s; the size cap of split s draws its positives from 2 + 2 s and its
