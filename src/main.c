@@ -114,10 +114,11 @@ static PetscErrorCode app_destroy(App *app)
 int main(int argc, char **argv)
 {
   App            app = {0};
-  PetscBool      want_help;
+  PetscBool      want_help = PETSC_FALSE;
   PetscErrorCode ierr;
 
   nn_signals_block(); /* a preemption signal during start-up must not kill the job */
+  if (nn_options_files_readable(argc, argv)) return NN_EXIT_ERROR; /* PETSc would print a traceback */
   if (SlepcInitialize(&argc, &argv, NULL, help)) return NN_EXIT_ERROR;
   nn_signals_install();
   ierr = nn_error_handler_push();
@@ -140,6 +141,7 @@ int main(int argc, char **argv)
     return NN_EXIT_ERROR;
   }
   ierr = app_destroy(&app);
+  if (!ierr && !want_help) ierr = nn_options_warn_unused();
   if (SlepcFinalize() || ierr) return NN_EXIT_ERROR;
   return app.status;
 }

@@ -62,6 +62,17 @@ case_ zero_batch "-train_batch" -- "${small[@]}" -train_batch 0 -output_dir "$o"
 case_ negative_batch "-train_batch" -- "${small[@]}" -train_batch -5 -output_dir "$o"
 case_ bad_number "option -train_lr" -- "${small[@]}" -train_lr fast -output_dir "$o"
 case_ bad_integer "option -train_epochs: cannot read \"2.5\" as an integer" -- "${small[@]}" -train_epochs 2.5 -output_dir "$o"
+case_ integer_beside_a_path "option -train_epochs: cannot read \"2.5\"" -- "${small[@]}" -data_dir 2.5 -train_epochs 2.5 -output_dir "$o"
+case_ missing_options_file "-options_file $dir/none.opts: cannot open" -- -options_file "$dir/none.opts" -output_dir "$o"
+case_ nan_gamma "-train_lr_gamma must be a finite number" -- "${small[@]}" -train_lr_gamma nan -train_lr_milestones 0 -output_dir "$o"
+case_ negative_gamma "-train_lr_gamma must be a finite number in (0, inf) (got -1)" -- "${small[@]}" -train_lr_gamma -1 -output_dir "$o"
+case_ infinite_init_std "-net_init_std must be a finite number" -- "${small[@]}" -net_init normal -net_init_std inf -output_dir "$o"
+case_ infinite_width "-spectrum_width must be a finite number" -- "${small[@]}" -spectrum_width inf -output_dir "$o"
+case_ infinite_margin "-spectrum_margin must be a finite number" -- "${small[@]}" -spectrum_margin inf -output_dir "$o"
+case_ nan_zero_tol "-spectrum_zero_tol must be a finite number" -- "${small[@]}" -spectrum_zero_tol nan -output_dir "$o"
+case_ negative_stop_after "-train_stop_after_steps" -- "${small[@]}" -train_stop_after_steps -3 -output_dir "$o"
+case_ huge_density_grid "-spectrum_k 2000000000 exceeds" -- "${small[@]}" -spectrum_k 2000000000 -output_dir "$o"
+case_ lanczos_longer_than_n "-spectrum_m 100000000" -- "${small[@]}" -spectrum_every 1 -spectrum_m 100000000 -output_dir "$o"
 case_ bad_bool "option -net_bias" -- "${small[@]}" -net_bias maybe -output_dir "$o"
 case_ bad_enum "-net_loss" -- "${small[@]}" -net_loss crossentropy -output_dir "$o"
 case_ misspelt_option "unknown option -train_epoch" -- "${small[@]}" -train_epoch 3 -output_dir "$o"
@@ -77,6 +88,17 @@ sleep 0.2
 case_ output_dir_in_use "in use by another nncas run" -- "${small[@]}" -output_dir "$dir/busy"
 kill "$holder" 2>/dev/null
 case_ output_dir_is_a_file "-output_dir" -- "${small[@]}" -output_dir "$dir/not_hdf5.h5/sub"
+
+# An option nobody reads (outside nncas's prefixes, where it is not an error)
+# is named in a warning after a successful run.
+mpiexec -q -n 2 --oversubscribe "$nncas" "${small[@]}" -output_dir "$dir/unused" -foo_bar 1 -eps_tol_typo 1 \
+  >"$dir/unused.out" 2>"$dir/unused.err"
+rc=$?
+if [ "$rc" != 0 ] || [ "$(grep -c 'nncas: warning: option -\(foo_bar\|eps_tol_typo\) was given but never used' "$dir/unused.err")" != 2 ]; then
+  echo "FAIL unused_options_warned: status $rc, stderr:"; cat "$dir/unused.err"; failures=$((failures + 1))
+else
+  echo "ok   unused_options_warned"
+fi
 
 [ "$failures" = 0 ] || { echo "$failures case(s) failed"; exit 1; }
 echo "all bad-input cases passed"

@@ -206,6 +206,20 @@ static PetscErrorCode losses_gradient_matches_central_difference(void)
   PetscFunctionReturn(0);
 }
 
+/* A NaN output must not hide behind a flat side (the hinge's 0 for y t >= 1):
+ * every loss gives NaN for the loss and its derivative, so divergence is seen. */
+static PetscErrorCode losses_of_a_nan_output_are_nan(void)
+{
+  PetscFunctionBeginUser;
+  for (int l = LOSS_HINGE; l <= LOSS_SQUARED; l++)
+    for (int s = -1; s <= 1; s += 2) {
+      double t = NAN, y = s, v, d;
+      loss_eval((NnLoss)l, 1, &t, &y, &v, &d, NULL);
+      NN_CHECK(isnan(v) && isnan(d), "loss %s, label %d: NaN output gives l = %g, l' = %g", NnLosses[l], s, v, d);
+    }
+  PetscFunctionReturn(0);
+}
+
 static PetscErrorCode dropout_gradient_matches_central_difference_with_fixed_mask(void)
 {
   Net      net;
@@ -443,7 +457,7 @@ NN_TEST_MAIN(NN_TEST_CASE(dense_gradient_matches_central_difference), NN_TEST_CA
              NN_TEST_CASE(pool_gradient_matches_central_difference),
              NN_TEST_CASE(activations_gradient_matches_central_difference),
              NN_TEST_CASE(batchnorm_gradient_matches_central_difference),
-             NN_TEST_CASE(losses_gradient_matches_central_difference),
+             NN_TEST_CASE(losses_gradient_matches_central_difference), NN_TEST_CASE(losses_of_a_nan_output_are_nan),
              NN_TEST_CASE(dropout_gradient_matches_central_difference_with_fixed_mask),
              NN_TEST_CASE(lenet_with_bn_and_biases_gradient_matches_central_difference),
              NN_TEST_CASE(conv_gemm_matches_direct_loops_with_and_without_chunking),

@@ -23,9 +23,23 @@ PetscErrorCode nn_error_handler_push(void);
  * finalizes cleanly; if not, the failure was local and the job is aborted so no
  * rank is left hanging in a collective. */
 void nn_error_exit(PetscErrorCode ierr, double timeout_s);
+
+/* ---- options (core/options.c) ---- */
 /* Error if an option starting with one of the prefixes (without the dash,
  * NULL-terminated list) was never read: a misspelt nncas option. */
 PetscErrorCode nn_options_check_unknown(const char *const prefixes[]);
+/* Rank 0 warns on stderr about every option that was given but never read
+ * (PETSc's -options_left, one line each); called after a successful run. */
+PetscErrorCode nn_options_warn_unused(void);
+/* Error naming the option unless its value v is a finite number in the
+ * interval `range`, written as in mathematics: "(0, inf)", "[0, 1)". */
+PetscErrorCode nn_option_check_real(MPI_Comm comm, const char *name, PetscReal v, const char *range);
+/* Before PETSc starts: every -options_file FILE of argv is a readable file. On
+ * failure rank 0 prints one "nncas: error:" line naming the file; returns 1. */
+int nn_options_files_readable(int argc, char **argv);
+/* Options whose values are text (paths, layer strings): a value that cannot be
+ * read as a number is never theirs. */
+PetscBool nn_option_is_text(const char *name);
 /* The message of the first error since the last nn_error_clear() ("" if none). */
 const char *nn_error_last(void);
 void        nn_error_clear(void);

@@ -45,20 +45,6 @@ void nn_error_clear(void)
   nn_error_text[0] = 0;
 }
 
-PetscErrorCode nn_options_check_unknown(const char *const prefixes[])
-{
-  PetscInt n;
-  char   **names, **values;
-  PetscFunctionBeginUser;
-  PetscCall(PetscOptionsLeftGet(NULL, &n, &names, &values));
-  for (PetscInt i = 0; i < n; i++)
-    for (const char *const *p = prefixes; *p; p++)
-      PetscCheck(strncmp(names[i], *p, strlen(*p)), PETSC_COMM_WORLD, PETSC_ERR_ARG_WRONG,
-                 "unknown option -%s (nncas -help lists the options)", names[i]);
-  PetscCall(PetscOptionsLeftRestore(NULL, &n, &names, &values));
-  PetscFunctionReturn(0);
-}
-
 PetscErrorCode nn_error_handler_push(void)
 {
   PetscFunctionBeginUser;
@@ -100,7 +86,7 @@ static void nn_error_name_option(void)
     /* all is "-name value -name value ..." */
     char *save = NULL, *prev = NULL;
     for (char *tok = strtok_r(all, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
-      if (prev && prev[0] == '-' && !strcmp(tok, value)) {
+      if (prev && prev[0] == '-' && !strcmp(tok, value) && !nn_option_is_text(prev)) {
         char msg[sizeof nn_error_text];
         PetscSNPrintf(msg, sizeof msg, "option %s: cannot read \"%s\" as %s", prev, value, what);
         PetscStrncpy(nn_error_text, msg, sizeof nn_error_text);

@@ -4,7 +4,8 @@
  *   logistic  l = log(1 + exp(-y t))     l' = -y s(-y t)           l'' = s(y t) s(-y t)
  *   squared   l = (t - y)^2 / 2          l' = t - y                l'' = 1
  * (s is the logistic sigmoid). Hinge and absolute are the class L0 of Sec. 3.1;
- * at their kinks the derivative taken is 0, as PyTorch's autograd does. */
+ * at their kinks the derivative taken is 0, as PyTorch's autograd does. A NaN
+ * output gives a NaN loss and derivative for every loss, so divergence is seen. */
 #include "nncas/net.h"
 
 #include <math.h>
@@ -18,13 +19,13 @@ void loss_eval(NnLoss loss, PetscInt n, const double *t, const double *y, double
     const double yt = y[i] * t[i], r = t[i] - y[i];
     double       v = 0, d = 0, d2 = 0;
     switch (loss) {
-    case LOSS_HINGE:
-      v = yt < 1 ? 1 - yt : 0;
-      d = yt < 1 ? -y[i] : 0;
+    case LOSS_HINGE: /* written so that a NaN output gives NaN, not the flat side's 0 */
+      v = yt >= 1 ? 0 : 1 - yt;
+      d = yt >= 1 ? 0 : yt < 1 ? -y[i] : yt;
       break;
     case LOSS_ABSOLUTE:
       v = fabs(r);
-      d = r > 0 ? 1 : r < 0 ? -1 : 0;
+      d = r > 0 ? 1 : r < 0 ? -1 : r == 0 ? 0 : r; /* r is NaN in the last case */
       break;
     case LOSS_LOGISTIC:
       v  = softplus(-yt);

@@ -95,8 +95,8 @@ PetscErrorCode net_set_from_options(Net net)
   PetscOptionsEnd();
   if (set) PetscCall(PetscStrncpy(net->spec, layers, sizeof net->spec));
   else PetscCall(net_spec_expand_preset(net->preset, net->spec, sizeof net->spec));
-  PetscCheck(net->init_std > 0, net->comm, PETSC_ERR_ARG_OUTOFRANGE, "-net_init_std must be positive");
-  PetscCheck(net->init_c > 0, net->comm, PETSC_ERR_ARG_OUTOFRANGE, "-net_init_c must be positive");
+  PetscCall(nn_option_check_real(net->comm, "-net_init_std", net->init_std, "(0, inf)"));
+  PetscCall(nn_option_check_real(net->comm, "-net_init_c", net->init_c, "(0, inf)"));
   PetscCheck(net->workspace_mb > 0, net->comm, PETSC_ERR_ARG_OUTOFRANGE, "-net_workspace_mb must be positive");
   PetscCheck(net->colcache_mb >= 0, net->comm, PETSC_ERR_ARG_OUTOFRANGE, "-net_colcache_mb must not be negative");
   PetscFunctionReturn(0);
@@ -451,7 +451,7 @@ PetscErrorCode net_init_params(Net net, double *theta)
 PetscErrorCode net_init_params_scaled(Net net, PetscReal c, PetscInt seed, double *theta)
 {
   PetscFunctionBeginUser;
-  PetscCheck(c > 0, net->comm, PETSC_ERR_ARG_OUTOFRANGE, "the variance factor c of the scaled initialisation must be positive");
+  PetscCall(nn_option_check_real(net->comm, "the variance factor c of the scaled initialisation", c, "(0, inf)"));
   init_params(net, INIT_SCALED, 0, c, seed, theta);
   PetscFunctionReturn(0);
 }

@@ -5,6 +5,8 @@
 
 #include <math.h>
 
+#define NN_SPECTRUM_MAX_K 10000000 /* density grid points: K doubles in three arrays */
+
 static PetscLogEvent ev_extremes, ev_density, ev_trace;
 
 PetscErrorCode spectrum_initialize_package(void)
@@ -65,15 +67,25 @@ PetscErrorCode spectrum_set_from_options(Spectrum s)
   PetscCheck(s->nev > 0 && s->topk >= 0, s->comm, PETSC_ERR_ARG_OUTOFRANGE, "-spectrum_nev must be positive and -spectrum_topk non-negative");
   PetscCheck(s->M0 > 1 && s->M > 1 && s->K > 1 && s->nvec > 0, s->comm, PETSC_ERR_ARG_OUTOFRANGE,
              "-spectrum_m0, -spectrum_m, -spectrum_k must exceed 1 and -spectrum_nvec be positive");
-  PetscCheck(s->width > 1, s->comm, PETSC_ERR_ARG_OUTOFRANGE, "-spectrum_width must exceed 1");
-  PetscCheck(s->margin >= 0 && s->trace_vecs >= 0, s->comm, PETSC_ERR_ARG_OUTOFRANGE, "-spectrum_margin and -spectrum_trace_vecs must be non-negative");
+  PetscCheck(s->K <= NN_SPECTRUM_MAX_K, s->comm, PETSC_ERR_ARG_OUTOFRANGE, "-spectrum_k %" PetscInt_FMT " exceeds %d grid points", s->K,
+             NN_SPECTRUM_MAX_K);
+  PetscCall(nn_option_check_real(s->comm, "-spectrum_width", s->width, "(1, inf)"));
+  PetscCall(nn_option_check_real(s->comm, "-spectrum_margin", s->margin, "[0, inf)"));
+  PetscCall(nn_option_check_real(s->comm, "-spectrum_zero_tol", s->zero_tol, "[0, inf)"));
+  PetscCheck(s->trace_vecs >= 0, s->comm, PETSC_ERR_ARG_OUTOFRANGE, "-spectrum_trace_vecs must be non-negative");
   s->do_trace = s->trace_vecs > 0;
   PetscFunctionReturn(0);
 }
 
 PetscErrorCode spectrum_set_operator(Spectrum s, Mat A)
 {
+  PetscInt N;
   PetscFunctionBeginUser;
+  PetscCall(MatGetSize(A, &N, NULL));
+  /* Lanczos finds an invariant subspace within N steps: more cannot be taken */
+  PetscCheck(s->M0 <= N && s->M <= N, s->comm, PETSC_ERR_ARG_OUTOFRANGE,
+             "-spectrum_m0 %" PetscInt_FMT " and -spectrum_m %" PetscInt_FMT " must not exceed the operator's order N = %" PetscInt_FMT, s->M0,
+             s->M, N);
   s->A = A;
   PetscFunctionReturn(0);
 }

@@ -70,9 +70,13 @@ PetscErrorCode trainer_set_from_options(Trainer t)
   PetscCheck(t->batch > 0, t->comm, PETSC_ERR_ARG_OUTOFRANGE, "-train_batch must be positive (got %" PetscInt_FMT ")", t->batch);
   PetscCheck(t->eval_batch > 0, t->comm, PETSC_ERR_ARG_OUTOFRANGE, "-train_eval_batch must be positive");
   PetscCheck(t->epochs >= 0, t->comm, PETSC_ERR_ARG_OUTOFRANGE, "-train_epochs must be non-negative");
-  PetscCheck(t->lr > 0 && isfinite(t->lr), t->comm, PETSC_ERR_ARG_OUTOFRANGE, "-train_lr must be positive");
-  PetscCheck(t->momentum >= 0 && t->momentum < 1, t->comm, PETSC_ERR_ARG_OUTOFRANGE, "-train_momentum must be in [0, 1)");
+  PetscCall(nn_option_check_real(t->comm, "-train_lr", t->lr, "(0, inf)"));
+  PetscCall(nn_option_check_real(t->comm, "-train_lr_gamma", t->gamma, "(0, inf)"));
+  for (PetscInt i = 0; i < t->nmilestones; i++) PetscCall(nn_option_check_real(t->comm, "-train_lr_milestones", t->milestones[i], "[0, inf)"));
+  PetscCall(nn_option_check_real(t->comm, "-train_momentum", t->momentum, "[0, 1)"));
+  PetscCall(nn_option_check_real(t->comm, "-train_divergence_loss", t->divergence_loss, "(0, inf)"));
   PetscCheck(t->checkpoint_every > 0, t->comm, PETSC_ERR_ARG_OUTOFRANGE, "-checkpoint_every must be positive");
+  PetscCheck(t->stop_after_steps >= 0, t->comm, PETSC_ERR_ARG_OUTOFRANGE, "-train_stop_after_steps must be non-negative (0: off)");
   PetscCall(rundir_set_from_options(t->rundir));
   PetscFunctionReturn(0);
 }
