@@ -89,6 +89,17 @@ case_ output_dir_in_use "in use by another nncas run" -- "${small[@]}" -output_d
 kill "$holder" 2>/dev/null
 case_ output_dir_is_a_file "-output_dir" -- "${small[@]}" -output_dir "$dir/not_hdf5.h5/sub"
 
+# -output_overwrite replaces damaged files (an empty checkpoint.h5 and
+# results.h5) instead of failing on them, and starts results.h5 anew.
+mkdir -p "$dir/damaged" && : >"$dir/damaged/checkpoint.h5" && : >"$dir/damaged/results.h5"
+mpiexec -q -n 2 --oversubscribe "$nncas" "${small[@]}" -output_dir "$dir/damaged" -output_overwrite >"$dir/damaged.log" 2>&1
+rc=$?
+if [ "$rc" != 0 ] || ! h5ls "$dir/damaged/checkpoint.h5" >/dev/null 2>&1 || ! h5ls "$dir/damaged/results.h5" >/dev/null 2>&1; then
+  echo "FAIL overwrite_damaged_files: status $rc"; tail -n 3 "$dir/damaged.log"; failures=$((failures + 1))
+else
+  echo "ok   overwrite_damaged_files"
+fi
+
 # An option nobody reads (outside nncas's prefixes, where it is not an error)
 # is named in a warning after a successful run.
 mpiexec -q -n 2 --oversubscribe "$nncas" "${small[@]}" -output_dir "$dir/unused" -foo_bar 1 -eps_tol_typo 1 \

@@ -60,5 +60,17 @@ case_ dense_hessian "the spectrum stage diverged after 2 epoch(s) of training: t
 case_ coupling_entries "the coupling stage diverged after 2 epoch(s) of training: the per-batch Hessian entries" -- \
   -train_epochs 3 -coupling_every 1 -hessian_inject_nan 2
 
+# After -restart FILE into another directory, the last good checkpoint is FILE
+# (OUTPUT_DIR has none yet).
+out=$dir/restart_file
+timeout 120 mpiexec -q -n "$np" --oversubscribe "$nncas" "${base[@]}" -output_dir "$out" -restart "$dir/run/checkpoint.h5" \
+  -train_epochs 3 -train_lr 1e9 >"$out.log" 2>&1
+rc=$?
+if [ "$rc" != 4 ] || ! grep -q "the last good checkpoint $dir/run/checkpoint.h5 is kept" "$out.log"; then
+  echo "FAIL restart_file: status $rc, message: $(grep '^nncas: ' "$out.log")"; failures=$((failures + 1))
+else
+  echo "ok   restart_file: $(grep '^nncas: ' "$out.log")"
+fi
+
 [ "$failures" = 0 ] || { echo "$failures case(s) failed"; exit 1; }
 echo "all divergence cases passed on $np rank(s)"

@@ -33,6 +33,11 @@ const char *rundir_results_path(RunDir rd);    /* OUTPUT_DIR/results.h5 */
 /* Root attributes of every nncas file: kind, version, git hash, rank count,
  * time, the options database, the network and the data. */
 PetscErrorCode rundir_provenance_write(RunDir rd, NnH5File *f, const char *kind);
+/* The run starts afresh (no checkpoint to continue): the next
+ * rundir_results_open creates results.h5 anew, so a previous run's groups (or
+ * a damaged file) are not carried over; the old file stays until the new one
+ * is committed. */
+PetscErrorCode rundir_start_fresh(RunDir rd);
 /* The results file for an update (created if missing), its provenance
  * refreshed; the caller adds its groups and calls nn_h5_commit (or
  * nn_h5_discard). */

@@ -18,6 +18,7 @@ struct _p_RunDir {
   char        dir[PETSC_MAX_PATH_LEN];
   char        checkpoint_path[PETSC_MAX_PATH_LEN], results_path[PETSC_MAX_PATH_LEN];
   int         lock_fd; /* rank 0: the open, locked OUTPUT_DIR/.nncas.lock (-1: none) */
+  PetscBool   fresh;   /* the next rundir_results_open starts results.h5 anew */
 };
 
 PetscErrorCode rundir_create(Dataset ds, Net net, RunDir *rd)
@@ -184,13 +185,21 @@ PetscErrorCode rundir_provenance_write(RunDir rd, NnH5File *f, const char *kind)
   PetscFunctionReturn(0);
 }
 
+PetscErrorCode rundir_start_fresh(RunDir rd)
+{
+  PetscFunctionBeginUser;
+  rd->fresh = PETSC_TRUE;
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode rundir_results_open(RunDir rd, NnH5File *f)
 {
-  PetscBool exists;
+  PetscBool exists = PETSC_FALSE;
   PetscFunctionBeginUser;
-  PetscCall(nn_h5_file_exists(rd->comm, rd->results_path, &exists));
+  if (!rd->fresh) PetscCall(nn_h5_file_exists(rd->comm, rd->results_path, &exists));
   if (exists) PetscCall(nn_h5_open_update(rd->comm, rd->results_path, f));
-  else PetscCall(nn_h5_create(rd->comm, rd->results_path, f));
+  else PetscCall(nn_h5_create(rd->comm, rd->results_path, f)); /* replaces the file at nn_h5_commit */
+  rd->fresh = PETSC_FALSE;
   PetscCall(rundir_provenance_write(rd, f, "nncas results"));
   PetscFunctionReturn(0);
 }

@@ -116,6 +116,7 @@ static PetscErrorCode trainer_resolve_restart(Trainer t, char *from, size_t len)
   const char *ckpt = rundir_checkpoint_path(t->rundir);
   PetscFunctionBeginUser;
   from[0] = 0;
+  if (!t->restarting && t->overwrite) PetscFunctionReturn(0); /* the old files, even damaged ones, are replaced */
   PetscCall(nn_h5_file_exists(t->comm, ckpt, &exists));
   if (!t->restarting) {
     PetscCheck(!exists || t->overwrite, t->comm, PETSC_ERR_FILE_UNEXPECTED,
@@ -149,13 +150,14 @@ PetscErrorCode trainer_setup(Trainer t)
   PetscCall(trainer_resolve_restart(t, from, sizeof from));
   if (from[0]) {
     PetscCall(trainer_checkpoint_read(t, from));
-    t->have_checkpoint = PETSC_TRUE;
+    PetscCall(PetscStrncpy(t->last_checkpoint, from, sizeof t->last_checkpoint));
     /* the results file is written after the checkpoint: a run killed in
      * between left it one epoch behind, so it is brought up to date here */
     PetscCall(trainer_results_write(t));
     PetscCall(PetscPrintf(t->comm, "Restarted from %s at epoch %" PetscInt_FMT " step %" PetscInt_FMT "\n", from, t->epoch + 1,
                           t->step));
   } else {
+    PetscCall(rundir_start_fresh(t->rundir));
     PetscCall(net_init_params(t->net, t->theta));
     PetscCall(PetscArrayzero(t->velocity, t->counts[t->rank]));
     t->epoch = t->step = t->global_step = 0;
@@ -254,7 +256,7 @@ static PetscErrorCode trainer_save(Trainer t)
 {
   PetscFunctionBeginUser;
   PetscCall(trainer_checkpoint_write(t, rundir_checkpoint_path(t->rundir)));
-  t->have_checkpoint = PETSC_TRUE;
+  PetscCall(PetscStrncpy(t->last_checkpoint, rundir_checkpoint_path(t->rundir), sizeof t->last_checkpoint));
   PetscCall(trainer_results_write(t));
   PetscFunctionReturn(0);
 }
@@ -292,7 +294,7 @@ static PetscErrorCode trainer_report_divergence(Trainer t)
   PetscFunctionBeginUser;
   t->diverged = PETSC_TRUE;
   PetscCall(trainer_results_write(t));
-  if (t->have_checkpoint) PetscCall(PetscPrintf(t->comm, "nncas: %s; the last good checkpoint %s is kept\n", t->diverged_what, rundir_checkpoint_path(t->rundir)));
+  if (t->last_checkpoint[0]) PetscCall(PetscPrintf(t->comm, "nncas: %s; the last good checkpoint %s is kept\n", t->diverged_what, t->last_checkpoint));
   else PetscCall(PetscPrintf(t->comm, "nncas: %s; no checkpoint was written yet\n", t->diverged_what));
   PetscFunctionReturn(0);
 }

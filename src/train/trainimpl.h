@@ -40,7 +40,8 @@ struct _p_Trainer {
   PetscMPIInt *counts, *displs;
   double      *grad, *gown, *x, *y, *t, *dl, *l;
   PetscInt    *ids;
-  PetscBool    preempted, diverged, finished, have_checkpoint;
+  PetscBool    preempted, diverged, finished;
+  char         last_checkpoint[PETSC_MAX_PATH_LEN]; /* the latest good checkpoint: written, or restarted from ("" none) */
   char         diverged_what[256]; /* what diverged and when */
   TrainerHook  hooks[NN_MAX_HOOKS];
   void        *hook_ctx[NN_MAX_HOOKS];
