@@ -26,6 +26,16 @@ mk magic && ln -sf "$fm/train-labels-idx1-ubyte.gz" "$dir/magic/train-images-idx
 mk count && ln -sf "$fm/t10k-labels-idx1-ubyte.gz" "$dir/count/train-labels-idx1-ubyte.gz"
 mk missing && rm "$dir/missing/t10k-images-idx3-ubyte.gz"
 printf 'not an hdf5 file\n' >"$dir/not_hdf5.h5"
+# A copy of the run's checkpoint with 16 bytes of a weight tensor's raw data overwritten.
+cp "$run_dir/checkpoint.h5" "$dir/corrupt.h5"
+/usr/bin/python3 - "$dir/corrupt.h5" <<'EOF'
+import sys, h5py
+with h5py.File(sys.argv[1], "r") as f:
+    off = f["/weights/L00_conv/weight"].id.get_offset()
+with open(sys.argv[1], "r+b") as g:
+    g.seek(off + 40)
+    g.write(b"\x7f" * 16)
+EOF
 
 # case NAME EXPECTED_SUBSTRING -- nncas options...
 case_() {
@@ -78,6 +88,11 @@ case_ bad_enum "-net_loss" -- "${small[@]}" -net_loss crossentropy -output_dir "
 case_ misspelt_option "unknown option -train_epoch" -- "${small[@]}" -train_epoch 3 -output_dir "$o"
 case_ positive_class "-data_positive_class" -- "${small[@]}" -data_positive_class 12 -output_dir "$o"
 case_ other_architecture "different network" -- "${small[@]}" -net_preset lenet -output_dir "$run_dir" -restart
+case_ changed_data_seed "made with other settings: -data_seed 1 (the options give 2)" -- "${small[@]}" -data_seed 2 -output_dir "$run_dir" -restart
+case_ changed_loss_and_lr "-net_loss hinge (the options give absolute); -train_lr 0.01 (the options give 0.02)" -- \
+  "${small[@]}" -net_loss absolute -train_lr 0.02 -output_dir "$run_dir" -restart
+case_ changed_normalisation "-data_normalize true (the options give false)" -- "${small[@]}" -data_normalize false -output_dir "$run_dir" -restart
+case_ corrupted_weights "does not match its CRC-32" -- "${small[@]}" -output_dir "$o" -restart "$dir/corrupt.h5"
 case_ used_output_dir "already holds a run" -- "${small[@]}" -output_dir "$run_dir"
 case_ restart_not_hdf5 "not_hdf5.h5" -- "${small[@]}" -output_dir "$o" -restart "$dir/not_hdf5.h5"
 # Another run holds the directory's lock (a sleep holding it in its place).
@@ -98,6 +113,17 @@ if [ "$rc" != 0 ] || ! h5ls "$dir/damaged/checkpoint.h5" >/dev/null 2>&1 || ! h5
   echo "FAIL overwrite_damaged_files: status $rc"; tail -n 3 "$dir/damaged.log"; failures=$((failures + 1))
 else
   echo "ok   overwrite_damaged_files"
+fi
+
+# -restart_allow_changes continues with changed settings, with a warning.
+cp -r "$run_dir" "$dir/changed"
+mpiexec -q -n 2 --oversubscribe "$nncas" "${small[@]}" -train_epochs 2 -train_lr 0.02 -output_dir "$dir/changed" -restart \
+  -restart_allow_changes >"$dir/changed.out" 2>"$dir/changed.err"
+rc=$?
+if [ "$rc" != 0 ] || ! grep -q "warning: continuing from .* with changed settings (-restart_allow_changes): -train_lr 0.01 (the options give 0.02)" "$dir/changed.err"; then
+  echo "FAIL restart_allow_changes: status $rc"; cat "$dir/changed.err"; failures=$((failures + 1))
+else
+  echo "ok   restart_allow_changes"
 fi
 
 # An option nobody reads (outside nncas's prefixes, where it is not an error)

@@ -52,7 +52,7 @@ EOF
   fi
 }
 
-case_ training_loss "training diverged at epoch 3 step" -- -train_epochs 3 -train_lr 1e9
+case_ training_loss "training diverged at epoch 3 step" -- -train_epochs 3 -train_lr 1e9 -restart_allow_changes
 case_ spectrum_hvp "the spectrum stage diverged after 2 epoch(s) of training: a Hessian-vector product" -- \
   -train_epochs 3 -spectrum_every 1 -hessian_inject_nan 3
 case_ dense_hessian "the spectrum stage diverged after 2 epoch(s) of training: the dense Hessian's columns" -- \
@@ -64,7 +64,7 @@ case_ coupling_entries "the coupling stage diverged after 2 epoch(s) of training
 # (OUTPUT_DIR has none yet).
 out=$dir/restart_file
 timeout 120 mpiexec -q -n "$np" --oversubscribe "$nncas" "${base[@]}" -output_dir "$out" -restart "$dir/run/checkpoint.h5" \
-  -train_epochs 3 -train_lr 1e9 >"$out.log" 2>&1
+  -train_epochs 3 -train_lr 1e9 -restart_allow_changes >"$out.log" 2>&1
 rc=$?
 if [ "$rc" != 4 ] || ! grep -q "the last good checkpoint $dir/run/checkpoint.h5 is kept" "$out.log"; then
   echo "FAIL restart_file: status $rc, message: $(grep '^nncas: ' "$out.log")"; failures=$((failures + 1))

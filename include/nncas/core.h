@@ -37,6 +37,21 @@ PetscErrorCode nn_option_check_real(MPI_Comm comm, const char *name, PetscReal v
 /* Before PETSc starts: every -options_file FILE of argv is a readable file. On
  * failure rank 0 prints one "nncas: error:" line naming the file; returns 1. */
 int nn_options_files_readable(int argc, char **argv);
+/* The settings that identify a run, as (name, value) text pairs: a checkpoint
+ * records them, and a restart compares them with the current ones. */
+#define NN_MAX_SETTINGS 32
+typedef struct {
+  char name[48], value[208];
+} NnSetting;
+typedef struct {
+  int       n;
+  NnSetting item[NN_MAX_SETTINGS];
+} NnSettings;
+/* Appends (name, printf-formatted value); an error if the list is full. */
+PetscErrorCode nn_settings_add(NnSettings *s, const char *name, const char *fmt, ...) PETSC_ATTRIBUTE_FORMAT(3, 4);
+/* Appends a real value in the shortest decimal form that reads back exactly. */
+PetscErrorCode nn_settings_add_real(NnSettings *s, const char *name, double v);
+
 /* Options whose values are text (paths, layer strings): a value that cannot be
  * read as a number is never theirs. */
 PetscBool nn_option_is_text(const char *name);

@@ -56,6 +56,10 @@ PetscErrorCode dataset_get_split(Dataset ds, NnSplit which, const NnSamples **sp
 PetscErrorCode dataset_get_format(Dataset ds, NnDataFormat *format, const char **dir);
 PetscErrorCode dataset_get_augment(Dataset ds, PetscBool *augment);
 PetscErrorCode dataset_get_channel_stats(Dataset ds, const PetscReal **mean, const PetscReal **stdev);
+/* Appends what identifies the data of a run: format, class, normalisation,
+ * augmentation, seed, and a CRC-32 of each split's raw samples and labels
+ * (which covers the files under -data_dir and the -synth_* settings). */
+PetscErrorCode dataset_get_settings(Dataset ds, NnSettings *s);
 
 /* x <- the preprocessed samples split->{idx[0..nb-1]} as (nb, c, h, w) doubles,
  * y <- their labels. With augment, each sample is zero-padded by 4 pixels,

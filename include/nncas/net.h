@@ -88,6 +88,9 @@ PetscErrorCode net_get_spec(Net net, const char **spec, const char **preset);
 PetscErrorCode net_get_loss(Net net, NnLoss *loss);
 PetscErrorCode net_get_init(Net net, NnInit *init, PetscInt *seed);
 PetscErrorCode net_get_bias(Net net, PetscBool *bias);
+/* Appends what a restart must not change beyond the layer string, biases and
+ * N (which the checkpoint's own check covers): the loss. */
+PetscErrorCode net_get_settings(Net net, NnSettings *s);
 /* Counts the passes: changes with every net_forward and net_backward, so a
  * caller that saw the same count after its own pass knows the net's buffers
  * still hold that pass. */

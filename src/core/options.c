@@ -3,6 +3,7 @@
 #include "nncas/core.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -77,4 +78,29 @@ PetscBool nn_option_is_text(const char *name)
   for (size_t k = 0; k < sizeof text / sizeof text[0]; k++)
     if (!strcmp(name, text[k])) return PETSC_TRUE;
   return PETSC_FALSE;
+}
+
+PetscErrorCode nn_settings_add(NnSettings *s, const char *name, const char *fmt, ...)
+{
+  va_list ap;
+  PetscFunctionBeginUser;
+  PetscCheck(s->n < NN_MAX_SETTINGS, PETSC_COMM_SELF, PETSC_ERR_PLIB, "more than %d settings (at %s)", NN_MAX_SETTINGS, name);
+  PetscCall(PetscStrncpy(s->item[s->n].name, name, sizeof s->item[s->n].name));
+  va_start(ap, fmt);
+  vsnprintf(s->item[s->n].value, sizeof s->item[s->n].value, fmt, ap); /* C's %g: PETSc's appends "." */
+  va_end(ap);
+  s->n++;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode nn_settings_add_real(NnSettings *s, const char *name, double v)
+{
+  char buf[32];
+  PetscFunctionBeginUser;
+  for (int digits = 6; digits <= 17; digits++) { /* 0.1 rather than 0.10000000000000001 */
+    snprintf(buf, sizeof buf, "%.*g", digits, v);
+    if (strtod(buf, NULL) == v) break;
+  }
+  PetscCall(nn_settings_add(s, name, "%s", buf));
+  PetscFunctionReturn(0);
 }

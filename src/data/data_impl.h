@@ -35,6 +35,8 @@ PetscErrorCode nn_samples_free(NnSamples *s);
 /* "training", "validation": split s's name in messages. */
 extern const char *const nn_split_name[2];
 PetscInt nn_samples_count_positives(const NnSamples *s);
+/* CRC-32 (zlib) of the raw samples (d values each) and their labels. */
+unsigned long nn_samples_fingerprint(const NnSamples *s, PetscInt d);
 /* Raw value k of the flat (n, c, h, w) array of s. */
 static inline double nn_sample_value(const NnSamples *s, size_t k)
 {

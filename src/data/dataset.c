@@ -265,6 +265,20 @@ PetscErrorCode dataset_get_channel_stats(Dataset ds, const PetscReal **mean, con
   PetscFunctionReturn(0);
 }
 
+PetscErrorCode dataset_get_settings(Dataset ds, NnSettings *s)
+{
+  const PetscInt d = ds->c * ds->h * ds->w;
+  PetscFunctionBeginUser;
+  PetscCall(nn_settings_add(s, "-data_format", "%s", NnDataFormats[ds->format]));
+  if (format_is_image(ds->format)) PetscCall(nn_settings_add(s, "-data_positive_class", "%d", (int)ds->positive_class));
+  PetscCall(nn_settings_add(s, "-data_normalize", "%s", ds->normalize ? "true" : "false"));
+  PetscCall(nn_settings_add(s, "-data_augment", "%s", ds->augment ? "true" : "false"));
+  PetscCall(nn_settings_add(s, "-data_seed", "%d", (int)ds->seed));
+  PetscCall(nn_settings_add(s, "training data", "%d samples, CRC-32 %08lx", (int)ds->train.n, nn_samples_fingerprint(&ds->train, d)));
+  PetscCall(nn_settings_add(s, "validation data", "%d samples, CRC-32 %08lx", (int)ds->val.n, nn_samples_fingerprint(&ds->val, d)));
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode dataset_view(Dataset ds, PetscViewer v)
 {
   char      desc[PETSC_MAX_PATH_LEN + 128], stats[256] = "";

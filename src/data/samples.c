@@ -32,3 +32,12 @@ PetscInt nn_samples_count_positives(const NnSamples *s)
   for (PetscInt i = 0; i < s->n; i++) npos += s->label[i] > 0;
   return npos;
 }
+
+unsigned long nn_samples_fingerprint(const NnSamples *s, PetscInt d)
+{
+  uLong crc = crc32(0L, Z_NULL, 0);
+  if (s->pixels) crc = crc32_z(crc, s->pixels, (z_size_t)s->n * (z_size_t)d);
+  if (s->values) crc = crc32_z(crc, (const Bytef *)s->values, (z_size_t)s->n * (z_size_t)d * sizeof(double));
+  if (s->label) crc = crc32_z(crc, (const Bytef *)s->label, (z_size_t)s->n * sizeof(double));
+  return crc;
+}

@@ -291,6 +291,13 @@ PetscErrorCode net_get_bias(Net net, PetscBool *bias)
   PetscFunctionReturn(0);
 }
 
+PetscErrorCode net_get_settings(Net net, NnSettings *s)
+{
+  PetscFunctionBeginUser;
+  PetscCall(nn_settings_add(s, "-net_loss", "%s", NnLosses[net->loss]));
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode net_get_pass_count(Net net, unsigned long long *count)
 {
   PetscFunctionBeginUser;

@@ -61,6 +61,9 @@ PetscErrorCode trainer_set_from_options(Trainer t)
                             &t->checkpoint_every, NULL));
   PetscCall(PetscOptionsString("-restart", "continue from this checkpoint (no value: OUTPUT_DIR/checkpoint.h5; auto: if it exists)",
                                NULL, t->restart, t->restart, sizeof t->restart, &t->restarting));
+  PetscCall(PetscOptionsBool("-restart_allow_changes",
+                             "continue from a checkpoint made with other data, loss or learning-rate settings (a warning, not an error)", NULL,
+                             t->allow_changes, &t->allow_changes, NULL));
   PetscCall(PetscOptionsBool("-output_overwrite", "start afresh even if the output directory holds a run", NULL,
                              t->overwrite, &t->overwrite, NULL));
   PetscCall(PetscOptionsInt("-train_stop_after_steps", "testing: checkpoint and stop after this many steps", NULL,

@@ -22,6 +22,8 @@
 #include "trainimpl.h"
 
 #include <math.h>
+#include <stdio.h>
+#include <zlib.h>
 #include <string.h>
 
 /* Calls fn for each parameter tensor of the net: its path under `group`, its
@@ -63,23 +65,48 @@ static void owned_part(Trainer t, PetscInt off, PetscInt len, double *own, hsize
   *ptr   = b > a ? own + (a - lo) : own;
 }
 
+/* The CRC-32 (zlib) of a tensor's values, whose parts (count values at p) the
+ * ranks hold in rank order: each rank's CRC, combined in order. HDF5 checksums
+ * its metadata only; this catches damaged raw data. */
+static PetscErrorCode tensor_crc32(Trainer t, const double *p, hsize_t count, int64_t *crc)
+{
+  unsigned long long mine[2], *all;
+  uLong              c = crc32(0L, Z_NULL, 0);
+  PetscFunctionBeginUser;
+  mine[0] = crc32_z(crc32(0L, Z_NULL, 0), (const Bytef *)p, (z_size_t)count * sizeof(double));
+  mine[1] = (unsigned long long)count * sizeof(double);
+  PetscCall(PetscMalloc1(2 * (size_t)t->size, &all));
+  PetscCallMPI(MPI_Allgather(mine, 2, MPI_UNSIGNED_LONG_LONG, all, 2, MPI_UNSIGNED_LONG_LONG, t->comm));
+  for (PetscMPIInt r = 0; r < t->size; r++) c = crc32_combine(c, (uLong)all[2 * r], (z_off_t)all[2 * r + 1]);
+  PetscCall(PetscFree(all));
+  *crc = (int64_t)c;
+  PetscFunctionReturn(0);
+}
+
 static PetscErrorCode write_tensor(Trainer t, NnH5File *f, const char *path, int nd, const hsize_t *dims, PetscInt off,
                                    PetscInt len, double *own)
 {
   hsize_t start, count;
   double *p;
+  int64_t crc;
   PetscFunctionBeginUser;
   owned_part(t, off, len, own, &start, &count, &p);
   PetscCall(nn_h5_write_double_range(f, path, nd, dims, start, count, p));
+  PetscCall(tensor_crc32(t, p, count, &crc));
+  PetscCall(nn_h5_attr_int64(f, path, "crc32", crc));
   PetscFunctionReturn(0);
 }
 
+/* Reads a tensor's owned part; its values must be finite and match the
+ * tensor's CRC-32 (when the file records one: older checkpoints do not). */
 static PetscErrorCode read_tensor(Trainer t, NnH5File *f, const char *path, int nd, const hsize_t *dims, PetscInt off,
                                   PetscInt len, double *own)
 {
-  hsize_t start, count;
-  double *p;
-  int     bad = 0, anybad;
+  hsize_t   start, count;
+  double   *p;
+  int       bad = 0, anybad;
+  int64_t   crc, want;
+  PetscBool has;
   PetscFunctionBeginUser;
   owned_part(t, off, len, own, &start, &count, &p);
   PetscCall(nn_h5_read_double_range(f, path, nd, dims, start, count, p));
@@ -87,6 +114,12 @@ static PetscErrorCode read_tensor(Trainer t, NnH5File *f, const char *path, int 
   PetscCallMPI(MPI_Allreduce(&bad, &anybad, 1, MPI_INT, MPI_LOR, t->comm));
   PetscCheck(!anybad, t->comm, PETSC_ERR_FILE_UNEXPECTED, "checkpoint %s: %s holds NaN or infinite values", f->path,
              path);
+  PetscCall(nn_h5_has_attr(f, path, "crc32", &has));
+  if (!has) PetscFunctionReturn(0);
+  PetscCall(nn_h5_get_attr_int64(f, path, "crc32", &want));
+  PetscCall(tensor_crc32(t, p, count, &crc));
+  PetscCheck(crc == want, t->comm, PETSC_ERR_FILE_UNEXPECTED, "checkpoint %s: %s does not match its CRC-32 (the file is damaged)",
+             f->path, path);
   PetscFunctionReturn(0);
 }
 
@@ -121,6 +154,65 @@ static PetscErrorCode write_state(Trainer t, NnH5File *f)
   PetscFunctionReturn(0);
 }
 
+/* What identifies the run beyond the network and the sample order: the data,
+ * the loss and the learning-rate schedule (a restart compares them). */
+static PetscErrorCode run_settings(Trainer t, NnSettings *s)
+{
+  char ms[160] = "";
+  PetscFunctionBeginUser;
+  s->n = 0;
+  PetscCall(dataset_get_settings(t->ds, s));
+  PetscCall(net_get_settings(t->net, s));
+  PetscCall(nn_settings_add_real(s, "-train_lr", (double)t->lr));
+  for (PetscInt i = 0; i < t->nmilestones; i++) {
+    size_t len = strlen(ms);
+    snprintf(ms + len, sizeof ms - len, "%s%g", i ? "," : "", (double)t->milestones[i]); /* whole epochs */
+  }
+  PetscCall(nn_settings_add(s, "-train_lr_milestones", "%s", ms));
+  PetscCall(nn_settings_add_real(s, "-train_lr_gamma", (double)t->gamma));
+  PetscCall(nn_settings_add_real(s, "-train_momentum", (double)t->momentum));
+  PetscCall(nn_settings_add(s, "-train_step", "%s", NnStepRules[t->step_rule]));
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode write_settings(Trainer t, NnH5File *f)
+{
+  NnSettings s;
+  PetscFunctionBeginUser;
+  PetscCall(run_settings(t, &s));
+  PetscCall(nn_h5_group(f, "/settings"));
+  for (int i = 0; i < s.n; i++) PetscCall(nn_h5_attr_string(f, "/settings", s.item[i].name, s.item[i].value));
+  PetscFunctionReturn(0);
+}
+
+/* The checkpoint's settings against the options': a difference is an error
+ * naming every changed setting, or with -restart_allow_changes a warning.
+ * Settings the checkpoint does not record (older files) are not compared. */
+static PetscErrorCode check_settings(Trainer t, NnH5File *f)
+{
+  NnSettings s;
+  char       was[sizeof s.item[0].value], diff[1024] = "";
+  PetscBool  has;
+  int        nd = 0;
+  PetscFunctionBeginUser;
+  PetscCall(run_settings(t, &s));
+  PetscCall(nn_h5_exists(f, "/settings", &has));
+  for (int i = 0; i < s.n && has; i++) {
+    PetscBool have;
+    size_t    len = strlen(diff);
+    PetscCall(nn_h5_has_attr(f, "/settings", s.item[i].name, &have));
+    if (!have) continue;
+    PetscCall(nn_h5_get_attr_string(f, "/settings", s.item[i].name, sizeof was, was));
+    if (!strcmp(was, s.item[i].value)) continue;
+    snprintf(diff + len, sizeof diff - len, "%s%s %s (the options give %s)", nd++ ? "; " : "", s.item[i].name, was, s.item[i].value);
+  }
+  if (!nd) PetscFunctionReturn(0);
+  PetscCheck(t->allow_changes, t->comm, PETSC_ERR_FILE_UNEXPECTED,
+             "checkpoint %s was made with other settings: %s; restore them, or continue anyway with -restart_allow_changes", f->path, diff);
+  PetscCall(PetscFPrintf(t->comm, PETSC_STDERR, "nncas: warning: continuing from %s with changed settings (-restart_allow_changes): %s\n", f->path, diff));
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode trainer_checkpoint_write(Trainer t, const char *path)
 {
   NnH5File f;
@@ -129,6 +221,7 @@ PetscErrorCode trainer_checkpoint_write(Trainer t, const char *path)
   PetscCall(nn_h5_create(t->comm, path, &f));
   PetscCall(rundir_provenance_write(t->rundir, &f, "nncas checkpoint"));
   PetscCall(write_state(t, &f));
+  PetscCall(write_settings(t, &f));
   PetscCall(nn_h5_group(&f, "/weights"));
   PetscCall(for_each_tensor(t, &f, "/weights", t->theta + t->displs[t->rank], write_tensor, PETSC_TRUE));
   PetscCall(nn_h5_group(&f, "/momentum"));
@@ -239,6 +332,7 @@ static PetscErrorCode read_checkpoint(Trainer t, NnH5File *f)
 {
   PetscFunctionBeginUser;
   PetscCall(check_compatible(t, f));
+  PetscCall(check_settings(t, f));
   PetscCall(check_same_training_set(t, f));
   PetscCall(read_state(t, f));
   PetscCall(for_each_tensor(t, f, "/weights", t->theta + t->displs[t->rank], read_tensor, PETSC_FALSE));

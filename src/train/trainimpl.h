@@ -23,6 +23,7 @@ struct _p_Trainer {
   PetscInt  nmilestones;
   char      restart[PETSC_MAX_PATH_LEN]; /* "" fresh run; a path; or "auto" */
   PetscBool overwrite, restarting, record_steps;
+  PetscBool allow_changes;                /* -restart_allow_changes: a restart may change the settings */
   NnStepRule step_rule;
   PetscInt  stop_after_steps;            /* testing: checkpoint and stop after this many steps (0: off) */
 
