@@ -14,7 +14,7 @@ build=${1:-$here/build}
 [ $# -gt 0 ] && shift
 
 packages=(
-  build-essential cmake pkg-config git
+  build-essential cmake pkg-config git curl ca-certificates
   openmpi-bin libopenmpi-dev
   petsc-dev slepc-dev
   libscalapack-openmpi-dev libhdf5-openmpi-dev hdf5-tools
