@@ -48,10 +48,10 @@ static PetscErrorCode app_configure(App *app)
 }
 
 /* The trainer's epoch hook of a stage: the weights after `epoch` epochs. */
-static PetscErrorCode app_run_stage(void *ctx, PetscInt epoch, const double *theta, RunDir rd)
+static PetscErrorCode app_run_stage(void *ctx, PetscInt epoch, const double *theta, RunDir rd, PetscBool *stopped)
 {
   PetscFunctionBeginUser;
-  PetscCall(nn_stage_run((NnStage)ctx, epoch, theta, rd));
+  PetscCall(nn_stage_run((NnStage)ctx, epoch, theta, rd, stopped));
   PetscFunctionReturn(0);
 }
 

@@ -109,4 +109,7 @@ double nn_wtime(void);
 void nn_signals_block(void);   /* before MPI/PETSc start: hold the signals */
 void nn_signals_install(void); /* then: the handlers, and release what was held */
 int  nn_signal_pending(void);
+/* Collective over comm: did any rank get a stop signal? (Ranks get the
+ * signal at different moments; they must agree before stopping together.) */
+PetscErrorCode nn_signal_agreed(MPI_Comm comm, PetscBool *stop);
 #endif

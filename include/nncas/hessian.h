@@ -49,6 +49,14 @@ PetscErrorCode hessian_get_samples(Hessian h, PetscInt *nsamples, PetscInt *batc
  * x ni nj, row-major by batch; entry p nj + q of row b). Every rank computes
  * those of its own batches (whole batches per rank), with a progress line
  * named what; a non-finite entry is divergence (hessian_check_finite). */
+/* The same, resumable: batches b with done[b] (replicated, nbatches) are
+ * taken from all as they are, the others computed; after each local batch
+ * poll(ctx, &stop) (collective) may stop the loop early. On return done and
+ * all hold, on every rank, every batch finished so far; *stopped says whether
+ * poll stopped it. A batch's entries do not depend on when it was computed. */
+typedef PetscErrorCode (*HessianPoll)(void *ctx, PetscBool *stop);
+PetscErrorCode hessian_entries_resumable(Hessian h, PetscInt ni, const PetscInt *i, PetscInt nj, const PetscInt *j, const char *what,
+                                         HessianPoll poll, void *ctx, PetscBool *done, double *all, PetscBool *stopped);
 PetscErrorCode hessian_entries_all_batches(Hessian h, PetscInt ni, const PetscInt *i, PetscInt nj, const PetscInt *j, const char *what,
                                            double *all);
 /* Instead of -hessian_reuse_forward. */

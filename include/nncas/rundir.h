@@ -33,6 +33,11 @@ const char *rundir_results_path(RunDir rd);    /* OUTPUT_DIR/results.h5 */
 /* Root attributes of every nncas file: kind, version, git hash, rank count,
  * time, the options database, the network and the data. */
 PetscErrorCode rundir_provenance_write(RunDir rd, NnH5File *f, const char *kind);
+/* OUTPUT_DIR/<stage>_progress.h5: where a stage stopped by a signal keeps
+ * its progress until a later run at the same epoch finishes it. */
+PetscErrorCode rundir_progress_path(RunDir rd, const char *stage, char *path, size_t len);
+/* Removes a file of the run (rank 0; no error if it does not exist). */
+PetscErrorCode rundir_remove(RunDir rd, const char *path);
 /* The run starts afresh (no checkpoint to continue): the next
  * rundir_results_open creates results.h5 anew, so a previous run's groups (or
  * a damaged file) are not carried over; the old file stays until the new one

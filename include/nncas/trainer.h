@@ -46,7 +46,7 @@ typedef struct _p_Trainer *Trainer;
 /* A stage run at epoch boundaries: before epoch e (weights theta after e
  * epochs, e = 0 .. epochs), when the run is not resuming in the middle of
  * epoch e; rd is the run's output directory. */
-typedef PetscErrorCode (*TrainerHook)(void *ctx, PetscInt epoch, const double *theta, RunDir rd);
+typedef PetscErrorCode (*TrainerHook)(void *ctx, PetscInt epoch, const double *theta, RunDir rd, PetscBool *stopped);
 #define NN_MAX_HOOKS 8
 
 PetscErrorCode trainer_create(Dataset ds, Net net, Trainer *t);

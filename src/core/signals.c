@@ -36,3 +36,12 @@ void nn_signals_install(void)
 }
 
 int nn_signal_pending(void) { return nn_stop_flag != 0; }
+
+PetscErrorCode nn_signal_agreed(MPI_Comm comm, PetscBool *stop)
+{
+  int mine = nn_stop_flag != 0, any;
+  PetscFunctionBeginUser;
+  PetscCallMPI(MPI_Allreduce(&mine, &any, 1, MPI_INT, MPI_LOR, comm));
+  *stop = any ? PETSC_TRUE : PETSC_FALSE;
+  PetscFunctionReturn(0);
+}

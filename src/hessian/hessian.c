@@ -97,30 +97,52 @@ PetscErrorCode hessian_get_samples(Hessian h, PetscInt *nsamples, PetscInt *batc
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode hessian_entries_all_batches(Hessian h, PetscInt ni, const PetscInt *i, PetscInt nj, const PetscInt *j, const char *what,
-                                           double *all)
+PetscErrorCode hessian_entries_resumable(Hessian h, PetscInt ni, const PetscInt *i, PetscInt nj, const PetscInt *j, const char *what,
+                                         HessianPoll poll, void *ctx, PetscBool *done, double *all, PetscBool *stopped)
 {
-  const PetscInt M = ni * nj, n = h->nbatches;
-  double        *rows;
+  const PetscInt M = ni * nj, n = h->nbatches, b0 = n * h->rank / h->size; /* this rank's batches start at b0 */
+  PetscInt       nmax, todo = 0;
   PetscMPIInt   *cnt, *dsp;
   NnProgress     prog;
   PetscFunctionBeginUser;
-  PetscCall(PetscMalloc1((size_t)(h->nslices + 1) * M, &rows));
-  PetscCall(PetscMalloc2(h->size, &cnt, h->size, &dsp));
-  nn_progress_start(&prog, what, h->nslices);
-  for (PetscInt s = 0; s < h->nslices; s++) {
-    PetscCall(hessian_batch_entries(h, s, ni, i, nj, j, rows + (size_t)s * M));
-    PetscCall(nn_progress_report(&prog, s + 1, 10.0, "local batches"));
+  *stopped = PETSC_FALSE;
+  PetscCheck(n >= h->size, h->comm, PETSC_ERR_ARG_WRONG, "per-batch entries need whole batches per rank: %" PetscInt_FMT " batches for %d ranks", n,
+             (int)h->size);
+  PetscCallMPI(MPI_Allreduce(&h->nslices, &nmax, 1, MPIU_INT, MPI_MAX, h->comm));
+  for (PetscInt s = 0; s < h->nslices; s++) todo += !done[b0 + s];
+  nn_progress_start(&prog, what, todo);
+  for (PetscInt s = 0, k = 0; s < nmax && !*stopped; s++) { /* the same number of polls on every rank */
+    if (s < h->nslices && !done[b0 + s]) {
+      PetscCall(hessian_batch_entries(h, s, ni, i, nj, j, all + (size_t)(b0 + s) * M));
+      done[b0 + s] = PETSC_TRUE;
+      PetscCall(nn_progress_report(&prog, ++k, 10.0, "local batches"));
+    }
+    if (poll) PetscCall(poll(ctx, stopped));
   }
   /* every rank owns batches [n r / P, n (r+1) / P) (hessian_make_slices) */
+  PetscCall(PetscMalloc2(h->size, &cnt, h->size, &dsp));
   for (PetscMPIInt r = 0; r < h->size; r++) {
-    PetscInt b0 = n * r / h->size, b1 = n * (r + 1) / h->size;
-    cnt[r] = (PetscMPIInt)((b1 - b0) * M), dsp[r] = (PetscMPIInt)(b0 * M);
+    PetscInt a = n * r / h->size, z = n * (r + 1) / h->size;
+    cnt[r] = (PetscMPIInt)((z - a) * M), dsp[r] = (PetscMPIInt)(a * M);
   }
-  PetscCallMPI(MPI_Allgatherv(rows, cnt[h->rank], MPI_DOUBLE, all, cnt, dsp, MPI_DOUBLE, h->comm));
-  PetscCall(hessian_check_finite(h, (size_t)cnt[h->rank], rows, "the per-batch Hessian entries"));
+  for (PetscInt s = 0; s < h->nslices; s++) /* rows a stop left undone hold no values yet */
+    if (!done[b0 + s]) PetscCall(PetscArrayzero(all + (size_t)(b0 + s) * M, M));
+  PetscCall(hessian_check_finite(h, (size_t)cnt[h->rank], all + dsp[h->rank], "the per-batch Hessian entries"));
+  PetscCallMPI(MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, all, cnt, dsp, MPI_DOUBLE, h->comm));
+  for (PetscMPIInt r = 0; r < h->size; r++) cnt[r] /= (PetscMPIInt)M, dsp[r] /= (PetscMPIInt)M;
+  PetscCallMPI(MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, done, cnt, dsp, MPIU_BOOL, h->comm));
   PetscCall(PetscFree2(cnt, dsp));
-  PetscCall(PetscFree(rows));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode hessian_entries_all_batches(Hessian h, PetscInt ni, const PetscInt *i, PetscInt nj, const PetscInt *j, const char *what,
+                                           double *all)
+{
+  PetscBool *done, stopped;
+  PetscFunctionBeginUser;
+  PetscCall(PetscCalloc1(h->nbatches, &done));
+  PetscCall(hessian_entries_resumable(h, ni, i, nj, j, what, NULL, NULL, done, all, &stopped));
+  PetscCall(PetscFree(done));
   PetscFunctionReturn(0);
 }
 

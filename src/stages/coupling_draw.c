@@ -7,18 +7,27 @@
 
 #include <math.h>
 
+static PetscErrorCode poll_stage(void *ctx, PetscBool *stop)
+{
+  PetscFunctionBeginUser;
+  PetscCall(nn_stage_poll_stop((NnStage)ctx, stop));
+  PetscFunctionReturn(0);
+}
+
 /* X (n x nb^2, column-major, replicated): observation b (batch b) of
- * variable p nb + q is H_b[i_p, j_q]. */
-static PetscErrorCode coupling_sample(CouplingStage *st, PetscInt nb, const PetscInt *i, const PetscInt *j, double *X, const char *what)
+ * variable p nb + q is H_b[i_p, j_q]. The entries of progress slot `slot`
+ * are reused and completed; a stop signal leaves X unset and *stopped. */
+static PetscErrorCode coupling_sample(CouplingStage *st, PetscInt slot, PetscInt nb, const PetscInt *i, const PetscInt *j, double *X,
+                                      const char *what, PetscBool *stopped)
 {
   const PetscInt M = nb * nb, n = st->nbatches;
-  double        *all;
+  const double  *all = st->progress.all[slot];
   PetscFunctionBeginUser;
-  PetscCall(PetscMalloc1((size_t)n * M, &all));
-  PetscCall(hessian_entries_all_batches(st->h, nb, i, nb, j, what, all));
+  PetscCall(hessian_entries_resumable(st->h, nb, i, nb, j, what, poll_stage, st->stage, st->progress.done[slot],
+                                      st->progress.all[slot], stopped));
+  if (*stopped) PetscFunctionReturn(0);
   for (PetscInt b = 0; b < n; b++)
     for (PetscInt v = 0; v < M; v++) X[(size_t)v * n + b] = all[(size_t)b * M + v];
-  PetscCall(PetscFree(all));
   PetscFunctionReturn(0);
 }
 
@@ -71,8 +80,42 @@ static PetscErrorCode cc_submatrix(CouplingStage *st, PetscInt epoch, ScaMat C, 
   PetscFunctionReturn(0);
 }
 
+/* The first draw's histogram and correlation submatrix and, with
+ * -coupling_full_cc, the whole matrix, under /coupling/epoch_EEEE/cc. */
+static PetscErrorCode write_first_draw(CouplingStage *st, PetscInt epoch, NnH5File *f, ScaMat C, PetscInt M, const PetscBool *valid,
+                                       const NnHistogram *hist)
+{
+  char      g[96], path[160];
+  Submatrix S;
+  hsize_t   d2[2], dm;
+  int64_t  *var;
+  PetscFunctionBeginUser;
+  PetscCall(PetscSNPrintf(g, sizeof g, "/coupling/epoch_%04d/cc", (int)epoch));
+  PetscCall(nn_h5_group(f, g));
+  PetscCall(coupling_write_histogram(f, g, hist));
+  PetscCall(cc_submatrix(st, epoch, C, M, valid, &S));
+  d2[0] = d2[1] = dm = (hsize_t)S.m;
+  PetscCall(PetscSNPrintf(path, sizeof path, "%s/submatrix", g));
+  PetscCall(nn_h5_write_double(f, path, 2, d2, S.sub));
+  PetscCall(nn_h5_describe(f, path, "1", "correlation coefficients among a uniformly sampled set of the first draw's varying entries (Fig. 1d/e); fewer than -coupling_submatrix if fewer vary"));
+  PetscCall(PetscMalloc1(S.m + 1, &var));
+  for (PetscInt q = 0; q < S.m; q++) var[q] = S.var[q];
+  PetscCall(PetscSNPrintf(path, sizeof path, "%s/submatrix_variables", g));
+  PetscCall(nn_h5_write_int64(f, path, 1, &dm, var));
+  PetscCall(nn_h5_describe(f, path, "1", "variables of the submatrix: v = p N_b + q is entry (i_p, j_q)"));
+  PetscCall(PetscFree(var));
+  PetscCall(PetscFree3(S.var, S.pos, S.sub));
+  if (st->full_cc) {
+    PetscCall(PetscSNPrintf(path, sizeof path, "%s/full", g));
+    PetscCall(scamat_write(C, f, path));
+    PetscCall(nn_h5_describe(f, path, "1", "the whole correlation matrix of the first draw (N_b^2 x N_b^2)"));
+  }
+  PetscFunctionReturn(0);
+}
+
 /* One draw for the statistics using N_b = nb[k0] (CC, or skewness and kurtosis together). */
-PetscErrorCode coupling_draw(CouplingStage *st, PetscInt epoch, NnH5File *f, PetscInt d, PetscBool high, DrawRecord *rec)
+PetscErrorCode coupling_draw(CouplingStage *st, PetscInt epoch, NnH5File *f, PetscInt d, PetscBool high, DrawRecord *rec,
+                             PetscBool *stopped)
 {
   const int      k0 = high ? STAT_SKEWNESS : STAT_CC;
   const PetscInt nb = st->nb[k0], M = nb * nb, n = st->nbatches;
@@ -86,42 +129,19 @@ PetscErrorCode coupling_draw(CouplingStage *st, PetscInt epoch, NnH5File *f, Pet
   PetscCall(draw_indices(st, epoch, d, 2 * high + 1, nb, j));
   PetscCall(PetscMalloc3((size_t)n * M, &X, (size_t)n * M, &Z, M, &valid));
   PetscCall(PetscSNPrintf(what, sizeof what, "coupling draw %d/%d N_b=%d", (int)d + 1, (int)st->draws, (int)nb));
-  PetscCall(coupling_sample(st, nb, i, j, X, what));
+  PetscCall(coupling_sample(st, 2 * d + high, nb, i, j, X, what, stopped));
+  if (*stopped) {
+    PetscCall(PetscFree3(X, Z, valid));
+    PetscFunctionReturn(0);
+  }
   PetscCall(cumulant_standardize(n, M, X, Z, valid, &nconst));
   if (!high) {
     ScaMat    C;
     NnHistogram hist;
-    char        g[96];
     PetscCall(histogram_create(2000, -1, 1, &hist));
     PetscCall(cc_count(st->comm, n, M, Z, valid, st->thr[STAT_CC], &hist, &C, &c));
     coupling_record_set(&rec[STAT_CC], d, nb, &c, nconst);
-    if (!d) { /* the first draw's submatrix, histogram and, on request, the whole matrix */
-      Submatrix S;
-      hsize_t   d2[2] = {(hsize_t)st->sub, (hsize_t)st->sub};
-      int64_t  *var;
-      PetscCall(PetscSNPrintf(g, sizeof g, "/coupling/epoch_%04d/cc", (int)epoch));
-      PetscCall(nn_h5_group(f, g));
-      PetscCall(coupling_write_histogram(f, g, &hist));
-      PetscCall(cc_submatrix(st, epoch, C, M, valid, &S));
-      char path[160];
-      d2[0] = d2[1] = (hsize_t)S.m;
-      PetscCall(PetscSNPrintf(path, sizeof path, "%s/submatrix", g));
-      PetscCall(nn_h5_write_double(f, path, 2, d2, S.sub));
-      PetscCall(nn_h5_describe(f, path, "1", "correlation coefficients among a uniformly sampled set of the first draw's varying entries (Fig. 1d/e); fewer than -coupling_submatrix if fewer vary"));
-      PetscCall(PetscMalloc1(S.m + 1, &var));
-      for (PetscInt q = 0; q < S.m; q++) var[q] = S.var[q];
-      PetscCall(PetscSNPrintf(path, sizeof path, "%s/submatrix_variables", g));
-      hsize_t dm = (hsize_t)S.m;
-      PetscCall(nn_h5_write_int64(f, path, 1, &dm, var));
-      PetscCall(nn_h5_describe(f, path, "1", "variables of the submatrix: v = p N_b + q is entry (i_p, j_q)"));
-      PetscCall(PetscFree(var));
-      PetscCall(PetscFree3(S.var, S.pos, S.sub));
-      if (st->full_cc) {
-        PetscCall(PetscSNPrintf(path, sizeof path, "%s/full", g));
-        PetscCall(scamat_write(C, f, path));
-        PetscCall(nn_h5_describe(f, path, "1", "the whole correlation matrix of the first draw (N_b^2 x N_b^2)"));
-      }
-    }
+    if (!d) PetscCall(write_first_draw(st, epoch, f, C, M, valid, &hist));
     PetscCall(histogram_destroy(&hist));
     PetscCall(scamat_destroy(&C));
   } else {

@@ -81,7 +81,7 @@ static PetscBool coupling_stage_due(NnStage stage, PetscInt epoch)
   return st->every && epoch % st->every == 0 ? PETSC_TRUE : PETSC_FALSE;
 }
 
-static PetscErrorCode coupling_stage_run(NnStage stage, PetscInt epoch, const double *theta, RunDir rd)
+static PetscErrorCode coupling_stage_run(NnStage stage, PetscInt epoch, const double *theta, RunDir rd, PetscBool *stopped)
 {
   CouplingStage *st = (CouplingStage *)stage->data;
   NnH5File       f;
@@ -93,14 +93,22 @@ static PetscErrorCode coupling_stage_run(NnStage stage, PetscInt epoch, const do
   PetscCall(PetscPrintf(stage->comm, "[coupling] epoch %" PetscInt_FMT ": %d draws over %" PetscInt_FMT " batches of %" PetscInt_FMT "\n", epoch,
                         (int)st->draws, st->nbatches, st->batch));
   PetscCall(hessian_set_point(st->h, theta));
+  PetscCall(coupling_progress_start(st, epoch, theta, rd));
   for (int k = 0; k < 3; k++) PetscCall(coupling_record_alloc(st->draws, st->nb[k], &rec[k]));
   PetscCall(rundir_results_open(rd, &f));
   PetscCall(PetscSNPrintf(g, sizeof g, "/coupling/epoch_%04d", (int)epoch));
   PetscCall(nn_h5_delete(&f, g));
   PetscCall(nn_h5_group(&f, g));
-  for (PetscInt d = 0; d < st->draws; d++) {
-    PetscCall(coupling_draw(st, epoch, &f, d, PETSC_FALSE, rec));
-    PetscCall(coupling_draw(st, epoch, &f, d, PETSC_TRUE, rec));
+  for (PetscInt d = 0; d < st->draws && !*stopped; d++) {
+    PetscCall(coupling_draw(st, epoch, &f, d, PETSC_FALSE, rec, stopped));
+    if (!*stopped) PetscCall(coupling_draw(st, epoch, &f, d, PETSC_TRUE, rec, stopped));
+  }
+  if (*stopped) { /* no results: they are computed again, from the saved entries, by the run that finishes */
+    for (int k = 0; k < 3; k++) PetscCall(coupling_record_free(&rec[k]));
+    PetscCall(nn_h5_discard(&f));
+    PetscCall(coupling_progress_save(st, epoch, theta, rd));
+    PetscCall(coupling_progress_end(st, rd, PETSC_FALSE));
+    PetscFunctionReturn(0);
   }
   for (int k = 0; k < 3; k++) {
     char gk[128];
@@ -115,6 +123,7 @@ static PetscErrorCode coupling_stage_run(NnStage stage, PetscInt epoch, const do
   PetscCall(nn_h5_attr_int64(&f, g, "N", stage->N));
   PetscCall(nn_h5_attr_string(&f, "/coupling", "description", "coupling-set statistics of Hessian entries (App. E), one group per epoch"));
   PetscCall(nn_h5_commit(&f));
+  PetscCall(coupling_progress_end(st, rd, PETSC_TRUE));
   PetscCall(PetscPrintf(stage->comm, "[coupling] epoch %" PetscInt_FMT " done in %.1fs\n", epoch, nn_wtime() - t0));
   PetscFunctionReturn(0);
 }
@@ -139,6 +148,7 @@ PetscErrorCode nn_stage_create_coupling(NnStage stage)
   s->calibrate = PETSC_TRUE;
   PetscCall(hessian_create(stage->ds, stage->net, &s->h));
   s->comm      = stage->comm;
+  s->stage     = stage;
   stage->data  = s;
   stage->title = "the coupling stage";
   stage->ops   = (NnStageOps){coupling_stage_set_from_options, coupling_stage_local_samples, coupling_stage_setup,

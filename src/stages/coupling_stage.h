@@ -4,7 +4,9 @@
  *                         entries, their statistics and the first draw's
  *                         correlation submatrix
  *   coupling_calibrate.c  Algorithm 3's null counts, once per run
- *   coupling_record.c     a statistic's counts over the draws, and writing them */
+ *   coupling_record.c     a statistic's counts over the draws, and writing them
+ *   coupling_progress.c   the draws' per-batch entries so far: saved on a stop
+ *                         signal, taken up by the next run at the same epoch */
 #ifndef NNCAS_STAGES_COUPLING_STAGE_H
 #define NNCAS_STAGES_COUPLING_STAGE_H
 
@@ -21,6 +23,11 @@ typedef struct {
   MPI_Comm  comm;
   PetscInt  N;        /* parameters (after setup) */
   Hessian   h;
+  NnStage   stage;    /* its stage: nn_stage_poll_stop between batches */
+  struct {
+    double   **all;   /* [2 B] slot 2 d + high: draw d's per-batch entries (n x N_b^2) */
+    PetscBool **done; /* [2 B] (n): the batches computed */
+  } progress;
 } CouplingStage;
 
 /* Counts, per-entry counts s_0/N_b^2 and exponents log(s_0/N_b^2)/log(N_b) of B draws of one statistic. */
@@ -32,7 +39,15 @@ typedef struct {
 /* coupling_draw.c: draw d at epoch for the statistics using N_b = nb[0] (CC;
  * high: skewness and kurtosis with nb[1]), into rec; the first CC draw's
  * histogram and submatrix go to f's /coupling/epoch_EEEE/cc. */
-PetscErrorCode coupling_draw(CouplingStage *st, PetscInt epoch, NnH5File *f, PetscInt d, PetscBool high, DrawRecord *rec);
+PetscErrorCode coupling_draw(CouplingStage *st, PetscInt epoch, NnH5File *f, PetscInt d, PetscBool high, DrawRecord *rec,
+                             PetscBool *stopped);
+
+/* coupling_progress.c: the progress of the run at epoch with weights theta:
+ * start (allocate, take up OUTPUT_DIR/coupling_progress.h5 if it matches),
+ * save (on a stop), end (free; finished: remove the file). */
+PetscErrorCode coupling_progress_start(CouplingStage *st, PetscInt epoch, const double *theta, RunDir rd);
+PetscErrorCode coupling_progress_save(CouplingStage *st, PetscInt epoch, const double *theta, RunDir rd);
+PetscErrorCode coupling_progress_end(CouplingStage *st, RunDir rd, PetscBool finished);
 
 /* coupling_calibrate.c: Algorithm 3 into /coupling/null (thresholds chosen there with -coupling_auto_thresholds). */
 PetscErrorCode coupling_calibrate(CouplingStage *st, RunDir rd);

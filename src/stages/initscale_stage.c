@@ -179,7 +179,7 @@ static PetscErrorCode initscale_spectra(InitScaleStage *st, NnH5File *f, double 
   PetscFunctionReturn(0);
 }
 
-static PetscErrorCode initscale_stage_run(NnStage stage, PetscInt epoch, const double *theta0, RunDir rd)
+static PetscErrorCode initscale_stage_run(NnStage stage, PetscInt epoch, const double *theta0, RunDir rd, PetscBool *stopped)
 {
   InitScaleStage *st = (InitScaleStage *)stage->data;
   double         *theta, *grad;
@@ -187,6 +187,7 @@ static PetscErrorCode initscale_stage_run(NnStage stage, PetscInt epoch, const d
   PetscInt        L;
   PetscFunctionBeginUser;
   (void)epoch, (void)theta0; /* the study draws its own initialisations */
+  (void)stopped;             /* a short study, before training: a stop signal waits for its end */
   PetscCall(net_get_num_param_groups(stage->net, &L)); /* the weight layers */
   PetscCall(PetscMalloc2(stage->N, &theta, stage->N, &grad));
   PetscCall(initscale_gradients(st, theta, grad));

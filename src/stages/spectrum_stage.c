@@ -123,7 +123,7 @@ static PetscErrorCode spectrum_stage_record(SpectrumStage *st, NnH5File *f, cons
   PetscFunctionReturn(0);
 }
 
-static PetscErrorCode spectrum_stage_run(NnStage stage, PetscInt epoch, const double *theta, RunDir rd)
+static PetscErrorCode spectrum_stage_run(NnStage stage, PetscInt epoch, const double *theta, RunDir rd, PetscBool *stopped)
 {
   SpectrumStage *st = (SpectrumStage *)stage->data;
   double         R, mean_abs_dl, t0 = nn_wtime();
@@ -131,6 +131,7 @@ static PetscErrorCode spectrum_stage_run(NnStage stage, PetscInt epoch, const do
   char           group[64];
   NnH5File       f;
   PetscFunctionBeginUser;
+  (void)stopped; /* TODO(issue 16 item 9): resumable spectra; a stop signal waits for the stage's end */
   PetscCall(hessian_get_samples(st->h, &nsamples, NULL, NULL));
   PetscCall(PetscPrintf(stage->comm, "[spectrum] epoch %" PetscInt_FMT ": Hessian on %" PetscInt_FMT " samples, N = %" PetscInt_FMT "\n", epoch,
                         nsamples, stage->N));

@@ -52,8 +52,15 @@ PetscErrorCode nn_stage_create(const char *type, Dataset ds, Net net, NnStage *s
 
 PetscErrorCode nn_stage_set_from_options(NnStage st)
 {
+  char name[64];
   PetscFunctionBeginUser;
   PetscCall(st->ops.set_from_options(st));
+  PetscCall(PetscSNPrintf(name, sizeof name, "-%s_stop_after", st->type));
+  PetscOptionsBegin(st->comm, NULL, "Stage testing options", NULL);
+  PetscCall(PetscOptionsInt(name, "testing: act on a stop signal after this many units of the stage's work (0: off)", NULL,
+                            st->stop_after, &st->stop_after, NULL));
+  PetscOptionsEnd();
+  PetscCheck(st->stop_after >= 0, st->comm, PETSC_ERR_ARG_OUTOFRANGE, "%s must be non-negative (0: off)", name);
   PetscFunctionReturn(0);
 }
 
@@ -72,12 +79,14 @@ PetscErrorCode nn_stage_setup(NnStage st, PetscInt train_batch)
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode nn_stage_run(NnStage st, PetscInt epoch, const double *theta, RunDir rd)
+PetscErrorCode nn_stage_run(NnStage st, PetscInt epoch, const double *theta, RunDir rd, PetscBool *stopped)
 {
   PetscFunctionBeginUser;
+  *stopped = PETSC_FALSE;
   if (!st->ops.due(st, epoch)) PetscFunctionReturn(0);
+  st->units = 0;
   PetscCall(PetscLogEventBegin(st->event, 0, 0, 0, 0));
-  PetscCall(st->ops.run(st, epoch, theta, rd));
+  PetscCall(st->ops.run(st, epoch, theta, rd, stopped));
   PetscCall(PetscLogEventEnd(st->event, 0, 0, 0, 0));
   PetscFunctionReturn(0);
 }

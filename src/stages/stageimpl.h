@@ -13,7 +13,7 @@ typedef struct {
   PetscErrorCode (*local_samples)(NnStage st, PetscInt train_batch, PetscInt *nlocal);
   PetscErrorCode (*setup)(NnStage st, PetscInt train_batch);
   PetscBool (*due)(NnStage st, PetscInt epoch); /* runs at this epoch (weights after epoch epochs) */
-  PetscErrorCode (*run)(NnStage st, PetscInt epoch, const double *theta, RunDir rd);
+  PetscErrorCode (*run)(NnStage st, PetscInt epoch, const double *theta, RunDir rd, PetscBool *stopped);
   PetscErrorCode (*destroy)(NnStage st); /* frees st->data */
 } NnStageOps;
 
@@ -26,7 +26,13 @@ struct _p_NnStage {
   NnStageOps    ops;
   PetscLogEvent event; /* NnStage<Type> in -log_view */
   void         *data;  /* the type's own state */
+  PetscInt      stop_after, units; /* testing (-stage_stop_after): stop after this many units of work (0: off); units done */
 };
+
+/* A stage's safe point, after each unit of its work (a batch, a vector):
+ * *stop if any rank got a stop signal, or (testing) the -stage_stop_after-th
+ * unit of this run is done. Collective. */
+PetscErrorCode nn_stage_poll_stop(NnStage st, PetscBool *stop);
 
 /* Each type's constructor: sets title and ops, allocates data with the defaults. */
 PetscErrorCode nn_stage_create_initscale(NnStage st);

@@ -185,6 +185,23 @@ PetscErrorCode rundir_provenance_write(RunDir rd, NnH5File *f, const char *kind)
   PetscFunctionReturn(0);
 }
 
+PetscErrorCode rundir_progress_path(RunDir rd, const char *stage, char *path, size_t len)
+{
+  PetscFunctionBeginUser;
+  PetscCall(PetscSNPrintf(path, len, "%s/%s_progress.h5", rd->dir, stage));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode rundir_remove(RunDir rd, const char *path)
+{
+  int err = 0;
+  PetscFunctionBeginUser;
+  if (!rd->rank && unlink(path) && errno != ENOENT) err = errno;
+  PetscCallMPI(MPI_Bcast(&err, 1, MPI_INT, 0, rd->comm));
+  PetscCheck(!err, rd->comm, PETSC_ERR_FILE_WRITE, "%s: cannot remove (%s)", path, strerror(err));
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode rundir_start_fresh(RunDir rd)
 {
   PetscFunctionBeginUser;

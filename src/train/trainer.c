@@ -369,9 +369,14 @@ static PetscErrorCode trainer_run_hooks(Trainer t)
 {
   PetscFunctionBeginUser;
   if (t->step) PetscFunctionReturn(0); /* resuming inside the epoch: its stages ran before */
-  for (PetscInt k = 0; k < t->nhooks; k++) {
+  for (PetscInt k = 0; k < t->nhooks && !t->preempted; k++) {
+    PetscBool stopped = PETSC_FALSE;
     t->running = t->hook_name[k];
-    PetscCall(t->hooks[k](t->hook_ctx[k], t->epoch, t->theta, t->rundir));
+    PetscCall(t->hooks[k](t->hook_ctx[k], t->epoch, t->theta, t->rundir, &stopped));
+    if (stopped) {
+      t->preempted = PETSC_TRUE; /* the stage saved its progress; it resumes after a restart */
+      PetscCall(PetscPrintf(t->comm, "Stopped in %s before epoch %" PetscInt_FMT "; its progress is saved\n", t->hook_name[k], t->epoch + 1));
+    }
   }
   t->running = NULL;
   PetscFunctionReturn(0);
@@ -415,7 +420,7 @@ PetscErrorCode trainer_train(Trainer t)
   PetscFunctionBeginUser;
   while (t->epoch < t->epochs) {
     PetscCall(trainer_run_hooks(t));
-    PetscCall(trainer_run_epoch(t));
+    if (!t->preempted) PetscCall(trainer_run_epoch(t));
     if (t->diverged) PetscFunctionReturn(0);
     if (t->preempted) {
       PetscCall(trainer_save(t));
@@ -428,6 +433,11 @@ PetscErrorCode trainer_train(Trainer t)
   }
   if (!t->hist.n) PetscCall(trainer_save(t)); /* -train_epochs 0: record the initial state */
   PetscCall(trainer_run_hooks(t));             /* the stages at the end of training */
+  if (t->preempted) {
+    PetscCall(trainer_save(t));
+    PetscCall(PetscPrintf(t->comm, "Checkpoint %s\n", rundir_checkpoint_path(t->rundir)));
+    PetscFunctionReturn(0);
+  }
   t->finished = PETSC_TRUE;
   PetscFunctionReturn(0);
 }

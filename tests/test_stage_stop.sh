@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# A stop signal in the middle of a stage, on NP ranks: the stage saves its
+# progress (OUTPUT_DIR/<stage>_progress.h5), the run checkpoints and exits
+# with status 3; `-restart` takes the progress up, and the finished run's
+# results.h5 and checkpoint.h5 are bit for bit those of a run never stopped
+# (tests/h5same.py, timings and provenance aside), with the progress file gone.
+# -coupling_stop_after K acts as if the signal came after the stage's K-th
+# batch (deterministic); with REAL=1 a SIGUSR1 is sent to mpiexec once the
+# stage has begun.
+# Usage: test_stage_stop.sh NNCAS_BINARY SCRATCH_DIR NP [REAL]
+set -uo pipefail
+nncas=$1
+dir=$2
+np=$3
+real=${4:-0}
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+rm -rf "$dir" && mkdir -p "$dir"
+base=(-data_format mixture -synth_train 240 -synth_val 60 -synth_shape 1,6,6 -net_layers "dense:12,tanh,dense:8,relu,dense:1"
+      -train_batch 40 -train_epochs 2 -coupling_every 1 -coupling_nb 8 -coupling_nb_high 4 -coupling_draws 2
+      -coupling_calibrate false -coupling_submatrix 16)
+if [ "$real" = 1 ]; then # a stage long enough to be signalled in the middle
+  base=(-data_format mixture -synth_train 2400 -synth_val 60 -synth_shape 1,12,12 -net_layers "dense:64,tanh,dense:32,relu,dense:1"
+        -train_batch 40 -train_epochs 1 -coupling_every 1 -coupling_nb 40 -coupling_nb_high 4 -coupling_draws 2
+        -coupling_calibrate false -coupling_submatrix 16 -coupling_block 8)
+fi
+failures=0
+fail() { echo "FAIL $*"; failures=$((failures + 1)); }
+run() { timeout 600 mpiexec -q -n "$np" --oversubscribe "$nncas" "${base[@]}" "$@"; }
+
+run -output_dir "$dir/ref" >"$dir/ref.log" 2>&1 || { tail -n 5 "$dir/ref.log"; echo "FAIL: the reference run did not complete"; exit 1; }
+
+out=$dir/stopped
+if [ "$real" = 1 ]; then
+  mpiexec -q -n "$np" --oversubscribe "$nncas" "${base[@]}" -output_dir "$out" >"$dir/stop.log" 2>&1 & # Open MPI forwards SIGUSR1
+  pid=$!
+  # the signal as the first draw's skewness batches end: the second draw is still to come
+  for _ in $(seq 3000); do grep -q '^\[coupling draw 1/2 N_b=4\]' "$dir/stop.log" && break; sleep 0.1; done
+  kill -USR1 "$pid"
+  wait "$pid"
+  rc=$?
+else
+  run -output_dir "$out" -coupling_stop_after 5 >"$dir/stop.log" 2>&1
+  rc=$?
+fi
+if [ "$rc" != 3 ]; then
+  fail "stop: exit status $rc (want 3)"; tail -n 5 "$dir/stop.log"
+elif ! grep -q '^\[coupling\] stopped: progress saved' "$dir/stop.log" || [ ! -f "$out/coupling_progress.h5" ]; then
+  fail "stop: the coupling stage did not save its progress"; tail -n 5 "$dir/stop.log"
+else
+  echo "ok   stopped in the coupling stage: $(grep '^Stopped in' "$dir/stop.log")"
+fi
+
+run -output_dir "$out" -restart >"$dir/resume.log" 2>&1
+rc=$?
+if [ "$rc" != 0 ]; then
+  fail "resume: exit status $rc"; tail -n 5 "$dir/resume.log"
+elif ! grep -q '^\[coupling\] resuming from' "$dir/resume.log"; then
+  fail "resume: the saved progress was not taken up"
+elif [ -e "$out/coupling_progress.h5" ]; then
+  fail "resume: the progress file is left after the stage finished"
+else
+  for f in results checkpoint; do
+    /usr/bin/python3 "$here/h5same.py" "$dir/ref/$f.h5" "$out/$f.h5" || fail "resume: $f.h5 differs from the run never stopped"
+  done
+fi
+
+[ "$failures" = 0 ] || { echo "$failures check(s) failed"; exit 1; }
+echo "a stopped coupling stage resumes bit for bit on $np rank(s)"
