@@ -32,6 +32,7 @@ static PetscErrorCode file_init(MPI_Comm comm, const char *path, PetscBool writa
 static PetscErrorCode file_open_mpio(NnH5File *f, H5Scope *s, const char *name, PetscBool create, unsigned flags)
 {
   hid_t     fapl;
+  char      why[H5_WHY_LEN] = "";
   PetscBool failed;
   PetscFunctionBeginUser;
   fapl = h5_scope_add(s, H5Pcreate(H5P_FILE_ACCESS));
@@ -40,11 +41,11 @@ static PetscErrorCode file_open_mpio(NnH5File *f, H5Scope *s, const char *name, 
                  H5Pset_libver_bounds(fapl, H5F_LIBVER_V18, H5F_LIBVER_V18) >= 0,
              f->comm, PETSC_ERR_FILE_UNEXPECTED, "%s: cannot set up the MPI-IO driver%s", name, h5_why());
   f->file = create ? H5Fcreate(name, H5F_ACC_TRUNC, H5P_DEFAULT, fapl) : H5Fopen(name, flags, fapl);
-  PetscCall(h5_any_rank(f->comm, f->file < 0, &failed));
+  if (f->file < 0) PetscCall(PetscStrncpy(why, h5_why(), sizeof why));
+  PetscCall(h5_agree(f->comm, f->file < 0, why, &failed));
   /* Closing is collective: were the outcome mixed, a rank that opened the file
    * keeps its handle rather than wait for the others in H5Fclose. */
-  PetscCheck(!failed, f->comm, PETSC_ERR_FILE_OPEN, "%s: cannot %s%s", name, create ? "create" : "open",
-             h5_why_here(f->file < 0));
+  PetscCheck(!failed, f->comm, PETSC_ERR_FILE_OPEN, "%s: cannot %s%s", name, create ? "create" : "open", why);
   PetscCall(h5_ompio_check(f->comm));
   PetscFunctionReturn(0);
 }
@@ -133,7 +134,7 @@ PetscErrorCode nn_h5_file_exists(MPI_Comm comm, const char *path, PetscBool *exi
 static PetscErrorCode file_close(NnH5File *f, PetscBool flush)
 {
   herr_t    fl = 0, cl;
-  char      why[256] = " (failed on another rank)";
+  char      why[H5_WHY_LEN] = "";
   PetscBool failed;
   PetscFunctionBeginUser;
   PetscCheck(f->file >= 0, f->comm, PETSC_ERR_ARG_WRONGSTATE, "%s: file is not open", f->path);
@@ -142,7 +143,7 @@ static PetscErrorCode file_close(NnH5File *f, PetscBool flush)
   cl = H5Fclose(f->file); /* even after a failed flush, to release the file */
   if (cl >= 0) f->file = H5I_INVALID_HID;
   else if (fl >= 0) PetscCall(PetscStrncpy(why, h5_why(), sizeof why));
-  PetscCall(h5_any_rank(f->comm, fl < 0 || cl < 0, &failed));
+  PetscCall(h5_agree(f->comm, fl < 0 || cl < 0, why, &failed));
   PetscCheck(!failed, f->comm, PETSC_ERR_FILE_WRITE, "%s: cannot %s%s", f->tmppath[0] ? f->tmppath : f->path,
              fl < 0 ? "write to disk" : "close", why);
   PetscFunctionReturn(0);

@@ -225,15 +225,15 @@ PetscErrorCode h5_transfer(NnH5File *f, const char *path, XferDir dir, hid_t dse
   void         *b    = buf ? (void *)buf : &dummy;
   hid_t         dxpl = H5Pcreate(H5P_DATASET_XFER);
   herr_t        st   = dxpl >= 0 ? H5Pset_dxpl_mpio(dxpl, H5FD_MPIO_COLLECTIVE) : -1;
-  char          why[256];
+  char          why[H5_WHY_LEN] = "";
   PetscBool     failed;
   PetscFunctionBeginUser;
   if (st >= 0)
     st = dir == XFER_WRITE ? H5Dwrite(dset, memtype, mspace, fspace, dxpl, b)
                            : H5Dread(dset, memtype, mspace, fspace, dxpl, b);
-  PetscCall(PetscStrncpy(why, h5_why_here(st < 0), sizeof why)); /* before H5Pclose clears HDF5's error stack */
+  if (st < 0) PetscCall(PetscStrncpy(why, h5_why(), sizeof why)); /* before H5Pclose clears HDF5's error stack */
   if (dxpl >= 0) H5Pclose(dxpl);
-  PetscCall(h5_any_rank(f->comm, st < 0, &failed));
+  PetscCall(h5_agree(f->comm, st < 0, why, &failed));
   PetscCheck(!failed, f->comm, dir == XFER_WRITE ? PETSC_ERR_FILE_WRITE : PETSC_ERR_FILE_READ,
              "%s: cannot %s dataset %s%s", f->path, dir == XFER_WRITE ? "write" : "read", path, why);
   PetscFunctionReturn(0);
