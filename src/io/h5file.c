@@ -55,11 +55,21 @@ static PetscErrorCode file_open_mpio(NnH5File *f, H5Scope *s, const char *name, 
 static NnH5File open_files[16];
 static int      nopen;
 
+/* Opens f at its PATH.tmp (or PATH when read-only); a PATH.tmp that cannot be
+ * opened is removed. */
 static PetscErrorCode file_open(NnH5File *f, const char *name, PetscBool create, unsigned flags)
 {
-  H5Scope s = {{0}, 0};
+  H5Scope        s = {{0}, 0};
+  PetscErrorCode ierr;
+  int            st[2] = {0, 0};
   PetscFunctionBeginUser;
-  PetscCall(h5_scope_end(f, &s, file_open_mpio(f, &s, name, create, flags)));
+  ierr = h5_scope_end(f, &s, file_open_mpio(f, &s, name, create, flags));
+  if (ierr && f->tmppath[0]) {
+    if (h5_comm_rank(f->comm) == 0) st[1] = fs_remove(f->tmppath);
+    PetscCall(h5_bcast_status(f->comm, st)); /* every rank is here: the error was agreed */
+    f->tmppath[0] = 0;
+  }
+  PetscCall(ierr);
   if (f->tmppath[0] && nopen < (int)(sizeof open_files / sizeof open_files[0])) open_files[nopen++] = *f;
   PetscFunctionReturn(0);
 }
@@ -177,7 +187,7 @@ PetscErrorCode nn_h5_discard(NnH5File *f)
   PetscFunctionBeginUser;
   if (f->file >= 0) PetscCall(file_close(f, PETSC_FALSE));
   if (!f->tmppath[0]) PetscFunctionReturn(0);
-  if (h5_comm_rank(f->comm) == 0 && unlink(f->tmppath) && errno != ENOENT && errno != ENOTDIR) st[1] = errno;
+  if (h5_comm_rank(f->comm) == 0) st[1] = fs_remove(f->tmppath);
   PetscCall(h5_bcast_status(f->comm, st));
   PetscCheck(!st[1], f->comm, PETSC_ERR_FILE_WRITE, "%s: cannot remove (%s)", f->tmppath, strerror(st[1]));
   f->tmppath[0] = 0;

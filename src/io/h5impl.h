@@ -70,8 +70,11 @@ PetscErrorCode fs_probe_error(MPI_Comm comm, const char *path, const int st[2]);
 /* Creates (or truncates) path, so that an unwritable location is reported with
  * its errno before HDF5 tries. st = {failed, errno}. */
 void fs_touch(const char *path, int st[2]);
-/* Copies src to dst (same permission bits) and fsyncs dst. st = {failed, errno}. */
+/* Copies src to dst (same permission bits) and fsyncs dst; a partial copy is
+ * removed. st = {failed, errno}. */
 void fs_copy(const char *src, const char *dst, int st[2]);
+/* Removes path; a missing one is no error. 0 or errno. */
+int fs_remove(const char *path);
 /* tmp is flushed to disk, renamed over path, and the rename flushed to disk
  * (fsync of the directory). st = {REPLACE_* step that failed, errno}. */
 void fs_replace(const char *tmp, const char *path, int st[2]);

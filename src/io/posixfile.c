@@ -84,7 +84,8 @@ static int copy_fd(int in, int out)
   }
 }
 
-/* Copies src to dst (same permission bits) and fsyncs dst. st = {failed, errno}. */
+/* Copies src to dst (same permission bits) and fsyncs dst; a partial copy is
+ * removed. st = {failed, errno}. */
 void fs_copy(const char *src, const char *dst, int st[2])
 {
   struct stat sb;
@@ -95,9 +96,13 @@ void fs_copy(const char *src, const char *dst, int st[2])
   if (!err && fsync(out)) err = errno;
   if (out >= 0 && close(out) && !err) err = errno;
   if (in >= 0) close(in);
+  if (err && out >= 0) unlink(dst);
   st[0] = err != 0;
   st[1] = err;
 }
+
+/* Removes path; a missing one is no error. 0 or errno. */
+int fs_remove(const char *path) { return unlink(path) && errno != ENOENT && errno != ENOTDIR ? errno : 0; }
 
 /* 0 or errno of open(path, flags) + fsync. */
 static int fsync_path(const char *path, int flags)
