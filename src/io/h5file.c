@@ -6,12 +6,18 @@
 #include <string.h>
 #include <unistd.h>
 
+static PetscErrorCode discard_at_finalize(void);
+
 PetscErrorCode nn_h5_init(void)
 {
+  static PetscBool done;
   PetscFunctionBeginUser;
   h5_ompio_sieving_off();
   PetscCheck(H5Eset_auto2(H5E_DEFAULT, NULL, NULL) >= 0, PETSC_COMM_SELF, PETSC_ERR_LIB,
              "cannot silence HDF5's error printing");
+  if (done) PetscFunctionReturn(0);
+  done = PETSC_TRUE;
+  PetscCall(PetscRegisterFinalize(discard_at_finalize));
   PetscFunctionReturn(0);
 }
 
@@ -50,10 +56,45 @@ static PetscErrorCode file_open_mpio(NnH5File *f, H5Scope *s, const char *name, 
   PetscFunctionReturn(0);
 }
 
-/* Copies of the handles of the files open for writing, so that
- * nn_h5_discard_open() can drop what a failed stage left open. */
-static NnH5File open_files[16];
-static int      nopen;
+/* Copies of the files whose PATH.tmp is neither committed nor discarded (their
+ * handles kept current), so that nn_h5_discard_open() can drop what a failed
+ * stage left, and PetscFinalize() what an error that ends the run left. */
+static NnH5File pending[16];
+static int      npending;
+
+static NnH5File *pending_find(const char *tmppath)
+{
+  for (int k = 0; k < npending; k++)
+    if (!strcmp(pending[k].tmppath, tmppath)) return &pending[k];
+  return NULL;
+}
+
+static void pending_forget(const char *tmppath)
+{
+  NnH5File *p = pending_find(tmppath);
+  if (p) *p = pending[--npending];
+}
+
+PetscErrorCode nn_h5_discard_open(void)
+{
+  PetscFunctionBeginUser;
+  while (npending) {
+    NnH5File f = pending[npending - 1];
+    pending_forget(f.tmppath);
+    PetscCall(nn_h5_discard(&f));
+  }
+  PetscFunctionReturn(0);
+}
+
+/* Run by PetscFinalize(): after an error every rank reaches it (errors are
+ * agreed), so the discards are collective; their own errors are left unsaid,
+ * the run's error has been reported. Else HDF5 would close the files in
+ * MPI_Finalize() and PATH.tmp would stay. */
+static PetscErrorCode discard_at_finalize(void)
+{
+  (void)nn_h5_discard_open();
+  return 0;
+}
 
 /* Opens f at its PATH.tmp (or PATH when read-only); a PATH.tmp that cannot be
  * opened is removed. */
@@ -70,24 +111,7 @@ static PetscErrorCode file_open(NnH5File *f, const char *name, PetscBool create,
     f->tmppath[0] = 0;
   }
   PetscCall(ierr);
-  if (f->tmppath[0] && nopen < (int)(sizeof open_files / sizeof open_files[0])) open_files[nopen++] = *f;
-  PetscFunctionReturn(0);
-}
-
-static void file_forget(hid_t file)
-{
-  for (int k = 0; k < nopen; k++)
-    if (open_files[k].file == file) open_files[k--] = open_files[--nopen];
-}
-
-PetscErrorCode nn_h5_discard_open(void)
-{
-  PetscFunctionBeginUser;
-  while (nopen) {
-    NnH5File f = open_files[nopen - 1];
-    file_forget(f.file);
-    PetscCall(nn_h5_discard(&f));
-  }
+  if (f->tmppath[0] && npending < (int)(sizeof pending / sizeof pending[0])) pending[npending++] = *f;
   PetscFunctionReturn(0);
 }
 
@@ -146,16 +170,33 @@ static PetscErrorCode file_close(NnH5File *f, PetscBool flush)
   herr_t    fl = 0, cl;
   char      why[H5_WHY_LEN] = "";
   PetscBool failed;
+  NnH5File *p;
   PetscFunctionBeginUser;
   PetscCheck(f->file >= 0, f->comm, PETSC_ERR_ARG_WRONGSTATE, "%s: file is not open", f->path);
   if (flush && (fl = H5Fflush(f->file, H5F_SCOPE_GLOBAL)) < 0) PetscCall(PetscStrncpy(why, h5_why(), sizeof why));
-  file_forget(f->file);
   cl = H5Fclose(f->file); /* even after a failed flush, to release the file */
   if (cl >= 0) f->file = H5I_INVALID_HID;
   else if (fl >= 0) PetscCall(PetscStrncpy(why, h5_why(), sizeof why));
+  if (f->tmppath[0] && (p = pending_find(f->tmppath))) p->file = f->file;
   PetscCall(h5_agree(f->comm, fl < 0 || cl < 0, why, &failed));
   PetscCheck(!failed, f->comm, PETSC_ERR_FILE_WRITE, "%s: cannot %s%s", f->tmppath[0] ? f->tmppath : f->path,
              fl < 0 ? "write to disk" : "close", why);
+  PetscFunctionReturn(0);
+}
+
+/* Raises the error of a failed fs_replace() step st = {REPLACE_*, errno}. */
+static PetscErrorCode replace_error(NnH5File *f, const int st[2])
+{
+  PetscFunctionBeginUser;
+  switch (st[0]) {
+  case REPLACE_SYNC_FILE:
+    SETERRQ(f->comm, PETSC_ERR_FILE_WRITE, "%s: cannot flush to disk (%s)", f->tmppath, strerror(st[1]));
+  case REPLACE_RENAME:
+    SETERRQ(f->comm, PETSC_ERR_FILE_WRITE, "%s: cannot rename %s over it (%s)", f->path, f->tmppath, strerror(st[1]));
+  case REPLACE_SYNC_DIR:
+    SETERRQ(f->comm, PETSC_ERR_FILE_WRITE, "%s: renamed, but cannot flush its directory to disk (%s)", f->path,
+            strerror(st[1]));
+  }
   PetscFunctionReturn(0);
 }
 
@@ -168,15 +209,8 @@ PetscErrorCode nn_h5_commit(NnH5File *f)
   PetscCallMPI(MPI_Barrier(f->comm));
   if (h5_comm_rank(f->comm) == 0) fs_replace(f->tmppath, f->path, st);
   PetscCall(h5_bcast_status(f->comm, st));
-  switch (st[0]) {
-  case REPLACE_SYNC_FILE:
-    SETERRQ(f->comm, PETSC_ERR_FILE_WRITE, "%s: cannot flush to disk (%s)", f->tmppath, strerror(st[1]));
-  case REPLACE_RENAME:
-    SETERRQ(f->comm, PETSC_ERR_FILE_WRITE, "%s: cannot rename %s over it (%s)", f->path, f->tmppath, strerror(st[1]));
-  case REPLACE_SYNC_DIR:
-    SETERRQ(f->comm, PETSC_ERR_FILE_WRITE, "%s: renamed, but cannot flush its directory to disk (%s)", f->path,
-            strerror(st[1]));
-  }
+  if (st[0] == REPLACE_OK || st[0] == REPLACE_SYNC_DIR) pending_forget(f->tmppath); /* PATH.tmp is gone */
+  PetscCall(replace_error(f, st));
   f->tmppath[0] = 0;
   PetscFunctionReturn(0);
 }
@@ -190,6 +224,7 @@ PetscErrorCode nn_h5_discard(NnH5File *f)
   if (h5_comm_rank(f->comm) == 0) st[1] = fs_remove(f->tmppath);
   PetscCall(h5_bcast_status(f->comm, st));
   PetscCheck(!st[1], f->comm, PETSC_ERR_FILE_WRITE, "%s: cannot remove (%s)", f->tmppath, strerror(st[1]));
+  pending_forget(f->tmppath);
   f->tmppath[0] = 0;
   PetscFunctionReturn(0);
 }
