@@ -7,7 +7,10 @@
  * renames it over PATH, so a crash at any moment leaves either the old or the
  * new complete file. nn_h5_discard() drops the temporary file instead.
  *
- * After an error, nn_h5_discard() drops PATH.tmp and leaves PATH as it was;
+ * A full disk is an error on every rank ("PATH: cannot write /a/b (No space
+ * left on device)") before HDF5 writes where there is no space: disk space is
+ * reserved ahead of HDF5's allocations (see h5_reserve in src/io/h5impl.h).
+ * After any error, nn_h5_discard() drops PATH.tmp and leaves PATH as it was;
  * files still neither committed nor discarded when PETSc finalizes are
  * discarded then. */
 #ifndef NNCAS_H5IO_H
@@ -21,6 +24,7 @@ typedef struct {
   hid_t    file;                        /* H5I_INVALID_HID when closed */
   char     path[PETSC_MAX_PATH_LEN];    /* final path */
   char     tmppath[PETSC_MAX_PATH_LEN]; /* where writes go ("" when read-only) */
+  off_t    reserved;                    /* rank 0: bytes of tmppath reserved on disk */
 } NnH5File;
 
 /* Silence HDF5's own error printing (errors are reported by nncas). */

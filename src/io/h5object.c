@@ -73,6 +73,7 @@ static PetscErrorCode group_create(NnH5File *f, H5Scope *s, const char *path)
 {
   hid_t lcpl, g;
   PetscFunctionBeginUser;
+  PetscCall(h5_reserve(f, 0, path));
   PetscCall(lcpl_with_parents(f, s, path, &lcpl));
   g = h5_scope_add(s, H5Gcreate2(f->file, path, lcpl, H5P_DEFAULT, H5P_DEFAULT));
   PetscCheck(g >= 0, f->comm, PETSC_ERR_FILE_WRITE, "%s: cannot create group %s%s", f->path, path, h5_why());
@@ -188,6 +189,7 @@ static PetscErrorCode dataset_create(NnH5File *f, H5Scope *s, const char *path, 
              "%s: dataset %s: %d dimensions (at most %d)", f->path, path, ndims, H5S_MAX_RANK);
   space = h5_scope_add(s, ndims ? H5Screate_simple(ndims, dims, NULL) : H5Screate(H5S_SCALAR));
   PetscCheck(space >= 0, f->comm, PETSC_ERR_ARG_OUTOFRANGE, "%s: dataset %s: invalid shape%s", f->path, path, h5_why());
+  PetscCall(h5_reserve(f, h5_dims_product(ndims, dims) * H5Tget_size(memtype), path)); /* its storage: allocated now */
   PetscCall(lcpl_with_parents(f, s, path, &lcpl));
   *dset = h5_scope_add(s, H5Dcreate2(f->file, path, h5_file_type(memtype), space, lcpl, H5P_DEFAULT, H5P_DEFAULT));
   PetscCheck(*dset >= 0, f->comm, PETSC_ERR_FILE_WRITE, "%s: cannot create dataset %s%s", f->path, path, h5_why());
