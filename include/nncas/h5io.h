@@ -5,7 +5,14 @@
  * Files are never modified in place: nn_h5_create() and nn_h5_open_update()
  * work on PATH.tmp; nn_h5_commit() closes it, flushes it to disk (fsync) and
  * renames it over PATH, so a crash at any moment leaves either the old or the
- * new complete file. nn_h5_discard() drops the temporary file instead. */
+ * new complete file. nn_h5_discard() drops the temporary file instead.
+ *
+ * A full disk is an error on every rank ("PATH: cannot write /a/b (No space
+ * left on device)") before HDF5 writes where there is no space: disk space is
+ * reserved ahead of HDF5's allocations (see h5_reserve in src/io/h5impl.h).
+ * After any error, nn_h5_discard() drops PATH.tmp and leaves PATH as it was;
+ * files still neither committed nor discarded when PETSc finalizes are
+ * discarded then. */
 #ifndef NNCAS_H5IO_H
 #define NNCAS_H5IO_H
 
@@ -17,6 +24,7 @@ typedef struct {
   hid_t    file;                        /* H5I_INVALID_HID when closed */
   char     path[PETSC_MAX_PATH_LEN];    /* final path */
   char     tmppath[PETSC_MAX_PATH_LEN]; /* where writes go ("" when read-only) */
+  off_t    reserved;                    /* rank 0: bytes of tmppath reserved on disk */
 } NnH5File;
 
 /* Silence HDF5's own error printing (errors are reported by nncas). */
@@ -27,7 +35,7 @@ PetscErrorCode nn_h5_open_update(MPI_Comm comm, const char *path, NnH5File *f); 
 PetscErrorCode nn_h5_open_read(MPI_Comm comm, const char *path, NnH5File *f);   /* PATH itself, read-only */
 PetscErrorCode nn_h5_commit(NnH5File *f); /* close; for writable files fsync + rename over PATH */
 PetscErrorCode nn_h5_discard(NnH5File *f); /* close; remove PATH.tmp; PATH untouched */
-/* nn_h5_discard() on every file still open for writing (after a failed stage). */
+/* nn_h5_discard() on every file neither committed nor discarded (after a failed stage). */
 PetscErrorCode nn_h5_discard_open(void);
 /* PETSC_TRUE if path exists and is an HDF5 file; an existing non-HDF5 file is an error naming it. */
 PetscErrorCode nn_h5_file_exists(MPI_Comm comm, const char *path, PetscBool *exists);

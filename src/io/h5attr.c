@@ -12,6 +12,15 @@ static PetscErrorCode require_object(NnH5File *f, const char *obj, const char *n
   PetscFunctionReturn(0);
 }
 
+/* The bytes of an attribute's value: a variable-length string's characters,
+ * else the values' size in memory. */
+static hsize_t attr_bytes(hid_t space, hid_t memtype, const void *value)
+{
+  hssize_t n = H5Sget_simple_extent_npoints(space);
+  if (H5Tis_variable_str(memtype) > 0) return strlen(*(const char *const *)value) + 1;
+  return (hsize_t)(n > 0 ? n : 0) * H5Tget_size(memtype);
+}
+
 /* Writes attribute name of obj (replacing one of that name, whose type or size
  * may differ): every rank creates and writes it with the same value. */
 static PetscErrorCode attr_write(NnH5File *f, H5Scope *s, const char *obj, const char *name, hid_t ftype, hid_t space,
@@ -19,10 +28,13 @@ static PetscErrorCode attr_write(NnH5File *f, H5Scope *s, const char *obj, const
 {
   htri_t has;
   hid_t  attr;
+  char   what[PETSC_MAX_PATH_LEN + 64];
   PetscFunctionBeginUser;
   PetscCall(require_object(f, obj, name));
   PetscCheck(space >= 0, f->comm, PETSC_ERR_FILE_UNEXPECTED, "%s: %s: attribute \"%s\": cannot create its dataspace%s",
              f->path, obj, name, h5_why());
+  PetscCall(PetscSNPrintf(what, sizeof what, "attribute \"%s\" of %s", name, obj));
+  PetscCall(h5_reserve(f, attr_bytes(space, memtype, value), what));
   has = H5Aexists_by_name(f->file, obj, name, H5P_DEFAULT);
   PetscCheck(has >= 0 && (!has || H5Adelete_by_name(f->file, obj, name, H5P_DEFAULT) >= 0), f->comm,
              PETSC_ERR_FILE_WRITE, "%s: %s: cannot replace attribute \"%s\"%s", f->path, obj, name, h5_why());

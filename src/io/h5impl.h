@@ -11,12 +11,15 @@
  * - Errors name the file and the object ("PATH: no dataset /a/b").
  * - Every hid_t a function opens is registered in an H5Scope, which the public
  *   function closes on every exit, errors included.
+ * - Disk space for a file being written is reserved before HDF5 allocates more
+ *   of it (h5_reserve): HDF5 writes metadata inside collective calls, where a
+ *   write failing on one rank only would leave the others waiting.
  *
  * The files, lowest first (each uses only those above it):
  *   h5scope.c    handle scopes, HDF5's error text, agreement across ranks
  *   h5ompio.c    the Open MPI 4.1.0-4.1.4 data-sieving workaround
- *   posixfile.c  rank 0's file-system work: probe, create, copy, atomic replace
- *   h5file.c     files: create / open / commit / discard
+ *   posixfile.c  rank 0's file-system work: probe, create, copy, reserve space, atomic replace
+ *   h5file.c     files: create / open / commit / discard; disk space reserved ahead of HDF5
  *   h5object.c   groups, existence, deletion; opening and checking datasets
  *   h5dataset.c  replicated datasets and flat ranges of distributed ones
  *   h5blocks.c   distributed 2-D blocks (ScaLAPACK layouts)
@@ -44,9 +47,11 @@ PetscErrorCode h5_scope_end(NnH5File *f, H5Scope *s, PetscErrorCode ierr);
 /* " (HDF5: <innermost message>)" of the failure HDF5 reported last; only valid
  * right after the failing call (the next HDF5 call clears the stack). */
 const char *h5_why(void);
-/* The reason of a collectively detected failure: HDF5's on the failing rank. */
-const char    *h5_why_here(PetscBool failed_here);
+#define H5_WHY_LEN 256
 PetscErrorCode h5_any_rank(MPI_Comm comm, PetscBool here, PetscBool *any); /* *any = some rank has `here` set */
+/* h5_any_rank(), and why (H5_WHY_LEN chars) becomes, on every rank, that of
+ * the lowest rank with `here` set: every rank raises the same error. */
+PetscErrorCode h5_agree(MPI_Comm comm, PetscBool here, char *why, PetscBool *any);
 int            h5_comm_rank(MPI_Comm comm);
 /* Rank 0's outcome st = {code, errno} of a file-system operation, on every rank. */
 PetscErrorCode h5_bcast_status(MPI_Comm comm, int st[2]);
@@ -68,11 +73,35 @@ PetscErrorCode fs_probe_error(MPI_Comm comm, const char *path, const int st[2]);
 /* Creates (or truncates) path, so that an unwritable location is reported with
  * its errno before HDF5 tries. st = {failed, errno}. */
 void fs_touch(const char *path, int st[2]);
-/* Copies src to dst (same permission bits) and fsyncs dst. st = {failed, errno}. */
+/* Copies src to dst (same permission bits) and fsyncs dst; a partial copy is
+ * removed. st = {failed, errno}. */
 void fs_copy(const char *src, const char *dst, int st[2]);
-/* tmp is flushed to disk, renamed over path, and the rename flushed to disk
- * (fsync of the directory). st = {REPLACE_* step that failed, errno}. */
+/* Removes path; a missing one is no error. 0 or errno. */
+int fs_remove(const char *path);
+/* Allocates disk blocks for the first (size of path) + more bytes of path
+ * without changing its size, so that no write below that end can run out of
+ * space; *reserved, the end reserved so far, is raised to it.
+ * st = {failed, errno}. */
+void fs_reserve(const char *path, off_t more, off_t *reserved, int st[2]);
+/* tmp loses its unused reserved space, is flushed to disk, renamed over path,
+ * and the rename flushed to disk (fsync of the directory).
+ * st = {REPLACE_* step that failed, errno}. */
 void fs_replace(const char *tmp, const char *path, int st[2]);
+
+/* -------------------------------------------------------------- h5file.c -- */
+/* Reserves disk space for f's PATH.tmp (on rank 0; the outcome agreed on every
+ * rank) up to a bound of HDF5's end of allocated space after an operation
+ * that adds `bytes` of data; called before every operation that allocates
+ * file space. HDF5 writes metadata in collective calls (H5Fflush, H5Fclose,
+ * its sync points), and a write that fails on one rank there leaves the
+ * others waiting forever (H5Fflush: one rank in MPI_Barrier, another in
+ * MPI_Bcast); below the reserved end no write can run out of space. A full
+ * disk is thus an error here, before HDF5 allocates more, and the file can
+ * still be closed and discarded. `what` names the object ("/a/b", or ""). */
+PetscErrorCode h5_reserve(NnH5File *f, hsize_t bytes, const char *what);
+/* Testing (-io_inject_enospc n): the n-th reservation from now on fails as on a
+ * full disk (0: none). */
+void h5_inject_enospc(PetscInt n);
 
 /* ------------------------------------------------------------ h5object.c -- */
 /* PETSC_TRUE if every component of path exists, all but the last being groups. */

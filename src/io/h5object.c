@@ -73,6 +73,7 @@ static PetscErrorCode group_create(NnH5File *f, H5Scope *s, const char *path)
 {
   hid_t lcpl, g;
   PetscFunctionBeginUser;
+  PetscCall(h5_reserve(f, 0, path));
   PetscCall(lcpl_with_parents(f, s, path, &lcpl));
   g = h5_scope_add(s, H5Gcreate2(f->file, path, lcpl, H5P_DEFAULT, H5P_DEFAULT));
   PetscCheck(g >= 0, f->comm, PETSC_ERR_FILE_WRITE, "%s: cannot create group %s%s", f->path, path, h5_why());
@@ -188,6 +189,7 @@ static PetscErrorCode dataset_create(NnH5File *f, H5Scope *s, const char *path, 
              "%s: dataset %s: %d dimensions (at most %d)", f->path, path, ndims, H5S_MAX_RANK);
   space = h5_scope_add(s, ndims ? H5Screate_simple(ndims, dims, NULL) : H5Screate(H5S_SCALAR));
   PetscCheck(space >= 0, f->comm, PETSC_ERR_ARG_OUTOFRANGE, "%s: dataset %s: invalid shape%s", f->path, path, h5_why());
+  PetscCall(h5_reserve(f, h5_dims_product(ndims, dims) * H5Tget_size(memtype), path)); /* its storage: allocated now */
   PetscCall(lcpl_with_parents(f, s, path, &lcpl));
   *dset = h5_scope_add(s, H5Dcreate2(f->file, path, h5_file_type(memtype), space, lcpl, H5P_DEFAULT, H5P_DEFAULT));
   PetscCheck(*dset >= 0, f->comm, PETSC_ERR_FILE_WRITE, "%s: cannot create dataset %s%s", f->path, path, h5_why());
@@ -225,15 +227,15 @@ PetscErrorCode h5_transfer(NnH5File *f, const char *path, XferDir dir, hid_t dse
   void         *b    = buf ? (void *)buf : &dummy;
   hid_t         dxpl = H5Pcreate(H5P_DATASET_XFER);
   herr_t        st   = dxpl >= 0 ? H5Pset_dxpl_mpio(dxpl, H5FD_MPIO_COLLECTIVE) : -1;
-  char          why[256];
+  char          why[H5_WHY_LEN] = "";
   PetscBool     failed;
   PetscFunctionBeginUser;
   if (st >= 0)
     st = dir == XFER_WRITE ? H5Dwrite(dset, memtype, mspace, fspace, dxpl, b)
                            : H5Dread(dset, memtype, mspace, fspace, dxpl, b);
-  PetscCall(PetscStrncpy(why, h5_why_here(st < 0), sizeof why)); /* before H5Pclose clears HDF5's error stack */
+  if (st < 0) PetscCall(PetscStrncpy(why, h5_why(), sizeof why)); /* before H5Pclose clears HDF5's error stack */
   if (dxpl >= 0) H5Pclose(dxpl);
-  PetscCall(h5_any_rank(f->comm, st < 0, &failed));
+  PetscCall(h5_agree(f->comm, st < 0, why, &failed));
   PetscCheck(!failed, f->comm, dir == XFER_WRITE ? PETSC_ERR_FILE_WRITE : PETSC_ERR_FILE_READ,
              "%s: cannot %s dataset %s%s", f->path, dir == XFER_WRITE ? "write" : "read", path, why);
   PetscFunctionReturn(0);

@@ -47,7 +47,7 @@ PetscErrorCode h5_scope_end(NnH5File *f, H5Scope *s, PetscErrorCode ierr)
 
 static herr_t why_walk(unsigned n, const H5E_error2_t *e, void *ctx)
 {
-  if (n == 0 && e->desc) snprintf((char *)ctx, 256, " (HDF5: %s)", e->desc);
+  if (n == 0 && e->desc) snprintf((char *)ctx, H5_WHY_LEN, " (HDF5: %s)", e->desc);
   return 0;
 }
 
@@ -55,7 +55,7 @@ static herr_t why_walk(unsigned n, const H5E_error2_t *e, void *ctx)
  * right after the failing call (the next HDF5 call clears the stack). */
 const char *h5_why(void)
 {
-  static char why[256];
+  static char why[H5_WHY_LEN];
   why[0] = 0;
   H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, why_walk, why);
   return why;
@@ -71,8 +71,21 @@ PetscErrorCode h5_any_rank(MPI_Comm comm, PetscBool here, PetscBool *any)
   PetscFunctionReturn(0);
 }
 
-/* The reason of a collectively detected failure: HDF5's on the failing rank. */
-const char *h5_why_here(PetscBool failed_here) { return failed_here ? h5_why() : " (failed on another rank)"; }
+/* *any = some rank has `here` set; then why (H5_WHY_LEN chars) is, on every
+ * rank, that of the lowest such rank: each rank raises the same error, which
+ * is printed once. */
+PetscErrorCode h5_agree(MPI_Comm comm, PetscBool here, char *why, PetscBool *any)
+{
+  PetscMPIInt rank, size, me, first;
+  PetscFunctionBeginUser;
+  PetscCallMPI(MPI_Comm_rank(comm, &rank));
+  PetscCallMPI(MPI_Comm_size(comm, &size));
+  me = here ? rank : size;
+  PetscCallMPI(MPI_Allreduce(&me, &first, 1, MPI_INT, MPI_MIN, comm));
+  *any = first < size ? PETSC_TRUE : PETSC_FALSE;
+  if (*any) PetscCallMPI(MPI_Bcast(why, H5_WHY_LEN, MPI_CHAR, first, comm));
+  PetscFunctionReturn(0);
+}
 
 int h5_comm_rank(MPI_Comm comm)
 {

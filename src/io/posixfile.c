@@ -1,6 +1,8 @@
 /* Rank 0's file-system work for the HDF5 layer: what is at a path, creating,
- * copying, and replacing a file atomically (fsync, rename, fsync of the
- * directory). The outcome is broadcast so every rank raises the same error. */
+ * copying, reserving disk space, and replacing a file atomically (fsync,
+ * rename, fsync of the directory). The outcome is broadcast so every rank
+ * raises the same error. */
+#define _GNU_SOURCE /* fallocate */
 #include "h5impl.h"
 
 #include <errno.h>
@@ -84,7 +86,8 @@ static int copy_fd(int in, int out)
   }
 }
 
-/* Copies src to dst (same permission bits) and fsyncs dst. st = {failed, errno}. */
+/* Copies src to dst (same permission bits) and fsyncs dst; a partial copy is
+ * removed. st = {failed, errno}. */
 void fs_copy(const char *src, const char *dst, int st[2])
 {
   struct stat sb;
@@ -95,8 +98,44 @@ void fs_copy(const char *src, const char *dst, int st[2])
   if (!err && fsync(out)) err = errno;
   if (out >= 0 && close(out) && !err) err = errno;
   if (in >= 0) close(in);
+  if (err && out >= 0) unlink(dst);
   st[0] = err != 0;
   st[1] = err;
+}
+
+/* Removes path; a missing one is no error. 0 or errno. */
+int fs_remove(const char *path) { return unlink(path) && errno != ENOENT && errno != ENOTDIR ? errno : 0; }
+
+/* Allocates disk blocks for the first (size of path) + more bytes of path
+ * without changing its size (fallocate with FALLOC_FL_KEEP_SIZE, which also
+ * fills the holes below), so that no write below that end can run out of
+ * space; *reserved, the end reserved so far, is raised to it. A file system
+ * that cannot reserve space is no error: nothing is reserved.
+ * st = {failed, errno}. */
+void fs_reserve(const char *path, off_t more, off_t *reserved, int st[2])
+{
+  struct stat sb;
+  int         fd = open(path, O_WRONLY), err = fd < 0 || fstat(fd, &sb) ? errno : 0;
+  off_t       end = err ? 0 : sb.st_size + more;
+#ifdef FALLOC_FL_KEEP_SIZE
+  if (!err && end > *reserved && fallocate(fd, FALLOC_FL_KEEP_SIZE, 0, end))
+    err = errno == EOPNOTSUPP || errno == ENOSYS ? 0 : errno;
+#endif
+  if (fd >= 0 && close(fd) && !err) err = errno;
+  if (!err && end > *reserved) *reserved = end;
+  st[0] = err != 0;
+  st[1] = err;
+}
+
+/* Frees the blocks fs_reserve() allocated past the end of the file (a
+ * truncation to its own size does, on tmpfs, ext4 and others); 0 or errno. */
+static int release_reserve(const char *path)
+{
+  struct stat sb;
+  int         fd = open(path, O_WRONLY), err = fd < 0 ? errno : 0;
+  if (!err && (fstat(fd, &sb) || ftruncate(fd, sb.st_size))) err = errno;
+  if (fd >= 0 && close(fd) && !err) err = errno;
+  return err;
 }
 
 /* 0 or errno of open(path, flags) + fsync. */
@@ -120,13 +159,14 @@ static void parent_dir(const char *path, char *dir, size_t len)
     snprintf(dir, len, "%.*s", (int)(slash - path), path);
 }
 
-/* tmp is flushed to disk, renamed over path, and the rename flushed to disk
- * (fsync of the directory). st = {REPLACE_* step that failed, errno}. */
+/* tmp loses its unused reserved space, is flushed to disk, renamed over path,
+ * and the rename flushed to disk (fsync of the directory).
+ * st = {REPLACE_* step that failed, errno}. */
 void fs_replace(const char *tmp, const char *path, int st[2])
 {
   char dir[PETSC_MAX_PATH_LEN];
   st[0] = REPLACE_SYNC_FILE;
-  if ((st[1] = fsync_path(tmp, O_RDONLY))) return;
+  if ((st[1] = release_reserve(tmp)) || (st[1] = fsync_path(tmp, O_RDONLY))) return;
   st[0] = REPLACE_RENAME;
   if (rename(tmp, path)) {
     st[1] = errno;
