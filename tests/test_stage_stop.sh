@@ -4,20 +4,29 @@
 # with status 3; `-restart` takes the progress up, and the finished run's
 # results.h5 and checkpoint.h5 are bit for bit those of a run never stopped
 # (tests/h5same.py, timings and provenance aside), with the progress file gone.
-# -coupling_stop_after K acts as if the signal came after the stage's K-th
-# batch (deterministic); with REAL=1 a SIGUSR1 is sent to mpiexec once the
-# stage has begun.
-# Usage: test_stage_stop.sh NNCAS_BINARY SCRATCH_DIR NP [REAL]
+# -STAGE_stop_after K acts as if the signal came after the stage's K-th unit
+# of work (a coupling batch; the spectrum's extremes, normalization, a density
+# or trace vector), deterministic; with REAL=1 (coupling) a SIGUSR1 is sent to
+# mpiexec in the middle of the stage.
+# Usage: test_stage_stop.sh NNCAS_BINARY SCRATCH_DIR NP STAGE [REAL]
 set -uo pipefail
 nncas=$1
 dir=$2
 np=$3
-real=${4:-0}
+stage=$4
+real=${5:-0}
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 rm -rf "$dir" && mkdir -p "$dir"
 base=(-data_format mixture -synth_train 240 -synth_val 60 -synth_shape 1,6,6 -net_layers "dense:12,tanh,dense:8,relu,dense:1"
-      -train_batch 40 -train_epochs 2 -coupling_every 1 -coupling_nb 8 -coupling_nb_high 4 -coupling_draws 2
-      -coupling_calibrate false -coupling_submatrix 16)
+      -train_batch 40 -train_epochs 2)
+case $stage in
+  coupling) base+=(-coupling_every 1 -coupling_nb 8 -coupling_nb_high 4 -coupling_draws 2 -coupling_calibrate false -coupling_submatrix 16)
+            stop_after=5 ;;
+  spectrum) base+=(-spectrum_every 1 -hessian_samples 60 -spectrum_m 12 -spectrum_m0 12 -spectrum_nvec 3 -spectrum_trace_vecs 4
+                   -spectrum_topk 2)
+            stop_after=3 ;; # the extremes, the normalization and one density vector
+  *) echo "unknown stage $stage"; exit 2 ;;
+esac
 if [ "$real" = 1 ]; then # a stage long enough to be signalled in the middle
   base=(-data_format mixture -synth_train 2400 -synth_val 60 -synth_shape 1,12,12 -net_layers "dense:64,tanh,dense:32,relu,dense:1"
         -train_batch 40 -train_epochs 1 -coupling_every 1 -coupling_nb 40 -coupling_nb_high 4 -coupling_draws 2
@@ -39,24 +48,24 @@ if [ "$real" = 1 ]; then
   wait "$pid"
   rc=$?
 else
-  run -output_dir "$out" -coupling_stop_after 5 >"$dir/stop.log" 2>&1
+  run -output_dir "$out" "-${stage}_stop_after" "$stop_after" >"$dir/stop.log" 2>&1
   rc=$?
 fi
 if [ "$rc" != 3 ]; then
   fail "stop: exit status $rc (want 3)"; tail -n 5 "$dir/stop.log"
-elif ! grep -q '^\[coupling\] stopped: progress saved' "$dir/stop.log" || [ ! -f "$out/coupling_progress.h5" ]; then
-  fail "stop: the coupling stage did not save its progress"; tail -n 5 "$dir/stop.log"
+elif ! grep -q "^\[$stage\] stopped: progress saved" "$dir/stop.log" || [ ! -f "$out/${stage}_progress.h5" ]; then
+  fail "stop: the $stage stage did not save its progress"; tail -n 5 "$dir/stop.log"
 else
-  echo "ok   stopped in the coupling stage: $(grep '^Stopped in' "$dir/stop.log")"
+  echo "ok   stopped in the $stage stage: $(grep '^Stopped in' "$dir/stop.log")"
 fi
 
 run -output_dir "$out" -restart >"$dir/resume.log" 2>&1
 rc=$?
 if [ "$rc" != 0 ]; then
   fail "resume: exit status $rc"; tail -n 5 "$dir/resume.log"
-elif ! grep -q '^\[coupling\] resuming from' "$dir/resume.log"; then
+elif ! grep -q "^\[$stage\] resuming from" "$dir/resume.log"; then
   fail "resume: the saved progress was not taken up"
-elif [ -e "$out/coupling_progress.h5" ]; then
+elif [ -e "$out/${stage}_progress.h5" ]; then
   fail "resume: the progress file is left after the stage finished"
 else
   for f in results checkpoint; do
@@ -65,4 +74,4 @@ else
 fi
 
 [ "$failures" = 0 ] || { echo "$failures check(s) failed"; exit 1; }
-echo "a stopped coupling stage resumes bit for bit on $np rank(s)"
+echo "a stopped $stage stage resumes bit for bit on $np rank(s)"

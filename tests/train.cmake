@@ -18,11 +18,13 @@ foreach(np 1 2 3)
   set_tests_properties(divergence_np${np} PROPERTIES ENVIRONMENT "${NNCAS_TEST_ENV}" TIMEOUT 600 PROCESSORS ${np})
 endforeach()
 
-foreach(np 1 2 3)
-  add_test(NAME stage_stop_resumes_bitwise_np${np}
-    COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/test_stage_stop.sh $<TARGET_FILE:nncas> ${CMAKE_CURRENT_BINARY_DIR}/scratch_stage_stop${np} ${np})
-  set_tests_properties(stage_stop_resumes_bitwise_np${np} PROPERTIES ENVIRONMENT "${NNCAS_TEST_ENV}" TIMEOUT 600 PROCESSORS ${np})
+foreach(stage coupling spectrum)
+  foreach(np 1 2 3)
+    add_test(NAME ${stage}_stop_resumes_bitwise_np${np}
+      COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/test_stage_stop.sh $<TARGET_FILE:nncas> ${CMAKE_CURRENT_BINARY_DIR}/scratch_${stage}_stop${np} ${np} ${stage})
+    set_tests_properties(${stage}_stop_resumes_bitwise_np${np} PROPERTIES ENVIRONMENT "${NNCAS_TEST_ENV}" TIMEOUT 600 PROCESSORS ${np})
+  endforeach()
 endforeach()
 add_test(NAME stage_stop_on_sigusr1_resumes_bitwise
-  COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/test_stage_stop.sh $<TARGET_FILE:nncas> ${CMAKE_CURRENT_BINARY_DIR}/scratch_stage_signal 2 1)
+  COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/test_stage_stop.sh $<TARGET_FILE:nncas> ${CMAKE_CURRENT_BINARY_DIR}/scratch_stage_signal 2 coupling 1)
 set_tests_properties(stage_stop_on_sigusr1_resumes_bitwise PROPERTIES ENVIRONMENT "${NNCAS_TEST_ENV}" TIMEOUT 900 PROCESSORS 2)

@@ -19,6 +19,7 @@
 #include <slepceps.h>
 
 typedef struct _p_Spectrum *Spectrum;
+typedef PetscErrorCode (*SpectrumPoll)(void *ctx, PetscBool *stop);
 
 PetscErrorCode spectrum_create(MPI_Comm comm, Spectrum *sp);
 /* -log_view events NnSpecExtremes, NnSpecLanczos, NnSpecTrace (spectrum_create calls it). */
@@ -31,8 +32,22 @@ PetscErrorCode spectrum_density(Spectrum sp);
 PetscErrorCode spectrum_trace(Spectrum sp);
 /* The Theorem 1 statistics from what was computed; mean_abs_dl = E_m[|l'|]. */
 PetscErrorCode spectrum_statistics(Spectrum sp, double mean_abs_dl);
-/* All enabled stages, then the statistics. */
+/* All enabled stages, then the statistics. With a poll function set, it is
+ * called (collectively) after each unit of work: the extremes, the
+ * normalization, each density vector, each trace vector; when it says stop,
+ * spectrum_compute returns at once with spectrum_stopped true, keeping what
+ * is done, and the next spectrum_compute continues from there (the results
+ * are bit for bit those of one uninterrupted call). spectrum_reset forgets the
+ * progress (a new operator or point). */
 PetscErrorCode spectrum_compute(Spectrum sp, double mean_abs_dl);
+PetscErrorCode spectrum_set_poll(Spectrum sp, SpectrumPoll poll, void *ctx);
+PetscErrorCode spectrum_reset(Spectrum sp);
+PetscErrorCode spectrum_stopped(Spectrum sp, PetscBool *stopped);
+/* The progress, to a file and back (spectrum_progress_read after
+ * spectrum_reset; the file must come from a computation with the same
+ * settings, which it checks). */
+PetscErrorCode spectrum_progress_write(Spectrum sp, NnH5File *f, const char *group);
+PetscErrorCode spectrum_progress_read(Spectrum sp, NnH5File *f, const char *group);
 /* Writes the results under `group` (created). */
 PetscErrorCode spectrum_write(Spectrum sp, NnH5File *f, const char *group);
 /* After spectrum_compute: the smallest and largest eigenvalue, Krylov-Schur's

@@ -206,54 +206,91 @@ static void spectrum_smooth(Spectrum s)
   }
 }
 
-PetscErrorCode spectrum_density(Spectrum s)
+/* The density from the progress on: the normalization unless done, the
+ * starting vectors from done_vecs on, polling after each; then the smoothing. */
+static PetscErrorCode spectrum_density_continue(Spectrum s)
 {
   Vec        v;
   NnProgress prog;
   PetscFunctionBeginUser;
   PetscCall(PetscLogEventBegin(ev_density, 0, 0, 0, 0));
-  PetscCall(PetscFree3(s->grid, s->density, s->density_std));
-  PetscCall(PetscFree3(s->ritz, s->weights, s->steps));
-  PetscCall(PetscMalloc3(s->K, &s->grid, s->K, &s->density, s->K, &s->density_std));
-  PetscCall(PetscCalloc3((size_t)s->nvec * s->M, &s->ritz, (size_t)s->nvec * s->M, &s->weights, s->nvec, &s->steps));
+  if (!s->done_normalization && !s->done_vecs) { /* a fresh density */
+    PetscCall(PetscFree3(s->grid, s->density, s->density_std));
+    PetscCall(PetscFree3(s->ritz, s->weights, s->steps));
+    PetscCall(PetscMalloc3(s->K, &s->grid, s->K, &s->density, s->K, &s->density_std));
+    PetscCall(PetscCalloc3((size_t)s->nvec * s->M, &s->ritz, (size_t)s->nvec * s->M, &s->weights, s->nvec, &s->steps));
+  }
   PetscCall(MatCreateVecs(s->A, &v, NULL));
   nn_progress_start(&prog, "spectrum density", s->nvec + 1);
-  PetscCall(spectrum_normalization(s, v));
-  PetscCall(nn_progress_report(&prog, 1, 0, "normalization: [%.4e, %.4e]", s->lo, s->hi));
-  for (PetscInt k = 0; k < s->nvec; k++) {
+  if (!s->done_normalization) {
+    PetscCall(spectrum_normalization(s, v));
+    PetscCall(nn_progress_report(&prog, 1, 0, "normalization: [%.4e, %.4e]", s->lo, s->hi));
+    s->done_normalization = PETSC_TRUE;
+    PetscCall(spectrum_poll(s, &s->stopped));
+  }
+  for (PetscInt k = s->done_vecs; k < s->nvec && !s->stopped; k++) {
     PetscCall(random_vector(s, nn_spectrum_density_substream((uint64_t)k), PETSC_FALSE, v));
     PetscCall(lanczos_tridiagonal(s->A, v, s->M, &s->steps[k], s->ritz + k * s->M, s->weights + k * s->M));
     PetscCall(nn_progress_report(&prog, k + 2, 10.0, "starting vector %" PetscInt_FMT "/%" PetscInt_FMT, k + 1, s->nvec));
+    s->done_vecs = k + 1;
+    PetscCall(spectrum_poll(s, &s->stopped));
   }
-  s->sigma = 2.0 / (s->M - 1) / sqrt(8 * log(s->width));
-  spectrum_smooth(s);
+  if (!s->stopped) {
+    s->sigma = 2.0 / (s->M - 1) / sqrt(8 * log(s->width));
+    spectrum_smooth(s);
+  }
   PetscCall(VecDestroy(&v));
   PetscCall(PetscLogEventEnd(ev_density, 0, 0, 0, 0));
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode spectrum_trace(Spectrum s)
+PetscErrorCode spectrum_density(Spectrum s)
+{
+  PetscFunctionBeginUser;
+  s->done_normalization = PETSC_FALSE, s->done_vecs = 0;
+  PetscCall(spectrum_density_continue(s));
+  PetscFunctionReturn(0);
+}
+
+/* Hutchinson's samples z_k^T A z_k from done_trace on, polling after each;
+ * then their mean and standard error, added in the order of k. */
+static PetscErrorCode spectrum_trace_continue(Spectrum s)
 {
   Vec        z, y;
   NnMoments  m = {0, 0, 0};
   NnProgress prog;
   PetscFunctionBeginUser;
   PetscCall(PetscLogEventBegin(ev_trace, 0, 0, 0, 0));
+  if (!s->done_trace) {
+    PetscCall(PetscFree(s->trace_samples));
+    PetscCall(PetscMalloc1(s->trace_vecs, &s->trace_samples));
+  }
   PetscCall(MatCreateVecs(s->A, &z, &y));
   nn_progress_start(&prog, "spectrum trace", s->trace_vecs);
-  for (PetscInt k = 0; k < s->trace_vecs; k++) {
+  for (PetscInt k = s->done_trace; k < s->trace_vecs && !s->stopped; k++) {
     PetscScalar q;
     PetscCall(random_vector(s, nn_spectrum_trace_substream((uint64_t)k), PETSC_TRUE, z));
     PetscCall(MatMult(s->A, z, y));
     PetscCall(VecDot(z, y, &q)); /* z^T A z, E[z^T A z] = tr A */
-    nn_moments_add(&m, PetscRealPart(q));
+    s->trace_samples[k] = PetscRealPart(q);
+    s->done_trace       = k + 1;
     PetscCall(nn_progress_report(&prog, k + 1, 10.0, NULL));
+    PetscCall(spectrum_poll(s, &s->stopped));
   }
+  for (PetscInt k = 0; k < s->done_trace; k++) nn_moments_add(&m, s->trace_samples[k]);
   s->trace    = nn_moments_mean(&m);
   s->trace_se = nn_moments_se(&m);
   PetscCall(VecDestroy(&z));
   PetscCall(VecDestroy(&y));
   PetscCall(PetscLogEventEnd(ev_trace, 0, 0, 0, 0));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode spectrum_trace(Spectrum s)
+{
+  PetscFunctionBeginUser;
+  s->done_trace = 0;
+  PetscCall(spectrum_trace_continue(s));
   PetscFunctionReturn(0);
 }
 
@@ -327,10 +364,18 @@ PetscErrorCode spectrum_statistics(Spectrum s, double mean_abs_dl)
 PetscErrorCode spectrum_compute(Spectrum s, double mean_abs_dl)
 {
   PetscFunctionBeginUser;
-  if (s->do_extremes) PetscCall(spectrum_extremes(s));
-  if (s->do_density) PetscCall(spectrum_density(s));
-  if (s->do_trace) PetscCall(spectrum_trace(s));
+  s->stopped = PETSC_FALSE;
+  if (s->do_extremes && !s->done_extremes) {
+    PetscCall(spectrum_extremes(s));
+    s->done_extremes = PETSC_TRUE;
+    PetscCall(spectrum_poll(s, &s->stopped));
+  }
+  if (s->do_density && !s->stopped) PetscCall(spectrum_density_continue(s));
+  if (s->do_trace && !s->stopped) PetscCall(spectrum_trace_continue(s));
+  if (s->stopped) PetscFunctionReturn(0);
   PetscCall(spectrum_statistics(s, mean_abs_dl));
+  s->done_extremes = s->done_normalization = PETSC_FALSE; /* finished: the next call computes afresh */
+  s->done_vecs = s->done_trace = 0;
   PetscFunctionReturn(0);
 }
 
@@ -465,6 +510,7 @@ PetscErrorCode spectrum_destroy(Spectrum *sp)
   PetscCall(PetscFree2(s->ltop, s->rtop));
   PetscCall(PetscFree3(s->grid, s->density, s->density_std));
   PetscCall(PetscFree3(s->ritz, s->weights, s->steps));
+  PetscCall(PetscFree(s->trace_samples));
   PetscCall(PetscFree(s));
   *sp = NULL;
   PetscFunctionReturn(0);

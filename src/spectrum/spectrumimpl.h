@@ -31,6 +31,17 @@ struct _p_Spectrum {
   /* results: statistics */
   double neg_mass, abs_ratio, sym_tv, sym_w1, norm2, ratio_c; /* ratio_c = ||A||_2 / E_m[|l'|] */
   double mean_abs_dl;
+  /* progress of spectrum_compute (spectrum_progress.c): what is done is not done again */
+  SpectrumPoll poll;          /* called after each unit of work (may be NULL) */
+  void        *poll_ctx;
+  PetscBool    stopped;       /* the last spectrum_compute was stopped by poll */
+  PetscBool    done_extremes, done_normalization;
+  PetscInt     done_vecs, done_trace; /* density vectors and trace vectors finished */
+  double      *trace_samples; /* (trace_vecs) z_k^T A z_k */
 };
+
+/* Density and trace vectors from done_vecs and done_trace on (allocating
+ * what a fresh computation needs), polling after each; spectrum_progress.c. */
+PetscErrorCode spectrum_poll(Spectrum s, PetscBool *stop);
 
 #endif

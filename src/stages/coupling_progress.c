@@ -10,8 +10,6 @@
  * ignored. */
 #include "coupling_stage.h"
 
-#include <zlib.h>
-
 /* Slot 2 d + high: draw d of the correlation coefficients (high = 0, N_b =
  * nb[0]) or of the skewness and kurtosis (high = 1, N_b = nb[1]). */
 static PetscInt slot_size(CouplingStage *st, PetscInt slot)
@@ -30,7 +28,7 @@ static void progress_key(CouplingStage *st, PetscInt epoch, const double *theta,
 {
   key[0] = epoch, key[1] = st->draws, key[2] = st->nb[STAT_CC], key[3] = st->nb[STAT_SKEWNESS];
   key[4] = st->nbatches, key[5] = st->N, key[6] = st->seed;
-  key[7] = (int64_t)crc32_z(crc32(0L, Z_NULL, 0), (const Bytef *)theta, (z_size_t)st->N * sizeof(double));
+  key[7] = nn_stage_weights_crc32(st->stage, theta);
 }
 
 static const char *const key_names[8] = {"epoch", "draws", "nb", "nb_high", "batches", "N", "seed", "weights_crc32"};

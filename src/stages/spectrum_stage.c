@@ -123,25 +123,81 @@ static PetscErrorCode spectrum_stage_record(SpectrumStage *st, NnH5File *f, cons
   PetscFunctionReturn(0);
 }
 
+static PetscErrorCode poll_stage(void *ctx, PetscBool *stop)
+{
+  PetscFunctionBeginUser;
+  PetscCall(nn_stage_poll_stop((NnStage)ctx, stop));
+  PetscFunctionReturn(0);
+}
+
+/* OUTPUT_DIR/spectrum_progress.h5: what a stopped spectrum had finished, for
+ * epoch and the weights' CRC-32 (root attributes); a file of another epoch or
+ * other weights is not used. */
+static PetscErrorCode spectrum_stage_resume(NnStage stage, PetscInt epoch, const double *theta, RunDir rd)
+{
+  SpectrumStage *st = (SpectrumStage *)stage->data;
+  char           path[PETSC_MAX_PATH_LEN];
+  PetscBool      exists;
+  int64_t        e = -1, crc = -1;
+  NnH5File       f;
+  PetscFunctionBeginUser;
+  PetscCall(spectrum_reset(st->sp));
+  PetscCall(rundir_progress_path(rd, "spectrum", path, sizeof path));
+  PetscCall(nn_h5_file_exists(stage->comm, path, &exists));
+  if (!exists) PetscFunctionReturn(0);
+  PetscCall(nn_h5_open_read(stage->comm, path, &f));
+  PetscCall(nn_h5_get_attr_int64(&f, "/", "epoch", &e));
+  PetscCall(nn_h5_get_attr_int64(&f, "/", "weights_crc32", &crc));
+  if (e == epoch && crc == nn_stage_weights_crc32(stage, theta)) {
+    PetscCall(spectrum_progress_read(st->sp, &f, "/spectrum"));
+    PetscCall(PetscPrintf(stage->comm, "[spectrum] resuming from %s\n", path));
+  } else PetscCall(PetscPrintf(stage->comm, "[spectrum] %s belongs to another epoch or weights: not used\n", path));
+  PetscCall(nn_h5_commit(&f));
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode spectrum_stage_save(NnStage stage, PetscInt epoch, const double *theta, RunDir rd)
+{
+  SpectrumStage *st = (SpectrumStage *)stage->data;
+  char           path[PETSC_MAX_PATH_LEN];
+  NnH5File       f;
+  PetscFunctionBeginUser;
+  PetscCall(rundir_progress_path(rd, "spectrum", path, sizeof path));
+  PetscCall(nn_h5_create(stage->comm, path, &f));
+  PetscCall(nn_h5_attr_int64(&f, "/", "epoch", epoch));
+  PetscCall(nn_h5_attr_int64(&f, "/", "weights_crc32", nn_stage_weights_crc32(stage, theta)));
+  PetscCall(spectrum_progress_write(st->sp, &f, "/spectrum"));
+  PetscCall(nn_h5_commit(&f));
+  PetscCall(PetscPrintf(stage->comm, "[spectrum] stopped: progress saved to %s\n", path));
+  PetscFunctionReturn(0);
+}
+
 static PetscErrorCode spectrum_stage_run(NnStage stage, PetscInt epoch, const double *theta, RunDir rd, PetscBool *stopped)
 {
   SpectrumStage *st = (SpectrumStage *)stage->data;
   double         R, mean_abs_dl, t0 = nn_wtime();
   PetscInt       nsamples;
-  char           group[64];
+  char           group[64], path[PETSC_MAX_PATH_LEN];
   NnH5File       f;
   PetscFunctionBeginUser;
-  (void)stopped; /* TODO(issue 16 item 9): resumable spectra; a stop signal waits for the stage's end */
   PetscCall(hessian_get_samples(st->h, &nsamples, NULL, NULL));
   PetscCall(PetscPrintf(stage->comm, "[spectrum] epoch %" PetscInt_FMT ": Hessian on %" PetscInt_FMT " samples, N = %" PetscInt_FMT "\n", epoch,
                         nsamples, stage->N));
   PetscCall(hessian_set_point(st->h, theta));
   PetscCall(hessian_risk(st->h, &R, NULL, &mean_abs_dl));
+  PetscCall(spectrum_stage_resume(stage, epoch, theta, rd));
   PetscCall(spectrum_compute(st->sp, mean_abs_dl));
+  PetscCall(spectrum_stopped(st->sp, stopped));
+  if (*stopped) {
+    PetscCall(spectrum_stage_save(stage, epoch, theta, rd));
+    PetscFunctionReturn(0);
+  }
   PetscCall(rundir_results_open(rd, &f));
   PetscCall(PetscSNPrintf(group, sizeof group, "/spectrum/epoch_%04d", (int)epoch));
   PetscCall(spectrum_stage_record(st, &f, group, epoch, R));
   PetscCall(nn_h5_commit(&f));
+  PetscCall(rundir_progress_path(rd, "spectrum", path, sizeof path));
+  PetscCall(rundir_remove(rd, path));
   PetscCall(PetscPrintf(stage->comm, "[spectrum] epoch %" PetscInt_FMT " done in %.1fs (risk %.5f)\n", epoch, nn_wtime() - t0, R));
   PetscFunctionReturn(0);
 }
@@ -166,6 +222,7 @@ PetscErrorCode nn_stage_create_spectrum(NnStage stage)
   st->net       = stage->net;
   PetscCall(hessian_create(stage->ds, stage->net, &st->h));
   PetscCall(spectrum_create(stage->comm, &st->sp));
+  PetscCall(spectrum_set_poll(st->sp, poll_stage, stage));
   stage->data  = st;
   stage->title = "the spectrum stage";
   stage->ops   = (NnStageOps){spectrum_stage_set_from_options, spectrum_stage_local_samples, spectrum_stage_setup,

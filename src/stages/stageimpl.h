@@ -33,6 +33,8 @@ struct _p_NnStage {
  * *stop if any rank got a stop signal, or (testing) the -stage_stop_after-th
  * unit of this run is done. Collective. */
 PetscErrorCode nn_stage_poll_stop(NnStage st, PetscBool *stop);
+/* CRC-32 (zlib) of the weights theta (N values): what saved progress belongs to. */
+int64_t nn_stage_weights_crc32(NnStage st, const double *theta);
 
 /* Each type's constructor: sets title and ops, allocates data with the defaults. */
 PetscErrorCode nn_stage_create_initscale(NnStage st);
