@@ -131,8 +131,7 @@ int main(int argc, char **argv)
     char what[256];
     PetscStrncpy(what, nn_error_last(), sizeof what);
     nn_error_clear();
-    ierr = nn_h5_discard_open(); /* the stage's unfinished results file */
-    if (!ierr) ierr = trainer_stage_diverged(app.trainer, what);
+    ierr = trainer_stage_diverged(app.trainer, what);
     if (!ierr) app.status = NN_EXIT_DIVERGED;
   }
   if (ierr) {

@@ -35,8 +35,6 @@ PetscErrorCode nn_h5_open_update(MPI_Comm comm, const char *path, NnH5File *f); 
 PetscErrorCode nn_h5_open_read(MPI_Comm comm, const char *path, NnH5File *f);   /* PATH itself, read-only */
 PetscErrorCode nn_h5_commit(NnH5File *f); /* close; for writable files fsync + rename over PATH */
 PetscErrorCode nn_h5_discard(NnH5File *f); /* close; remove PATH.tmp; PATH untouched */
-/* nn_h5_discard() on every file neither committed nor discarded (after a failed stage). */
-PetscErrorCode nn_h5_discard_open(void);
 /* PETSC_TRUE if path exists and is an HDF5 file; an existing non-HDF5 file is an error naming it. */
 PetscErrorCode nn_h5_file_exists(MPI_Comm comm, const char *path, PetscBool *exists);
 

@@ -45,7 +45,9 @@ PetscErrorCode rundir_remove(RunDir rd, const char *path);
 PetscErrorCode rundir_start_fresh(RunDir rd);
 /* The results file for an update (created if missing), its provenance
  * refreshed; the caller adds its groups and calls nn_h5_commit (or
- * nn_h5_discard). */
-PetscErrorCode rundir_results_open(RunDir rd, NnH5File *f);
+ * nn_h5_discard) on *f, which rd owns. One at a time. */
+PetscErrorCode rundir_results_open(RunDir rd, NnH5File **f);
+/* Discards the results file if one is open (after an error left it so). */
+PetscErrorCode rundir_results_discard(RunDir rd);
 
 #endif

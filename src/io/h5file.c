@@ -69,8 +69,11 @@ static PetscErrorCode file_open_mpio(NnH5File *f, H5Scope *s, const char *name, 
 }
 
 /* Copies of the files whose PATH.tmp is neither committed nor discarded (their
- * handles kept current), so that nn_h5_discard_open() can drop what a failed
- * stage left, and PetscFinalize() what an error that ends the run left. */
+ * handles kept current), so that PetscFinalize() can drop what an error that
+ * ends the run left open: HDF5 would otherwise close (and flush) it inside
+ * MPI_Finalize, onto a disk that may be full, and PATH.tmp would stay. A
+ * safety net only: the owners discard their files on the errors they handle
+ * (RunDir the results file of a failed stage). */
 static NnH5File pending[16];
 static int      npending;
 
@@ -87,7 +90,7 @@ static void pending_forget(const char *tmppath)
   if (p) *p = pending[--npending];
 }
 
-PetscErrorCode nn_h5_discard_open(void)
+static PetscErrorCode discard_pending(void)
 {
   PetscFunctionBeginUser;
   while (npending) {
@@ -104,7 +107,7 @@ PetscErrorCode nn_h5_discard_open(void)
  * MPI_Finalize() and PATH.tmp would stay. */
 static PetscErrorCode discard_at_finalize(void)
 {
-  (void)nn_h5_discard_open();
+  (void)discard_pending();
   return 0;
 }
 

@@ -11,15 +11,15 @@ static const double hist_range[3] = {1.0, 3.0, 10.0}; /* |values| shown in the h
  * -coupling_auto_thresholds), with the histograms of Fig. 5. */
 PetscErrorCode coupling_calibrate(CouplingStage *st, RunDir rd)
 {
-  NnH5File f;
+  NnH5File *f;
   char     g[64];
   double  *counts;
   PetscFunctionBeginUser;
   PetscCall(PetscMalloc1(st->null_draws, &counts));
   PetscCall(rundir_results_open(rd, &f));
-  PetscCall(nn_h5_delete(&f, "/coupling/null"));
-  PetscCall(nn_h5_group(&f, "/coupling/null"));
-  PetscCall(nn_h5_attr_string(&f, "/coupling/null", "description",
+  PetscCall(nn_h5_delete(f, "/coupling/null"));
+  PetscCall(nn_h5_group(f, "/coupling/null"));
+  PetscCall(nn_h5_attr_string(f, "/coupling/null", "description",
                               "Algorithm 3 (App. E.3): statistics of n observations of N_b^2 independent N(0,1) variables"));
   for (int k = 0; k < 3; k++) {
     const PetscInt n = st->nbatches, nb = st->nb[k];
@@ -42,23 +42,23 @@ PetscErrorCode coupling_calibrate(CouplingStage *st, RunDir rd)
                                          "the counts of this statistic are not above chance (raise the threshold, -coupling_auto_thresholds, or use more batches)\n",
                             st->thr[k], mean, NnStatNames[k]));
     PetscCall(PetscSNPrintf(g, sizeof g, "/coupling/null/%s", NnStatNames[k]));
-    PetscCall(nn_h5_group(&f, g));
-    PetscCall(nn_h5_write_vector(&f, g, "counts", (hsize_t)st->null_draws, counts, "count", "null count above the threshold per Monte Carlo sample"));
-    PetscCall(coupling_write_histogram(&f, g, &hist));
-    PetscCall(nn_h5_attr_double(&f, g, "threshold", st->thr[k]));
-    PetscCall(nn_h5_attr_double(&f, g, "count_mean", mean));
-    PetscCall(nn_h5_attr_double(&f, g, "count_standard_error", se));
-    PetscCall(nn_h5_attr_double(&f, g, "target", target));
+    PetscCall(nn_h5_group(f, g));
+    PetscCall(nn_h5_write_vector(f, g, "counts", (hsize_t)st->null_draws, counts, "count", "null count above the threshold per Monte Carlo sample"));
+    PetscCall(coupling_write_histogram(f, g, &hist));
+    PetscCall(nn_h5_attr_double(f, g, "threshold", st->thr[k]));
+    PetscCall(nn_h5_attr_double(f, g, "count_mean", mean));
+    PetscCall(nn_h5_attr_double(f, g, "count_standard_error", se));
+    PetscCall(nn_h5_attr_double(f, g, "target", target));
     {
       double total = 0;
       for (PetscInt b = 0; b < hist.nbins; b++) total += hist.count[b];
-      PetscCall(nn_h5_attr_double(&f, g, "statistics_per_draw", total));
+      PetscCall(nn_h5_attr_double(f, g, "statistics_per_draw", total));
     }
-    PetscCall(nn_h5_attr_int64(&f, g, "N_b", nb));
-    PetscCall(nn_h5_attr_int64(&f, g, "n", n));
+    PetscCall(nn_h5_attr_int64(f, g, "N_b", nb));
+    PetscCall(nn_h5_attr_int64(f, g, "n", n));
     PetscCall(histogram_destroy(&hist));
   }
-  PetscCall(nn_h5_commit(&f));
+  PetscCall(nn_h5_commit(f));
   PetscCall(PetscFree(counts));
   st->calibrated = PETSC_TRUE;
   PetscFunctionReturn(0);

@@ -84,7 +84,7 @@ static PetscBool coupling_stage_due(NnStage stage, PetscInt epoch)
 static PetscErrorCode coupling_stage_run(NnStage stage, PetscInt epoch, const double *theta, RunDir rd, PetscBool *stopped)
 {
   CouplingStage *st = (CouplingStage *)stage->data;
-  NnH5File       f;
+  NnH5File       *f;
   DrawRecord     rec[3];
   char           g[96];
   double         t0 = nn_wtime();
@@ -97,15 +97,15 @@ static PetscErrorCode coupling_stage_run(NnStage stage, PetscInt epoch, const do
   for (int k = 0; k < 3; k++) PetscCall(coupling_record_alloc(st->draws, st->nb[k], &rec[k]));
   PetscCall(rundir_results_open(rd, &f));
   PetscCall(PetscSNPrintf(g, sizeof g, "/coupling/epoch_%04d", (int)epoch));
-  PetscCall(nn_h5_delete(&f, g));
-  PetscCall(nn_h5_group(&f, g));
+  PetscCall(nn_h5_delete(f, g));
+  PetscCall(nn_h5_group(f, g));
   for (PetscInt d = 0; d < st->draws && !*stopped; d++) {
-    PetscCall(coupling_draw(st, epoch, &f, d, PETSC_FALSE, rec, stopped));
-    if (!*stopped) PetscCall(coupling_draw(st, epoch, &f, d, PETSC_TRUE, rec, stopped));
+    PetscCall(coupling_draw(st, epoch, f, d, PETSC_FALSE, rec, stopped));
+    if (!*stopped) PetscCall(coupling_draw(st, epoch, f, d, PETSC_TRUE, rec, stopped));
   }
   if (*stopped) { /* no results: they are computed again, from the saved entries, by the run that finishes */
     for (int k = 0; k < 3; k++) PetscCall(coupling_record_free(&rec[k]));
-    PetscCall(nn_h5_discard(&f));
+    PetscCall(nn_h5_discard(f));
     PetscCall(coupling_progress_save(st, epoch, theta, rd));
     PetscCall(coupling_progress_end(st, rd, PETSC_FALSE));
     PetscFunctionReturn(0);
@@ -113,16 +113,16 @@ static PetscErrorCode coupling_stage_run(NnStage stage, PetscInt epoch, const do
   for (int k = 0; k < 3; k++) {
     char gk[128];
     PetscCall(PetscSNPrintf(gk, sizeof gk, "%s/%s", g, NnStatNames[k]));
-    PetscCall(coupling_record_write(st, &f, gk, k, &rec[k]));
+    PetscCall(coupling_record_write(st, f, gk, k, &rec[k]));
     PetscCall(coupling_record_free(&rec[k]));
   }
-  PetscCall(nn_h5_attr_int64(&f, g, "epoch", epoch));
-  PetscCall(nn_h5_attr_int64(&f, g, "n", st->nbatches));
-  PetscCall(nn_h5_attr_int64(&f, g, "batch", st->batch));
-  PetscCall(nn_h5_attr_int64(&f, g, "draws", st->draws));
-  PetscCall(nn_h5_attr_int64(&f, g, "N", stage->N));
-  PetscCall(nn_h5_attr_string(&f, "/coupling", "description", "coupling-set statistics of Hessian entries (App. E), one group per epoch"));
-  PetscCall(nn_h5_commit(&f));
+  PetscCall(nn_h5_attr_int64(f, g, "epoch", epoch));
+  PetscCall(nn_h5_attr_int64(f, g, "n", st->nbatches));
+  PetscCall(nn_h5_attr_int64(f, g, "batch", st->batch));
+  PetscCall(nn_h5_attr_int64(f, g, "draws", st->draws));
+  PetscCall(nn_h5_attr_int64(f, g, "N", stage->N));
+  PetscCall(nn_h5_attr_string(f, "/coupling", "description", "coupling-set statistics of Hessian entries (App. E), one group per epoch"));
+  PetscCall(nn_h5_commit(f));
   PetscCall(coupling_progress_end(st, rd, PETSC_TRUE));
   PetscCall(PetscPrintf(stage->comm, "[coupling] epoch %" PetscInt_FMT " done in %.1fs\n", epoch, nn_wtime() - t0));
   PetscFunctionReturn(0);

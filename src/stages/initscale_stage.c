@@ -183,7 +183,7 @@ static PetscErrorCode initscale_stage_run(NnStage stage, PetscInt epoch, const d
 {
   InitScaleStage *st = (InitScaleStage *)stage->data;
   double         *theta, *grad;
-  NnH5File        f;
+  NnH5File        *f;
   PetscInt        L;
   PetscFunctionBeginUser;
   (void)epoch, (void)theta0; /* the study draws its own initialisations */
@@ -192,14 +192,14 @@ static PetscErrorCode initscale_stage_run(NnStage stage, PetscInt epoch, const d
   PetscCall(PetscMalloc2(stage->N, &theta, stage->N, &grad));
   PetscCall(initscale_gradients(st, theta, grad));
   PetscCall(rundir_results_open(rd, &f));
-  PetscCall(nn_h5_delete(&f, "/initscale"));
-  PetscCall(nn_h5_group(&f, "/initscale"));
-  PetscCall(nn_h5_attr_string(&f, "/initscale", "description",
+  PetscCall(nn_h5_delete(f, "/initscale"));
+  PetscCall(nn_h5_group(f, "/initscale"));
+  PetscCall(nn_h5_attr_string(f, "/initscale", "description",
                               "initialisation-scaling study (Sec. 5.2, App. F): gradient norms and Hessian spectra at N(0, c/fan_in) initialisations"));
-  PetscCall(nn_h5_attr_int64(&f, "/initscale", "inits", st->ninit));
-  PetscCall(initscale_write_gradients(st, &f, L));
-  if (st->spectra) PetscCall(initscale_spectra(st, &f, theta, L));
-  PetscCall(nn_h5_commit(&f));
+  PetscCall(nn_h5_attr_int64(f, "/initscale", "inits", st->ninit));
+  PetscCall(initscale_write_gradients(st, f, L));
+  if (st->spectra) PetscCall(initscale_spectra(st, f, theta, L));
+  PetscCall(nn_h5_commit(f));
   PetscCall(PetscFree2(theta, grad));
   PetscFunctionReturn(0);
 }

@@ -178,7 +178,7 @@ static PetscErrorCode spectrum_stage_run(NnStage stage, PetscInt epoch, const do
   double         R, mean_abs_dl, t0 = nn_wtime();
   PetscInt       nsamples;
   char           group[64], path[PETSC_MAX_PATH_LEN];
-  NnH5File       f;
+  NnH5File       *f;
   PetscFunctionBeginUser;
   PetscCall(hessian_get_samples(st->h, &nsamples, NULL, NULL));
   PetscCall(PetscPrintf(stage->comm, "[spectrum] epoch %" PetscInt_FMT ": Hessian on %" PetscInt_FMT " samples, N = %" PetscInt_FMT "\n", epoch,
@@ -194,8 +194,8 @@ static PetscErrorCode spectrum_stage_run(NnStage stage, PetscInt epoch, const do
   }
   PetscCall(rundir_results_open(rd, &f));
   PetscCall(PetscSNPrintf(group, sizeof group, "/spectrum/epoch_%04d", (int)epoch));
-  PetscCall(spectrum_stage_record(st, &f, group, epoch, R));
-  PetscCall(nn_h5_commit(&f));
+  PetscCall(spectrum_stage_record(st, f, group, epoch, R));
+  PetscCall(nn_h5_commit(f));
   PetscCall(rundir_progress_path(rd, "spectrum", path, sizeof path));
   PetscCall(rundir_remove(rd, path));
   PetscCall(PetscPrintf(stage->comm, "[spectrum] epoch %" PetscInt_FMT " done in %.1fs (risk %.5f)\n", epoch, nn_wtime() - t0, R));

@@ -19,6 +19,7 @@ struct _p_RunDir {
   char        checkpoint_path[PETSC_MAX_PATH_LEN], results_path[PETSC_MAX_PATH_LEN];
   int         lock_fd; /* rank 0: the open, locked OUTPUT_DIR/.nncas.lock (-1: none) */
   PetscBool   fresh;   /* the next rundir_results_open starts results.h5 anew */
+  NnH5File    results; /* the results file rundir_results_open opened, until committed or discarded */
 };
 
 PetscErrorCode rundir_create(Dataset ds, Net net, RunDir *rd)
@@ -31,7 +32,8 @@ PetscErrorCode rundir_create(Dataset ds, Net net, RunDir *rd)
   PetscCallMPI(MPI_Comm_size(r->comm, &r->size));
   r->ds      = ds;
   r->net     = net;
-  r->lock_fd = -1;
+  r->lock_fd      = -1;
+  r->results.file = H5I_INVALID_HID;
   PetscCall(rundir_set_path(r, "nncas-out"));
   *rd = r;
   PetscFunctionReturn(0);
@@ -209,14 +211,30 @@ PetscErrorCode rundir_start_fresh(RunDir rd)
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode rundir_results_open(RunDir rd, NnH5File *f)
+static PetscBool results_pending(RunDir rd) { return rd->results.file >= 0 || rd->results.tmppath[0] ? PETSC_TRUE : PETSC_FALSE; }
+
+PetscErrorCode rundir_results_discard(RunDir rd)
 {
-  PetscBool exists = PETSC_FALSE;
   PetscFunctionBeginUser;
+  if (results_pending(rd)) PetscCall(nn_h5_discard(&rd->results));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode rundir_results_open(RunDir rd, NnH5File **f)
+{
+  PetscBool      exists = PETSC_FALSE;
+  PetscErrorCode ierr;
+  PetscFunctionBeginUser;
+  PetscCheck(!results_pending(rd), rd->comm, PETSC_ERR_ORDER, "%s is open already (commit or discard it first)", rd->results_path);
+  *f = &rd->results;
   if (!rd->fresh) PetscCall(nn_h5_file_exists(rd->comm, rd->results_path, &exists));
-  if (exists) PetscCall(nn_h5_open_update(rd->comm, rd->results_path, f));
-  else PetscCall(nn_h5_create(rd->comm, rd->results_path, f)); /* replaces the file at nn_h5_commit */
+  ierr = exists ? nn_h5_open_update(rd->comm, rd->results_path, *f) : nn_h5_create(rd->comm, rd->results_path, *f);
+  if (ierr) { /* the io layer removed what it had made: nothing is pending */
+    rd->results.file       = H5I_INVALID_HID;
+    rd->results.tmppath[0] = 0;
+  }
+  PetscCall(ierr);
   rd->fresh = PETSC_FALSE;
-  PetscCall(rundir_provenance_write(rd, f, "nncas results"));
+  PetscCall(rundir_provenance_write(rd, *f, "nncas results"));
   PetscFunctionReturn(0);
 }

@@ -409,6 +409,7 @@ PetscErrorCode trainer_get_rundir(Trainer t, RunDir *rd)
 PetscErrorCode trainer_stage_diverged(Trainer t, const char *what)
 {
   PetscFunctionBeginUser;
+  PetscCall(rundir_results_discard(t->rundir)); /* the stage's unfinished results file */
   PetscCall(PetscSNPrintf(t->diverged_what, sizeof t->diverged_what, "%s diverged after %" PetscInt_FMT " epoch(s) of training: %s",
                           t->running ? t->running : "a stage", t->epoch, what));
   PetscCall(trainer_report_divergence(t));

@@ -367,29 +367,29 @@ PetscErrorCode trainer_checkpoint_read(Trainer t, const char *path)
 
 PetscErrorCode trainer_results_write(Trainer t)
 {
-  NnH5File  f;
+  NnH5File  *f;
   hsize_t   n = (hsize_t)t->hist.n;
   int64_t  *epoch;
   PetscFunctionBeginUser;
   PetscCall(PetscLogEventBegin(trainer_events.results, 0, 0, 0, 0));
   PetscCall(rundir_results_open(t->rundir, &f));
-  PetscCall(nn_h5_delete(&f, "/training"));
-  PetscCall(nn_h5_group(&f, "/training"));
-  PetscCall(nn_h5_attr_string(&f, "/training", "description", "training curves, one entry per finished epoch"));
+  PetscCall(nn_h5_delete(f, "/training"));
+  PetscCall(nn_h5_group(f, "/training"));
+  PetscCall(nn_h5_attr_string(f, "/training", "description", "training curves, one entry per finished epoch"));
   PetscCall(PetscMalloc1(n + 1, &epoch));
   for (hsize_t e = 0; e < n; e++) epoch[e] = (int64_t)e + 1;
-  PetscCall(nn_h5_write_int64(&f, "/training/epoch", 1, &n, epoch));
-  PetscCall(nn_h5_describe(&f, "/training/epoch", "epoch", "number of epochs finished (1-based) when the row was recorded"));
+  PetscCall(nn_h5_write_int64(f, "/training/epoch", 1, &n, epoch));
+  PetscCall(nn_h5_describe(f, "/training/epoch", "epoch", "number of epochs finished (1-based) when the row was recorded"));
   PetscCall(PetscFree(epoch));
-  PetscCall(table_write(&f, &t->hist, "/training"));
+  PetscCall(table_write(f, &t->hist, "/training"));
   if (t->record_steps || t->steps.n) {
-    PetscCall(table_write(&f, &t->steps, "/training/steps"));
-    PetscCall(nn_h5_attr_string(&f, "/training/steps", "description", "one record per SGD step (-train_record_steps)"));
+    PetscCall(table_write(f, &t->steps, "/training/steps"));
+    PetscCall(nn_h5_attr_string(f, "/training/steps", "description", "one record per SGD step (-train_record_steps)"));
   }
-  PetscCall(nn_h5_attr_string(&f, "/training", "step_rule", NnStepRules[t->step_rule]));
-  PetscCall(nn_h5_attr_int64(&f, "/training", "diverged", t->diverged));
-  if (t->diverged) PetscCall(nn_h5_attr_string(&f, "/training", "diverged_what", t->diverged_what));
-  PetscCall(nn_h5_commit(&f));
+  PetscCall(nn_h5_attr_string(f, "/training", "step_rule", NnStepRules[t->step_rule]));
+  PetscCall(nn_h5_attr_int64(f, "/training", "diverged", t->diverged));
+  if (t->diverged) PetscCall(nn_h5_attr_string(f, "/training", "diverged_what", t->diverged_what));
+  PetscCall(nn_h5_commit(f));
   PetscCall(PetscLogEventEnd(trainer_events.results, 0, 0, 0, 0));
   PetscFunctionReturn(0);
 }
