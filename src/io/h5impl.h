@@ -73,9 +73,10 @@ PetscErrorCode fs_probe_error(MPI_Comm comm, const char *path, const int st[2]);
 /* Creates (or truncates) path, so that an unwritable location is reported with
  * its errno before HDF5 tries. st = {failed, errno}. */
 void fs_touch(const char *path, int st[2]);
-/* Copies src to dst (same permission bits) and fsyncs dst; a partial copy is
- * removed. st = {failed, errno}. */
-void fs_copy(const char *src, const char *dst, int st[2]);
+/* Rank 0 alone (h5compact.c): dst <- a compacted copy of the HDF5 file src
+ * (its objects and root attributes, without the space of replaced ones).
+ * st = {failed, errno}; on failure dst is removed. */
+void h5_compact_copy(const char *src, const char *dst, int st[2]);
 /* Removes path; a missing one is no error. 0 or errno. */
 int fs_remove(const char *path);
 /* Allocates disk blocks for the first (size of path) + more bytes of path

@@ -70,39 +70,6 @@ void fs_touch(const char *path, int st[2])
   st[0] = st[1] != 0;
 }
 
-/* Copies the bytes of in to out; 0 or errno. */
-static int copy_fd(int in, int out)
-{
-  static char buf[1 << 20];
-  for (;;) {
-    ssize_t n = read(in, buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return n < 0 ? errno : 0;
-    for (ssize_t w = 0; w < n;) {
-      ssize_t k = write(out, buf + w, (size_t)(n - w));
-      if (k < 0 && errno != EINTR) return errno;
-      if (k > 0) w += k;
-    }
-  }
-}
-
-/* Copies src to dst (same permission bits) and fsyncs dst; a partial copy is
- * removed. st = {failed, errno}. */
-void fs_copy(const char *src, const char *dst, int st[2])
-{
-  struct stat sb;
-  int         in = open(src, O_RDONLY), out = -1, err = 0;
-  if (in < 0 || fstat(in, &sb)) err = errno;
-  if (!err && (out = open(dst, O_WRONLY | O_CREAT | O_TRUNC, sb.st_mode & 0777)) < 0) err = errno;
-  if (!err) err = copy_fd(in, out);
-  if (!err && fsync(out)) err = errno;
-  if (out >= 0 && close(out) && !err) err = errno;
-  if (in >= 0) close(in);
-  if (err && out >= 0) unlink(dst);
-  st[0] = err != 0;
-  st[1] = err;
-}
-
 /* Removes path; a missing one is no error. 0 or errno. */
 int fs_remove(const char *path) { return unlink(path) && errno != ENOENT && errno != ENOTDIR ? errno : 0; }
 
