@@ -26,16 +26,21 @@ mk magic && ln -sf "$fm/train-labels-idx1-ubyte.gz" "$dir/magic/train-images-idx
 mk count && ln -sf "$fm/t10k-labels-idx1-ubyte.gz" "$dir/count/train-labels-idx1-ubyte.gz"
 mk missing && rm "$dir/missing/t10k-images-idx3-ubyte.gz"
 printf 'not an hdf5 file\n' >"$dir/not_hdf5.h5"
-# A copy of the run's checkpoint with 16 bytes of a weight tensor's raw data overwritten.
-cp "$run_dir/checkpoint.h5" "$dir/corrupt.h5"
-/usr/bin/python3 - "$dir/corrupt.h5" <<'EOF'
+# Copies of the run's checkpoint with 8 bytes of one dataset's raw data
+# overwritten: a weight tensor, and the training samples' source indices.
+corrupt() {
+  cp "$run_dir/checkpoint.h5" "$2"
+  /usr/bin/python3 - "$2" "$1" <<'EOF'
 import sys, h5py
 with h5py.File(sys.argv[1], "r") as f:
-    off = f["/weights/L00_conv/weight"].id.get_offset()
+    off = f[sys.argv[2]].id.get_offset()
 with open(sys.argv[1], "r+b") as g:
     g.seek(off + 40)
-    g.write(b"\x7f" * 16)
+    g.write(b"\x7f" * 8)
 EOF
+}
+corrupt /weights/L00_conv/weight "$dir/corrupt.h5"
+corrupt /data/train_source_index "$dir/corrupt_order.h5"
 
 # case NAME EXPECTED_SUBSTRING -- nncas options...
 case_() {
@@ -92,7 +97,8 @@ case_ changed_data_seed "made with other settings: -data_seed 1 (the options giv
 case_ changed_loss_and_lr "-net_loss hinge (the options give absolute); -train_lr 0.01 (the options give 0.02)" -- \
   "${small[@]}" -net_loss absolute -train_lr 0.02 -output_dir "$run_dir" -restart
 case_ changed_normalisation "-data_normalize true (the options give false)" -- "${small[@]}" -data_normalize false -output_dir "$run_dir" -restart
-case_ corrupted_weights "does not match its CRC-32" -- "${small[@]}" -output_dir "$o" -restart "$dir/corrupt.h5"
+case_ corrupted_weights "/weights/L00_conv/weight does not match its CRC-32" -- "${small[@]}" -output_dir "$o" -restart "$dir/corrupt.h5"
+case_ corrupted_sample_index "/data/train_source_index does not match its CRC-32" -- "${small[@]}" -output_dir "$o" -restart "$dir/corrupt_order.h5"
 case_ used_output_dir "already holds a run" -- "${small[@]}" -output_dir "$run_dir"
 case_ restart_not_hdf5 "not_hdf5.h5" -- "${small[@]}" -output_dir "$o" -restart "$dir/not_hdf5.h5"
 # Another run holds the directory's lock (a sleep holding it in its place).

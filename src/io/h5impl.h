@@ -130,4 +130,16 @@ PetscErrorCode h5_transfer(NnH5File *f, const char *path, XferDir dir, hid_t dse
 /* Adds the hyperslab (start, count) to space's selection with *op, then sets *op to OR. */
 herr_t h5_add_hyperslab(hid_t space, H5S_seloper_t *op, const hsize_t *start, const hsize_t *count);
 
+/* ---- checksums of raw data (h5checksum.c) ---- */
+int64_t h5_crc32(const void *data, size_t nbytes);
+/* Of rank 0's data (what a replicated write stores), on every rank. */
+PetscErrorCode h5_crc32_root(MPI_Comm comm, const void *data, size_t nbytes, int64_t *crc);
+/* The CRC-32 of the elements [start, start + count) that each rank holds at
+ * local, combined in element order; whole: the ranks' ranges cover [0, total)
+ * exactly. Collective. */
+PetscErrorCode h5_crc32_parts(MPI_Comm comm, hsize_t start, hsize_t count, size_t elsize, const void *local, hsize_t total,
+                              PetscBool *whole, int64_t *crc);
+/* Error naming f and path if path's crc32 attribute (when it has one) is not crc. */
+PetscErrorCode h5_crc32_check(NnH5File *f, const char *path, int64_t crc);
+
 #endif

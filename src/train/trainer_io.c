@@ -23,7 +23,6 @@
 
 #include <math.h>
 #include <stdio.h>
-#include <zlib.h>
 #include <string.h>
 
 /* Calls fn for each parameter tensor of the net: its path under `group`, its
@@ -65,48 +64,25 @@ static void owned_part(Trainer t, PetscInt off, PetscInt len, double *own, hsize
   *ptr   = b > a ? own + (a - lo) : own;
 }
 
-/* The CRC-32 (zlib) of a tensor's values, whose parts (count values at p) the
- * ranks hold in rank order: each rank's CRC, combined in order. HDF5 checksums
- * its metadata only; this catches damaged raw data. */
-static PetscErrorCode tensor_crc32(Trainer t, const double *p, hsize_t count, int64_t *crc)
-{
-  unsigned long long mine[2], *all;
-  uLong              c = crc32(0L, Z_NULL, 0);
-  PetscFunctionBeginUser;
-  mine[0] = crc32_z(crc32(0L, Z_NULL, 0), (const Bytef *)p, (z_size_t)count * sizeof(double));
-  mine[1] = (unsigned long long)count * sizeof(double);
-  PetscCall(PetscMalloc1(2 * (size_t)t->size, &all));
-  PetscCallMPI(MPI_Allgather(mine, 2, MPI_UNSIGNED_LONG_LONG, all, 2, MPI_UNSIGNED_LONG_LONG, t->comm));
-  for (PetscMPIInt r = 0; r < t->size; r++) c = crc32_combine(c, (uLong)all[2 * r], (z_off_t)all[2 * r + 1]);
-  PetscCall(PetscFree(all));
-  *crc = (int64_t)c;
-  PetscFunctionReturn(0);
-}
-
 static PetscErrorCode write_tensor(Trainer t, NnH5File *f, const char *path, int nd, const hsize_t *dims, PetscInt off,
                                    PetscInt len, double *own)
 {
   hsize_t start, count;
   double *p;
-  int64_t crc;
   PetscFunctionBeginUser;
   owned_part(t, off, len, own, &start, &count, &p);
-  PetscCall(nn_h5_write_double_range(f, path, nd, dims, start, count, p));
-  PetscCall(tensor_crc32(t, p, count, &crc));
-  PetscCall(nn_h5_attr_int64(f, path, "crc32", crc));
+  PetscCall(nn_h5_write_double_range(f, path, nd, dims, start, count, p)); /* with its CRC-32 */
   PetscFunctionReturn(0);
 }
 
-/* Reads a tensor's owned part; its values must be finite and match the
- * tensor's CRC-32 (when the file records one: older checkpoints do not). */
+/* Reads a tensor's owned part (checked against the tensor's CRC-32 by the io
+ * layer); its values must be finite. */
 static PetscErrorCode read_tensor(Trainer t, NnH5File *f, const char *path, int nd, const hsize_t *dims, PetscInt off,
                                   PetscInt len, double *own)
 {
-  hsize_t   start, count;
-  double   *p;
-  int       bad = 0, anybad;
-  int64_t   crc, want;
-  PetscBool has;
+  hsize_t start, count;
+  double *p;
+  int     bad = 0, anybad;
   PetscFunctionBeginUser;
   owned_part(t, off, len, own, &start, &count, &p);
   PetscCall(nn_h5_read_double_range(f, path, nd, dims, start, count, p));
@@ -114,12 +90,6 @@ static PetscErrorCode read_tensor(Trainer t, NnH5File *f, const char *path, int 
   PetscCallMPI(MPI_Allreduce(&bad, &anybad, 1, MPI_INT, MPI_LOR, t->comm));
   PetscCheck(!anybad, t->comm, PETSC_ERR_FILE_UNEXPECTED, "checkpoint %s: %s holds NaN or infinite values", f->path,
              path);
-  PetscCall(nn_h5_has_attr(f, path, "crc32", &has));
-  if (!has) PetscFunctionReturn(0);
-  PetscCall(nn_h5_get_attr_int64(f, path, "crc32", &want));
-  PetscCall(tensor_crc32(t, p, count, &crc));
-  PetscCheck(crc == want, t->comm, PETSC_ERR_FILE_UNEXPECTED, "checkpoint %s: %s does not match its CRC-32 (the file is damaged)",
-             f->path, path);
   PetscFunctionReturn(0);
 }
 
