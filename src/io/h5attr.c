@@ -115,17 +115,6 @@ PetscErrorCode nn_h5_describe(NnH5File *f, const char *obj, const char *units, c
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode nn_h5_write_vector(NnH5File *f, const char *group, const char *name, hsize_t n, const double *v,
-                                  const char *units, const char *description)
-{
-  char path[PETSC_MAX_PATH_LEN];
-  PetscFunctionBeginUser;
-  PetscCall(PetscSNPrintf(path, sizeof path, "%s/%s", group, name));
-  PetscCall(nn_h5_write_double(f, path, 1, &n, v));
-  PetscCall(nn_h5_describe(f, path, units, description));
-  PetscFunctionReturn(0);
-}
-
 PetscErrorCode nn_h5_has_attr(NnH5File *f, const char *obj, const char *name, PetscBool *has)
 {
   htri_t e;

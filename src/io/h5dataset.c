@@ -71,52 +71,37 @@ static PetscErrorCode read_replicated(NnH5File *f, H5Scope *s, const char *path,
   PetscFunctionReturn(0);
 }
 
-static size_t dims_product(int ndims, const hsize_t *dims)
-{
-  size_t n = 1;
-  for (int d = 0; d < ndims; d++) n *= (size_t)dims[d];
-  return n;
-}
-
-PetscErrorCode nn_h5_write_double(NnH5File *f, const char *path, int ndims, const hsize_t *dims, const double *data)
+PetscErrorCode h5_raw_write_double(NnH5File *f, const char *path, int ndims, const hsize_t *dims, const double *data)
 {
   H5Scope s = {{0}, 0};
-  int64_t crc;
   PetscFunctionBeginUser;
   PetscCall(h5_scope_end(f, &s, write_replicated(f, &s, path, ndims, dims, H5T_NATIVE_DOUBLE, data)));
-  PetscCall(h5_crc32_root(f->comm, data, dims_product(ndims, dims) * sizeof(double), &crc));
-  PetscCall(nn_h5_attr_int64(f, path, "crc32", crc));
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode nn_h5_write_int64(NnH5File *f, const char *path, int ndims, const hsize_t *dims, const int64_t *data)
+PetscErrorCode h5_raw_write_int64(NnH5File *f, const char *path, int ndims, const hsize_t *dims, const int64_t *data)
 {
   H5Scope s = {{0}, 0};
-  int64_t crc;
   PetscFunctionBeginUser;
   PetscCall(h5_scope_end(f, &s, write_replicated(f, &s, path, ndims, dims, H5T_NATIVE_INT64, data)));
-  PetscCall(h5_crc32_root(f->comm, data, dims_product(ndims, dims) * sizeof(int64_t), &crc));
-  PetscCall(nn_h5_attr_int64(f, path, "crc32", crc));
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode nn_h5_read_double(NnH5File *f, const char *path, int maxdims, int *ndims, hsize_t *dims, size_t count,
+PetscErrorCode h5_raw_read_double(NnH5File *f, const char *path, int maxdims, int *ndims, hsize_t *dims, size_t count,
                                  double *data)
 {
   H5Scope s = {{0}, 0};
   PetscFunctionBeginUser;
   PetscCall(h5_scope_end(f, &s, read_replicated(f, &s, path, maxdims, ndims, dims, count, H5T_NATIVE_DOUBLE, data)));
-  if (data) PetscCall(h5_crc32_check(f, path, h5_crc32(data, count * sizeof(double))));
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode nn_h5_read_int64(NnH5File *f, const char *path, int maxdims, int *ndims, hsize_t *dims, size_t count,
+PetscErrorCode h5_raw_read_int64(NnH5File *f, const char *path, int maxdims, int *ndims, hsize_t *dims, size_t count,
                                 int64_t *data)
 {
   H5Scope s = {{0}, 0};
   PetscFunctionBeginUser;
   PetscCall(h5_scope_end(f, &s, read_replicated(f, &s, path, maxdims, ndims, dims, count, H5T_NATIVE_INT64, data)));
-  if (data) PetscCall(h5_crc32_check(f, path, h5_crc32(data, count * sizeof(int64_t))));
   PetscFunctionReturn(0);
 }
 
@@ -246,28 +231,20 @@ static PetscErrorCode read_range(NnH5File *f, H5Scope *s, const char *path, int 
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode nn_h5_write_double_range(NnH5File *f, const char *path, int ndims, const hsize_t *dims, hsize_t start,
+PetscErrorCode h5_raw_write_double_range(NnH5File *f, const char *path, int ndims, const hsize_t *dims, hsize_t start,
                                         hsize_t count, const double *local)
 {
   H5Scope   s = {{0}, 0};
-  PetscBool whole;
-  int64_t   crc;
   PetscFunctionBeginUser;
   PetscCall(h5_scope_end(f, &s, write_range(f, &s, path, ndims, dims, start, count, local)));
-  PetscCall(h5_crc32_parts(f->comm, start, count, sizeof(double), local, (hsize_t)dims_product(ndims, dims), &whole, &crc));
-  if (whole) PetscCall(nn_h5_attr_int64(f, path, "crc32", crc));
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode nn_h5_read_double_range(NnH5File *f, const char *path, int ndims, const hsize_t *dims, hsize_t start,
+PetscErrorCode h5_raw_read_double_range(NnH5File *f, const char *path, int ndims, const hsize_t *dims, hsize_t start,
                                        hsize_t count, double *local)
 {
   H5Scope   s = {{0}, 0};
-  PetscBool whole;
-  int64_t   crc;
   PetscFunctionBeginUser;
   PetscCall(h5_scope_end(f, &s, read_range(f, &s, path, ndims, dims, start, count, local)));
-  PetscCall(h5_crc32_parts(f->comm, start, count, sizeof(double), local, (hsize_t)dims_product(ndims, dims), &whole, &crc));
-  if (whole) PetscCall(h5_crc32_check(f, path, crc));
   PetscFunctionReturn(0);
 }

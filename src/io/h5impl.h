@@ -130,6 +130,17 @@ PetscErrorCode h5_transfer(NnH5File *f, const char *path, XferDir dir, hid_t dse
 /* Adds the hyperslab (start, count) to space's selection with *op, then sets *op to OR. */
 herr_t h5_add_hyperslab(hid_t space, H5S_seloper_t *op, const hsize_t *start, const hsize_t *count);
 
+/* ---- datasets without their checksums (h5dataset.c); the public
+ * nn_h5_write_* and nn_h5_read_* (h5checksum.c) add and check them ---- */
+PetscErrorCode h5_raw_write_double(NnH5File *f, const char *path, int ndims, const hsize_t *dims, const double *data);
+PetscErrorCode h5_raw_write_int64(NnH5File *f, const char *path, int ndims, const hsize_t *dims, const int64_t *data);
+PetscErrorCode h5_raw_read_double(NnH5File *f, const char *path, int maxdims, int *ndims, hsize_t *dims, size_t count, double *data);
+PetscErrorCode h5_raw_read_int64(NnH5File *f, const char *path, int maxdims, int *ndims, hsize_t *dims, size_t count, int64_t *data);
+PetscErrorCode h5_raw_write_double_range(NnH5File *f, const char *path, int ndims, const hsize_t *dims, hsize_t start, hsize_t count,
+                                         const double *local);
+PetscErrorCode h5_raw_read_double_range(NnH5File *f, const char *path, int ndims, const hsize_t *dims, hsize_t start, hsize_t count,
+                                        double *local);
+
 /* ---- checksums of raw data (h5checksum.c) ---- */
 int64_t h5_crc32(const void *data, size_t nbytes);
 /* Of rank 0's data (what a replicated write stores), on every rank. */
