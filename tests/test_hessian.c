@@ -240,6 +240,96 @@ static PetscErrorCode batch_columns_sum_to_hessian_columns(void)
   PetscFunctionReturn(0);
 }
 
+/* A net with every kind of parameter layer: a padded and an unpadded
+ * convolution, batch normalization, pooling and two dense layers. */
+static const char *const sparse_spec = "conv:3:3:1,bn,relu,pool:2,conv:2:3,relu,dense:4,tanh,dense:1";
+
+/* Theta indices spread over every layer: each one's first and last weight
+ * and bias, and a few inside (taps with kh != kw in a 3x3 kernel). */
+static PetscInt spread_indices(Net net, PetscInt nmax, PetscInt *idx)
+{
+  PetscInt ng, n = 0;
+  net_get_num_param_groups(net, &ng);
+  for (PetscInt g = 0; g < ng; g++) {
+    NnParamGroup pg;
+    net_get_param_group(net, g, &pg);
+    const PetscInt cand[6] = {pg.woff, pg.woff + 5 % pg.nw, pg.woff + (pg.nw / 2 + 1) % pg.nw, pg.woff + pg.nw - 1, pg.boff, pg.boff + pg.nbias - 1};
+    for (int c = 0; c < 6 && n < nmax; c++)
+      if (c < 4 || pg.nbias) idx[n++] = cand[c];
+  }
+  return n;
+}
+
+/* A unit direction e_j takes the sparse path (its own terms entry by entry);
+ * in one pass with dense directions, H e_j = H (v + e_j) - H v, the latter
+ * two by GEMMs. With and without biases. */
+static PetscErrorCode unit_directions_match_dense_directions(void)
+{
+  PetscFunctionBeginUser;
+  for (int nobias = 0; nobias < 2; nobias++) {
+    HCase hc;
+    PetscCall(hcase_create(PETSC_COMM_WORLD, (HCaseOpts){.spec = sparse_spec, .loss = LOSS_LOGISTIC, .nobias = (PetscBool)nobias, .m = 12, .batch = 4, .shape = "2,8,8"}, &hc));
+    const PetscInt N = hc.N;
+    PetscInt       cols[32], nc = spread_indices(hc.net, 32, cols);
+    double        *V, *HV;
+    PetscCall(PetscMalloc2(3 * N, &V, 3 * N, &HV));
+    for (PetscInt c = 0; c < nc; c++) {
+      PetscCall(PetscArrayzero(V, 3 * N));
+      fill_normal(nn_rng_key(9, NN_STREAM_TEST, (uint64_t)c), N, V + N); /* v + e_j, then v */
+      PetscCall(PetscArraycpy(V + 2 * N, V + N, N));
+      V[cols[c]] = 1, V[N + cols[c]] += 1;
+      PetscCall(PetscArrayzero(HV, 3 * N));
+      PetscCall(hessian_apply_local(hc.h, HESSIAN_FULL, 3, V, HV));
+      PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, HV, (int)(3 * N), MPI_DOUBLE, MPI_SUM, PETSC_COMM_WORLD));
+      const double scale = 1 + max_abs(N, HV) + max_abs(N, HV + N);
+      for (PetscInt i = 0; i < N; i++)
+        NN_CHECK(fabs(HV[i] - (HV[N + i] - HV[2 * N + i])) <= 1e-13 * scale, "bias %d, column %d, entry %d: %.17g vs %.17g", nobias,
+                 (int)cols[c], (int)i, HV[i], HV[N + i] - HV[2 * N + i]);
+    }
+    PetscCall(PetscFree2(V, HV));
+    PetscCall(hcase_destroy(&hc));
+  }
+  PetscFunctionReturn(0);
+}
+
+/* hessian_batch_entries (columns sorted into blocks, only the wanted rows,
+ * the R-backward stopped at the lowest of them) equals the entries read off
+ * the full columns H_b e_j; rows and columns unsorted, with a repeat. */
+static PetscErrorCode batch_entries_equal_full_columns(void)
+{
+  HCase hc;
+  PetscFunctionBeginUser;
+  PetscCall(hcase_create(PETSC_COMM_WORLD, (HCaseOpts){.spec = sparse_spec, .loss = LOSS_LOGISTIC, .m = 12, .batch = 4, .shape = "2,8,8", .kmax = 4}, &hc));
+  const PetscInt N = hc.N;
+  PetscInt       idx[32], n = spread_indices(hc.net, 32, idx), rows[4][8], cols[9];
+  double        *full, ent[8 * 9];
+  for (PetscInt q = 0; q < 9; q++) cols[q] = idx[(7 * q + 3) % n]; /* unsorted, across layers */
+  cols[8] = cols[2];                                               /* a repeat */
+  for (PetscInt p = 0; p < 8; p++) {
+    rows[0][p] = idx[(5 * p + 1) % n];     /* across layers */
+    rows[1][p] = idx[n - 1 - p % 3];       /* the top layer only: the backward stops there */
+    rows[2][p] = idx[p % 2] + p / 2;       /* the lowest layer and its neighbours */
+    rows[3][p] = idx[(3 * p) % n];
+  }
+  rows[3][7] = rows[3][0]; /* a repeated row */
+  PetscCall(PetscMalloc1(9 * N, &full));
+  for (PetscInt s = 0; s < hc.h->nslices; s++) {
+    PetscCall(hessian_batch_columns(hc.h, s, 9, cols, full));
+    for (int r = 0; r < 4; r++) {
+      PetscCall(hessian_batch_entries(hc.h, s, 8, rows[r], 9, cols, ent));
+      for (PetscInt p = 0; p < 8; p++)
+        for (PetscInt q = 0; q < 9; q++) {
+          const double ref = full[q * N + rows[r][p]];
+          NN_CHECK(fabs(ent[p * 9 + q] - ref) <= 1e-13 * (1 + max_abs(9 * N, full)), "set %d, H_b[%d, %d]: %.17g vs %.17g", r,
+                   (int)rows[r][p], (int)cols[q], ent[p * 9 + q], ref);
+        }
+    }
+  }
+  PetscCall(PetscFree(full));
+  PetscCall(hcase_destroy(&hc));
+  PetscFunctionReturn(0);
+}
+
 /* y <- H v with the first-order pass reused or not; counts the net's passes. */
 static PetscErrorCode hvp_reuse(HCase *hc, PetscBool reuse, const double *v, double *y, unsigned long long *passes)
 {
@@ -292,4 +382,5 @@ static PetscErrorCode reused_forward_pass_is_exact_and_invalidated(void)
 
 NN_TEST_MAIN(NN_TEST_CASE(hvp_matches_central_difference_of_gradient), NN_TEST_CASE(gauss_newton_split_is_exact),
              NN_TEST_CASE(hinge_loss_has_no_gauss_newton_part), NN_TEST_CASE(layer_block_is_the_restriction_of_H),
-             NN_TEST_CASE(batch_columns_sum_to_hessian_columns), NN_TEST_CASE(reused_forward_pass_is_exact_and_invalidated))
+             NN_TEST_CASE(batch_columns_sum_to_hessian_columns), NN_TEST_CASE(unit_directions_match_dense_directions),
+             NN_TEST_CASE(batch_entries_equal_full_columns), NN_TEST_CASE(reused_forward_pass_is_exact_and_invalidated))

@@ -352,7 +352,7 @@ static PetscErrorCode conv_col_cache_gives_the_same_passes(void)
     PetscCall(net_forward(net[c], &p, theta, x[1], NULL)); /* the passes below belong to x[1] */
     PetscCall(net_backward(net[c], &p, theta, dl, g[c]));
     PetscCall(net_rop_forward(net[c], &p, 1, theta, v, N));
-    PetscCall(net_rop_backward(net[c], &p, 1, theta, v, N, rd, PETSC_TRUE, hv[c], N));
+    PetscCall(net_rop_backward(net[c], &p, 1, theta, v, N, rd, PETSC_TRUE, NULL, 0, hv[c], N));
   }
   for (PetscInt i = 0; i < N; i++) {
     NN_CHECK(fabs(g[0][i] - g[1][i]) <= 1e-13 * (1 + fabs(g[1][i])), "gradient %d: %.17g cached vs %.17g", (int)i, g[0][i], g[1][i]);

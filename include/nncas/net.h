@@ -58,13 +58,20 @@ PetscErrorCode net_backward(Net net, const NnPass *p, const double *theta, const
  *                     (layers below the first one the directions touch have
  *                     zero tangents and are skipped: unit directions e_j are cheap);
  *                     net_get_output_tangents gives RT, the (k*B) output tangents
- *   net_rop_backward  given RdT = R{dL/dT} (k*B), HV_j += R{dL/dtheta}; with
+ *   net_rop_backward  given RdT = R{dL/dT} (k*B), HV_j += R{dL/dtheta}, for the
+ *                     same V as the net_rop_forward before it; with
  *                     first_order_terms false the terms in the first-order
- *                     gradient are dropped, leaving J^T RdT (Gauss-Newton). */
+ *                     gradient are dropped, leaving J^T RdT (Gauss-Newton).
+ *                     With rows (nrows ascending theta indices) only those
+ *                     entries of HV_j are wanted: others may be left as they
+ *                     were, and the pass stops at the lowest layer holding a row.
+ * Directions with at most a few non-zeros (Hessian columns e_j) take a sparse
+ * path for their own terms V x and V^T dy. */
 PetscErrorCode net_setup_tangents(Net net, PetscInt kmax);
 PetscErrorCode net_rop_forward(Net net, const NnPass *p, PetscInt k, const double *theta, const double *V, PetscInt ldv);
 PetscErrorCode net_rop_backward(Net net, const NnPass *p, PetscInt k, const double *theta, const double *V, PetscInt ldv,
-                                const double *RdT, PetscBool first_order_terms, double *HV, PetscInt ldh);
+                                const double *RdT, PetscBool first_order_terms, const PetscInt *rows, PetscInt nrows, double *HV,
+                                PetscInt ldh);
 
 /* A layer that holds parameters: its tensors in theta and their names and
  * shapes in files. */

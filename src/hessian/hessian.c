@@ -348,13 +348,14 @@ PetscErrorCode hessian_block_create(Hessian h, PetscInt p, PetscInt q, Mat *A)
   PetscFunctionReturn(0);
 }
 
-/* HV (k x N) += scale * part * V on slice s, for the k directions V (k x N):
+/* HV (k x N) += scale * part * V on slice s, for the k directions V (k x N)
+ * (with rows, only those entries of HV; see net_rop_backward):
  *   forward, first-order backward keeping each layer's output gradient
  *   (dR/dT_i = scale l'_i), R-forward (RT = J V), and the R-backward with
  *   R{dR/dT} = scale l'' RT (zero for the remainder H - G); the Gauss-Newton
  *   part drops the first-order terms, leaving J^T diag(scale l'') J V. */
 static PetscErrorCode hessian_slice_apply(Hessian h, PetscInt s, HessianPart part, PetscInt k, const double *V, double scale,
-                                          double *HV)
+                                          const PetscInt *rows, PetscInt nrows, double *HV)
 {
   const HessianSlice *sl = &h->slices[s];
   const PetscInt      N = h->N, F = h->F, B = sl->n;
@@ -382,7 +383,7 @@ static PetscErrorCode hessian_slice_apply(Hessian h, PetscInt s, HessianPart par
   PetscCall(net_get_output_tangents(h->net, &RT));
   for (PetscInt j = 0; j < k; j++)
     for (PetscInt i = 0; i < B; i++) h->rdt[j * B + i] = part == HESSIAN_REMAINDER ? 0 : scale * h->d2l[i] * RT[j * B + i];
-  PetscCall(net_rop_backward(h->net, &p, k, h->theta, V, N, h->rdt, part != HESSIAN_GAUSS_NEWTON, HV, N));
+  PetscCall(net_rop_backward(h->net, &p, k, h->theta, V, N, h->rdt, part != HESSIAN_GAUSS_NEWTON, rows, nrows, HV, N));
   if (++h->napplies == h->inject_nan && h->rank == 0)
     for (size_t e = 0; e < (size_t)k * N; e++) HV[e] = NAN;
   PetscCall(PetscLogEventEnd(ev_slice, 0, 0, 0, 0));
@@ -421,7 +422,7 @@ PetscErrorCode hessian_apply_local(Hessian h, HessianPart part, PetscInt k, cons
   for (PetscInt done = 0, kk; done < k; done += kk) {
     kk = PetscMin(h->kmax, k - done);
     for (PetscInt s = 0; s < h->nslices; s++)
-      PetscCall(hessian_slice_apply(h, s, part, kk, V + done * h->N, 1.0 / h->nsamples, HV + done * h->N));
+      PetscCall(hessian_slice_apply(h, s, part, kk, V + done * h->N, 1.0 / h->nsamples, NULL, 0, HV + done * h->N));
   }
   PetscFunctionReturn(0);
 }
@@ -481,21 +482,45 @@ PetscErrorCode hessian_batch_columns(Hessian h, PetscInt s, PetscInt nj, const P
       PetscCheck(j[done + c] >= 0 && j[done + c] < N, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "column %" PetscInt_FMT " out of range", j[done + c]);
       h->vfull[c * N + j[done + c]] = 1; /* e_j */
     }
-    PetscCall(hessian_slice_apply(h, s, HESSIAN_FULL, kk, h->vfull, 1.0 / h->slices[s].size, out + done * N));
+    PetscCall(hessian_slice_apply(h, s, HESSIAN_FULL, kk, h->vfull, 1.0 / h->slices[s].size, NULL, 0, out + done * N));
   }
   PetscFunctionReturn(0);
 }
 
+/* The columns are taken in ascending order, kmax at a time, so that a block
+ * touches few layers and its R-forward starts as high as it can; the rows,
+ * as an ascending set, are all the R-backward computes, and it stops at the
+ * lowest layer holding one. vfull is zero outside the block's e_j. */
 PetscErrorCode hessian_batch_entries(Hessian h, PetscInt s, PetscInt ni, const PetscInt *i, PetscInt nj, const PetscInt *j, double *out)
 {
   const PetscInt N = h->N;
+  PetscInt      *perm, *rows, nrows = ni;
   PetscFunctionBeginUser;
+  PetscCheck(s >= 0 && s < h->nslices && h->slices[s].n == h->slices[s].size, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE,
+             "slice %" PetscInt_FMT " is not a whole local batch", s);
+  for (PetscInt q = 0; q < nj; q++)
+    PetscCheck(j[q] >= 0 && j[q] < N, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "column %" PetscInt_FMT " out of range", j[q]);
+  for (PetscInt p = 0; p < ni; p++)
+    PetscCheck(i[p] >= 0 && i[p] < N, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "row %" PetscInt_FMT " out of range", i[p]);
+  PetscCall(PetscMalloc2(nj, &perm, ni, &rows));
+  for (PetscInt q = 0; q < nj; q++) perm[q] = q;
+  PetscCall(PetscSortIntWithPermutation(nj, j, perm)); /* j[perm[q]] ascending */
+  PetscCall(PetscArraycpy(rows, i, ni));
+  PetscCall(PetscSortRemoveDupsInt(&nrows, rows));
+  PetscCall(PetscArrayzero(h->vfull, (size_t)h->kmax * N));
   for (PetscInt q0 = 0, k; q0 < nj; q0 += k) {
     k = PetscMin(h->kmax, nj - q0);
-    PetscCall(hessian_batch_columns(h, s, k, j + q0, h->hv)); /* H_b e_j for k columns (hv holds kmax x N) */
-    for (PetscInt q = 0; q < k; q++)
-      for (PetscInt p = 0; p < ni; p++) out[p * nj + q0 + q] = h->hv[q * N + i[p]];
+    for (PetscInt c = 0; c < k; c++) {
+      h->vfull[c * N + j[perm[q0 + c]]] = 1; /* e_j */
+      for (PetscInt r = 0; r < nrows; r++) h->hv[c * N + rows[r]] = 0;
+    }
+    PetscCall(hessian_slice_apply(h, s, HESSIAN_FULL, k, h->vfull, 1.0 / h->slices[s].size, rows, nrows, h->hv));
+    for (PetscInt c = 0; c < k; c++) {
+      for (PetscInt p = 0; p < ni; p++) out[p * nj + perm[q0 + c]] = h->hv[c * N + i[p]];
+      h->vfull[c * N + j[perm[q0 + c]]] = 0;
+    }
   }
+  PetscCall(PetscFree2(perm, rows));
   PetscFunctionReturn(0);
 }
 

@@ -7,6 +7,8 @@
  *   forward   RY_j = W col(RX_j) + V_W,j col(X) + V_b,j 1^T
  *   backward  HV_W,j += RdY_j col(X)^T + dY col(RX_j)^T,  HV_b,j += RdY_j 1
  *             RdX_j = col2im(W^T RdY_j + V_W,j^T dY)
+ * A sparse direction (a Hessian column) adds its V terms tap by tap, and
+ * wanted rows of HV are single shifted dot products over the batch.
  * The batch is processed in chunks whose im2col matrix fits the workspace;
  * a chunk of nb samples is a column block of width nb*OH*OW of Y and dY.
  * When L->col is allocated (-net_colcache_mb), the forward pass keeps col(X)
@@ -74,14 +76,72 @@ PetscInt conv_chunk(const Layer *L, PetscInt B)
 
 /* Shapes of a convolution layer, named once. */
 typedef struct {
-  PetscInt C, H, W, K, pad, OC, S, CKK;
+  PetscInt C, H, W, K, pad, OC, OH, OW, S, CKK;
 } ConvDims;
 
 static ConvDims conv_dims(const Layer *L)
 {
-  ConvDims d = {L->in.c, L->in.h, L->in.w, L->k, L->pad, L->out.c, L->out.h * L->out.w, 0};
+  ConvDims d = {L->in.c, L->in.h, L->in.w, L->k, L->pad, L->out.c, L->out.h, L->out.w, L->out.h * L->out.w, 0};
   d.CKK      = d.C * d.K * d.K;
   return d;
+}
+
+/* The output pixels (oh, ow) in [oh0, oh1) x [ow0, ow1) whose input pixel
+ * (oh + kh - pad, ow + kw - pad), at offset oh W + ow + shift, is inside the
+ * image: the pixels that kernel tap (kh, kw) connects. */
+typedef struct {
+  PetscInt oh0, oh1, ow0, ow1, shift;
+} ConvWindow;
+
+static ConvWindow conv_window(const ConvDims *d, PetscInt kh, PetscInt kw)
+{
+  ConvWindow w = {PetscMax(0, d->pad - kh), PetscMin(d->OH, d->H + d->pad - kh), PetscMax(0, d->pad - kw),
+                  PetscMin(d->OW, d->W + d->pad - kw), (kh - d->pad) * d->W + kw - d->pad};
+  return w;
+}
+
+/* sum over B samples and the window of y[oh, ow] x[oh + kh - pad, ow + kw - pad]:
+ * y an output map (S per sample), x an input map (H W per sample). */
+static double conv_window_dot(const ConvDims *d, ConvWindow w, PetscInt B, const double *y, const double *x)
+{
+  double h = 0;
+  for (PetscInt b = 0; b < B; b++)
+    for (PetscInt oh = w.oh0; oh < w.oh1; oh++) {
+      const double *yr = y + (size_t)b * d->S + oh * d->OW, *xr = x + (size_t)b * d->H * d->W + oh * d->W + w.shift;
+      for (PetscInt ow = w.ow0; ow < w.ow1; ow++) h += yr[ow] * xr[ow];
+    }
+  return h;
+}
+
+/* y[oh, ow] += v x[oh + kh - pad, ow + kw - pad] over B samples and the window. */
+static void conv_window_axpy(const ConvDims *d, ConvWindow w, PetscInt B, double v, const double *x, double *y)
+{
+  for (PetscInt b = 0; b < B; b++)
+    for (PetscInt oh = w.oh0; oh < w.oh1; oh++) {
+      const double *xr = x + (size_t)b * d->H * d->W + oh * d->W + w.shift;
+      double       *yr = y + (size_t)b * d->S + oh * d->OW;
+      for (PetscInt ow = w.ow0; ow < w.ow1; ow++) yr[ow] += v * xr[ow];
+    }
+}
+
+/* Its transpose: x[oh + kh - pad, ow + kw - pad] += v y[oh, ow]. */
+static void conv_window_axpy_t(const ConvDims *d, ConvWindow w, PetscInt B, double v, const double *y, double *x)
+{
+  for (PetscInt b = 0; b < B; b++)
+    for (PetscInt oh = w.oh0; oh < w.oh1; oh++) {
+      const double *yr = y + (size_t)b * d->S + oh * d->OW;
+      double       *xr = x + (size_t)b * d->H * d->W + oh * d->W + w.shift;
+      for (PetscInt ow = w.ow0; ow < w.ow1; ow++) xr[ow] += v * yr[ow];
+    }
+}
+
+/* Weight index t of theta (inside L's weight) as (oc, c, kh, kw). */
+static void conv_weight_index(const Layer *L, PetscInt t, PetscInt *oc, PetscInt *c, PetscInt *kh, PetscInt *kw)
+{
+  PetscInt r = t - L->woff;
+  *kw = r % L->k, r /= L->k;
+  *kh = r % L->k, r /= L->k;
+  *c = r % L->in.c, *oc = r / L->in.c;
 }
 
 /* Whether L->col holds col(x) for x of Bx samples, from the latest forward pass. */
@@ -200,34 +260,97 @@ static PetscErrorCode conv_backward(Layer *L, const NnPass *p, const double *the
   PetscFunctionReturn(0);
 }
 
+/* RY_j += V_W,j col(X) + V_b,j 1^T for a sparse direction s: a non-zero
+ * V_W[oc, c, kh, kw] = v adds v times the shifted input map c to output map
+ * oc; a non-zero V_b[oc] = v adds v. Rout is (OC, k B, S), X is (C, B, H, W). */
+static void conv_sparse_vx(const Layer *L, PetscInt B, PetscInt k, PetscInt j, const NnSparseDir *s, const double *X, double *Rout)
+{
+  ConvDims d = conv_dims(L);
+  for (PetscInt e = 0; e < s->n; e++) {
+    const PetscInt t = s->idx[e];
+    PetscInt       oc, c, kh, kw;
+    if (t >= L->woff && t < L->woff + L->nw) {
+      conv_weight_index(L, t, &oc, &c, &kh, &kw);
+      conv_window_axpy(&d, conv_window(&d, kh, kw), B, s->val[e], X + (size_t)c * B * d.H * d.W, Rout + ((size_t)oc * k + j) * B * d.S);
+    } else if (t >= L->boff && t < L->boff + L->nbias) {
+      double *y = Rout + ((size_t)(t - L->boff) * k + j) * B * d.S;
+      for (PetscInt q = 0; q < B * d.S; q++) y[q] += s->val[e];
+    }
+  }
+}
+
+/* RdX_j += col2im(V_W,j^T dY) for a sparse direction s: a non-zero
+ * V_W[oc, c, kh, kw] = v adds v times output map oc of dY, shifted back, to
+ * input map c. RdX is (C, k B, H, W), dY is (OC, B, S). */
+static void conv_sparse_vtdy(const Layer *L, PetscInt B, PetscInt k, PetscInt j, const NnSparseDir *s, const double *dY, double *RdX)
+{
+  ConvDims d = conv_dims(L);
+  for (PetscInt e = 0; e < s->n; e++) {
+    PetscInt oc, c, kh, kw;
+    if (s->idx[e] < L->woff || s->idx[e] >= L->woff + L->nw) continue;
+    conv_weight_index(L, s->idx[e], &oc, &c, &kh, &kw);
+    conv_window_axpy_t(&d, conv_window(&d, kh, kw), B, s->val[e], dY + (size_t)oc * B * d.S, RdX + ((size_t)c * k + j) * B * d.H * d.W);
+  }
+}
+
 static PetscErrorCode conv_rop_forward(Layer *L, const NnPass *p, PetscInt k, const double *theta, const double *V,
                                        PetscInt ldv, const double *in, const double *Rin, double *Rout)
 {
   ConvDims       d  = conv_dims(L);
   const PetscInt B = p->B, ldk = k * B * d.S;
+  PetscBool      dense = PETSC_FALSE;
   PetscFunctionBeginUser;
   if (!B) PetscFunctionReturn(0);
   if (Rin) conv_weights_times_col(L, theta + L->woff, Rin, k * B, 0, k * B, Rout, ldk, 0.0); /* RY = W col(RX) */
-  else if (!V) PetscCall(PetscArrayzero(Rout, (size_t)d.OC * ldk));
-  for (PetscInt b0 = 0, nb, ldc; b0 < B && V; b0 += nb) { /* RY_j (+)= V_W,j col(X): one col(X) for all j */
+  else PetscCall(PetscArrayzero(Rout, (size_t)d.OC * ldk));
+  for (PetscInt j = 0; j < k && V; j++) {
+    const NnSparseDir *sj = layer_sparse_direction(L, j);
+    if (sj) conv_sparse_vx(L, B, k, j, sj, in, Rout); /* RY_j += V_W,j col(X) + V_b,j 1^T */
+    else dense = PETSC_TRUE;
+  }
+  for (PetscInt b0 = 0, nb, ldc; b0 < B && dense; b0 += nb) { /* RY_j += V_W,j col(X): one col(X) for all dense j */
     nb                = PetscMin(conv_chunk_of(L, in, B, B), B - b0);
     const double *col = conv_col(L, in, B, b0, nb, &ldc);
     for (PetscInt j = 0; j < k; j++)
-      nn_dgemm(CblasNoTrans, CblasNoTrans, d.OC, nb * d.S, d.CKK, 1.0, V + j * ldv + L->woff, d.CKK, col, ldc,
-               Rin ? 1.0 : 0.0, Rout + (j * B + b0) * d.S, ldk);
+      if (!layer_sparse_direction(L, j))
+        nn_dgemm(CblasNoTrans, CblasNoTrans, d.OC, nb * d.S, d.CKK, 1.0, V + j * ldv + L->woff, d.CKK, col, ldc, 1.0,
+                 Rout + (j * B + b0) * d.S, ldk);
   }
-  if (L->nbias && V)
-    for (PetscInt j = 0; j < k; j++) conv_add_bias(d.OC, B * d.S, V + j * ldv + L->boff, Rout + j * B * d.S, ldk); /* += V_b 1^T */
+  for (PetscInt j = 0; j < k && dense && L->nbias; j++)
+    if (!layer_sparse_direction(L, j)) conv_add_bias(d.OC, B * d.S, V + j * ldv + L->boff, Rout + j * B * d.S, ldk); /* += V_b 1^T */
   PetscFunctionReturn(0);
 }
 
-static PetscErrorCode conv_rop_backward(Layer *L, const NnPass *p, PetscInt k, const double *theta, const double *V,
-                                        PetscInt ldv, const NnRopBack *a)
+/* The wanted rows of HV_j alone: HV_W[oc, c, kh, kw] += sum over samples and
+ * pixels of RdY_j[oc] X[c] + dY[oc] RX_j[c] (shifted by the tap), HV_b[oc] +=
+ * sum of RdY_j[oc]. */
+static void conv_hv_rows(const Layer *L, PetscInt B, PetscInt k, PetscInt j, const NnRopBack *a, double *H)
+{
+  ConvDims        d = conv_dims(L);
+  const PetscInt *r;
+  PetscInt        n = rop_rows_in(a, L->woff, L->woff + L->nw, &r);
+  for (PetscInt q = 0; q < n; q++) {
+    PetscInt   oc, c, kh, kw;
+    conv_weight_index(L, r[q], &oc, &c, &kh, &kw);
+    ConvWindow w = conv_window(&d, kh, kw);
+    double     h = conv_window_dot(&d, w, B, a->Rdout + ((size_t)oc * k + j) * B * d.S, a->in + (size_t)c * B * d.H * d.W);
+    if (a->dout && a->Rin) h += conv_window_dot(&d, w, B, a->dout + (size_t)oc * B * d.S, a->Rin + ((size_t)c * k + j) * B * d.H * d.W);
+    H[r[q]] += h;
+  }
+  n = rop_rows_in(a, L->boff, L->boff + L->nbias, &r);
+  for (PetscInt q = 0; q < n; q++) {
+    const double *y = a->Rdout + ((size_t)(r[q] - L->boff) * k + j) * B * d.S;
+    double        h = 0;
+    for (PetscInt t = 0; t < B * d.S; t++) h += y[t];
+    H[r[q]] += h;
+  }
+}
+
+/* HV_W,j += RdY_j col(X)^T + dY col(RX_j)^T, HV_b,j += RdY_j 1, by GEMMs. */
+static void conv_hv_all(Layer *L, PetscInt B, PetscInt k, const NnRopBack *a)
 {
   ConvDims       d  = conv_dims(L);
-  const PetscInt B = p->B, ld = B * d.S, ldk = k * ld;
-  PetscFunctionBeginUser;
-  if (!B) PetscFunctionReturn(0);
+  const PetscInt ld = B * d.S, ldk = k * ld;
   for (PetscInt b0 = 0, nb, ldc; b0 < B; b0 += nb) { /* HV_W,j += RdY_j col(X)^T: one col(X) for all j */
     nb                = PetscMin(conv_chunk_of(L, a->in, B, B), B - b0);
     const double *col = conv_col(L, a->in, B, b0, nb, &ldc);
@@ -241,11 +364,26 @@ static PetscErrorCode conv_rop_backward(Layer *L, const NnPass *p, PetscInt k, c
     if (a->dout && a->Rin) conv_param_grad(L, a->dout, ld, a->Rin, k * B, j * B, B, H + L->woff); /* HV_W += dY col(RX)^T */
     if (L->nbias) conv_bias_grad(d.OC, ld, Rdj, ldk, H + L->boff);                                /* HV_b += RdY 1 */
   }
+}
+
+static PetscErrorCode conv_rop_backward(Layer *L, const NnPass *p, PetscInt k, const double *theta, const double *V,
+                                        PetscInt ldv, const NnRopBack *a)
+{
+  ConvDims       d  = conv_dims(L);
+  const PetscInt B = p->B, ld = B * d.S, ldk = k * ld;
+  PetscFunctionBeginUser;
+  if (!B) PetscFunctionReturn(0);
+  if (a->rows)
+    for (PetscInt j = 0; j < k; j++) conv_hv_rows(L, B, k, j, a, a->HV + j * a->ldh);
+  else conv_hv_all(L, B, k, a);
   if (!a->Rdin) PetscFunctionReturn(0);
   PetscCall(PetscArrayzero(a->Rdin, (size_t)d.C * k * B * d.H * d.W));
-  for (PetscInt j = 0; j < k; j++) /* RdX = col2im(W^T RdY + V_W^T dY) */
-    conv_input_grad(L, theta + L->woff, a->Rdout + j * ld, ldk, a->dout && V ? V + j * ldv + L->woff : NULL, a->dout, ld, B,
+  for (PetscInt j = 0; j < k; j++) { /* RdX = col2im(W^T RdY + V_W^T dY) */
+    const NnSparseDir *sj = V && a->dout ? layer_sparse_direction(L, j) : NULL;
+    conv_input_grad(L, theta + L->woff, a->Rdout + j * ld, ldk, a->dout && V && !sj ? V + j * ldv + L->woff : NULL, a->dout, ld, B,
                     a->Rdin, k * B, j * B);
+    if (sj) conv_sparse_vtdy(L, B, k, j, sj, a->dout, a->Rdin);
+  }
   PetscFunctionReturn(0);
 }
 

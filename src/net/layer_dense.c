@@ -5,7 +5,9 @@
  * R-operator for directions V = (V_W, V_b), tangents of the k*B-sample block:
  *   forward   RY_j = RX_j W^T + X V_W,j^T + 1 V_b,j^T
  *   backward  RdX_j = RdY_j W + dY V_W,j
- *             HV_W,j += RdY_j^T X + dY^T RX_j,   HV_b,j += RdY_j^T 1 */
+ *             HV_W,j += RdY_j^T X + dY^T RX_j,   HV_b,j += RdY_j^T 1
+ * A sparse direction (a Hessian column) adds its V terms entry by entry, and
+ * wanted rows of HV are single dot products over the batch. */
 #include "layers.h"
 
 static PetscErrorCode dense_forward(Layer *L, const NnPass *p, const double *theta, const double *in, double *out)
@@ -44,6 +46,35 @@ static PetscErrorCode dense_backward(Layer *L, const NnPass *p, const double *th
   PetscFunctionReturn(0);
 }
 
+/* Rj (B, Fo) += X V_W^T + 1 V_b^T for a sparse direction s: a non-zero
+ * V_W[o, i] = v adds v X[:, i] to column o, a non-zero V_b[o] = v adds v. */
+static void dense_sparse_vx(const Layer *L, PetscInt B, const NnSparseDir *s, const double *X, double *Rj)
+{
+  const PetscInt Fi = nn_shape_size(L->in), Fo = L->out.c;
+  for (PetscInt e = 0; e < s->n; e++) {
+    const PetscInt t = s->idx[e];
+    const double   v = s->val[e];
+    if (t >= L->woff && t < L->woff + L->nw) {
+      const PetscInt o = (t - L->woff) / Fi, i = (t - L->woff) % Fi;
+      for (PetscInt b = 0; b < B; b++) Rj[b * Fo + o] += v * X[b * Fi + i];
+    } else if (t >= L->boff && t < L->boff + L->nbias)
+      for (PetscInt b = 0; b < B; b++) Rj[b * Fo + t - L->boff] += v;
+  }
+}
+
+/* RdXj (B, Fi) += dY V_W for a sparse direction s: a non-zero V_W[o, i] = v
+ * adds v dY[:, o] to column i. */
+static void dense_sparse_vtdy(const Layer *L, PetscInt B, const NnSparseDir *s, const double *dY, double *RdXj)
+{
+  const PetscInt Fi = nn_shape_size(L->in), Fo = L->out.c;
+  for (PetscInt e = 0; e < s->n; e++) {
+    const PetscInt t = s->idx[e];
+    if (t < L->woff || t >= L->woff + L->nw) continue;
+    const PetscInt o = (t - L->woff) / Fi, i = (t - L->woff) % Fi;
+    for (PetscInt b = 0; b < B; b++) RdXj[b * Fi + i] += s->val[e] * dY[b * Fo + o];
+  }
+}
+
 static PetscErrorCode dense_rop_forward(Layer *L, const NnPass *p, PetscInt k, const double *theta, const double *V,
                                         PetscInt ldv, const double *in, const double *Rin, double *Rout)
 {
@@ -53,14 +84,42 @@ static PetscErrorCode dense_rop_forward(Layer *L, const NnPass *p, PetscInt k, c
   if (Rin) nn_dgemm(CblasNoTrans, CblasTrans, k * B, Fo, Fi, 1.0, Rin, Fi, theta + L->woff, Fi, 0.0, Rout, Fo); /* RY = RX W^T */
   else PetscCall(PetscArrayzero(Rout, (size_t)k * B * Fo));
   for (PetscInt j = 0; j < k && V; j++) {
-    const double *Vj = V + j * ldv;
-    double       *Rj = Rout + (size_t)j * B * Fo;
+    const double      *Vj = V + j * ldv;
+    const NnSparseDir *sj = layer_sparse_direction(L, j);
+    double            *Rj = Rout + (size_t)j * B * Fo;
+    if (sj) {
+      dense_sparse_vx(L, B, sj, in, Rj); /* += X V_W^T + 1 V_b^T */
+      continue;
+    }
     nn_dgemm(CblasNoTrans, CblasTrans, B, Fo, Fi, 1.0, in, Fi, Vj + L->woff, Fi, 1.0, Rj, Fo); /* += X V_W^T */
     if (L->nbias)
       for (PetscInt i = 0; i < B; i++)
         for (PetscInt o = 0; o < Fo; o++) Rj[i * Fo + o] += Vj[L->boff + o]; /* += 1 V_b^T */
   }
   PetscFunctionReturn(0);
+}
+
+/* The wanted rows of HV_j alone: HV_W[o, i] += sum_b RdY_j[b, o] X[b, i] +
+ * dY[b, o] RX_j[b, i] and HV_b[o] += sum_b RdY_j[b, o], one dot product each. */
+static void dense_hv_rows(const Layer *L, PetscInt B, PetscInt j, const NnRopBack *a, double *H)
+{
+  const PetscInt  Fi = nn_shape_size(L->in), Fo = L->out.c;
+  const double   *Rd = a->Rdout + (size_t)j * B * Fo, *RX = a->dout && a->Rin ? a->Rin + (size_t)j * B * Fi : NULL;
+  const PetscInt *r;
+  PetscInt        n = rop_rows_in(a, L->woff, L->woff + L->nw, &r);
+  for (PetscInt q = 0; q < n; q++) {
+    const PetscInt o = (r[q] - L->woff) / Fi, i = (r[q] - L->woff) % Fi;
+    double         h = 0;
+    for (PetscInt b = 0; b < B; b++) h += Rd[b * Fo + o] * a->in[b * Fi + i];
+    for (PetscInt b = 0; b < B && RX; b++) h += a->dout[b * Fo + o] * RX[b * Fi + i];
+    H[r[q]] += h;
+  }
+  n = rop_rows_in(a, L->boff, L->boff + L->nbias, &r);
+  for (PetscInt q = 0; q < n; q++) {
+    double h = 0;
+    for (PetscInt b = 0; b < B; b++) h += Rd[b * Fo + r[q] - L->boff];
+    H[r[q]] += h;
+  }
 }
 
 static PetscErrorCode dense_rop_backward(Layer *L, const NnPass *p, PetscInt k, const double *theta, const double *V,
@@ -72,15 +131,22 @@ static PetscErrorCode dense_rop_backward(Layer *L, const NnPass *p, PetscInt k, 
   for (PetscInt j = 0; j < k; j++) {
     double       *H   = a->HV + j * a->ldh;
     const double *Rdj = a->Rdout + (size_t)j * B * Fo;
+    if (a->rows) {
+      dense_hv_rows(L, B, j, a, H);
+      continue;
+    }
     dense_param_grad(L, B, Rdj, a->in, H + L->woff, L->nbias ? H + L->boff : NULL); /* HV_W += RdY^T X, HV_b += RdY^T 1 */
     if (a->dout && a->Rin) dense_param_grad(L, B, a->dout, a->Rin + (size_t)j * B * Fi, H + L->woff, NULL); /* HV_W += dY^T RX */
   }
   if (!a->Rdin) PetscFunctionReturn(0);
   nn_dgemm(CblasNoTrans, CblasNoTrans, k * B, Fi, Fo, 1.0, a->Rdout, Fo, theta + L->woff, Fi, 0.0, a->Rdin, Fi); /* RdX = RdY W */
-  if (a->dout && V)
-    for (PetscInt j = 0; j < k; j++)
-      nn_dgemm(CblasNoTrans, CblasNoTrans, B, Fi, Fo, 1.0, a->dout, Fo, V + j * ldv + L->woff, Fi, 1.0,
-               a->Rdin + (size_t)j * B * Fi, Fi); /* RdX += dY V_W */
+  for (PetscInt j = 0; j < k && a->dout && V; j++) {
+    const NnSparseDir *sj = layer_sparse_direction(L, j);
+    if (sj) dense_sparse_vtdy(L, B, sj, a->dout, a->Rdin + (size_t)j * B * Fi); /* RdX += dY V_W */
+    else
+      nn_dgemm(CblasNoTrans, CblasNoTrans, B, Fi, Fo, 1.0, a->dout, Fo, V + j * ldv + L->woff, Fi, 1.0, a->Rdin + (size_t)j * B * Fi,
+               Fi); /* RdX += dY V_W */
+  }
   PetscFunctionReturn(0);
 }
 

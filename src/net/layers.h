@@ -32,6 +32,25 @@ static inline void nn_dgemm(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, PetscInt m, 
   (void)PetscLogFlops(2.0 * (double)m * (double)n * (double)k);
 }
 
+/* Direction j's non-zeros, as scanned by the latest net_rop_forward, when it
+ * has few (a Hessian column e_j); NULL when it is dense. */
+static inline const NnSparseDir *layer_sparse_direction(const Layer *L, PetscInt j)
+{
+  const NnSparseDir *s = &L->net->vsparse[j];
+  return s->n >= 0 ? s : NULL;
+}
+
+/* The wanted rows of a->HV inside theta's [lo, hi): their count, the first at
+ * *r (a->rows is ascending). */
+static inline PetscInt rop_rows_in(const NnRopBack *a, PetscInt lo, PetscInt hi, const PetscInt **r)
+{
+  PetscInt b = 0, e;
+  while (b < a->nrows && a->rows[b] < lo) b++;
+  for (e = b; e < a->nrows && a->rows[e] < hi; e++) {}
+  *r = a->rows + b;
+  return e - b;
+}
+
 /* Builds net->layers from net->spec for net->input (net_spec.c). */
 PetscErrorCode net_parse(Net net);
 

@@ -329,6 +329,7 @@ static PetscErrorCode net_free_tangents(Net n)
   PetscCall(PetscFree(n->dact));
   PetscCall(PetscFree(n->ract));
   PetscCall(PetscFree(n->rzero));
+  PetscCall(PetscFree(n->vsparse));
   if (n->rbuf[0]) PetscCall(PetscFree2(n->rbuf[0], n->rbuf[1]));
   n->kmax = 0;
   PetscFunctionReturn(0);
@@ -345,6 +346,7 @@ PetscErrorCode net_setup_tangents(Net net, PetscInt kmax)
   PetscCall(PetscCalloc1(net->nlayers + 1, &net->dact));
   PetscCall(PetscCalloc1(net->nlayers + 1, &net->ract));
   PetscCall(PetscCalloc1(net->nlayers + 1, &net->rzero));
+  PetscCall(PetscCalloc1(kmax, &net->vsparse));
   for (PetscInt l = 1; l <= net->nlayers; l++) {
     size_t f = (size_t)nn_shape_size(net->layers[l - 1].out);
     PetscCall(PetscMalloc1(B * f, &net->dact[l]));
@@ -354,12 +356,42 @@ PetscErrorCode net_setup_tangents(Net net, PetscInt kmax)
   PetscFunctionReturn(0);
 }
 
-/* Whether the k directions vanish on layer L's parameters. */
-static PetscBool directions_vanish(const Layer *L, PetscInt k, const double *V, PetscInt ldv)
+/* net->vsparse[j] <- the non-zeros of direction j when it has few (n = -1 otherwise). */
+static void scan_directions(Net net, PetscInt k, const double *V, PetscInt ldv)
 {
-  for (PetscInt j = 0; j < k; j++)
-    for (PetscInt i = L->woff; i < L->woff + L->nw + L->nbias; i++)
+  for (PetscInt j = 0; j < k; j++) {
+    NnSparseDir  *s = &net->vsparse[j];
+    const double *v = V + j * ldv;
+    s->n            = 0;
+    for (PetscInt i = 0; i < net->N && s->n >= 0; i++)
+      if (v[i] != 0) {
+        if (s->n == NN_SPARSE_MAX) s->n = -1;
+        else s->idx[s->n] = i, s->val[s->n++] = v[i];
+      }
+  }
+}
+
+/* Whether theta index i belongs to layer L's parameters. */
+static inline PetscBool layer_owns(const Layer *L, PetscInt i)
+{
+  return (i >= L->woff && i < L->woff + L->nw) || (i >= L->boff && i < L->boff + L->nbias);
+}
+
+/* Whether the k directions of the latest scan vanish on layer L's parameters. */
+static PetscBool directions_vanish(const Net net, const Layer *L, PetscInt k, const double *V, PetscInt ldv)
+{
+  for (PetscInt j = 0; j < k; j++) {
+    const NnSparseDir *s = &net->vsparse[j];
+    if (s->n >= 0) {
+      for (PetscInt e = 0; e < s->n; e++)
+        if (layer_owns(L, s->idx[e])) return PETSC_FALSE;
+      continue;
+    }
+    for (PetscInt i = L->woff; i < L->woff + L->nw; i++)
       if (V[j * ldv + i] != 0) return PETSC_FALSE;
+    for (PetscInt i = L->boff; i < L->boff + L->nbias; i++)
+      if (V[j * ldv + i] != 0) return PETSC_FALSE;
+  }
   return PETSC_TRUE;
 }
 
@@ -368,10 +400,11 @@ PetscErrorCode net_rop_forward(Net net, const NnPass *p, PetscInt k, const doubl
   PetscFunctionBeginUser;
   PetscCheck(k > 0 && k <= net->kmax, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE,
              "%" PetscInt_FMT " directions, but net_setup_tangents allowed %" PetscInt_FMT, k, net->kmax);
+  scan_directions(net, k, V, ldv);
   net->rzero[0] = PETSC_TRUE; /* the input does not depend on theta */
   for (PetscInt l = 0; l < net->nlayers; l++) {
     Layer          *L  = &net->layers[l];
-    const PetscBool vz = !L->nw || directions_vanish(L, k, V, ldv);
+    const PetscBool vz = !L->nw || directions_vanish(net, L, k, V, ldv);
     net->rzero[l + 1]  = net->rzero[l] && vz;
     if (net->rzero[l + 1]) continue; /* zero in, no direction here: zero out */
     PetscCall(PetscLogEventBegin(layer_events[L->kind][PASS_RFWD], 0, 0, 0, 0));
@@ -381,18 +414,31 @@ PetscErrorCode net_rop_forward(Net net, const NnPass *p, PetscInt k, const doubl
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode net_rop_backward(Net net, const NnPass *p, PetscInt k, const double *theta, const double *V, PetscInt ldv,
-                                const double *RdT, PetscBool first_order_terms, double *HV, PetscInt ldh)
+/* The lowest layer the backward pass must reach for the wanted rows: the
+ * lowest one holding a row (all rows: the lowest layer with parameters). */
+static PetscInt lowest_layer_of_rows(const Net net, const PetscInt *rows, PetscInt nrows)
 {
-  double *rd = net->rbuf[0], *rn = net->rbuf[1];
+  if (!rows) return net->first;
+  for (PetscInt l = net->first; l < net->nlayers; l++)
+    for (PetscInt r = 0; r < nrows && net->layers[l].nw; r++)
+      if (layer_owns(&net->layers[l], rows[r])) return l;
+  return net->nlayers; /* no row holds a parameter: nothing to do */
+}
+
+PetscErrorCode net_rop_backward(Net net, const NnPass *p, PetscInt k, const double *theta, const double *V, PetscInt ldv,
+                                const double *RdT, PetscBool first_order_terms, const PetscInt *rows, PetscInt nrows, double *HV,
+                                PetscInt ldh)
+{
+  double        *rd = net->rbuf[0], *rn = net->rbuf[1];
+  const PetscInt lo = lowest_layer_of_rows(net, rows, nrows);
   PetscFunctionBeginUser;
   PetscCall(PetscArraycpy(rd, RdT, (size_t)k * p->B));
-  for (PetscInt l = net->nlayers - 1; l >= net->first; l--) {
+  for (PetscInt l = net->nlayers - 1; l >= lo; l--) {
     Layer          *L  = &net->layers[l];
-    const PetscBool vz = !L->nw || directions_vanish(L, k, V, ldv);
+    const PetscBool vz = !L->nw || directions_vanish(net, L, k, V, ldv);
     NnRopBack       a  = {.in = net->act[l], .out = net->act[l + 1], .Rin = net->rzero[l] ? NULL : net->ract[l],
                           .Rout = net->rzero[l + 1] ? NULL : net->ract[l + 1], .dout = first_order_terms ? net->dact[l + 1] : NULL,
-                          .Rdout = rd, .Rdin = l > net->first ? rn : NULL, .HV = HV, .ldh = ldh};
+                          .Rdout = rd, .Rdin = l > lo ? rn : NULL, .HV = HV, .ldh = ldh, .rows = rows, .nrows = nrows};
     PetscCall(PetscLogEventBegin(layer_events[L->kind][PASS_RBWD], 0, 0, 0, 0));
     PetscCall(L->ops->rop_backward(L, p, k, theta, vz ? NULL : V, ldv, &a));
     PetscCall(PetscLogEventEnd(layer_events[L->kind][PASS_RBWD], 0, 0, 0, 0));

@@ -27,7 +27,19 @@ typedef struct {
   double       *Rdin;       /* <- tangent of dL/din (k*B samples); NULL if not needed */
   double       *HV;         /* += second-order parameter terms, row j at HV + j*ldh */
   PetscInt      ldh;
+  const PetscInt *rows;     /* only these entries of HV are needed (ascending theta indices), or NULL: all */
+  PetscInt      nrows;
 } NnRopBack;
+
+/* A tangent direction's non-zero entries when it has at most NN_SPARSE_MAX of
+ * them (a Hessian column e_j): theta indices and values; n = -1 when dense.
+ * Set by net_rop_forward for each direction, read by the layers through their
+ * net (layer_sparse_direction) in both R-passes. */
+#define NN_SPARSE_MAX 32
+typedef struct {
+  PetscInt n, idx[NN_SPARSE_MAX];
+  double   val[NN_SPARSE_MAX];
+} NnSparseDir;
 
 typedef struct Layer Layer;
 typedef struct {
@@ -98,6 +110,7 @@ struct _p_Net {
   double **dact;        /* dact[l] = dL/d act[l], l = 1..nlayers, kept by net_backward */
   double **ract;        /* ract[l]: tangents of act[l] for k directions (k*Bmax samples) */
   PetscBool *rzero;     /* rzero[l]: the tangents of act[l] are zero (not computed) */
+  NnSparseDir *vsparse; /* (kmax) the directions of the latest net_rop_forward, when sparse */
   double  *rbuf[2];     /* ping-pong buffers for the tangents of the gradients */
 };
 
