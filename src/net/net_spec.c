@@ -36,6 +36,13 @@ static const NetPreset presets[] = {
    "conv:256:3:1,relu,conv:256:3:1,relu,conv:256:3:1,relu,pool:2,"
    "conv:512:3:1,relu,conv:512:3:1,relu,conv:512:3:1,relu,pool:2,dense:512,relu,dense:1",
    "the 12-layer VGG without normalization and dropout (Sec. 5.2 spectra)"},
+  {"vgg_small",
+   "conv:16:3:1,bn,relu,conv:16:3:1,bn,relu,pool:2,conv:32:3:1,bn,relu,conv:32:3:1,bn,relu,pool:2,"
+   "conv:64:3:1,bn,relu,pool:2,dense:64,bn,relu,dense:1",
+   "a 6-layer VGG-style net with batch-statistics normalization for 28x28 inputs (jobs/reproduce.sh: Fig. 1f's BN claim at a size that fits)"},
+  {"vgg_small_nobn",
+   "conv:16:3:1,relu,conv:16:3:1,relu,pool:2,conv:32:3:1,relu,conv:32:3:1,relu,pool:2,conv:64:3:1,relu,pool:2,dense:64,relu,dense:1",
+   "vgg_small without normalization (jobs/reproduce.sh: the init-scaling study of Sec. 5.2)"},
   {"mlp", "dense:512,relu,dense:512,relu,dense:1", "MLP 784-512-512-1 (benchmarks)"},
 };
 
