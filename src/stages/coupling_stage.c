@@ -6,7 +6,9 @@
  * entries (N_b = -coupling_nb, 100) and the skewness and excess kurtosis (N_b
  * = -coupling_nb_high, 10) counted above thresholds (Table 2's 0.4, 0.4, 1, or
  * from Algorithm 3 with -coupling_auto_thresholds), the counts per entry and
- * as exponents of N_b (Fig. 1f, 6), a uniformly sampled 100 x 100
+ * as exponents of N_b (Fig. 1f, 6), with a list -coupling_nb 10,20,50,100
+ * the correlation counts at each N_b from nested draws and the exponent
+ * fitted across them (coupling_nested.c), a uniformly sampled 100 x 100
  * correlation submatrix (Fig. 1d/e). The Monte Carlo null counts of
  * Algorithm 3 (Table 2, Fig. 5) go to /coupling/null once per run. */
 #include "coupling_stage.h"
