@@ -7,7 +7,12 @@ exponents the paper reports at the end of training (3/2, 3, 9/2), a light line
 at the exponent of all statistics counted over (total / N_b^2) and, at the
 right, the ratio count / total at the last epoch. Panel (a) marks, dashed, the
 chance level: Algorithm 3's null fraction at the same threshold times the
-total. Several files: one line style per file.
+total. Several files: one line style per file. When a file holds the
+correlation counts at several N_b (-coupling_nb 10,20,50,100), a panel (c)
+shows the count per entry against N_b on log-log axes at the last epoch
+(mean over the draws +- one standard error, per N_b^2 filled and per varying
+entry hollow) with the exponent fitted across the N_b (mean slope over the
+draws +- its standard error) beside the single-N_b conversion of panel (b).
 
     fig1f_coupling.py runs/vgg/results.h5 --out figures
 """
@@ -21,7 +26,9 @@ import reading
 
 READS = ("/coupling/epoch_EEEE/{cc,skewness,kurtosis} (counts, per_entry, total, constant_variables; attributes "
          "N_b, threshold, per_entry_mean, per_entry_standard_error, exponent_mean, exponent_standard_error), "
-         "and /coupling/null/{cc,skewness,kurtosis} (attributes count_mean, threshold; histogram) when present")
+         "and /coupling/null/{cc,skewness,kurtosis} (attributes count_mean, threshold; histogram) when present; "
+         "/coupling/epoch_EEEE/cc (nb, counts_by_nb, varying_by_nb; attributes fit_exponent, fit_exponent_standard_error, "
+         "fit_exponent_of_mean, fit_exponent_varying, ...) when -coupling_nb had several values")
 STEM = "fig1f_coupling"
 NEEDS = ("coupling",)  # groups every file must have
 COLORS = {"cc": "C3", "skewness": "C0", "kurtosis": "C2"}
@@ -82,6 +89,61 @@ def series(res, stat):
     return out
 
 
+def nb_series(res, epoch):
+    """The correlation counts at several N_b at one epoch, or None (one N_b,
+    or a file from before -coupling_nb took a list): nb, the mean and standard
+    error over the draws of s_0 / N_b^2 and of s_0 / V, and the fit attributes."""
+    d = res.coupling(epoch, "cc")
+    if "nb" not in d or len(d["nb"]) < 2:
+        return None
+    nb = np.asarray(d["nb"], dtype=float)
+    c, v = np.asarray(d["counts_by_nb"], dtype=float), np.asarray(d["varying_by_nb"], dtype=float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        per_v = np.where(v > 0, c / v, np.nan)
+    out = {"nb": nb, "epoch": epoch}
+    for name, y in (("entry", c / nb**2), ("varying", per_v)):
+        m = np.nanmean(y, axis=0)
+        k = np.sum(np.isfinite(y), axis=0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            se = np.where(k > 1, np.nanstd(y, axis=0, ddof=min(1, len(y) - 1)) / np.sqrt(np.maximum(k, 1)), np.nan)
+        out[name], out[name + "_se"] = m, se
+    for key in ("fit_exponent", "fit_exponent_standard_error", "fit_exponent_of_mean", "fit_exponent_varying",
+                "fit_exponent_varying_standard_error", "exponent_mean"):
+        out[key] = float(d.get(key, np.nan))
+    return out
+
+
+def _draw_nb_panel(ax, results, several):
+    """(c): the count per entry against N_b (log-log) at each file's last epoch, with the fitted exponents."""
+    for k, res in enumerate(results):
+        sr = nb_series(res, res.coupling_epochs()[-1])
+        if sr is None:
+            continue
+        ls = STYLES[k % len(STYLES)]
+        pre = f"{res.label}: " if several else ""
+        for name, mfc, key in (("entry", None, "fit_exponent"), ("varying", "none", "fit_exponent_varying")):
+            m, se, nb = sr[name], sr[name + "_se"], sr["nb"]
+            ok = m > 0
+            if not ok.any():
+                continue
+            se = np.where(np.isfinite(se), se, 0)
+            ax.errorbar(nb[ok], m[ok], yerr=np.minimum(se[ok], 0.95 * m[ok]), color=COLORS["cc"], ls="none", marker="o",
+                        ms=4, mfc=mfc, capsize=2)
+            e, ee = sr[key], sr[key + "_standard_error"]
+            ref = np.exp(np.mean(np.log(m[ok])) - e * np.mean(np.log(nb[ok]))) if np.isfinite(e) else np.nan
+            what = "s₀/N_b²" if name == "entry" else "s₀/V (varying)"
+            err = f" ± {ee:.2f}" if np.isfinite(ee) else ""
+            ax.plot(nb, ref * nb**e, color=COLORS["cc"], ls=ls, lw=1, alpha=0.8 if name == "entry" else 0.4,
+                    label=f"{pre}{what}: fitted N_b^{e:.2f}{err}")
+        ax.plot([], [], ls="none", label=f"{pre}single-N_b conversion at N_b = {int(sr['nb'][-1])}: {sr['exponent_mean']:.2f}")
+        ax.set_title(f"(c) count per entry against N_b (epoch {sr['epoch']})")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("N_b")
+    ax.set_ylabel("correlated entries per entry")
+    ax.legend(frameon=False, fontsize=7, loc="best")
+
+
 def draw(results, stats=reading.STATS, chance=True, paper=True):
     """Two panels, (a) mean non-zero count per entry (log axis) and (b) its
     exponent of N_b, one line per (file, statistic) with its s.e. band;
@@ -92,9 +154,14 @@ def draw(results, stats=reading.STATS, chance=True, paper=True):
     from matplotlib.lines import Line2D
 
     data = [[(s, series(r, s)) for s in stats] for r in results]
+    with_nb = "cc" in stats and any(nb_series(r, r.coupling_epochs()[-1]) is not None for r in results)
     with plotting.style():
-        fig, (axa, axb) = plt.subplots(1, 2, figsize=(2 * plotting.PANEL_SIZE[0] + 0.6, plotting.PANEL_SIZE[1] + 0.3),
-                                       constrained_layout=True)
+        npanel = 3 if with_nb else 2
+        fig, axes = plt.subplots(1, npanel, figsize=(npanel * plotting.PANEL_SIZE[0] + 0.6, plotting.PANEL_SIZE[1] + 0.3),
+                                 constrained_layout=True)
+        axa, axb = axes[0], axes[1]
+        if with_nb:
+            _draw_nb_panel(axes[2], results, len(results) > 1)
         several = len(results) > 1
         pos = [v for d in data for _, sr in d for v in sr["mean"] if v > 0]
         lowest = min(pos) / 5 if pos else 1e-3

@@ -156,5 +156,40 @@ static PetscErrorCode correlation_matrix_is_spread_over_the_ranks(void)
   PetscFunctionReturn(0);
 }
 
-NN_TEST_MAIN(NN_TEST_CASE(counts_equal_direct_loops), NN_TEST_CASE(planted_blocks_give_planted_counts),
+/* Counts per entry c_d N_b^e_d planted at N_b = 10, 20, 50, 100: the fitted
+ * exponent is the mean of the e_d with standard error sd/sqrt(B); a zero count
+ * leaves its N_b out of the draw's fit, a draw with one non-zero count is not
+ * fitted; with one exponent for all draws the pooled fit is that exponent. */
+static PetscErrorCode fitted_exponent_recovers_planted_power_laws(void)
+{
+  const PetscInt nb[4] = {10, 20, 50, 100}, K = 4;
+  const double   e[3] = {1.4, 1.5, 1.6}, scale[3] = {0.02, 0.05, 0.03};
+  double         count[5 * 4], norm[5 * 4];
+  NnScalingFit   fit;
+  PetscFunctionBeginUser;
+  for (PetscInt d = 0; d < 5; d++)
+    for (PetscInt k = 0; k < K; k++) {
+      norm[d * K + k]  = (double)nb[k] * nb[k];
+      count[d * K + k] = d < 3 ? scale[d] * pow((double)nb[k], e[d]) * norm[d * K + k] : 0; /* per entry c_d N_b^e_d */
+    }
+  PetscCall(coupling_fit_exponent(K, nb, 3, count, norm, &fit));
+  NN_CHECK(fit.draws_fitted == 3 && fabs(fit.exponent - 1.5) < 1e-12, "fitted %g over %d draws, planted mean 1.5", fit.exponent, (int)fit.draws_fitted);
+  NN_CHECK(fabs(fit.standard_error - 0.1 / sqrt(3.0)) < 1e-12, "standard error %g, expected sd/sqrt(B) = %g", fit.standard_error, 0.1 / sqrt(3.0));
+  count[0] = 0;                                        /* draw 0 loses N_b = 10: still exactly 1.4 */
+  count[3 * K + 2] = 7, count[4 * K + 1] = 3, count[4 * K + 3] = 3e4; /* draw 3: one point; draw 4: 3 per 400 and 3 per 10^4 */
+  PetscCall(coupling_fit_exponent(K, nb, 5, count, norm, &fit));
+  const double e4 = log((3e4 / 1e4) / (3.0 / 400)) / log(100.0 / 20);
+  NN_CHECK(fit.draws_fitted == 4 && fabs(fit.exponent - (1.4 + 1.5 + 1.6 + e4) / 4) < 1e-12, "with zeros: fitted %g over %d draws, expected %g over 4",
+           fit.exponent, (int)fit.draws_fitted, (1.4 + 1.5 + 1.6 + e4) / 4);
+  for (PetscInt d = 0; d < 3; d++)
+    for (PetscInt k = 0; k < K; k++) count[d * K + k] = scale[d] * pow((double)nb[k], 1.25) * norm[d * K + k];
+  PetscCall(coupling_fit_exponent(K, nb, 3, count, norm, &fit));
+  NN_CHECK(fabs(fit.exponent_of_mean - 1.25) < 1e-12 && fabs(fit.standard_error) < 1e-6, "one planted exponent 1.25: pooled fit %g, standard error %g",
+           fit.exponent_of_mean, fit.standard_error);
+  PetscCall(coupling_fit_exponent(1, nb, 3, count, norm, &fit));
+  NN_CHECK(isnan(fit.exponent) && fit.draws_fitted == 0, "one N_b gives no exponent (%g)", fit.exponent);
+  PetscFunctionReturn(0);
+}
+
+NN_TEST_MAIN(NN_TEST_CASE(fitted_exponent_recovers_planted_power_laws), NN_TEST_CASE(counts_equal_direct_loops), NN_TEST_CASE(planted_blocks_give_planted_counts),
              NN_TEST_CASE(null_counts_match_gaussian_tails), NN_TEST_CASE(correlation_matrix_is_spread_over_the_ranks))

@@ -20,7 +20,7 @@ rm -rf "$dir" && mkdir -p "$dir"
 base=(-data_format mixture -synth_train 240 -synth_val 60 -synth_shape 1,6,6 -net_layers "dense:12,tanh,dense:8,relu,dense:1"
       -train_batch 40 -train_epochs 2)
 case $stage in
-  coupling) base+=(-coupling_every 1 -coupling_nb 8 -coupling_nb_high 4 -coupling_draws 2 -coupling_calibrate false -coupling_submatrix 16)
+  coupling) base+=(-coupling_every 1 -coupling_nb 4,8 -coupling_nb_high 4 -coupling_draws 2 -coupling_calibrate false -coupling_submatrix 16)
             stop_after=5 ;;
   spectrum) base+=(-spectrum_every 1 -hessian_samples 60 -spectrum_m 12 -spectrum_m0 12 -spectrum_nvec 3 -spectrum_trace_vecs 4
                    -spectrum_topk 2)

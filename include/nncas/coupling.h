@@ -62,6 +62,24 @@ PetscErrorCode coupling_null_counts(MPI_Comm comm, NnStatKind kind, PetscInt n, 
  * histogram hist, is at most target; the histogram must cover the values. */
 double coupling_threshold_from_histogram(const NnHistogram *hist, double target, double step);
 
+/* The scaling exponent of a count across N_b (Sec. 5.1: the count per entry
+ * ~ N_b^e). count and norm are (B x K), row d holding draw d's counts at
+ * nb[0..K) and what each is divided by (N_b^2, or the varying entries); per
+ * draw, e_d is the least-squares slope of log(count/norm) against log N_b
+ * over the N_b with a non-zero count (undefined with fewer than two). The
+ * fit reports the mean of the defined e_d with its standard error over the
+ * draws (sd/sqrt(B), NaN for fewer than two), and the slope of the pooled
+ * count per entry sum_d count / sum_d norm (for norm = N_b^2 the mean over
+ * the draws of count/norm). Nested draws (the smaller N_b's entries a
+ * sub-block of the larger's) make a draw's points correlated; the error over
+ * draws accounts for that. */
+typedef struct {
+  double   exponent, standard_error, exponent_of_mean;
+  PetscInt draws_fitted;
+} NnScalingFit;
+PetscErrorCode coupling_fit_exponent(PetscInt K, const PetscInt *nb, PetscInt B, const double *count, const double *norm,
+                                     NnScalingFit *fit);
+
 PetscErrorCode histogram_create(PetscInt nbins, double lo, double hi, NnHistogram *h);
 PetscErrorCode histogram_destroy(NnHistogram *h);
 

@@ -70,14 +70,18 @@ PetscErrorCode coupling_record_write(CouplingStage *st, NnH5File *f, const char 
   PetscCall(nn_h5_attr_double(f, g, "threshold", st->thr[k]));
   PetscCall(nn_h5_attr_int64(f, g, "N_b", nb));
   PetscCall(PetscPrintf(st->comm, " = N_b^%.3f (+- %s)\n", m, se_text(se, "%.3f", sebuf, sizeof sebuf)));
+  if (k == STAT_CC) PetscCall(coupling_nested_write(st, f, g, r));
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode coupling_record_alloc(PetscInt B, PetscInt nb, DrawRecord *r)
+PetscErrorCode coupling_record_alloc(PetscInt B, PetscInt nb, PetscInt K, PetscInt L, DrawRecord *r)
 {
   PetscFunctionBeginUser;
   PetscCall(PetscMalloc5(B, &r->count, B, &r->per_entry, B, &r->exponent, B, &r->total, B, &r->nconst));
   PetscCall(PetscMalloc2((size_t)B * nb, &r->rows, (size_t)B * nb, &r->cols));
+  r->K = K, r->L = L;
+  PetscCall(PetscCalloc2((size_t)B * K, &r->count_by_nb, (size_t)B * K, &r->varying_by_nb));
+  PetscCall(PetscCalloc3((size_t)L * L, &r->block_vars, (size_t)L * L, &r->block_varying, (size_t)L * L * L * L, &r->block_pairs));
   PetscFunctionReturn(0);
 }
 
@@ -86,6 +90,8 @@ PetscErrorCode coupling_record_free(DrawRecord *r)
   PetscFunctionBeginUser;
   PetscCall(PetscFree5(r->count, r->per_entry, r->exponent, r->total, r->nconst));
   PetscCall(PetscFree2(r->rows, r->cols));
+  PetscCall(PetscFree2(r->count_by_nb, r->varying_by_nb));
+  PetscCall(PetscFree3(r->block_vars, r->block_varying, r->block_pairs));
   PetscFunctionReturn(0);
 }
 

@@ -6,7 +6,9 @@
  * entries (N_b = -coupling_nb, 100) and the skewness and excess kurtosis (N_b
  * = -coupling_nb_high, 10) counted above thresholds (Table 2's 0.4, 0.4, 1, or
  * from Algorithm 3 with -coupling_auto_thresholds), the counts per entry and
- * as exponents of N_b (Fig. 1f, 6), a uniformly sampled 100 x 100
+ * as exponents of N_b (Fig. 1f, 6), with a list -coupling_nb 10,20,50,100
+ * the correlation counts at each N_b from nested draws and the exponent
+ * fitted across them (coupling_nested.c), a uniformly sampled 100 x 100
  * correlation submatrix (Fig. 1d/e). The Monte Carlo null counts of
  * Algorithm 3 (Table 2, Fig. 5) go to /coupling/null once per run. */
 #include "coupling_stage.h"
@@ -14,12 +16,16 @@
 static PetscErrorCode coupling_stage_set_from_options(NnStage stage)
 {
   CouplingStage *st      = (CouplingStage *)stage->data;
-  PetscInt       nb_high = st->nb[STAT_SKEWNESS];
+  PetscInt       nb_high = st->nb[STAT_SKEWNESS], knb = COUPLING_MAX_NB;
+  PetscBool      set;
   PetscFunctionBeginUser;
   PetscOptionsBegin(stage->comm, NULL, "Coupling-set statistics (App. E)", NULL);
   PetscCall(PetscOptionsInt("-coupling_every", "Algorithm 1 at epoch 0 and every k epochs (0: never; the paper: 10)", NULL, st->every, &st->every, NULL));
   PetscCall(PetscOptionsInt("-coupling_draws", "bootstrap draws B of Algorithm 1 (the paper: 3)", NULL, st->draws, &st->draws, NULL));
-  PetscCall(PetscOptionsInt("-coupling_nb", "N_b of the correlation coefficients (N_b^2 variables)", NULL, st->nb[STAT_CC], &st->nb[STAT_CC], NULL));
+  PetscCall(PetscOptionsIntArray("-coupling_nb",
+                                 "N_b of the correlation coefficients (N_b^2 variables; App. E.4: 100); a list 10,20,50,100 counts at each from nested draws and fits the exponent of N_b (Sec. 5.1)",
+                                 NULL, st->nbs, &knb, &set));
+  if (set) st->knb = knb;
   PetscCall(PetscOptionsInt("-coupling_nb_high", "N_b of the skewness and excess kurtosis", NULL, nb_high, &nb_high, NULL));
   st->nb[STAT_SKEWNESS] = st->nb[STAT_KURTOSIS] = nb_high;
   PetscCall(PetscOptionsReal("-coupling_threshold_cc", "threshold of |correlation coefficient| (Table 2: 0.4)", NULL, st->thr[0], &st->thr[0], NULL));
@@ -35,7 +41,12 @@ static PetscErrorCode coupling_stage_set_from_options(NnStage stage)
   PetscOptionsEnd();
   PetscCheck(st->every >= 0 && st->draws > 0 && st->null_draws > 0 && st->kmax > 0, stage->comm, PETSC_ERR_ARG_OUTOFRANGE,
              "-coupling_every must be non-negative; -coupling_draws, -coupling_null_draws, -coupling_block positive");
-  PetscCheck(st->nb[0] > 1 && nb_high > 1, stage->comm, PETSC_ERR_ARG_OUTOFRANGE, "-coupling_nb and -coupling_nb_high must exceed 1");
+  PetscCheck(st->knb > 0, stage->comm, PETSC_ERR_ARG_OUTOFRANGE, "-coupling_nb needs a value (or a list of at most %d)", COUPLING_MAX_NB);
+  for (PetscInt k = 1; k < st->knb; k++)
+    PetscCheck(st->nbs[k] > st->nbs[k - 1], stage->comm, PETSC_ERR_ARG_OUTOFRANGE, "-coupling_nb: the list must increase (%" PetscInt_FMT " after %" PetscInt_FMT ")",
+               st->nbs[k], st->nbs[k - 1]);
+  st->nb[STAT_CC] = st->nbs[st->knb - 1]; /* the draws' Hessian entries are those of the largest N_b */
+  PetscCheck(st->nbs[0] > 1 && nb_high > 1, stage->comm, PETSC_ERR_ARG_OUTOFRANGE, "-coupling_nb and -coupling_nb_high must exceed 1");
   PetscCheck(st->sub >= 0 && st->sub <= st->nb[0] * st->nb[0], stage->comm, PETSC_ERR_ARG_OUTOFRANGE,
              "-coupling_submatrix must be at most -coupling_nb squared");
   PetscFunctionReturn(0);
@@ -46,6 +57,21 @@ static PetscErrorCode coupling_stage_local_samples(NnStage stage, PetscInt train
   CouplingStage *st = (CouplingStage *)stage->data;
   PetscFunctionBeginUser;
   *nlocal = st->every ? train_batch : 0;
+  PetscFunctionReturn(0);
+}
+
+/* The weight layers' ranges in theta, for the counts by layer block. */
+static PetscErrorCode coupling_stage_layers(CouplingStage *st, Net net)
+{
+  NnParamGroup pg;
+  PetscFunctionBeginUser;
+  PetscCall(net_get_num_param_groups(net, &st->L));
+  PetscCall(PetscMalloc2(st->L, &st->layer_off, st->L, &st->layer_len));
+  for (PetscInt l = 0; l < st->L; l++) {
+    PetscCall(net_get_param_group(net, l, &pg));
+    PetscCheck(!pg.nbias || pg.boff == pg.woff + pg.nw, st->comm, PETSC_ERR_PLIB, "layer %s: bias not after its weight", pg.name);
+    st->layer_off[l] = pg.woff, st->layer_len[l] = pg.nw + pg.nbias;
+  }
   PetscFunctionReturn(0);
 }
 
@@ -71,6 +97,7 @@ static PetscErrorCode coupling_stage_setup(NnStage stage, PetscInt train_batch)
   PetscCall(hessian_setup(st->h));
   PetscCall(hessian_get_samples(st->h, NULL, NULL, &st->nbatches));
   st->N = stage->N; /* known once the net is set up */
+  PetscCall(coupling_stage_layers(st, stage->net));
   st->batch = train_batch;
   PetscFunctionReturn(0);
 }
@@ -94,7 +121,7 @@ static PetscErrorCode coupling_stage_run(NnStage stage, PetscInt epoch, const do
                         (int)st->draws, st->nbatches, st->batch));
   PetscCall(hessian_set_point(st->h, theta));
   PetscCall(coupling_progress_start(st, epoch, theta, rd));
-  for (int k = 0; k < 3; k++) PetscCall(coupling_record_alloc(st->draws, st->nb[k], &rec[k]));
+  for (int k = 0; k < 3; k++) PetscCall(coupling_record_alloc(st->draws, st->nb[k], k ? 0 : st->knb, k ? 0 : st->L, &rec[k]));
   PetscCall(rundir_results_open(rd, &f));
   PetscCall(PetscSNPrintf(g, sizeof g, "/coupling/epoch_%04d", (int)epoch));
   PetscCall(nn_h5_delete(f, g));
@@ -133,6 +160,7 @@ static PetscErrorCode coupling_stage_destroy(NnStage stage)
   CouplingStage *st = (CouplingStage *)stage->data;
   PetscFunctionBeginUser;
   PetscCall(hessian_destroy(&st->h));
+  PetscCall(PetscFree2(st->layer_off, st->layer_len));
   PetscCall(PetscFree(stage->data));
   PetscFunctionReturn(0);
 }
@@ -143,7 +171,7 @@ PetscErrorCode nn_stage_create_coupling(NnStage stage)
   PetscFunctionBeginUser;
   PetscCall(PetscNew(&s));
   s->draws = 3, s->null_draws = 5, s->seed = 1, s->kmax = 16, s->sub = 100;
-  s->nb[STAT_CC] = 100, s->nb[STAT_SKEWNESS] = s->nb[STAT_KURTOSIS] = 10;
+  s->nbs[0] = s->nb[STAT_CC] = 100, s->knb = 1, s->nb[STAT_SKEWNESS] = s->nb[STAT_KURTOSIS] = 10;
   s->thr[STAT_CC] = 0.4, s->thr[STAT_SKEWNESS] = 0.4, s->thr[STAT_KURTOSIS] = 1.0; /* Table 2 */
   s->calibrate = PETSC_TRUE;
   PetscCall(hessian_create(stage->ds, stage->net, &s->h));

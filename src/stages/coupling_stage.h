@@ -5,6 +5,10 @@
  *                         correlation submatrix
  *   coupling_calibrate.c  Algorithm 3's null counts, once per run
  *   coupling_record.c     a statistic's counts over the draws, and writing them
+ *   coupling_nested.c     the correlation counts at each N_b of -coupling_nb
+ *                         (nested sub-blocks of the largest), the exponent
+ *                         fitted across them, and the first draw's counts by
+ *                         layer block
  *   coupling_progress.c   the draws' per-batch entries so far: saved on a stop
  *                         signal, taken up by the next run at the same epoch */
 #ifndef NNCAS_STAGES_COUPLING_STAGE_H
@@ -14,8 +18,12 @@
 #include "nncas/coupling.h"
 #include "nncas/linalg.h"
 
+#define COUPLING_MAX_NB 16 /* values of -coupling_nb */
+
 typedef struct {
   PetscInt  every, draws, nb[3], null_draws, seed, kmax, sub;
+  PetscInt  nbs[COUPLING_MAX_NB], knb; /* -coupling_nb: K ascending N_b of the correlations; nb[STAT_CC] = nbs[K - 1] */
+  PetscInt  L, *layer_off, *layer_len; /* weight layers: theta[off, off + len) (after setup) */
   PetscReal thr[3];
   PetscBool auto_thr, calibrate, full_cc, calibrated;
   PetscInt  batch;    /* the training mini-batch: one per-batch Hessian per batch */
@@ -34,6 +42,11 @@ typedef struct {
 typedef struct {
   double   *count, *per_entry, *exponent, *total, *nconst;
   PetscInt *rows, *cols; /* (B x N_b) */
+  /* the correlations only (K = knb, L = layers; otherwise K = L = 0): */
+  PetscInt K, L;
+  double  *count_by_nb, *varying_by_nb; /* (B x K): s_0 and the varying variables V at each N_b */
+  double  *block_vars, *block_varying;  /* (L x L): the first draw's variables (i_p, j_q) by (layer(i_p), layer(j_q)) */
+  double  *block_pairs;                 /* (L^2 x L^2): its correlated ordered pairs (a, b) by (block of a, block of b) */
 } DrawRecord;
 
 /* coupling_draw.c: draw d at epoch for the statistics using N_b = nb[0] (CC;
@@ -49,11 +62,21 @@ PetscErrorCode coupling_progress_start(CouplingStage *st, PetscInt epoch, const 
 PetscErrorCode coupling_progress_save(CouplingStage *st, PetscInt epoch, const double *theta, RunDir rd);
 PetscErrorCode coupling_progress_end(CouplingStage *st, RunDir rd, PetscBool finished);
 
+/* coupling_nested.c: draw d's correlation counts at each N_b of -coupling_nb
+ * from the largest one's standardised sample Z (n x N_b^2) and count c; the
+ * first draw's counts by layer block from its correlation matrix C; writing
+ * them, with the fitted exponents, into the group g of the correlations. */
+PetscErrorCode coupling_nested_counts(CouplingStage *st, PetscInt d, const double *Z, const PetscBool *valid, PetscInt nconst,
+                                      const NnStatCount *c, DrawRecord *r);
+PetscErrorCode coupling_block_counts(CouplingStage *st, ScaMat C, const PetscInt *i, const PetscInt *j, const PetscBool *valid,
+                                     DrawRecord *r);
+PetscErrorCode coupling_nested_write(CouplingStage *st, NnH5File *f, const char *g, DrawRecord *r);
+
 /* coupling_calibrate.c: Algorithm 3 into /coupling/null (thresholds chosen there with -coupling_auto_thresholds). */
 PetscErrorCode coupling_calibrate(CouplingStage *st, RunDir rd);
 
 /* coupling_record.c */
-PetscErrorCode coupling_record_alloc(PetscInt B, PetscInt nb, DrawRecord *r);
+PetscErrorCode coupling_record_alloc(PetscInt B, PetscInt nb, PetscInt K, PetscInt L, DrawRecord *r);
 PetscErrorCode coupling_record_free(DrawRecord *r);
 void           coupling_record_set(DrawRecord *r, PetscInt d, PetscInt nb, const NnStatCount *c, PetscInt nconst);
 PetscErrorCode coupling_record_write(CouplingStage *st, NnH5File *f, const char *g, int k, DrawRecord *r);

@@ -467,3 +467,28 @@ def test_command_line_help_and_error(name, tmp_path):
     assert h.returncode == 0 and "Reads from each results file" in h.stdout and "--out DIR" in h.stdout
     bad = subprocess.run([sys.executable, script, str(tmp_path / "x.h5")], capture_output=True, text=True)
     assert bad.returncode == 1 and bad.stderr == f"{name}: error: {tmp_path / 'x.h5'}: no such file\n"
+
+
+def test_fig1f_panel_c_counts_against_nb_with_the_fitted_exponent(tmp_path):
+    """With several N_b (-coupling_nb 6,12) Fig. 1f gains a log-log panel of the
+    count per entry against N_b whose legend gives the fitted exponents."""
+    res = nncas(tmp_path / "nb", "-data_format", "mixture", "-synth_shape", "1,1,16", "-synth_train", 320, "-synth_val", 64,
+                "-net_layers", "dense:8,bn,relu,dense:8,relu,dense:1", "-train_epochs", 1, "-train_batch", 32,
+                "-coupling_every", 1, "-coupling_nb", "6,12", "-coupling_nb_high", 4, "-coupling_draws", 2,
+                "-coupling_calibrate", "false")
+    with reading.open_results(res) as r:
+        fig = fig1f_coupling.draw([r])
+        sr = fig1f_coupling.nb_series(r, 1)
+    assert len(fig.axes) == 3
+    axc = fig.axes[2]
+    assert axc.get_xscale() == axc.get_yscale() == "log" and axc.get_xlabel() == "N_b"
+    np.testing.assert_array_equal(sr["nb"], [6, 12])
+    with h5py.File(res, "r") as f:
+        g = f["coupling/epoch_0001/cc"]
+        np.testing.assert_allclose(sr["entry"], (g["counts_by_nb"][()] / np.array([36.0, 144.0])).mean(axis=0))
+        e = g.attrs["fit_exponent"]
+    labels = [t.get_text() for t in axc.get_legend().get_texts()]
+    if np.isfinite(e):
+        assert any(f"fitted N_b^{e:.2f}" in t for t in labels), labels
+    assert any("single-N_b conversion at N_b = 12" in t for t in labels), labels
+    plt.close(fig)
