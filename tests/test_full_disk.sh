@@ -99,11 +99,12 @@ inject() {
     { cat "$dir/reference.log"; echo "FAIL: the reference run did not complete"; exit 1; }
   [ "$(run "$dir/run.log" -output_dir "$dir/run" -train_epochs 2)" = 0 ] ||
     { cat "$dir/run.log"; echo "FAIL: the first run did not complete"; exit 1; }
-  # The restarted run reserves space some 300 times (about 100 an epoch: the
-  # results of the spectrum stage and of the trainer, then the checkpoint); at
-  # this commit these hit opening results.h5 and the writes of the trainer's
-  # results, of the stage's and of the checkpoint.
-  for n in 1 45 130 190; do
+  # The restarted run reserves space some 400 times (about 130 an epoch: the
+  # results of the spectrum stage, with its samples and weights, and of the
+  # trainer, then the checkpoint); at this commit these hit opening results.h5
+  # and the writes of the trainer's results, of the stage's and of the
+  # checkpoint.
+  for n in 1 45 130 260; do
     out=$dir/enospc_$n
     cp -r "$dir/run" "$out"
     rc=$(run "$out.log" -output_dir "$out" -restart "${epochs[@]}" -io_inject_enospc "$n")

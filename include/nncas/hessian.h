@@ -45,6 +45,11 @@ PetscInt hessian_local_samples(const Hessian h, PetscMPIInt size);
 /* The sample set after hessian_setup: nsamples samples in nbatches batches
  * of batch samples (the last may be smaller). Any output may be NULL. */
 PetscErrorCode hessian_get_samples(Hessian h, PetscInt *nsamples, PetscInt *batch, PetscInt *nbatches);
+/* Which samples those are, after hessian_setup: ids (nsamples, replicated,
+ * owned by h) are positions in the training split (dataset_get_split), in
+ * batch order: batch b is ids[b batch, min((b + 1) batch, nsamples)); seed is
+ * -hessian_seed, which drew them. Either output may be NULL. */
+PetscErrorCode hessian_get_sample_ids(Hessian h, const PetscInt **ids, PetscInt *seed);
 /* The entries H_b[i_p, j_q] of every batch's Hessian, replicated: all (nbatches
  * x ni nj, row-major by batch; entry p nj + q of row b). Every rank computes
  * those of its own batches (whole batches per rank), with a progress line

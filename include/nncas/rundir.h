@@ -47,6 +47,10 @@ PetscErrorCode rundir_start_fresh(RunDir rd);
  * refreshed; the caller adds its groups and calls nn_h5_commit (or
  * nn_h5_discard) on *f, which rd owns. One at a time. */
 PetscErrorCode rundir_results_open(RunDir rd, NnH5File **f);
+/* The weights theta (replicated, N values of rd's network) under group of
+ * f, in checkpoint.h5's /weights layout (group/Lii_kind/weight, .../bias), so
+ * that postprocess/nncas_torch.py loads them. 8 N bytes. */
+PetscErrorCode rundir_write_weights(RunDir rd, NnH5File *f, const char *group, const double *theta);
 /* Discards the results file if one is open (after an error left it so). */
 PetscErrorCode rundir_results_discard(RunDir rd);
 

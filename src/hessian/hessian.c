@@ -97,6 +97,15 @@ PetscErrorCode hessian_get_samples(Hessian h, PetscInt *nsamples, PetscInt *batc
   PetscFunctionReturn(0);
 }
 
+PetscErrorCode hessian_get_sample_ids(Hessian h, const PetscInt **ids, PetscInt *seed)
+{
+  PetscFunctionBeginUser;
+  PetscCheck(h->sample_ids, h->comm, PETSC_ERR_ORDER, "hessian_get_sample_ids: call hessian_setup() first");
+  if (ids) *ids = h->sample_ids;
+  if (seed) *seed = h->seed;
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode hessian_entries_resumable(Hessian h, PetscInt ni, const PetscInt *i, PetscInt nj, const PetscInt *j, const char *what,
                                          HessianPoll poll, void *ctx, PetscBool *done, double *all, PetscBool *stopped)
 {

@@ -434,6 +434,7 @@ static PetscErrorCode spectrum_write_density(Spectrum s, NnH5File *f, const char
   PetscCall(nn_h5_attr_int64(f, g, "M", s->M));
   PetscCall(nn_h5_attr_int64(f, g, "K", s->K));
   PetscCall(nn_h5_attr_int64(f, g, "n_vec", s->nvec));
+  PetscCall(nn_h5_attr_int64(f, g, "seed", s->seed)); /* -spectrum_seed: the starting vectors (recompute_spectrum.py) */
   PetscCall(nn_h5_attr_double(f, g, "margin_kappa", s->margin));
   PetscCall(nn_h5_attr_double(f, g, "kernel_width_parameter", s->width));
   PetscCall(nn_h5_attr_double(f, g, "sigma_normalized", s->sigma));

@@ -148,6 +148,7 @@ static PetscErrorCode coupling_stage_run(NnStage stage, PetscInt epoch, const do
   PetscCall(nn_h5_attr_int64(f, g, "batch", st->batch));
   PetscCall(nn_h5_attr_int64(f, g, "draws", st->draws));
   PetscCall(nn_h5_attr_int64(f, g, "N", stage->N));
+  PetscCall(nn_stage_write_hessian_samples(stage, st->h, f, g, PETSC_TRUE)); /* the batches' samples */
   PetscCall(nn_h5_attr_string(f, "/coupling", "description", "coupling-set statistics of Hessian entries (App. E), one group per epoch"));
   PetscCall(nn_h5_commit(f));
   PetscCall(coupling_progress_end(st, rd, PETSC_TRUE));

@@ -198,6 +198,7 @@ static PetscErrorCode initscale_stage_run(NnStage stage, PetscInt epoch, const d
                               "initialisation-scaling study (Sec. 5.2, App. F): gradient norms and Hessian spectra at N(0, c/fan_in) initialisations"));
   PetscCall(nn_h5_attr_int64(f, "/initscale", "inits", st->ninit));
   PetscCall(initscale_write_gradients(st, f, L));
+  PetscCall(nn_stage_write_hessian_samples(stage, st->h, f, "/initscale", PETSC_FALSE));
   if (st->spectra) PetscCall(initscale_spectra(st, f, theta, L));
   PetscCall(nn_h5_commit(f));
   PetscCall(PetscFree2(theta, grad));

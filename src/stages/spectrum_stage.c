@@ -6,10 +6,16 @@
  * (PDSYEVD) in .../dense. */
 #include "stageimpl.h"
 
+/* Largest N whose weights are recorded with each spectrum by default: 16 MB
+ * per spectrum (LeNet-5, N = 0.58M, 4.6 MB: on; VGG, N = 8.8M, 70 MB, with
+ * the results file copied whole at every update: off unless asked for). */
+#define NN_SPECTRUM_WEIGHTS_AUTO 2000000
+
 typedef struct {
   PetscInt  every;
   PetscBool dense, dense_matrix; /* -hessian_dense: also the dense Hessian (ScaLAPACK); -hessian_dense_matrix: write it */
   PetscInt  dense_max;          /* -hessian_dense_max: refuse larger N */
+  PetscBool save_weights, save_weights_set; /* -spectrum_save_weights (default: N <= NN_SPECTRUM_WEIGHTS_AUTO) */
   MPI_Comm  comm;
   Net       net;
   Hessian   h;
@@ -28,6 +34,9 @@ static PetscErrorCode spectrum_stage_set_from_options(NnStage stage)
   PetscCall(PetscOptionsBool("-hessian_dense_matrix", "write the dense Hessian to the results file", NULL, st->dense_matrix,
                              &st->dense_matrix, NULL));
   PetscCall(PetscOptionsInt("-hessian_dense_max", "largest N the dense mode accepts", NULL, st->dense_max, &st->dense_max, NULL));
+  PetscCall(PetscOptionsBool("-spectrum_save_weights",
+                             "record the weights of each spectrum in the results file (8 N bytes each; default: true for N <= 2,000,000)",
+                             NULL, st->save_weights, &st->save_weights, &st->save_weights_set));
   PetscOptionsEnd();
   PetscCheck(st->every >= 0, stage->comm, PETSC_ERR_ARG_OUTOFRANGE, "-spectrum_every must be non-negative");
   PetscCall(hessian_set_from_options(st->h));
@@ -57,6 +66,7 @@ static PetscErrorCode spectrum_stage_setup(NnStage stage, PetscInt train_batch)
              stage->N, st->dense_max);
   PetscCall(hessian_setup(st->h));
   PetscCall(hessian_view(st->h, PETSC_VIEWER_STDOUT_(stage->comm)));
+  if (!st->save_weights_set) st->save_weights = stage->N <= NN_SPECTRUM_WEIGHTS_AUTO ? PETSC_TRUE : PETSC_FALSE;
   Mat H;
   PetscCall(hessian_get_mat(st->h, HESSIAN_FULL, &H));
   PetscCall(spectrum_set_operator(st->sp, H));
@@ -120,6 +130,19 @@ static PetscErrorCode spectrum_stage_record(SpectrumStage *st, NnH5File *f, cons
   PetscCall(nn_h5_attr_int64(f, group, "hessian_batch", batch));
   PetscCall(nn_h5_attr_string(f, "/spectrum", "description",
                               "Hessian spectra of the risk on a fixed sample set, one group per epoch (weights after that many epochs)"));
+  PetscFunctionReturn(0);
+}
+
+/* What the spectrum was taken on: the Hessian's samples and (-spectrum_save_weights) the weights. */
+static PetscErrorCode spectrum_stage_provenance(NnStage stage, NnH5File *f, const char *group, const double *theta, RunDir rd)
+{
+  SpectrumStage *st = (SpectrumStage *)stage->data;
+  char           g[96];
+  PetscFunctionBeginUser;
+  PetscCall(nn_stage_write_hessian_samples(stage, st->h, f, group, PETSC_FALSE));
+  if (!st->save_weights) PetscFunctionReturn(0);
+  PetscCall(PetscSNPrintf(g, sizeof g, "%s/weights", group));
+  PetscCall(rundir_write_weights(rd, f, g, theta));
   PetscFunctionReturn(0);
 }
 
@@ -195,6 +218,7 @@ static PetscErrorCode spectrum_stage_run(NnStage stage, PetscInt epoch, const do
   PetscCall(rundir_results_open(rd, &f));
   PetscCall(PetscSNPrintf(group, sizeof group, "/spectrum/epoch_%04d", (int)epoch));
   PetscCall(spectrum_stage_record(st, f, group, epoch, R));
+  PetscCall(spectrum_stage_provenance(stage, f, group, theta, rd));
   PetscCall(nn_h5_commit(f));
   PetscCall(rundir_progress_path(rd, "spectrum", path, sizeof path));
   PetscCall(rundir_remove(rd, path));

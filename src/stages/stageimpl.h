@@ -36,6 +36,13 @@ PetscErrorCode nn_stage_poll_stop(NnStage st, PetscBool *stop);
 /* CRC-32 (zlib) of the weights theta (N values): what saved progress belongs to. */
 int64_t nn_stage_weights_crc32(NnStage st, const double *theta);
 
+/* The samples of the Hessian h (after hessian_setup) into group of f
+ * (stage_samples.c): their positions in the training split and their indices
+ * in the source file, as group/hessian_{sample,source}_index (m, batch
+ * order), or with by_batch as group/batch_{sample,source}_index (batches x
+ * batch, -1 padded); attributes hessian_batch and hessian_seed. */
+PetscErrorCode nn_stage_write_hessian_samples(NnStage st, Hessian h, NnH5File *f, const char *group, PetscBool by_batch);
+
 /* Each type's constructor: sets title and ops, allocates data with the defaults. */
 PetscErrorCode nn_stage_create_initscale(NnStage st);
 PetscErrorCode nn_stage_create_spectrum(NnStage st);

@@ -1,6 +1,7 @@
 /* The run's output directory: creation, the lock, file paths and provenance. */
 #include "nncas/rundir.h"
 #include "nncas/version.h"
+#include "trainimpl.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -236,5 +237,40 @@ PetscErrorCode rundir_results_open(RunDir rd, NnH5File **f)
   PetscCall(ierr);
   rd->fresh = PETSC_FALSE;
   PetscCall(rundir_provenance_write(rd, *f, "nncas results"));
+  PetscFunctionReturn(0);
+}
+
+/* One tensor of rundir_write_weights: this rank's part of the owned range [lo, hi) of theta. */
+typedef struct {
+  PetscInt lo, hi;
+  double  *own;
+} WeightsCtx;
+
+static PetscErrorCode write_weight_tensor(void *ctx, NnH5File *f, const char *path, int nd, const hsize_t *dims, PetscInt off, PetscInt len)
+{
+  WeightsCtx *c = (WeightsCtx *)ctx;
+  hsize_t     start, count;
+  double     *p;
+  PetscFunctionBeginUser;
+  nn_weights_owned_part(c->lo, c->hi, off, len, c->own, &start, &count, &p);
+  PetscCall(nn_h5_write_double_range(f, path, nd, dims, start, count, p)); /* with its CRC-32 */
+  PetscCall(nn_h5_describe(f, path, "1", "parameters in PyTorch's layout, as in checkpoint.h5's /weights"));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode rundir_write_weights(RunDir rd, NnH5File *f, const char *group, const double *theta)
+{
+  PetscMPIInt *counts, *displs;
+  PetscInt     N, nloc;
+  WeightsCtx   c;
+  PetscFunctionBeginUser;
+  PetscCall(net_get_size(rd->net, &N));
+  PetscCall(nn_layout_counts(rd->comm, N, &counts, &displs, &nloc));
+  c = (WeightsCtx){displs[rd->rank], displs[rd->rank] + nloc, (double *)theta + displs[rd->rank]};
+  PetscCall(nn_h5_group(f, group));
+  PetscCall(nn_weights_for_each(rd->net, f, group, PETSC_TRUE, write_weight_tensor, &c));
+  PetscCall(nn_h5_attr_string(f, group, "description", "the weights theta, one group per weight layer, in checkpoint.h5's /weights layout "
+                                                        "(postprocess/nncas_torch.py loads them)"));
+  PetscCall(PetscFree2(counts, displs));
   PetscFunctionReturn(0);
 }

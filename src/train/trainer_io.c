@@ -25,31 +25,30 @@
 #include <stdio.h>
 #include <string.h>
 
-/* Calls fn for each parameter tensor of the net: its path under `group`, its
- * PyTorch shape, and its offset/length in theta. */
+/* A trainer's tensor operation: on the tensor at theta[off, off + len), with
+ * own the owned slice of theta (or of the momentum). */
 typedef PetscErrorCode (*TensorFn)(Trainer t, NnH5File *f, const char *path, int ndims, const hsize_t *dims,
                                    PetscInt off, PetscInt len, double *own);
+typedef struct {
+  Trainer  t;
+  double  *own;
+  TensorFn fn;
+} TensorCtx;
 
+static PetscErrorCode tensor_call(void *ctx, NnH5File *f, const char *path, int nd, const hsize_t *dims, PetscInt off, PetscInt len)
+{
+  TensorCtx *c = (TensorCtx *)ctx;
+  PetscFunctionBeginUser;
+  PetscCall(c->fn(c->t, f, path, nd, dims, off, len, c->own));
+  PetscFunctionReturn(0);
+}
+
+/* Calls fn for each parameter tensor of the net under group (weights_io.c). */
 static PetscErrorCode for_each_tensor(Trainer t, NnH5File *f, const char *group, double *own, TensorFn fn, PetscBool writing)
 {
-  char     path[256];
-  PetscInt ngroups;
+  TensorCtx c = {t, own, fn};
   PetscFunctionBeginUser;
-  PetscCall(net_get_num_param_groups(t->net, &ngroups));
-  for (PetscInt g = 0; g < ngroups; g++) {
-    NnParamGroup pg;
-    hsize_t      dims[4], bdim;
-    PetscCall(net_get_param_group(t->net, g, &pg));
-    for (int k = 0; k < pg.ndims; k++) dims[k] = (hsize_t)pg.dims[k];
-    PetscCall(PetscSNPrintf(path, sizeof path, "%s/%s", group, pg.name));
-    if (writing) PetscCall(nn_h5_group(f, path));
-    PetscCall(PetscSNPrintf(path, sizeof path, "%s/%s/weight", group, pg.name));
-    PetscCall(fn(t, f, path, pg.ndims, dims, pg.woff, pg.nw, own));
-    if (!pg.nbias) continue;
-    bdim = (hsize_t)pg.nbias;
-    PetscCall(PetscSNPrintf(path, sizeof path, "%s/%s/bias", group, pg.name));
-    PetscCall(fn(t, f, path, 1, &bdim, pg.boff, pg.nbias, own));
-  }
+  PetscCall(nn_weights_for_each(t->net, f, group, writing, tensor_call, &c));
   PetscFunctionReturn(0);
 }
 
@@ -57,11 +56,8 @@ static PetscErrorCode for_each_tensor(Trainer t, NnH5File *f, const char *group,
  * pointer into the owned slice `own` (which starts at theta index lo). */
 static void owned_part(Trainer t, PetscInt off, PetscInt len, double *own, hsize_t *start, hsize_t *count, double **ptr)
 {
-  PetscInt lo = t->displs[t->rank], hi = lo + t->counts[t->rank];
-  PetscInt a = PetscMax(off, lo), b = PetscMin(off + len, hi);
-  *start = (hsize_t)(b > a ? a - off : 0);
-  *count = (hsize_t)(b > a ? b - a : 0);
-  *ptr   = b > a ? own + (a - lo) : own;
+  PetscInt lo = t->displs[t->rank];
+  nn_weights_owned_part(lo, lo + t->counts[t->rank], off, len, own, start, count, ptr);
 }
 
 static PetscErrorCode write_tensor(Trainer t, NnH5File *f, const char *path, int nd, const hsize_t *dims, PetscInt off,

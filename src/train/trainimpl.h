@@ -58,4 +58,16 @@ typedef struct {
 } TrainerEvents;
 extern TrainerEvents trainer_events;
 
+/* weights_io.c: fn(ctx, f, path, ndims, dims, off, len) for each parameter
+ * tensor of net under group (Lii_kind/weight in PyTorch's shape, then
+ * Lii_kind/bias), at theta[off, off + len); writing creates the tensors'
+ * groups. nn_weights_owned_part: the part of [off, off + len) in the owned
+ * slice [lo, hi) of theta, as a range of the tensor and a pointer into own
+ * (which holds theta[lo, hi)). */
+typedef PetscErrorCode (*NnTensorFn)(void *ctx, NnH5File *f, const char *path, int ndims, const hsize_t *dims, PetscInt off,
+                                     PetscInt len);
+PetscErrorCode nn_weights_for_each(Net net, NnH5File *f, const char *group, PetscBool writing, NnTensorFn fn, void *ctx);
+void nn_weights_owned_part(PetscInt lo, PetscInt hi, PetscInt off, PetscInt len, double *own, hsize_t *start, hsize_t *count,
+                           double **ptr);
+
 #endif
