@@ -40,6 +40,20 @@ struct _p_Spectrum {
   double      *trace_samples; /* (trace_vecs) z_k^T A z_k */
 };
 
+/* The Ritz pairs of a Lanczos run (lanczos.c). */
+typedef struct {
+  PetscInt m;              /* Lanczos steps taken */
+  double  *ritz, *weights; /* (M; m used) Ritz values ascending and weights, as lanczos_tridiagonal gives them */
+  PetscInt nx;             /* Ritz vectors kept at each end, min(nev, m) */
+  Vec     *xmax, *xmin;    /* (nx) unit Ritz vectors of ritz[m-1], ritz[m-2], ... and of ritz[0], ritz[1], ... */
+  double  *emax, *emin;    /* (nx) their residual estimates beta_m |s_{m,i}| */
+} LanczosRitz;
+
+/* lanczos_tridiagonal (the same steps and values, bit for bit) that also
+ * returns the nev Ritz vectors at each end and their residual estimates. */
+PetscErrorCode lanczos_ritz_pairs(Mat A, Vec v0, PetscInt M, PetscInt nev, LanczosRitz *r);
+PetscErrorCode lanczos_ritz_destroy(LanczosRitz *r);
+
 /* Density and trace vectors from done_vecs and done_trace on (allocating
  * what a fresh computation needs), polling after each; spectrum_progress.c. */
 PetscErrorCode spectrum_poll(Spectrum s, PetscBool *stop);
