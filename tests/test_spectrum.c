@@ -202,61 +202,6 @@ static PetscErrorCode hutchinson_trace_within_three_standard_errors(void)
   PetscFunctionReturn(0);
 }
 
-/* A block application that counts its calls and applies A vector by vector. */
-typedef struct {
-  Mat      A;
-  PetscInt calls;
-} ApplyEach;
-
-static PetscErrorCode apply_each(void *ctx, PetscInt k, const Vec *x, Vec *y)
-{
-  ApplyEach *c = (ApplyEach *)ctx;
-  PetscFunctionBeginUser;
-  c->calls++;
-  for (PetscInt j = 0; j < k; j++) PetscCall(MatMult(c->A, x[j], y[j]));
-  PetscFunctionReturn(0);
-}
-
-static PetscErrorCode stop_now(void *ctx, PetscBool *stop)
-{
-  PetscFunctionBeginUser;
-  *stop = (*(PetscInt *)ctx)-- <= 1 ? PETSC_TRUE : PETSC_FALSE;
-  PetscFunctionReturn(0);
-}
-
-/* The trace in blocks of 8 vectors (20 = 8 + 8 + 4, three calls), stopped
- * after the first block and continued, has the samples of the trace taken
- * one vector at a time, bit for bit. */
-static PetscErrorCode trace_in_blocks_equals_one_by_one(void)
-{
-  HCase    hc;
-  Spectrum a, b;
-  PetscInt polls = 1;
-  PetscFunctionBeginUser;
-  PetscCall(hcase_create(PETSC_COMM_WORLD, (HCaseOpts){.spec = SPEC, .loss = LOSS_SQUARED, .m = 40}, &hc));
-  PetscCall(spectrum_create(PETSC_COMM_WORLD, &a));
-  PetscCall(spectrum_create(PETSC_COMM_WORLD, &b));
-  a->trace_vecs = b->trace_vecs = 20, a->do_trace = b->do_trace = PETSC_TRUE;
-  a->do_extremes = b->do_extremes = a->do_density = b->do_density = PETSC_FALSE;
-  PetscCall(spectrum_set_operator(a, hc.H));
-  PetscCall(spectrum_set_operator(b, hc.H));
-  ApplyEach ctx = {hc.H, 0};
-  PetscCall(spectrum_set_apply_block(b, apply_each, &ctx));
-  PetscCall(spectrum_set_poll(b, stop_now, &polls));
-  PetscCall(spectrum_compute(a, 1));
-  PetscCall(spectrum_compute(b, 1));
-  NN_CHECK(b->stopped && b->done_trace == 8, "not stopped after the first block: %d done", (int)b->done_trace);
-  PetscCall(spectrum_set_poll(b, NULL, NULL));
-  PetscCall(spectrum_compute(b, 1));
-  NN_CHECK(ctx.calls == 3, "%d block calls, want 3", (int)ctx.calls);
-  for (PetscInt k = 0; k < 20; k++) NN_CHECK(a->trace_samples[k] == b->trace_samples[k], "sample %d differs", (int)k);
-  NN_CHECK(a->trace == b->trace && a->trace_se == b->trace_se, "trace %.17g vs %.17g", a->trace, b->trace);
-  PetscCall(spectrum_destroy(&a));
-  PetscCall(spectrum_destroy(&b));
-  PetscCall(hcase_destroy(&hc));
-  PetscFunctionReturn(0);
-}
-
 /* The statistics on exactly symmetric and one-sided measures. */
 static PetscErrorCode symmetry_statistics_on_known_measures(void)
 {
@@ -316,6 +261,5 @@ static PetscErrorCode density_independent_of_rank_count(void)
 
 NN_TEST_MAIN(NN_TEST_CASE(extremes_match_dense_eigenvalues), NN_TEST_CASE(extremes_from_normalization_match_dense_eigenvalues),
              NN_TEST_CASE(lanczos_density_is_close_in_wasserstein1),
-             NN_TEST_CASE(hutchinson_trace_within_three_standard_errors),
-             NN_TEST_CASE(trace_in_blocks_equals_one_by_one), NN_TEST_CASE(symmetry_statistics_on_known_measures),
+             NN_TEST_CASE(hutchinson_trace_within_three_standard_errors), NN_TEST_CASE(symmetry_statistics_on_known_measures),
              NN_TEST_CASE(density_independent_of_rank_count))

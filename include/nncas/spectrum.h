@@ -23,18 +23,12 @@
 
 typedef struct _p_Spectrum *Spectrum;
 typedef PetscErrorCode (*SpectrumPoll)(void *ctx, PetscBool *stop);
-/* y_j = A x_j for the k vectors x (k <= -spectrum_trace_block) at once. */
-typedef PetscErrorCode (*SpectrumApplyBlock)(void *ctx, PetscInt k, const Vec *x, Vec *y);
 
 PetscErrorCode spectrum_create(MPI_Comm comm, Spectrum *sp);
 /* -log_view events NnSpecExtremes, NnSpecLanczos, NnSpecTrace (spectrum_create calls it). */
 PetscErrorCode spectrum_initialize_package(void);
 PetscErrorCode spectrum_set_from_options(Spectrum sp);
 PetscErrorCode spectrum_set_operator(Spectrum sp, Mat A);
-/* Optional, for an operator that applies several vectors at about the cost of
- * one (the Hessian's R-operator passes): the trace then takes its Rademacher
- * vectors -spectrum_trace_block at a time (one unit of work each block). */
-PetscErrorCode spectrum_set_apply_block(Spectrum sp, SpectrumApplyBlock apply, void *ctx);
 /* Each stage prints a progress line. spectrum_extremes: Krylov-Schur from a
  * random vector. spectrum_normalization_extremes: the density's normalization
  * (as spectrum_density computes it, bit for bit) and the extremes from its

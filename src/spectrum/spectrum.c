@@ -21,7 +21,6 @@ PetscErrorCode spectrum_create(MPI_Comm comm, Spectrum *sp)
   s->K           = 1024;
   s->nvec        = 1;
   s->trace_vecs  = 0;
-  s->trace_block = 8;
   s->seed        = 1;
   s->margin      = 0.05;
   s->width       = 3.0;
@@ -46,8 +45,6 @@ PetscErrorCode spectrum_set_from_options(Spectrum s)
   PetscCall(PetscOptionsReal("-spectrum_margin", "relative margin kappa around [lambda_min, lambda_max] (App. G.1)", NULL, s->margin, &s->margin, NULL));
   PetscCall(PetscOptionsReal("-spectrum_width", "Papyan's kernel parameter: Gaussian width 2/(M-1)/sqrt(8 ln width) on [-1, 1]", NULL, s->width, &s->width, NULL));
   PetscCall(PetscOptionsInt("-spectrum_trace_vecs", "Rademacher vectors of Hutchinson's trace estimate (0: off)", NULL, s->trace_vecs, &s->trace_vecs, NULL));
-  PetscCall(PetscOptionsInt("-spectrum_trace_block", "trace vectors per operator application where the operator takes several at once (the Hessian: per R-operator pass)", NULL,
-                            s->trace_block, &s->trace_block, NULL));
   PetscCall(PetscOptionsReal("-spectrum_zero_tol", "eigenvalues below this times ||H||_2 (or below the kernel width) count as zero in the statistics", NULL, s->zero_tol, &s->zero_tol, NULL));
   PetscCall(PetscOptionsInt("-spectrum_seed", "seed of the random vectors", NULL, s->seed, &s->seed, NULL));
   PetscOptionsEnd();
@@ -60,7 +57,6 @@ PetscErrorCode spectrum_set_from_options(Spectrum s)
   PetscCall(nn_option_check_real(s->comm, "-spectrum_margin", s->margin, "[0, inf)"));
   PetscCall(nn_option_check_real(s->comm, "-spectrum_zero_tol", s->zero_tol, "[0, inf)"));
   PetscCheck(s->trace_vecs >= 0, s->comm, PETSC_ERR_ARG_OUTOFRANGE, "-spectrum_trace_vecs must be non-negative");
-  PetscCheck(s->trace_block > 0, s->comm, PETSC_ERR_ARG_OUTOFRANGE, "-spectrum_trace_block must be positive");
   s->do_trace = s->trace_vecs > 0;
   PetscFunctionReturn(0);
 }
@@ -75,14 +71,6 @@ PetscErrorCode spectrum_set_operator(Spectrum s, Mat A)
              "-spectrum_m0 %" PetscInt_FMT " and -spectrum_m %" PetscInt_FMT " must not exceed the operator's order N = %" PetscInt_FMT, s->M0,
              s->M, N);
   s->A = A;
-  PetscFunctionReturn(0);
-}
-
-PetscErrorCode spectrum_set_apply_block(Spectrum s, SpectrumApplyBlock apply, void *ctx)
-{
-  PetscFunctionBeginUser;
-  s->apply_block = apply;
-  s->apply_ctx   = ctx;
   PetscFunctionReturn(0);
 }
 
@@ -163,55 +151,36 @@ PetscErrorCode spectrum_density(Spectrum s)
   PetscFunctionReturn(0);
 }
 
-/* Hutchinson's samples k..k+nb-1, z_j^T A z_j: the nb products in one
- * apply_block call where there is one, else one MatMult each. */
-static PetscErrorCode trace_samples(Spectrum s, PetscInt k, PetscInt nb, Vec *z, Vec *y)
-{
-  PetscFunctionBeginUser;
-  for (PetscInt j = 0; j < nb; j++) PetscCall(spectrum_random_vector(s, nn_spectrum_trace_substream((uint64_t)(k + j)), PETSC_TRUE, z[j]));
-  if (s->apply_block) PetscCall(s->apply_block(s->apply_ctx, nb, z, y)); /* y_j = A z_j, j < nb, at once */
-  else
-    for (PetscInt j = 0; j < nb; j++) PetscCall(MatMult(s->A, z[j], y[j]));
-  for (PetscInt j = 0; j < nb; j++) {
-    PetscScalar q;
-    PetscCall(VecDot(z[j], y[j], &q)); /* z^T A z, E[z^T A z] = tr A */
-    s->trace_samples[k + j] = PetscRealPart(q);
-  }
-  PetscFunctionReturn(0);
-}
-
-/* Hutchinson's samples from done_trace on, in blocks of trace_block vectors
- * (with apply_block; else one by one), polling after each block; then their
- * mean and standard error, added in the order of k. */
+/* Hutchinson's samples z_k^T A z_k from done_trace on, polling after each;
+ * then their mean and standard error, added in the order of k. */
 static PetscErrorCode spectrum_trace_continue(Spectrum s)
 {
-  Vec           *z, *y, v;
-  NnMoments      m  = {0, 0, 0};
-  const PetscInt kb = s->apply_block ? s->trace_block : 1;
-  NnProgress     prog;
+  Vec        z, y;
+  NnMoments  m = {0, 0, 0};
+  NnProgress prog;
   PetscFunctionBeginUser;
   PetscCall(PetscLogEventBegin(spectrum_ev_trace, 0, 0, 0, 0));
   if (!s->done_trace) {
     PetscCall(PetscFree(s->trace_samples));
     PetscCall(PetscMalloc1(s->trace_vecs, &s->trace_samples));
   }
-  PetscCall(MatCreateVecs(s->A, &v, NULL));
-  PetscCall(VecDuplicateVecs(v, kb, &z));
-  PetscCall(VecDuplicateVecs(v, kb, &y));
+  PetscCall(MatCreateVecs(s->A, &z, &y));
   nn_progress_start(&prog, "spectrum trace", s->trace_vecs);
-  for (PetscInt k = s->done_trace, nb; k < s->trace_vecs && !s->stopped; k += nb) {
-    nb = PetscMin(kb, s->trace_vecs - k);
-    PetscCall(trace_samples(s, k, nb, z, y));
-    s->done_trace = k + nb;
-    PetscCall(nn_progress_report(&prog, k + nb, 10.0, NULL));
+  for (PetscInt k = s->done_trace; k < s->trace_vecs && !s->stopped; k++) {
+    PetscScalar q;
+    PetscCall(spectrum_random_vector(s, nn_spectrum_trace_substream((uint64_t)k), PETSC_TRUE, z));
+    PetscCall(MatMult(s->A, z, y));
+    PetscCall(VecDot(z, y, &q)); /* z^T A z, E[z^T A z] = tr A */
+    s->trace_samples[k] = PetscRealPart(q);
+    s->done_trace       = k + 1;
+    PetscCall(nn_progress_report(&prog, k + 1, 10.0, NULL));
     PetscCall(spectrum_poll(s, &s->stopped));
   }
   for (PetscInt k = 0; k < s->done_trace; k++) nn_moments_add(&m, s->trace_samples[k]);
   s->trace    = nn_moments_mean(&m);
   s->trace_se = nn_moments_se(&m);
-  PetscCall(VecDestroyVecs(kb, &z));
-  PetscCall(VecDestroyVecs(kb, &y));
-  PetscCall(VecDestroy(&v));
+  PetscCall(VecDestroy(&z));
+  PetscCall(VecDestroy(&y));
   PetscCall(PetscLogEventEnd(spectrum_ev_trace, 0, 0, 0, 0));
   PetscFunctionReturn(0);
 }

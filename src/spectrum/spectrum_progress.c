@@ -77,7 +77,6 @@ PetscErrorCode spectrum_progress_write(Spectrum s, NnH5File *f, const char *g)
   progress_settings(s, set);
   PetscCall(nn_h5_group(f, g));
   for (int k = 0; k < 9; k++) PetscCall(nn_h5_attr_int64(f, g, setting_names[k], set[k]));
-  PetscCall(nn_h5_attr_int64(f, g, "trace_block", s->apply_block ? s->trace_block : 1)); /* the trace's units of work */
   PetscCall(nn_h5_attr_int64(f, g, "done_extremes", s->done_extremes));
   PetscCall(nn_h5_attr_int64(f, g, "done_normalization", s->done_normalization));
   PetscCall(nn_h5_attr_int64(f, g, "done_vecs", s->done_vecs));
@@ -162,8 +161,7 @@ static PetscErrorCode read_density(Spectrum s, NnH5File *f, const char *g, Petsc
 
 PetscErrorCode spectrum_progress_read(Spectrum s, NnH5File *f, const char *g)
 {
-  int64_t   set[9], v, ext, norm, nv, nt;
-  PetscBool has;
+  int64_t set[9], v, ext, norm, nv, nt;
   PetscFunctionBeginUser;
   PetscCall(spectrum_reset(s));
   progress_settings(s, set);
@@ -172,12 +170,6 @@ PetscErrorCode spectrum_progress_read(Spectrum s, NnH5File *f, const char *g)
     PetscCheck(v == set[k], s->comm, PETSC_ERR_FILE_UNEXPECTED, "%s: %s was made with %s = %lld, the options give %lld", f->path, g,
                setting_names[k], (long long)v, (long long)set[k]);
   }
-  PetscCall(nn_h5_has_attr(f, g, "trace_block", &has)); /* absent in files of versions before it: one vector at a time */
-  if (has) PetscCall(nn_h5_get_attr_int64(f, g, "trace_block", &v));
-  else v = 1;
-  PetscCheck(v == (s->apply_block ? s->trace_block : 1), s->comm, PETSC_ERR_FILE_UNEXPECTED,
-             "%s: %s was made with trace blocks of %lld vectors, the options give %lld", f->path, g, (long long)v,
-             (long long)(s->apply_block ? s->trace_block : 1));
   PetscCall(nn_h5_get_attr_int64(f, g, "done_extremes", &ext));
   PetscCall(nn_h5_get_attr_int64(f, g, "done_normalization", &norm));
   PetscCall(nn_h5_get_attr_int64(f, g, "done_vecs", &nv));

@@ -12,9 +12,6 @@ struct _p_Spectrum {
   PetscInt  nev, topk;        /* -spectrum_nev (each end), -spectrum_topk (by magnitude) */
   PetscInt  M0, M, K, nvec;   /* -spectrum_m0, -spectrum_m, -spectrum_k, -spectrum_nvec */
   PetscInt  trace_vecs, seed; /* -spectrum_trace_vecs, -spectrum_seed */
-  PetscInt  trace_block;      /* -spectrum_trace_block: trace vectors per apply_block call */
-  SpectrumApplyBlock apply_block; /* y_j = A x_j for several j at once (may be NULL: MatMult each) */
-  void              *apply_ctx;
   PetscReal margin, width;    /* -spectrum_margin (kappa, App. G.1), -spectrum_width (Papyan's kernel kappa) */
   PetscReal zero_tol;         /* -spectrum_zero_tol: |lambda| below this times ||A|| counts as zero */
   PetscBool do_extremes, do_density, do_trace;

@@ -14,8 +14,6 @@ typedef struct {
   Net       net;
   Hessian   h;
   Spectrum  sp;
-  PetscInt  N, cap;             /* the order of H; directions V, HV hold */
-  double   *V, *HV;             /* (cap x N) replicated directions and this rank's contributions H V */
 } SpectrumStage;
 
 static PetscErrorCode spectrum_stage_set_from_options(NnStage stage)
@@ -48,45 +46,6 @@ static PetscErrorCode spectrum_stage_local_samples(NnStage stage, PetscInt train
   PetscFunctionReturn(0);
 }
 
-/* y_j = H x_j for k directions in R-operator passes of up to -hessian_block
- * directions (hessian_apply_local): the x_j gathered into replicated rows of
- * V, the ranks' contributions H V summed and scattered into y_j, as the
- * shell's MatMult does for one direction. */
-static PetscErrorCode spectrum_stage_apply_block(void *ctx, PetscInt k, const Vec *x, Vec *y)
-{
-  SpectrumStage     *st = (SpectrumStage *)ctx;
-  const PetscInt    *ranges, N = st->N;
-  PetscMPIInt        size, rank, *counts, *displs;
-  const PetscScalar *xa;
-  PetscScalar       *ya;
-  PetscFunctionBeginUser;
-  PetscCallMPI(MPI_Comm_size(st->comm, &size));
-  PetscCallMPI(MPI_Comm_rank(st->comm, &rank));
-  PetscCall(VecGetOwnershipRanges(x[0], &ranges));
-  PetscCall(PetscMalloc2(size, &counts, size, &displs));
-  for (PetscMPIInt r = 0; r < size; r++) counts[r] = (PetscMPIInt)(ranges[r + 1] - ranges[r]), displs[r] = (PetscMPIInt)ranges[r];
-  if (k > st->cap) {
-    PetscCall(PetscFree2(st->V, st->HV));
-    PetscCall(PetscMalloc2((size_t)k * N, &st->V, (size_t)k * N, &st->HV));
-    st->cap = k;
-  }
-  for (PetscInt j = 0; j < k; j++) { /* V_j = x_j, replicated */
-    PetscCall(VecGetArrayRead(x[j], &xa));
-    PetscCallMPI(MPI_Allgatherv(xa, counts[rank], MPI_DOUBLE, st->V + j * N, counts, displs, MPI_DOUBLE, st->comm));
-    PetscCall(VecRestoreArrayRead(x[j], &xa));
-  }
-  PetscCall(PetscArrayzero(st->HV, (size_t)k * N));
-  PetscCall(hessian_apply_local(st->h, HESSIAN_FULL, k, st->V, st->HV)); /* HV_j = this rank's part of H V_j */
-  for (PetscInt j = 0; j < k; j++) { /* y_j = sum over ranks of HV_j, this rank's rows */
-    PetscCall(VecGetArray(y[j], &ya));
-    PetscCallMPI(MPI_Reduce_scatter(st->HV + j * N, ya, counts, MPI_DOUBLE, MPI_SUM, st->comm));
-    PetscCall(hessian_check_finite(st->h, (size_t)counts[rank], ya, "a Hessian-vector product"));
-    PetscCall(VecRestoreArray(y[j], &ya));
-  }
-  PetscCall(PetscFree2(counts, displs));
-  PetscFunctionReturn(0);
-}
-
 static PetscErrorCode spectrum_stage_setup(NnStage stage, PetscInt train_batch)
 {
   SpectrumStage *st = (SpectrumStage *)stage->data;
@@ -101,8 +60,6 @@ static PetscErrorCode spectrum_stage_setup(NnStage stage, PetscInt train_batch)
   Mat H;
   PetscCall(hessian_get_mat(st->h, HESSIAN_FULL, &H));
   PetscCall(spectrum_set_operator(st->sp, H));
-  st->N = stage->N;
-  PetscCall(spectrum_set_apply_block(st->sp, spectrum_stage_apply_block, st));
   PetscCall(spectrum_view(st->sp, PETSC_VIEWER_STDOUT_(stage->comm)));
   PetscFunctionReturn(0);
 }
@@ -251,7 +208,6 @@ static PetscErrorCode spectrum_stage_destroy(NnStage stage)
   PetscFunctionBeginUser;
   PetscCall(spectrum_destroy(&st->sp));
   PetscCall(hessian_destroy(&st->h));
-  PetscCall(PetscFree2(st->V, st->HV));
   PetscCall(PetscFree(stage->data));
   PetscFunctionReturn(0);
 }
