@@ -1,5 +1,6 @@
-/* The spectrum stages: extremes (SLEPc EPS), Lanczos density (App. G.1),
- * Hutchinson trace, Theorem 1 statistics, and their HDF5 record. */
+/* The spectrum stages: their order (spectrum_compute; the extremes are in
+ * extremes.c), Lanczos density (App. G.1), Hutchinson trace, Theorem 1
+ * statistics, and their HDF5 record. */
 #include "spectrumimpl.h"
 #include "nncas/linalg.h"
 
