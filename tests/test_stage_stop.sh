@@ -5,7 +5,7 @@
 # results.h5 and checkpoint.h5 are bit for bit those of a run never stopped
 # (tests/h5same.py, timings and provenance aside), with the progress file gone.
 # -STAGE_stop_after K acts as if the signal came after the stage's K-th unit
-# of work (a coupling batch; the spectrum's extremes, normalization, a density
+# of work (a coupling batch; the spectrum's normalization with its extremes, a density
 # or trace vector), deterministic; with REAL=1 (coupling) a SIGUSR1 is sent to
 # mpiexec in the middle of the stage.
 # Usage: test_stage_stop.sh NNCAS_BINARY SCRATCH_DIR NP STAGE [REAL]
@@ -24,7 +24,7 @@ case $stage in
             stop_after=5 ;;
   spectrum) base+=(-spectrum_every 1 -hessian_samples 60 -spectrum_m 12 -spectrum_m0 12 -spectrum_nvec 3 -spectrum_trace_vecs 4
                    -spectrum_topk 2)
-            stop_after=3 ;; # the extremes, the normalization and one density vector
+            stop_after=3 ;; # the normalization with the extremes (one unit), two density vectors
   *) echo "unknown stage $stage"; exit 2 ;;
 esac
 if [ "$real" = 1 ]; then # a stage long enough to be signalled in the middle

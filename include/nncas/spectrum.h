@@ -10,6 +10,9 @@
  *    tridiagonal matrix (SLEPc DS), and Gaussian smoothing on K grid points;
  *  - the trace by Hutchinson's estimator (Rademacher vectors);
  *  - the statistics of the paper's claims (Theorem 1).
+ * With the density on, the extremes come from the Krylov space of the
+ * density's normalization run (checked, and refined by Krylov-Schur where
+ * they miss its convergence test): spectrum_normalization_extremes.
  * Random vectors are drawn by global index, so results do not depend on the
  * number of ranks beyond rounding. Memory: M+1 distributed vectors (O(N/P)). */
 #ifndef NNCAS_SPECTRUM_H
@@ -26,8 +29,15 @@ PetscErrorCode spectrum_create(MPI_Comm comm, Spectrum *sp);
 PetscErrorCode spectrum_initialize_package(void);
 PetscErrorCode spectrum_set_from_options(Spectrum sp);
 PetscErrorCode spectrum_set_operator(Spectrum sp, Mat A);
-/* Each stage prints a progress line. */
+/* Each stage prints a progress line. spectrum_extremes: Krylov-Schur from a
+ * random vector. spectrum_normalization_extremes: the density's normalization
+ * (as spectrum_density computes it, bit for bit) and the extremes from its
+ * Lanczos run, each Ritz pair checked by its true residual against EPS's
+ * convergence test and an end refined by Krylov-Schur from its Ritz vectors
+ * where one fails (the top-k by magnitude by Krylov-Schur as above);
+ * spectrum_compute uses it when the density is on. */
 PetscErrorCode spectrum_extremes(Spectrum sp);
+PetscErrorCode spectrum_normalization_extremes(Spectrum sp);
 PetscErrorCode spectrum_density(Spectrum sp);
 PetscErrorCode spectrum_trace(Spectrum sp);
 /* The Theorem 1 statistics from what was computed; mean_abs_dl = E_m[|l'|]. */

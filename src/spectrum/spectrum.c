@@ -1,27 +1,12 @@
-/* The spectrum stages: extremes (SLEPc EPS), Lanczos density (App. G.1),
- * Hutchinson trace, Theorem 1 statistics, and their HDF5 record. */
+/* The spectrum stages: their order (spectrum_compute; the extremes are in
+ * extremes.c), Lanczos density (App. G.1), Hutchinson trace, Theorem 1
+ * statistics, and their HDF5 record. */
 #include "spectrumimpl.h"
 #include "nncas/linalg.h"
 
 #include <math.h>
 
 #define NN_SPECTRUM_MAX_K 10000000 /* density grid points: K doubles in three arrays */
-
-static PetscLogEvent ev_extremes, ev_density, ev_trace;
-
-PetscErrorCode spectrum_initialize_package(void)
-{
-  static PetscBool done;
-  PetscClassId     cls;
-  PetscFunctionBeginUser;
-  if (done) PetscFunctionReturn(0);
-  done = PETSC_TRUE;
-  PetscCall(PetscClassIdRegister("nncas spectrum", &cls));
-  PetscCall(PetscLogEventRegister("NnSpecExtremes", cls, &ev_extremes));
-  PetscCall(PetscLogEventRegister("NnSpecLanczos", cls, &ev_density));
-  PetscCall(PetscLogEventRegister("NnSpecTrace", cls, &ev_trace));
-  PetscFunctionReturn(0);
-}
 
 PetscErrorCode spectrum_create(MPI_Comm comm, Spectrum *sp)
 {
@@ -50,7 +35,7 @@ PetscErrorCode spectrum_set_from_options(Spectrum s)
 {
   PetscFunctionBeginUser;
   PetscOptionsBegin(s->comm, NULL, "Spectrum options (SLEPc's -eps_* options apply to the extreme eigenvalues)", NULL);
-  PetscCall(PetscOptionsBool("-spectrum_extremes", "compute extreme eigenvalues (Krylov-Schur)", NULL, s->do_extremes, &s->do_extremes, NULL));
+  PetscCall(PetscOptionsBool("-spectrum_extremes", "compute extreme eigenvalues (with the density: from its normalization's Lanczos run, refined by Krylov-Schur where needed; else Krylov-Schur)", NULL, s->do_extremes, &s->do_extremes, NULL));
   PetscCall(PetscOptionsInt("-spectrum_nev", "eigenvalues at each end of the spectrum", NULL, s->nev, &s->nev, NULL));
   PetscCall(PetscOptionsInt("-spectrum_topk", "also the k eigenvalues of largest magnitude (0: off)", NULL, s->topk, &s->topk, NULL));
   PetscCall(PetscOptionsBool("-spectrum_density", "compute the Lanczos spectral density (App. G.1)", NULL, s->do_density, &s->do_density, NULL));
@@ -90,96 +75,16 @@ PetscErrorCode spectrum_set_operator(Spectrum s, Mat A)
   PetscFunctionReturn(0);
 }
 
-/* v <- a random vector drawn by global index from stream (seed, which):
- * normal entries scaled to unit norm, or Rademacher (+-1) entries. */
-static PetscErrorCode random_vector(Spectrum s, uint64_t which, PetscBool rademacher, Vec v)
-{
-  PetscInt     lo, hi;
-  PetscScalar *a;
-  NnRngKey     key = nn_rng_key((uint64_t)s->seed, NN_STREAM_SPECTRUM, which);
-  PetscFunctionBeginUser;
-  PetscCall(VecGetOwnershipRange(v, &lo, &hi));
-  PetscCall(VecGetArray(v, &a));
-  for (PetscInt i = lo; i < hi; i++)
-    a[i - lo] = rademacher ? (nn_rng_bits(key, (uint64_t)i) >> 63 ? 1.0 : -1.0) : nn_rng_normal(key, (uint64_t)i);
-  PetscCall(VecRestoreArray(v, &a));
-  if (!rademacher) PetscCall(VecNormalize(v, NULL));
-  PetscFunctionReturn(0);
-}
-
-/* One EPS solve: the nev eigenvalues of A selected by which, with residuals. */
-static PetscErrorCode eps_solve(Spectrum s, EPSWhich which, PetscInt nev, double **vals, double **res, PetscInt *nconv, PetscInt *its)
-{
-  EPS eps;
-  Vec x, v0;
-  PetscFunctionBeginUser;
-  PetscCall(MatCreateVecs(s->A, &x, &v0));
-  PetscCall(random_vector(s, NN_SPECTRUM_START, PETSC_FALSE, v0)); /* start vector independent of the rank count */
-  PetscCall(EPSCreate(s->comm, &eps));
-  PetscCall(EPSSetOperators(eps, s->A, NULL));
-  PetscCall(EPSSetProblemType(eps, EPS_HEP));
-  PetscCall(EPSSetType(eps, EPSKRYLOVSCHUR));
-  PetscCall(EPSSetWhichEigenpairs(eps, which));
-  PetscCall(EPSSetDimensions(eps, nev, PETSC_DEFAULT, PETSC_DEFAULT));
-  PetscCall(EPSSetTolerances(eps, 1e-10, 10000));
-  PetscCall(EPSSetInitialSpace(eps, 1, &v0));
-  PetscCall(EPSSetFromOptions(eps));
-  PetscCall(EPSSolve(eps));
-  PetscCall(EPSGetConverged(eps, nconv));
-  PetscCall(EPSGetIterationNumber(eps, its));
-  *nconv = PetscMin(*nconv, nev);
-  PetscCall(PetscMalloc2(nev, vals, nev, res));
-  for (PetscInt i = 0; i < *nconv; i++) {
-    PetscScalar k;
-    PetscReal   err;
-    PetscCall(EPSGetEigenpair(eps, i, &k, NULL, x, NULL));
-    PetscCall(EPSComputeError(eps, i, EPS_ERROR_ABSOLUTE, &err)); /* ||A x - k x|| for unit x */
-    (*vals)[i] = PetscRealPart(k);
-    (*res)[i]  = err;
-  }
-  PetscCall(EPSDestroy(&eps));
-  PetscCall(VecDestroy(&x));
-  PetscCall(VecDestroy(&v0));
-  PetscFunctionReturn(0);
-}
-
-PetscErrorCode spectrum_extremes(Spectrum s)
-{
-  double t0 = nn_wtime();
-  PetscFunctionBeginUser;
-  PetscCall(PetscLogEventBegin(ev_extremes, 0, 0, 0, 0));
-  PetscCall(PetscFree2(s->lmax, s->rmax));
-  PetscCall(PetscFree2(s->lmin, s->rmin));
-  PetscCall(PetscFree2(s->ltop, s->rtop));
-  PetscCall(eps_solve(s, EPS_LARGEST_REAL, s->nev, &s->lmax, &s->rmax, &s->nmax, &s->eps_its[0]));
-  PetscCall(eps_solve(s, EPS_SMALLEST_REAL, s->nev, &s->lmin, &s->rmin, &s->nmin, &s->eps_its[1]));
-  if (s->topk) PetscCall(eps_solve(s, EPS_LARGEST_MAGNITUDE, s->topk, &s->ltop, &s->rtop, &s->ntop, &s->eps_its[2]));
-  PetscCall(PetscLogEventEnd(ev_extremes, 0, 0, 0, 0));
-  PetscCall(PetscPrintf(s->comm, "[spectrum] extremes: lambda_max %.6e (residual %.1e), lambda_min %.6e (residual %.1e), %" PetscInt_FMT "+%" PetscInt_FMT " restarts, %.1fs\n",
-                        s->nmax ? s->lmax[0] : NAN, s->nmax ? s->rmax[0] : NAN, s->nmin ? s->lmin[0] : NAN, s->nmin ? s->rmin[0] : NAN,
-                        s->eps_its[0], s->eps_its[1], nn_wtime() - t0));
-  if (s->nmax < s->nev || s->nmin < s->nev)
-    PetscCall(PetscPrintf(s->comm, "[spectrum] warning: only %" PetscInt_FMT " and %" PetscInt_FMT " of %" PetscInt_FMT " eigenvalues converged (see -eps_max_it, -eps_tol)\n",
-                          s->nmax, s->nmin, s->nev));
-  PetscFunctionReturn(0);
-}
-
-/* Papyan's Normalization: [lo, hi] = [l_min - kappa D, l_max + kappa D],
- * D = l_max - l_min, from the Ritz values of M0 Lanczos steps. */
+/* Papyan's Normalization: [lo, hi] from the Ritz values of M0 Lanczos steps. */
 static PetscErrorCode spectrum_normalization(Spectrum s, Vec v)
 {
-  double  *ritz, *w, width;
+  double  *ritz, *w;
   PetscInt m;
   PetscFunctionBeginUser;
   PetscCall(PetscMalloc2(s->M0, &ritz, s->M0, &w));
-  PetscCall(random_vector(s, NN_SPECTRUM_NORMALISATION, PETSC_FALSE, v));
+  PetscCall(spectrum_random_vector(s, NN_SPECTRUM_NORMALISATION, PETSC_FALSE, v));
   PetscCall(lanczos_tridiagonal(s->A, v, s->M0, &m, ritz, w));
-  s->est_min = ritz[0];
-  s->est_max = ritz[m - 1];
-  width      = s->est_max - s->est_min;
-  if (width <= 1e-14 * PetscMax(PetscAbsReal(s->est_max), PetscAbsReal(s->est_min))) width = PetscMax(PetscAbsReal(s->est_max), 1e-30);
-  s->lo = s->est_min - s->margin * width;
-  s->hi = s->est_max + s->margin * width;
+  spectrum_set_interval(s, ritz, m);
   PetscCall(PetscFree2(ritz, w));
   PetscFunctionReturn(0);
 }
@@ -213,13 +118,8 @@ static PetscErrorCode spectrum_density_continue(Spectrum s)
   Vec        v;
   NnProgress prog;
   PetscFunctionBeginUser;
-  PetscCall(PetscLogEventBegin(ev_density, 0, 0, 0, 0));
-  if (!s->done_normalization && !s->done_vecs) { /* a fresh density */
-    PetscCall(PetscFree3(s->grid, s->density, s->density_std));
-    PetscCall(PetscFree3(s->ritz, s->weights, s->steps));
-    PetscCall(PetscMalloc3(s->K, &s->grid, s->K, &s->density, s->K, &s->density_std));
-    PetscCall(PetscCalloc3((size_t)s->nvec * s->M, &s->ritz, (size_t)s->nvec * s->M, &s->weights, s->nvec, &s->steps));
-  }
+  PetscCall(PetscLogEventBegin(spectrum_ev_density, 0, 0, 0, 0));
+  if (!s->done_normalization && !s->done_vecs) PetscCall(spectrum_density_allocate(s)); /* a fresh density */
   PetscCall(MatCreateVecs(s->A, &v, NULL));
   nn_progress_start(&prog, "spectrum density", s->nvec + 1);
   if (!s->done_normalization) {
@@ -229,7 +129,7 @@ static PetscErrorCode spectrum_density_continue(Spectrum s)
     PetscCall(spectrum_poll(s, &s->stopped));
   }
   for (PetscInt k = s->done_vecs; k < s->nvec && !s->stopped; k++) {
-    PetscCall(random_vector(s, nn_spectrum_density_substream((uint64_t)k), PETSC_FALSE, v));
+    PetscCall(spectrum_random_vector(s, nn_spectrum_density_substream((uint64_t)k), PETSC_FALSE, v));
     PetscCall(lanczos_tridiagonal(s->A, v, s->M, &s->steps[k], s->ritz + k * s->M, s->weights + k * s->M));
     PetscCall(nn_progress_report(&prog, k + 2, 10.0, "starting vector %" PetscInt_FMT "/%" PetscInt_FMT, k + 1, s->nvec));
     s->done_vecs = k + 1;
@@ -240,7 +140,7 @@ static PetscErrorCode spectrum_density_continue(Spectrum s)
     spectrum_smooth(s);
   }
   PetscCall(VecDestroy(&v));
-  PetscCall(PetscLogEventEnd(ev_density, 0, 0, 0, 0));
+  PetscCall(PetscLogEventEnd(spectrum_ev_density, 0, 0, 0, 0));
   PetscFunctionReturn(0);
 }
 
@@ -260,7 +160,7 @@ static PetscErrorCode spectrum_trace_continue(Spectrum s)
   NnMoments  m = {0, 0, 0};
   NnProgress prog;
   PetscFunctionBeginUser;
-  PetscCall(PetscLogEventBegin(ev_trace, 0, 0, 0, 0));
+  PetscCall(PetscLogEventBegin(spectrum_ev_trace, 0, 0, 0, 0));
   if (!s->done_trace) {
     PetscCall(PetscFree(s->trace_samples));
     PetscCall(PetscMalloc1(s->trace_vecs, &s->trace_samples));
@@ -269,7 +169,7 @@ static PetscErrorCode spectrum_trace_continue(Spectrum s)
   nn_progress_start(&prog, "spectrum trace", s->trace_vecs);
   for (PetscInt k = s->done_trace; k < s->trace_vecs && !s->stopped; k++) {
     PetscScalar q;
-    PetscCall(random_vector(s, nn_spectrum_trace_substream((uint64_t)k), PETSC_TRUE, z));
+    PetscCall(spectrum_random_vector(s, nn_spectrum_trace_substream((uint64_t)k), PETSC_TRUE, z));
     PetscCall(MatMult(s->A, z, y));
     PetscCall(VecDot(z, y, &q)); /* z^T A z, E[z^T A z] = tr A */
     s->trace_samples[k] = PetscRealPart(q);
@@ -282,7 +182,7 @@ static PetscErrorCode spectrum_trace_continue(Spectrum s)
   s->trace_se = nn_moments_se(&m);
   PetscCall(VecDestroy(&z));
   PetscCall(VecDestroy(&y));
-  PetscCall(PetscLogEventEnd(ev_trace, 0, 0, 0, 0));
+  PetscCall(PetscLogEventEnd(spectrum_ev_trace, 0, 0, 0, 0));
   PetscFunctionReturn(0);
 }
 
@@ -365,8 +265,9 @@ PetscErrorCode spectrum_compute(Spectrum s, double mean_abs_dl)
 {
   PetscFunctionBeginUser;
   s->stopped = PETSC_FALSE;
-  if (s->do_extremes && !s->done_extremes) {
-    PetscCall(spectrum_extremes(s));
+  if (s->do_extremes && !s->done_extremes) { /* with the density: one unit with its normalization */
+    if (s->do_density) PetscCall(spectrum_normalization_extremes(s));
+    else PetscCall(spectrum_extremes(s));
     s->done_extremes = PETSC_TRUE;
     PetscCall(spectrum_poll(s, &s->stopped));
   }
@@ -379,14 +280,33 @@ PetscErrorCode spectrum_compute(Spectrum s, double mean_abs_dl)
   PetscFunctionReturn(0);
 }
 
-/* group/extremes: the Krylov-Schur eigenvalues and residuals. */
+/* How the extremes were obtained, as attributes of group/extremes. */
+static PetscErrorCode spectrum_write_extremes_method(Spectrum s, NnH5File *f, const char *g)
+{
+  PetscFunctionBeginUser;
+  PetscCall(nn_h5_attr_string(f, g, "method",
+                              s->ext_steps ? "Ritz pairs of the density's normalization Lanczos run (lanczos_steps), accepted by their true residual "
+                                             "under EPS's convergence test, an end refined by Krylov-Schur from its Ritz vectors where not"
+                                           : "Krylov-Schur from a random vector"));
+  PetscCall(nn_h5_attr_int64(f, g, "lanczos_steps", s->ext_steps));
+  PetscCall(nn_h5_attr_int64(f, g, "products", s->ext_products));
+  PetscCall(nn_h5_attr_int64(f, g, "refined_max", s->ext_refined[0]));
+  PetscCall(nn_h5_attr_int64(f, g, "refined_min", s->ext_refined[1]));
+  PetscCall(nn_h5_attr_int64(f, g, "restarts_max", s->eps_its[0]));
+  PetscCall(nn_h5_attr_int64(f, g, "restarts_min", s->eps_its[1]));
+  if (s->topk) PetscCall(nn_h5_attr_int64(f, g, "restarts_top", s->eps_its[2]));
+  PetscFunctionReturn(0);
+}
+
+/* group/extremes: the eigenvalues, residuals and how they were obtained. */
 static PetscErrorCode spectrum_write_extremes(Spectrum s, NnH5File *f, const char *group)
 {
   char g[256];
   PetscFunctionBeginUser;
   PetscCall(PetscSNPrintf(g, sizeof g, "%s/extremes", group));
   PetscCall(nn_h5_group(f, g));
-  PetscCall(nn_h5_attr_string(f, g, "description", "extreme eigenvalues by SLEPc's Krylov-Schur (EPS_HEP), residual = ||H x - lambda x|| for unit x"));
+  PetscCall(nn_h5_attr_string(f, g, "description", "extreme eigenvalues (SLEPc, EPS_HEP; see method), residual = ||H x - lambda x|| for unit x"));
+  PetscCall(spectrum_write_extremes_method(s, f, g));
   PetscCall(nn_h5_write_vector(f, g, "lambda_max", (hsize_t)s->nmax, s->lmax, "1", "largest algebraic eigenvalues, descending"));
   PetscCall(nn_h5_write_vector(f, g, "residual_max", (hsize_t)s->nmax, s->rmax, "1", "residual norms of lambda_max"));
   PetscCall(nn_h5_write_vector(f, g, "lambda_min", (hsize_t)s->nmin, s->lmin, "1", "smallest algebraic eigenvalues, ascending"));

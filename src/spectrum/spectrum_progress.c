@@ -1,5 +1,7 @@
 /* The progress of spectrum_compute: polling, and what a computation stopped
- * by its poll has finished (the extremes, the normalization, the first
+ * by its poll has finished (the extremes, the normalization (with the
+ * density on, these two are one unit: the extremes come from the
+ * normalization's Lanczos run), the first
  * done_vecs density vectors, the first done_trace trace samples), to a file
  * and back. Every finished unit is kept as it was computed, so a computation
  * continued from a file gives the results of one never stopped, bit for bit. */
@@ -81,7 +83,9 @@ PetscErrorCode spectrum_progress_write(Spectrum s, NnH5File *f, const char *g)
   PetscCall(nn_h5_attr_int64(f, g, "done_trace", s->done_trace));
   if (s->done_extremes) {
     double n[6] = {(double)s->nmax, (double)s->nmin, (double)s->ntop, (double)s->eps_its[0], (double)s->eps_its[1], (double)s->eps_its[2]};
+    double w[4] = {(double)s->ext_steps, (double)s->ext_products, (double)s->ext_refined[0], (double)s->ext_refined[1]};
     PetscCall(write_doubles(f, g, "extremes_counts", 6, n));
+    PetscCall(write_doubles(f, g, "extremes_work", 4, w));
     PetscCall(write_doubles(f, g, "lmax", s->nmax, s->lmax));
     PetscCall(write_doubles(f, g, "rmax", s->nmax, s->rmax));
     PetscCall(write_doubles(f, g, "lmin", s->nmin, s->lmin));
@@ -105,11 +109,18 @@ PetscErrorCode spectrum_progress_write(Spectrum s, NnH5File *f, const char *g)
 
 static PetscErrorCode read_extremes(Spectrum s, NnH5File *f, const char *g)
 {
-  double n[6];
+  double    n[6], w[4] = {0, 0, 0, 0};
+  char      p[160];
+  PetscBool has;
   PetscFunctionBeginUser;
   PetscCall(read_doubles(f, g, "extremes_counts", 6, n));
   s->nmax = (PetscInt)n[0], s->nmin = (PetscInt)n[1], s->ntop = (PetscInt)n[2];
   for (int k = 0; k < 3; k++) s->eps_its[k] = (PetscInt)n[3 + k];
+  PetscCall(PetscSNPrintf(p, sizeof p, "%s/extremes_work", g));
+  PetscCall(nn_h5_exists(f, p, &has)); /* absent in files of versions before it */
+  if (has) PetscCall(read_doubles(f, g, "extremes_work", 4, w));
+  s->ext_steps = (PetscInt)w[0], s->ext_products = (PetscInt)w[1];
+  s->ext_refined[0] = w[2] != 0 ? PETSC_TRUE : PETSC_FALSE, s->ext_refined[1] = w[3] != 0 ? PETSC_TRUE : PETSC_FALSE;
   PetscCall(PetscFree2(s->lmax, s->rmax));
   PetscCall(PetscFree2(s->lmin, s->rmin));
   PetscCall(PetscFree2(s->ltop, s->rtop));
@@ -131,10 +142,7 @@ static PetscErrorCode read_density(Spectrum s, NnH5File *f, const char *g, Petsc
 {
   double ext[4], *st;
   PetscFunctionBeginUser;
-  PetscCall(PetscFree3(s->grid, s->density, s->density_std));
-  PetscCall(PetscFree3(s->ritz, s->weights, s->steps));
-  PetscCall(PetscMalloc3(s->K, &s->grid, s->K, &s->density, s->K, &s->density_std));
-  PetscCall(PetscCalloc3((size_t)s->nvec * s->M, &s->ritz, (size_t)s->nvec * s->M, &s->weights, s->nvec, &s->steps));
+  PetscCall(spectrum_density_allocate(s));
   if (norm) {
     PetscCall(read_doubles(f, g, "normalization", 4, ext));
     s->est_min = ext[0], s->est_max = ext[1], s->lo = ext[2], s->hi = ext[3];

@@ -18,7 +18,10 @@ struct _p_Spectrum {
   /* results: extremes */
   PetscInt nmax, nmin, ntop;
   double  *lmax, *rmax, *lmin, *rmin, *ltop, *rtop; /* eigenvalues, residual norms ||A x - l x|| */
-  PetscInt eps_its[3];
+  PetscInt eps_its[3];        /* Krylov-Schur restarts: max, min, top-k end (0 where none ran) */
+  PetscInt ext_steps;         /* Lanczos steps (the normalization's) the extremes were taken from; 0: Krylov-Schur from a random vector */
+  PetscInt ext_products;      /* operator products of the extremes beyond those steps (residual checks, Krylov-Schur) */
+  PetscBool ext_refined[2];   /* the max, min end was refined by Krylov-Schur from the Ritz vectors */
   /* results: density */
   double   lo, hi;            /* the normalization interval (with margin) */
   double   est_min, est_max;  /* Lanczos estimates of the extremes (M0 steps) */
@@ -39,6 +42,30 @@ struct _p_Spectrum {
   PetscInt     done_vecs, done_trace; /* density vectors and trace vectors finished */
   double      *trace_samples; /* (trace_vecs) z_k^T A z_k */
 };
+
+/* The Ritz pairs of a Lanczos run (lanczos.c). */
+typedef struct {
+  PetscInt m;              /* Lanczos steps taken */
+  double  *ritz, *weights; /* (M; m used) Ritz values ascending and weights, as lanczos_tridiagonal gives them */
+  PetscInt nx;             /* Ritz vectors kept at each end, min(nev, m) */
+  Vec     *xmax, *xmin;    /* (nx) unit Ritz vectors of ritz[m-1], ritz[m-2], ... and of ritz[0], ritz[1], ... */
+  double  *emax, *emin;    /* (nx) their residual estimates beta_m |s_{m,i}| */
+} LanczosRitz;
+
+/* lanczos_tridiagonal (the same steps and values, bit for bit) that also
+ * returns the nev Ritz vectors at each end and their residual estimates. */
+PetscErrorCode lanczos_ritz_pairs(Mat A, Vec v0, PetscInt M, PetscInt nev, LanczosRitz *r);
+PetscErrorCode lanczos_ritz_destroy(LanczosRitz *r);
+
+/* spectrum_common.c: the log events (registered by spectrum_initialize_package). */
+extern PetscLogEvent spectrum_ev_extremes, spectrum_ev_density, spectrum_ev_trace;
+/* v <- a random vector drawn by global index from stream (seed, which):
+ * normal entries scaled to unit norm, or Rademacher (+-1) entries. */
+PetscErrorCode spectrum_random_vector(Spectrum s, uint64_t which, PetscBool rademacher, Vec v);
+/* Papyan's Normalization [lo, hi] from the m Ritz values (ascending) of the M0 steps. */
+void spectrum_set_interval(Spectrum s, const double *ritz, PetscInt m);
+/* The density's arrays, as a fresh computation needs them (ritz, weights, steps zeroed). */
+PetscErrorCode spectrum_density_allocate(Spectrum s);
 
 /* Density and trace vectors from done_vecs and done_trace on (allocating
  * what a fresh computation needs), polling after each; spectrum_progress.c. */
