@@ -150,7 +150,10 @@ def density(f, g, H, seed):
     """Differences of the density group recomputed (docs/spectrum.md), scaled."""
     a = f[g + "/density"].attrs
     M0, M, nvec, width, kappa = int(a["M0"]), int(a["M"]), int(a["n_vec"]), float(a["kernel_width_parameter"]), float(a["margin_kappa"])
-    r0, _ = lanczos(H, unit_normal(seed, 0, H.N), M0)
+    runs = [lanczos(H, unit_normal(seed, 1 + k, H.N), M) for k in range(nvec)]
+    # Papyan's interval from the extreme Ritz values of the separate M0-step run
+    # (M0 > 0) or, without it (M0 = 0, nncas's default), of density vector 0's run
+    r0 = lanczos(H, unit_normal(seed, 0, H.N), M0)[0] if M0 > 0 else runs[0][0]
     D = r0[-1] - r0[0]
     lo, hi = r0[0] - kappa * D, r0[-1] + kappa * D
     ritz, wts = dataset(f, g + "/density/ritz_values"), dataset(f, g + "/density/ritz_weights")
@@ -158,7 +161,7 @@ def density(f, g, H, seed):
     c, d, sigma = 0.5 * (hi + lo), 0.5 * (hi - lo), 2.0 / (M - 1) / np.sqrt(8 * np.log(width))
     rho, dr, dw = np.zeros((nvec, len(grid))), 0.0, 0.0
     for k in range(nvec):
-        r, w = lanczos(H, unit_normal(seed, 1 + k, H.N), M)
+        r, w = runs[k]
         if len(r) != steps[k]:
             sys.exit(f"recompute_spectrum: {g}: starting vector {k} took {len(r)} Lanczos steps, nncas {steps[k]}")
         dr, dw = max(dr, np.abs(r - ritz[k, :len(r)]).max()), max(dw, np.abs(w - wts[k, :len(r)]).max())

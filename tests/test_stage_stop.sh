@@ -24,7 +24,7 @@ case $stage in
             stop_after=5 ;;
   spectrum) base+=(-spectrum_every 1 -hessian_samples 60 -spectrum_m 12 -spectrum_m0 12 -spectrum_nvec 3 -spectrum_trace_vecs 4
                    -spectrum_topk 2)
-            stop_after=3 ;; # the normalization with the extremes (one unit), two density vectors
+            stop_after=3 ;; # the normalization (density vector 1) with the extremes: one unit; two more density vectors
   *) echo "unknown stage $stage"; exit 2 ;;
 esac
 if [ "$real" = 1 ]; then # a stage long enough to be signalled in the middle

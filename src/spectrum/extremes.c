@@ -231,6 +231,25 @@ static PetscErrorCode extremes_from_lanczos(Spectrum s, const LanczosRitz *r)
   PetscFunctionReturn(0);
 }
 
+/* The Lanczos run the normalization takes: Papyan's separate M0 steps, or
+ * the first density vector's M steps, which the density then keeps. */
+static PetscErrorCode normalization_run(Spectrum s, Vec v, LanczosRitz *r)
+{
+  PetscFunctionBeginUser;
+  if (s->separate_normalization) {
+    PetscCall(spectrum_random_vector(s, NN_SPECTRUM_NORMALISATION, PETSC_FALSE, v));
+    PetscCall(lanczos_ritz_pairs(s->A, v, s->M0, s->nev, r)); /* the steps of lanczos_tridiagonal, keeping the basis */
+    PetscFunctionReturn(0);
+  }
+  PetscCall(spectrum_random_vector(s, nn_spectrum_density_substream(0), PETSC_FALSE, v));
+  PetscCall(lanczos_ritz_pairs(s->A, v, s->M, s->nev, r));
+  s->steps[0] = r->m; /* density vector 0, as spectrum_density_continue would compute it */
+  PetscCall(PetscArraycpy(s->ritz, r->ritz, r->m));
+  PetscCall(PetscArraycpy(s->weights, r->weights, r->m));
+  s->done_vecs = 1;
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode spectrum_normalization_extremes(Spectrum s)
 {
   double      t0 = nn_wtime();
@@ -240,13 +259,12 @@ PetscErrorCode spectrum_normalization_extremes(Spectrum s)
   PetscCall(PetscLogEventBegin(spectrum_ev_density, 0, 0, 0, 0));
   if (!s->done_normalization && !s->done_vecs) PetscCall(spectrum_density_allocate(s)); /* a fresh density */
   PetscCall(MatCreateVecs(s->A, &v, NULL));
-  PetscCall(spectrum_random_vector(s, NN_SPECTRUM_NORMALISATION, PETSC_FALSE, v));
-  PetscCall(lanczos_ritz_pairs(s->A, v, s->M0, s->nev, &r)); /* the steps of lanczos_tridiagonal, keeping the basis */
+  PetscCall(normalization_run(s, v, &r));
   spectrum_set_interval(s, r.ritz, r.m);
   s->done_normalization = PETSC_TRUE;
   PetscCall(PetscLogEventEnd(spectrum_ev_density, 0, 0, 0, 0));
-  PetscCall(PetscPrintf(s->comm, "[spectrum] normalization: [%.4e, %.4e] from %" PetscInt_FMT " Lanczos steps, %.1fs\n", s->lo, s->hi, r.m,
-                        nn_wtime() - t0));
+  PetscCall(PetscPrintf(s->comm, "[spectrum] normalization: [%.4e, %.4e] from %" PetscInt_FMT " Lanczos steps (%s), %.1fs\n", s->lo, s->hi, r.m,
+                        s->separate_normalization ? "a separate run" : "density vector 1", nn_wtime() - t0));
   PetscCall(extremes_from_lanczos(s, &r));
   PetscCall(lanczos_ritz_destroy(&r));
   PetscCall(VecDestroy(&v));

@@ -39,7 +39,10 @@ PetscErrorCode spectrum_set_from_options(Spectrum s)
   PetscCall(PetscOptionsInt("-spectrum_nev", "eigenvalues at each end of the spectrum", NULL, s->nev, &s->nev, NULL));
   PetscCall(PetscOptionsInt("-spectrum_topk", "also the k eigenvalues of largest magnitude (0: off)", NULL, s->topk, &s->topk, NULL));
   PetscCall(PetscOptionsBool("-spectrum_density", "compute the Lanczos spectral density (App. G.1)", NULL, s->do_density, &s->do_density, NULL));
-  PetscCall(PetscOptionsInt("-spectrum_m0", "Lanczos iterations of the normalization (M0)", NULL, s->M0, &s->M0, NULL));
+  PetscCall(PetscOptionsBool("-spectrum_normalization_run",
+                             "Papyan's separate normalization run of M0 Lanczos steps (App. G.1); false: the interval and the extremes from the first density vector's run",
+                             NULL, s->separate_normalization, &s->separate_normalization, NULL));
+  PetscCall(PetscOptionsInt("-spectrum_m0", "Lanczos iterations of the separate normalization run (M0)", NULL, s->M0, &s->M0, NULL));
   PetscCall(PetscOptionsInt("-spectrum_m", "Lanczos iterations per starting vector (M)", NULL, s->M, &s->M, NULL));
   PetscCall(PetscOptionsInt("-spectrum_k", "grid points of the density (K)", NULL, s->K, &s->K, NULL));
   PetscCall(PetscOptionsInt("-spectrum_nvec", "random starting vectors (n_vec)", NULL, s->nvec, &s->nvec, NULL));
@@ -122,7 +125,7 @@ static PetscErrorCode spectrum_density_continue(Spectrum s)
   if (!s->done_normalization && !s->done_vecs) PetscCall(spectrum_density_allocate(s)); /* a fresh density */
   PetscCall(MatCreateVecs(s->A, &v, NULL));
   nn_progress_start(&prog, "spectrum density", s->nvec + 1);
-  if (!s->done_normalization) {
+  if (!s->done_normalization && s->separate_normalization) {
     PetscCall(spectrum_normalization(s, v));
     PetscCall(nn_progress_report(&prog, 1, 0, "normalization: [%.4e, %.4e]", s->lo, s->hi));
     s->done_normalization = PETSC_TRUE;
@@ -131,6 +134,7 @@ static PetscErrorCode spectrum_density_continue(Spectrum s)
   for (PetscInt k = s->done_vecs; k < s->nvec && !s->stopped; k++) {
     PetscCall(spectrum_random_vector(s, nn_spectrum_density_substream((uint64_t)k), PETSC_FALSE, v));
     PetscCall(lanczos_tridiagonal(s->A, v, s->M, &s->steps[k], s->ritz + k * s->M, s->weights + k * s->M));
+    if (!s->done_normalization) spectrum_set_interval(s, s->ritz, s->steps[0]), s->done_normalization = PETSC_TRUE; /* from vector 0 */
     PetscCall(nn_progress_report(&prog, k + 2, 10.0, "starting vector %" PetscInt_FMT "/%" PetscInt_FMT, k + 1, s->nvec));
     s->done_vecs = k + 1;
     PetscCall(spectrum_poll(s, &s->stopped));
@@ -350,7 +354,9 @@ static PetscErrorCode spectrum_write_density(Spectrum s, NnH5File *f, const char
   PetscCall(nn_h5_attr_double(f, g, "hi", s->hi));
   PetscCall(nn_h5_attr_double(f, g, "lanczos_min_estimate", s->est_min));
   PetscCall(nn_h5_attr_double(f, g, "lanczos_max_estimate", s->est_max));
-  PetscCall(nn_h5_attr_int64(f, g, "M0", s->M0));
+  PetscCall(nn_h5_attr_int64(f, g, "M0", s->separate_normalization ? s->M0 : 0));
+  PetscCall(nn_h5_attr_string(f, g, "normalization",
+                              s->separate_normalization ? "Papyan's separate run of M0 Lanczos steps" : "the Ritz values of the first density vector's run (M steps)"));
   PetscCall(nn_h5_attr_int64(f, g, "M", s->M));
   PetscCall(nn_h5_attr_int64(f, g, "K", s->K));
   PetscCall(nn_h5_attr_int64(f, g, "n_vec", s->nvec));

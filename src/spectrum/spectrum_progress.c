@@ -41,7 +41,7 @@ PetscErrorCode spectrum_stopped(Spectrum s, PetscBool *stopped)
 /* The settings the progress depends on, in a fixed order. */
 static void progress_settings(Spectrum s, int64_t v[9])
 {
-  v[0] = s->nev, v[1] = s->topk, v[2] = s->M0, v[3] = s->M, v[4] = s->nvec, v[5] = s->trace_vecs, v[6] = s->seed;
+  v[0] = s->nev, v[1] = s->topk, v[2] = s->separate_normalization ? s->M0 : 0, /* 0: no separate run */ v[3] = s->M, v[4] = s->nvec, v[5] = s->trace_vecs, v[6] = s->seed;
   v[7] = s->do_extremes, v[8] = s->do_density;
 }
 static const char *const setting_names[9] = {"nev", "topk", "M0", "M", "nvec", "trace_vecs", "seed", "extremes", "density"};

@@ -11,6 +11,7 @@ struct _p_Spectrum {
   /* options */
   PetscInt  nev, topk;        /* -spectrum_nev (each end), -spectrum_topk (by magnitude) */
   PetscInt  M0, M, K, nvec;   /* -spectrum_m0, -spectrum_m, -spectrum_k, -spectrum_nvec */
+  PetscBool separate_normalization; /* -spectrum_normalization_run: Papyan's own M0-step run, else the first density vector's */
   PetscInt  trace_vecs, seed; /* -spectrum_trace_vecs, -spectrum_seed */
   PetscReal margin, width;    /* -spectrum_margin (kappa, App. G.1), -spectrum_width (Papyan's kernel kappa) */
   PetscReal zero_tol;         /* -spectrum_zero_tol: |lambda| below this times ||A|| counts as zero */
@@ -24,7 +25,7 @@ struct _p_Spectrum {
   PetscBool ext_refined[2];   /* the max, min end was refined by Krylov-Schur from the Ritz vectors */
   /* results: density */
   double   lo, hi;            /* the normalization interval (with margin) */
-  double   est_min, est_max;  /* Lanczos estimates of the extremes (M0 steps) */
+  double   est_min, est_max;  /* Lanczos estimates of the extremes (the normalization's run) */
   double   sigma;             /* kernel width on [-1, 1] */
   double  *grid, *density, *density_std; /* (K) */
   double  *ritz, *weights;    /* (nvec, M) Ritz values (lambda units) and weights; unused tail 0 */
