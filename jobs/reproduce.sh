@@ -124,4 +124,15 @@ for e in "${todo[@]}"; do
     *) echo "reproduce: $e failed (exit status $status); see $dir/log" >&2; tail -5 "$dir/log" >&2; exit 1 ;;
   esac
 done
-echo "reproduce: all done; figures and tables: /usr/bin/python3 postprocess/reproduction.py $out"
+# Figures and tables (postprocess/quickstart_figures.py): per experiment, and
+# the runs of Fig. 3 together (one colour per run)
+figures() { /usr/bin/python3 "$here/postprocess/quickstart_figures.py" "$@" >/dev/null 2>>"$out/figures.log" || true; }
+for e in "${todo[@]}"; do
+  [ -f "$out/$e/DONE" ] && figures "$out/$e/results.h5" --out "$out/$e/figures"
+done
+fig3=()
+for e in initscale initscale_c1 initscale_chalf initscale_c2_constant initscale_bn; do
+  [ -f "$out/$e/DONE" ] && fig3+=("$out/$e/results.h5")
+done
+[ ${#fig3[@]} -gt 1 ] && figures "${fig3[@]}" --out "$out/fig3"
+echo "reproduce: done; figures and summaries in $out/*/figures and $out/fig3 (messages: $out/figures.log)"
