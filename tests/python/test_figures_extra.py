@@ -142,6 +142,7 @@ def test_readers_return_the_files(runs):
         np.testing.assert_array_equal(d["c"], INIT_C)
         assert d["grad_norm_sq"].shape == (4, 4) and d["weight_layers"] == 7
         assert [c for _, c in r.initscale_spectra()] == INIT_C
+        assert f["initscale/hessian_sample_index"].shape == (64,)  # -hessian_samples reaches the study's Hessian
         dens = r.initscale_density(1)
         np.testing.assert_array_equal(dens.density, f["initscale/c_01/density/density"][()])
         assert r.option("net_init_c") == "4" and r.option("train_record_steps") == "" and r.option("nothing") is None
