@@ -26,6 +26,7 @@ PetscErrorCode hcase_create(MPI_Comm comm, HCaseOpts o, HCase *hc)
   PetscCall(hessian_create(hc->ds, hc->net, &hc->h));
   PetscCall(hessian_set_samples(hc->h, m, o.batch, 1));
   PetscCall(hessian_set_block(hc->h, o.kmax ? o.kmax : 3));
+  PetscCall(hessian_set_precision(hc->h, o.precision));
   PetscCall(hessian_setup(hc->h));
   PetscCall(hessian_get_mat(hc->h, HESSIAN_FULL, &hc->H));
   PetscCall(PetscMalloc1(hc->N, &hc->theta));

@@ -26,6 +26,7 @@ typedef struct {
   double      c;     /* init_c / init_std (default 1) */
   const char *shape; /* synthetic sample shape (default "2,6,6") */
   PetscInt    kmax;  /* directions per pass (default 3) */
+  HessianPrecision precision; /* of the network's passes (default double) */
 } HCaseOpts;
 
 /* Synthetic mixture data (64 training samples), the network, and its Hessian

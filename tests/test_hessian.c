@@ -3,7 +3,7 @@
  * (with the dense verification mode) symmetry, spectra and closed forms. */
 #include "fixture.h"
 #include "hessian/hessianimpl.h" /* white-box: the slices and their samples */
-#include "net/netimpl.h"         /* white-box: the layers' activations */
+#include "net/layers.h"          /* white-box: the layers' activations (double state) */
 
 #include <float.h>
 #include <string.h>
@@ -25,9 +25,9 @@ static PetscErrorCode kink_pattern(HCase *hc, const double *theta, uint64_t *sig
     for (PetscInt l = 0; l < hc->net->nlayers; l++) {
       const Layer *L = &hc->net->layers[l];
       if (L->kind == LAYER_ACT && L->act == ACT_RELU)
-        for (PetscInt i = 0; i < sl->n * nn_shape_size(L->in); i++) s = (s ^ (hc->net->act[l][i] > 0)) * 1099511628211ULL;
+        for (PetscInt i = 0; i < sl->n * nn_shape_size(L->in); i++) s = (s ^ (hc->net->state->act[l][i] > 0)) * 1099511628211ULL;
       if (L->kind == LAYER_POOL)
-        for (PetscInt i = 0; i < sl->n * nn_shape_size(L->out); i++) s = (s ^ (uint64_t)L->argmax[i]) * 1099511628211ULL;
+        for (PetscInt i = 0; i < sl->n * nn_shape_size(L->out); i++) s = (s ^ (uint64_t)hc->net->state->cache[l].argmax[i]) * 1099511628211ULL;
     }
     for (PetscInt i = 0; i < sl->n; i++) {
       double y = h->y[sl->first + i];

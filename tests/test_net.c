@@ -38,9 +38,9 @@ static uint64_t kink_signature(Net net, PetscInt B, const double *t, const doubl
     const Layer *L = &net->layers[l];
     size_t       n = (size_t)B * nn_shape_size(L->in);
     if (L->kind == LAYER_ACT && L->act == ACT_RELU)
-      for (size_t i = 0; i < n; i++) h = (h ^ (net->act[l][i] > 0)) * 1099511628211ULL;
+      for (size_t i = 0; i < n; i++) h = (h ^ (net->state->act[l][i] > 0)) * 1099511628211ULL;
     if (L->kind == LAYER_POOL)
-      for (size_t i = 0; i < (size_t)B * nn_shape_size(L->out); i++) h = (h ^ (uint64_t)L->argmax[i]) * 1099511628211ULL;
+      for (size_t i = 0; i < (size_t)B * nn_shape_size(L->out); i++) h = (h ^ (uint64_t)net->state->cache[l].argmax[i]) * 1099511628211ULL;
   }
   for (PetscInt i = 0; i < B; i++) h = (h ^ (y[i] * t[i] < 1)) * 1099511628211ULL;
   return h;
@@ -251,9 +251,9 @@ static PetscErrorCode dropout_gradient_matches_central_difference_with_fixed_mas
   double fd = (Rp - Rm) / (2 * h);
   NN_CHECK(nn_relerr(gv, fd, 1e-8) < 1e-7, "dropout: gradient %.12e vs difference %.12e", gv, fd);
   /* about half of the units are dropped */
-  Layer *D    = &net->layers[2];
-  int    kept = 0;
-  for (int i = 0; i < 48; i++) kept += D->mask[i];
+  const uint8_t *mask = net->state->cache[2].mask;
+  int            kept = 0;
+  for (int i = 0; i < 48; i++) kept += mask[i];
   NN_CHECK(kept > 12 && kept < 36, "dropout 0.5 kept %d of 48", kept);
   PetscCall(PetscFree4(theta, grad, v, tp));
   PetscCall(net_destroy(&net));
@@ -308,7 +308,7 @@ static PetscErrorCode conv_gemm_matches_direct_loops_with_and_without_chunking(v
     /* feed the channel-major input directly to the conv layer */
     Layer *L = &net->layers[0];
     PetscCall(PetscMalloc1((size_t)OC * B * H * W, &out));
-    PetscCall(L->ops->forward(L, &p, theta, x, out));
+    PetscCall(layer_ops(L->kind)->forward(L, &p, theta, x, out));
     conv_reference(x, theta + L->woff, theta + L->boff, C, B, H, W, OC, K, pad, ref);
     for (PetscInt i = 0; i < OC * B * H * W; i++)
       NN_CHECK(fabs(out[i] - ref[i]) <= 1e-13 * (1 + fabs(ref[i])), "conv output %d: %.17g vs %.17g", (int)i, out[i], ref[i]);
@@ -336,7 +336,7 @@ static PetscErrorCode conv_col_cache_gives_the_same_passes(void)
     PetscCall(net_setup(net[c], 2, 7, 7, B));
     PetscCall(net_setup_tangents(net[c], 1));
   }
-  NN_CHECK(net[0]->layers[0].col && net[0]->layers[2].col && !net[1]->layers[0].col, "col caches not as configured");
+  NN_CHECK(net[0]->state->cache[0].col && net[0]->state->cache[2].col && !net[1]->state->cache[0].col, "col caches not as configured");
   const PetscInt N = net[0]->N;
   PetscCall(PetscMalloc6(N, &theta, N, &v, N, &g[0], N, &g[1], N, &hv[0], N, &hv[1]));
   PetscCall(net_init_params(net[0], theta));

@@ -28,6 +28,11 @@
 
 typedef enum { HESSIAN_FULL, HESSIAN_GAUSS_NEWTON, HESSIAN_REMAINDER } HessianPart;
 extern const char *const HessianParts[];
+/* The precision of the network's passes in a product (-hessian_precision):
+ * single runs them in float32 (SGEMM); directions, products, their
+ * reductions and everything computed from them stay double (docs/hessian.md). */
+typedef enum { HESSIAN_PRECISION_DOUBLE, HESSIAN_PRECISION_SINGLE } HessianPrecision;
+extern const char *const HessianPrecisions[];
 
 typedef struct _p_Hessian *Hessian; /* private: src/hessian/hessianimpl.h */
 
@@ -67,6 +72,9 @@ PetscErrorCode hessian_entries_all_batches(Hessian h, PetscInt ni, const PetscIn
 /* Instead of -hessian_reuse_forward. */
 PetscErrorCode hessian_set_reuse_forward(Hessian h, PetscBool reuse);
 PetscErrorCode hessian_get_reuse_forward(Hessian h, PetscBool *reuse);
+/* Instead of -hessian_precision; before hessian_setup. */
+PetscErrorCode hessian_set_precision(Hessian h, HessianPrecision precision);
+PetscErrorCode hessian_get_precision(Hessian h, HessianPrecision *precision);
 /* Instead of -hessian_block: directions per R-operator pass; before hessian_setup. */
 PetscErrorCode hessian_set_block(Hessian h, PetscInt kmax);
 /* Draws the sample set, assembles this rank's samples, creates the shells.

@@ -72,6 +72,21 @@ PetscErrorCode net_rop_forward(Net net, const NnPass *p, PetscInt k, const doubl
 PetscErrorCode net_rop_backward(Net net, const NnPass *p, PetscInt k, const double *theta, const double *V, PetscInt ldv,
                                 const double *RdT, PetscBool first_order_terms, const PetscInt *rows, PetscInt nrows, double *HV,
                                 PetscInt ldh);
+/* The same passes in single precision (float32, for -hessian_precision
+ * single): the same layers, run with SGEMM in float copies of the buffers (a
+ * second set, about half the size of the double one, allocated by
+ * net_setup_tangents_single). theta, V, grad, HV and RT are float; the inputs
+ * x, the outputs and the loss derivatives dout and RdT stay double, converted
+ * where they enter and leave the float buffers. Both precisions' passes count
+ * in net_get_pass_count. */
+PetscErrorCode net_setup_tangents_single(Net net, PetscInt kmax);
+PetscErrorCode net_forward_single(Net net, const NnPass *p, const float *theta, const double *x, double *out);
+PetscErrorCode net_backward_single(Net net, const NnPass *p, const float *theta, const double *dout, float *grad);
+PetscErrorCode net_rop_forward_single(Net net, const NnPass *p, PetscInt k, const float *theta, const float *V, PetscInt ldv);
+PetscErrorCode net_rop_backward_single(Net net, const NnPass *p, PetscInt k, const float *theta, const float *V, PetscInt ldv,
+                                       const double *RdT, PetscBool first_order_terms, const PetscInt *rows, PetscInt nrows,
+                                       float *HV, PetscInt ldh);
+PetscErrorCode net_get_output_tangents_single(Net net, const float **RT);
 
 /* A layer that holds parameters: its tensors in theta and their names and
  * shapes in files. */

@@ -29,6 +29,10 @@ PetscErrorCode spectrum_create(MPI_Comm comm, Spectrum *sp);
 PetscErrorCode spectrum_initialize_package(void);
 PetscErrorCode spectrum_set_from_options(Spectrum sp);
 PetscErrorCode spectrum_set_operator(Spectrum sp, Mat A);
+/* The extremes' convergence tolerance unless -eps_tol gives one: Krylov-Schur's
+ * and the Ritz pairs' test (default 1e-10; an operator computed in float32
+ * cannot reach it, see docs/hessian.md). */
+PetscErrorCode spectrum_set_tolerance(Spectrum sp, PetscReal tol);
 /* Each stage prints a progress line. spectrum_extremes: Krylov-Schur from a
  * random vector. spectrum_normalization_extremes: the density's normalization
  * (as spectrum_density computes it, bit for bit) and the extremes from its

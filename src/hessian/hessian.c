@@ -9,7 +9,7 @@
 
 const char *const HessianParts[] = {"full", "gauss_newton", "remainder", "HessianPart", "HESSIAN_", NULL};
 
-static PetscLogEvent ev_mult, ev_slice, ev_comm;
+static PetscLogEvent ev_mult, ev_comm;
 static PetscInt      inject_nan; /* -hessian_inject_nan */
 
 PetscErrorCode hessian_initialize_package(void)
@@ -21,7 +21,7 @@ PetscErrorCode hessian_initialize_package(void)
   done = PETSC_TRUE;
   PetscCall(PetscClassIdRegister("nncas Hessian", &cls));
   PetscCall(PetscLogEventRegister("NnHessianMult", cls, &ev_mult));
-  PetscCall(PetscLogEventRegister("NnHessianSlice", cls, &ev_slice));
+  PetscCall(hessian_slice_register_events(cls));
   PetscCall(PetscLogEventRegister("NnHessianComm", cls, &ev_comm)); /* a product's all-gather and reduce-scatter */
   /* A package option, as PETSc's -log_exclude: testing divergence handling
    * (README) in every stage's Hessian, also those a stage sets itself. */
@@ -64,6 +64,10 @@ PetscErrorCode hessian_set_from_options(Hessian h)
   PetscCall(PetscOptionsBool("-hessian_reuse_forward",
                              "reuse the forward and first-order backward pass across products at the same point (one batch per rank)",
                              NULL, h->reuse, &h->reuse, NULL));
+  PetscCall(PetscOptionsEnum("-hessian_precision",
+                             "precision of the network's passes in a product: double, or single (float32 SGEMM; the vectors, "
+                             "reductions and statistics stay double)", "hessian_set_precision", HessianPrecisions,
+                             (PetscEnum)h->precision, (PetscEnum *)&h->precision, NULL));
   PetscOptionsEnd();
   PetscCheck(h->nsamples > 0, h->comm, PETSC_ERR_ARG_OUTOFRANGE, "-hessian_samples must be positive");
   PetscCheck(h->batch >= 0, h->comm, PETSC_ERR_ARG_OUTOFRANGE, "-hessian_batch must be non-negative");
@@ -307,7 +311,7 @@ PetscErrorCode hessian_setup(Hessian h)
                Bmax, Bnet);
     PetscCall(PetscMalloc4(Bmax, &h->t, Bmax, &h->dl, Bmax, &h->d2l, (size_t)h->kmax * Bmax, &h->rdt));
   }
-  PetscCall(net_setup_tangents(h->net, h->kmax));
+  PetscCall(hessian_precision_setup(h));
   PetscCall(PetscMalloc2((size_t)h->kmax * N, &h->vfull, (size_t)h->kmax * N, &h->hv));
   PetscCall(hessian_make_shell(h, HESSIAN_FULL, 0, N, 0, N, "H", &h->H));
   PetscCall(hessian_make_shell(h, HESSIAN_GAUSS_NEWTON, 0, N, 0, N, "G", &h->G));
@@ -318,8 +322,9 @@ PetscErrorCode hessian_setup(Hessian h)
 PetscErrorCode hessian_set_point(Hessian h, const double *theta)
 {
   PetscFunctionBeginUser;
-  h->theta    = theta;
-  h->cache_ok = PETSC_FALSE; /* the values may have changed */
+  h->theta           = theta;
+  h->cache_ok        = PETSC_FALSE; /* the values may have changed */
+  h->theta_single_ok = PETSC_FALSE;
   PetscFunctionReturn(0);
 }
 
@@ -354,48 +359,6 @@ PetscErrorCode hessian_block_create(Hessian h, PetscInt p, PetscInt q, Mat *A)
   PetscCall(hessian_layer_range(h, q, &coff, &cn));
   PetscCall(PetscSNPrintf(name, sizeof name, "H_%d%d", (int)p, (int)q));
   PetscCall(hessian_make_shell(h, HESSIAN_FULL, roff, rn, coff, cn, name, A));
-  PetscFunctionReturn(0);
-}
-
-/* HV (k x N) += scale * part * V on slice s, for the k directions V (k x N)
- * (with rows, only those entries of HV; see net_rop_backward):
- *   forward, first-order backward keeping each layer's output gradient
- *   (dR/dT_i = scale l'_i), R-forward (RT = J V), and the R-backward with
- *   R{dR/dT} = scale l'' RT (zero for the remainder H - G); the Gauss-Newton
- *   part drops the first-order terms, leaving J^T diag(scale l'') J V. */
-static PetscErrorCode hessian_slice_apply(Hessian h, PetscInt s, HessianPart part, PetscInt k, const double *V, double scale,
-                                          const PetscInt *rows, PetscInt nrows, double *HV)
-{
-  const HessianSlice *sl = &h->slices[s];
-  const PetscInt      N = h->N, F = h->F, B = sl->n;
-  NnPass              p = {.B = B, .Bglobal = sl->size, .batch_comm = sl->comm, .train = PETSC_FALSE};
-  unsigned long long  passes;
-  const double       *RT;
-  PetscFunctionBeginUser;
-  PetscCheck(h->theta, h->comm, PETSC_ERR_ORDER, "hessian_set_point() was not called");
-  PetscCall(PetscLogEventBegin(ev_slice, 0, 0, 0, 0));
-  PetscCall(net_get_pass_count(h->net, &passes));
-  /* The first-order pass depends on the point, the slice and the scale only:
-   * between products at one point (a Krylov solve) it is still in the net's
-   * buffers unless another pass (any net_forward/net_backward) came between. */
-  if (!(h->reuse && h->cache_ok && h->cache_slice == s && h->cache_scale == scale && h->cache_gen == passes)) {
-    PetscCall(net_forward(h->net, &p, h->theta, h->x + (size_t)sl->first * F, h->t));
-    loss_eval(h->loss, B, h->t, h->y + sl->first, NULL, h->dl, h->d2l);
-    for (PetscInt i = 0; i < B; i++) h->dl[i] *= scale;
-    PetscCall(net_backward(h->net, &p, h->theta, h->dl, NULL));
-    h->cache_ok    = PETSC_TRUE;
-    h->cache_slice = s;
-    h->cache_scale = scale;
-    PetscCall(net_get_pass_count(h->net, &h->cache_gen));
-  }
-  PetscCall(net_rop_forward(h->net, &p, k, h->theta, V, N));
-  PetscCall(net_get_output_tangents(h->net, &RT));
-  for (PetscInt j = 0; j < k; j++)
-    for (PetscInt i = 0; i < B; i++) h->rdt[j * B + i] = part == HESSIAN_REMAINDER ? 0 : scale * h->d2l[i] * RT[j * B + i];
-  PetscCall(net_rop_backward(h->net, &p, k, h->theta, V, N, h->rdt, part != HESSIAN_GAUSS_NEWTON, rows, nrows, HV, N));
-  if (++h->napplies == h->inject_nan && h->rank == 0)
-    for (size_t e = 0; e < (size_t)k * N; e++) HV[e] = NAN;
-  PetscCall(PetscLogEventEnd(ev_slice, 0, 0, 0, 0));
   PetscFunctionReturn(0);
 }
 
@@ -570,9 +533,10 @@ PetscErrorCode hessian_view(Hessian h, PetscViewer v)
   PetscFunctionBeginUser;
   PetscCall(PetscViewerASCIIPrintf(v,
                                     "Hessian: N = %" PetscInt_FMT ", %" PetscInt_FMT " training samples in %" PetscInt_FMT
-                                    " batches (%s), %" PetscInt_FMT " directions per pass\n",
+                                    " batches (%s), %" PetscInt_FMT " directions per pass, %s precision\n",
                                     h->N, h->nsamples, h->nbatches,
-                                    h->nbatches < h->size ? "each split across the ranks" : "whole batches per rank", h->kmax));
+                                    h->nbatches < h->size ? "each split across the ranks" : "whole batches per rank", h->kmax,
+                                    HessianPrecisions[h->precision]));
   PetscFunctionReturn(0);
 }
 
@@ -589,6 +553,7 @@ PetscErrorCode hessian_destroy(Hessian *hp)
   if (h->x) PetscCall(PetscFree2(h->x, h->y));
   if (h->t) PetscCall(PetscFree4(h->t, h->dl, h->d2l, h->rdt));
   if (h->vfull) PetscCall(PetscFree2(h->vfull, h->hv));
+  PetscCall(hessian_precision_destroy(h));
   if (h->counts) PetscCall(PetscFree2(h->counts, h->displs));
   PetscCall(PetscLayoutDestroy(&h->layout));
   PetscCall(PetscFree(h));

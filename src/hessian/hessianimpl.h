@@ -23,6 +23,7 @@ struct _p_Hessian {
   PetscInt nsamples, batch, seed, kmax;
   PetscInt inject_nan; /* testing: the inject_nan-th local product on rank 0 is NaN (0: never) */
   PetscBool reuse;     /* -hessian_reuse_forward: skip the first-order passes when they are still in the net */
+  HessianPrecision precision; /* -hessian_precision: of the network's passes (precision.c) */
   /* the first-order pass (forward, l', l'', backward) the net's buffers hold */
   PetscBool          cache_ok;
   PetscInt           cache_slice;
@@ -38,13 +39,31 @@ struct _p_Hessian {
   double       *x, *y;      /* (nlocal, c, h, w) and (nlocal) */
   /* the point */
   const double *theta;      /* replicated parameters (not owned) */
+  float        *theta_single;    /* single precision: theta in float, */
+  PetscBool     theta_single_ok; /* converted since the latest hessian_set_point */
   /* distribution of theta */
   PetscLayout  layout;
   PetscMPIInt *counts, *displs;
   /* work */
   double *t, *dl, *d2l, *rdt; /* per-sample outputs, l', l'', R{dR/dT} */
   double *vfull, *hv;         /* (kmax, N) gathered directions and local products */
+  float  *v_single, *hv_single; /* (kmax, N) single precision: the same in float */
   Mat     H, G, Rm;           /* shells: full Hessian, Gauss-Newton part, H - G */
 };
+
+/* precision.c: the products in the Hessian's precision. HV (k x N) += scale
+ * part V on slice s (with rows, only those entries of HV), converting at the
+ * network's boundary in single precision. */
+PetscErrorCode hessian_slice_apply(Hessian h, PetscInt s, HessianPart part, PetscInt k, const double *V, double scale,
+                                   const PetscInt *rows, PetscInt nrows, double *HV);
+PetscErrorCode hessian_slice_register_events(PetscClassId cls);
+PetscErrorCode hessian_precision_setup(Hessian h);
+PetscErrorCode hessian_precision_destroy(Hessian h);
+/* slice.c, compiled once per precision (include/nncas/real.h): the same
+ * product by the network's passes in double, or in float at theta_single. */
+PetscErrorCode hessian_slice_passes(Hessian h, PetscInt s, HessianPart part, PetscInt k, const double *V, double scale,
+                                    const PetscInt *rows, PetscInt nrows, double *HV);
+PetscErrorCode hessian_slice_passes_single(Hessian h, PetscInt s, HessianPart part, PetscInt k, const float *V, double scale,
+                                           const PetscInt *rows, PetscInt nrows, float *HV);
 
 #endif

@@ -46,7 +46,7 @@ static inline double act_d2f(ActKind a, double x)
   return 0;
 }
 
-static PetscErrorCode act_forward(Layer *L, const NnPass *p, const double *theta, const double *in, double *out)
+static PetscErrorCode act_forward(Layer *L, const NnPass *p, const nn_real *theta, const nn_real *in, nn_real *out)
 {
   const size_t n = (size_t)p->B * nn_shape_size(L->in);
   PetscFunctionBeginUser;
@@ -58,8 +58,8 @@ static PetscErrorCode act_forward(Layer *L, const NnPass *p, const double *theta
   PetscFunctionReturn(0);
 }
 
-static PetscErrorCode act_backward(Layer *L, const NnPass *p, const double *theta, const double *in, const double *out,
-                                   const double *dout, double *din, double *grad)
+static PetscErrorCode act_backward(Layer *L, const NnPass *p, const nn_real *theta, const nn_real *in, const nn_real *out,
+                                   const nn_real *dout, nn_real *din, nn_real *grad)
 {
   const size_t n = (size_t)p->B * nn_shape_size(L->in);
   PetscFunctionBeginUser;
@@ -71,18 +71,18 @@ static PetscErrorCode act_backward(Layer *L, const NnPass *p, const double *thet
   PetscFunctionReturn(0);
 }
 
-static PetscErrorCode act_rop_forward(Layer *L, const NnPass *p, PetscInt k, const double *theta, const double *V,
-                                      PetscInt ldv, const double *in, const double *Rin, double *Rout)
+static PetscErrorCode act_rop_forward(Layer *L, const NnPass *p, PetscInt k, const nn_real *theta, const nn_real *V,
+                                      PetscInt ldv, const nn_real *in, const nn_real *Rin, nn_real *Rout)
 {
   const NnSegments g = nn_segments(L->in, p->B);
   PetscFunctionBeginUser;
   (void)theta, (void)V, (void)ldv;
   for (PetscInt s = 0; s < g.n; s++)
     for (PetscInt j = 0; j < k; j++) {
-      const double *x  = in + s * g.len;
+      const nn_real *x  = in + s * g.len;
       const size_t  to = (size_t)(s * k + j) * g.len;
-      double       *ry = Rout + to;
-      const double *rx = Rin ? Rin + to : NULL;
+      nn_real       *ry = Rout + to;
+      const nn_real *rx = Rin ? Rin + to : NULL;
       if (!rx) PetscCall(PetscArrayzero(ry, g.len));
       else if (L->act == ACT_RELU)
         for (PetscInt i = 0; i < g.len; i++) ry[i] = x[i] > 0 ? rx[i] : 0; /* Ry = f'(x) Rx */
@@ -92,7 +92,7 @@ static PetscErrorCode act_rop_forward(Layer *L, const NnPass *p, PetscInt k, con
   PetscFunctionReturn(0);
 }
 
-static PetscErrorCode act_rop_backward(Layer *L, const NnPass *p, PetscInt k, const double *theta, const double *V,
+static PetscErrorCode act_rop_backward(Layer *L, const NnPass *p, PetscInt k, const nn_real *theta, const nn_real *V,
                                        PetscInt ldv, const NnRopBack *a)
 {
   const NnSegments g = nn_segments(L->in, p->B);
@@ -101,10 +101,10 @@ static PetscErrorCode act_rop_backward(Layer *L, const NnPass *p, PetscInt k, co
   if (!a->Rdin) PetscFunctionReturn(0);
   for (PetscInt s = 0; s < g.n; s++)
     for (PetscInt j = 0; j < k; j++) {
-      const double *x  = a->in + s * g.len, *dy = a->dout ? a->dout + s * g.len : NULL;
+      const nn_real *x  = a->in + s * g.len, *dy = a->dout ? a->dout + s * g.len : NULL;
       const size_t  to = (size_t)(s * k + j) * g.len;
-      const double *rdy = a->Rdout + to, *rx = a->Rin ? a->Rin + to : NULL;
-      double       *rdx = a->Rdin + to;
+      const nn_real *rdy = a->Rdout + to, *rx = a->Rin ? a->Rin + to : NULL;
+      nn_real       *rdx = a->Rdin + to;
       if (L->act == ACT_RELU) /* f'' = 0 */
         for (PetscInt i = 0; i < g.len; i++) rdx[i] = x[i] > 0 ? rdy[i] : 0;
       else if (dy && rx)

@@ -41,7 +41,7 @@ static BnIndex bn_index(const Layer *L, PetscInt B)
 }
 
 /* s[c] = sum over (b, s) of a[c,b,s] * (w ? w[c,b,s] : 1), summed over batch_comm */
-static PetscErrorCode bn_channel_sums(const NnPass *p, BnIndex ix, const double *a, const double *w, double *s)
+static PetscErrorCode bn_channel_sums(const NnPass *p, BnIndex ix, const nn_real *a, const nn_real *w, double *s)
 {
   PetscMPIInt size;
   PetscFunctionBeginUser;
@@ -59,34 +59,36 @@ static PetscErrorCode bn_channel_sums(const NnPass *p, BnIndex ix, const double 
   PetscFunctionReturn(0);
 }
 
-static PetscErrorCode bn_forward(Layer *L, const NnPass *p, const double *theta, const double *in, double *out)
+static PetscErrorCode bn_forward(Layer *L, const NnPass *p, const nn_real *theta, const nn_real *in, nn_real *out)
 {
   BnIndex      ix    = bn_index(L, p->B);
   const double count = (double)p->Bglobal * ix.S;
+  NnLayerCache  *lc = layer_cache(L);
   PetscFunctionBeginUser;
   (void)theta;
-  PetscCall(bn_channel_sums(p, ix, in, NULL, L->mean));
-  for (PetscInt c = 0; c < ix.C; c++) L->mean[c] /= count; /* mu = mean(x) */
+  PetscCall(bn_channel_sums(p, ix, in, NULL, lc->mean));
+  for (PetscInt c = 0; c < ix.C; c++) lc->mean[c] /= count; /* mu = mean(x) */
   for (PetscInt c = 0; c < ix.C; c++)
     for (PetscInt b = 0; b < ix.B; b++)
       for (PetscInt q = 0; q < ix.S; q++) {
         size_t at = (size_t)c * ix.cs + (size_t)b * ix.bs + q;
-        out[at]   = in[at] - L->mean[c];
+        out[at]   = in[at] - lc->mean[c];
       }
-  PetscCall(bn_channel_sums(p, ix, out, out, L->invstd));
-  for (PetscInt c = 0; c < ix.C; c++) L->invstd[c] = 1.0 / sqrt(L->invstd[c] / count + BN_EPS);
+  PetscCall(bn_channel_sums(p, ix, out, out, lc->invstd));
+  for (PetscInt c = 0; c < ix.C; c++) lc->invstd[c] = 1.0 / sqrt(lc->invstd[c] / count + BN_EPS);
   for (PetscInt c = 0; c < ix.C; c++)
     for (PetscInt b = 0; b < ix.B; b++)
-      for (PetscInt q = 0; q < ix.S; q++) out[(size_t)c * ix.cs + (size_t)b * ix.bs + q] *= L->invstd[c];
+      for (PetscInt q = 0; q < ix.S; q++) out[(size_t)c * ix.cs + (size_t)b * ix.bs + q] *= lc->invstd[c];
   PetscFunctionReturn(0);
 }
 
-static PetscErrorCode bn_backward(Layer *L, const NnPass *p, const double *theta, const double *in, const double *out,
-                                  const double *dout, double *din, double *grad)
+static PetscErrorCode bn_backward(Layer *L, const NnPass *p, const nn_real *theta, const nn_real *in, const nn_real *out,
+                                  const nn_real *dout, nn_real *din, nn_real *grad)
 {
   BnIndex      ix    = bn_index(L, p->B);
   const double count = (double)p->Bglobal * ix.S;
   double      *sdy, *sdyy;
+  NnLayerCache  *lc = layer_cache(L);
   PetscFunctionBeginUser;
   (void)theta, (void)in, (void)grad;
   if (!din) PetscFunctionReturn(0);
@@ -98,7 +100,7 @@ static PetscErrorCode bn_backward(Layer *L, const NnPass *p, const double *theta
     for (PetscInt b = 0; b < ix.B; b++)
       for (PetscInt q = 0; q < ix.S; q++) {
         size_t at = (size_t)c * ix.cs + (size_t)b * ix.bs + q;
-        din[at]   = L->invstd[c] * (dout[at] - mdy - out[at] * mdyy); /* dx = (dy - mean dy - y mean(dy y)) / s */
+        din[at]   = lc->invstd[c] * (dout[at] - mdy - out[at] * mdyy); /* dx = (dy - mean dy - y mean(dy y)) / s */
       }
   }
   PetscCall(PetscFree2(sdy, sdyy));
@@ -120,7 +122,7 @@ static inline size_t bn_fwd_at(BnIndex ix, PetscInt c, PetscInt b, PetscInt q)
 /* One product to average per (direction, channel): a * b, each a forward
  * tensor (B samples) or a tangent (k*B samples); b may be NULL (1). */
 typedef struct {
-  const double *a, *b;
+  const nn_real *a, *b;
   PetscBool     a_tan, b_tan;
 } BnProduct;
 
@@ -149,13 +151,14 @@ static PetscErrorCode bn_tangent_means(const NnPass *p, BnIndex ix, PetscInt k, 
   PetscFunctionReturn(0);
 }
 
-static PetscErrorCode bn_rop_forward(Layer *L, const NnPass *p, PetscInt k, const double *theta, const double *V,
-                                     PetscInt ldv, const double *in, const double *Rin, double *Rout)
+static PetscErrorCode bn_rop_forward(Layer *L, const NnPass *p, PetscInt k, const nn_real *theta, const nn_real *V,
+                                     PetscInt ldv, const nn_real *in, const nn_real *Rin, nn_real *Rout)
 {
   BnIndex         ix      = bn_index(L, p->B);
-  const double   *y       = L->net->act[L->index + 1];
+  const nn_real   *y       = layer_state(L)->act[L->index + 1];
   const BnProduct prod[2] = {{Rin, NULL, PETSC_TRUE, PETSC_FALSE}, {Rin, y, PETSC_TRUE, PETSC_FALSE}};
   double         *m;
+  NnLayerCache  *lc = layer_cache(L);
   PetscFunctionBeginUser;
   (void)theta, (void)V, (void)ldv, (void)in;
   if (!Rin) {
@@ -166,7 +169,7 @@ static PetscErrorCode bn_rop_forward(Layer *L, const NnPass *p, PetscInt k, cons
   PetscCall(bn_tangent_means(p, ix, k, 2, prod, m));
   for (PetscInt j = 0; j < k; j++)
     for (PetscInt c = 0; c < ix.C; c++) {
-      const double mRx = m[(j * ix.C + c) * 2], myRx = m[(j * ix.C + c) * 2 + 1], is = L->invstd[c];
+      const double mRx = m[(j * ix.C + c) * 2], myRx = m[(j * ix.C + c) * 2 + 1], is = lc->invstd[c];
       for (PetscInt b = 0; b < ix.B; b++)
         for (PetscInt q = 0; q < ix.S; q++) {
           size_t t = bn_tan_at(ix, k, j, c, b, q);
@@ -177,11 +180,11 @@ static PetscErrorCode bn_rop_forward(Layer *L, const NnPass *p, PetscInt k, cons
   PetscFunctionReturn(0);
 }
 
-static PetscErrorCode bn_rop_backward(Layer *L, const NnPass *p, PetscInt k, const double *theta, const double *V,
+static PetscErrorCode bn_rop_backward(Layer *L, const NnPass *p, PetscInt k, const nn_real *theta, const nn_real *V,
                                       PetscInt ldv, const NnRopBack *a)
 {
   BnIndex       ix = bn_index(L, p->B);
-  const double *y = a->out, *dy = a->dout, *Rx = a->Rin, *Ry = a->Rout;
+  const nn_real *y = a->out, *dy = a->dout, *Rx = a->Rin, *Ry = a->Rout;
   /* per direction and channel: <Rdy>, <y Rdy>, and with dy: <Ry dy>, <y Rx> */
   const BnProduct prod[4] = {{a->Rdout, NULL, PETSC_TRUE, PETSC_FALSE},
                              {a->Rdout, y, PETSC_TRUE, PETSC_FALSE},
@@ -190,6 +193,7 @@ static PetscErrorCode bn_rop_backward(Layer *L, const NnPass *p, PetscInt k, con
   const PetscInt  np      = dy && Rx ? 4 : 2;
   const BnProduct fprod[2] = {{dy, NULL, PETSC_FALSE, PETSC_FALSE}, {dy, y, PETSC_FALSE, PETSC_FALSE}};
   double         *m, *fmean;
+  NnLayerCache  *lc = layer_cache(L);
   PetscFunctionBeginUser;
   (void)theta, (void)V, (void)ldv;
   if (!a->Rdin) PetscFunctionReturn(0);
@@ -198,7 +202,7 @@ static PetscErrorCode bn_rop_backward(Layer *L, const NnPass *p, PetscInt k, con
   if (dy) PetscCall(bn_tangent_means(p, ix, 1, 2, fprod, fmean)); /* <dy>, <y dy> of the forward batch */
   for (PetscInt j = 0; j < k; j++)
     for (PetscInt c = 0; c < ix.C; c++) {
-      const double *mj = m + (j * ix.C + c) * np, is = L->invstd[c];
+      const double *mj = m + (j * ix.C + c) * np, is = lc->invstd[c];
       for (PetscInt b = 0; b < ix.B; b++)
         for (PetscInt q = 0; q < ix.S; q++) {
           size_t t = bn_tan_at(ix, k, j, c, b, q), f = bn_fwd_at(ix, c, b, q);

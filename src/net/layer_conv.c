@@ -11,26 +11,26 @@
  * wanted rows of HV are single shifted dot products over the batch.
  * The batch is processed in chunks whose im2col matrix fits the workspace;
  * a chunk of nb samples is a column block of width nb*OH*OW of Y and dY.
- * When L->col is allocated (-net_colcache_mb), the forward pass keeps col(X)
+ * When the layer's col cache is allocated (-net_colcache_mb), the forward pass keeps col(X)
  * of the whole batch there, and the backward and R-passes of the same
  * forward pass use it instead of a fresh im2col. */
 #include "layers.h"
 
 #include <string.h>
 
-void im2col(const double *x, PetscInt C, PetscInt B, PetscInt H, PetscInt W, PetscInt K, PetscInt pad, PetscInt b0,
-            PetscInt nb, double *col)
+void im2col(const nn_real *x, PetscInt C, PetscInt B, PetscInt H, PetscInt W, PetscInt K, PetscInt pad, PetscInt b0,
+            PetscInt nb, nn_real *col)
 {
   const PetscInt OH = H + 2 * pad - K + 1, OW = W + 2 * pad - K + 1, ncol = nb * OH * OW;
   for (PetscInt c = 0; c < C; c++)
     for (PetscInt kh = 0; kh < K; kh++)
       for (PetscInt kw = 0; kw < K; kw++) {
-        double *row = col + ((c * K + kh) * K + kw) * (size_t)ncol;
+        nn_real *row = col + ((c * K + kh) * K + kw) * (size_t)ncol;
         for (PetscInt b = 0; b < nb; b++) {
-          const double *xb = x + ((size_t)c * B + b0 + b) * H * W;
+          const nn_real *xb = x + ((size_t)c * B + b0 + b) * H * W;
           for (PetscInt oh = 0; oh < OH; oh++) {
             PetscInt ih  = oh + kh - pad;
-            double  *dst = row + ((size_t)b * OH + oh) * OW;
+            nn_real  *dst = row + ((size_t)b * OH + oh) * OW;
             if (ih < 0 || ih >= H) {
               memset(dst, 0, (size_t)OW * sizeof *dst);
               continue;
@@ -45,22 +45,22 @@ void im2col(const double *x, PetscInt C, PetscInt B, PetscInt H, PetscInt W, Pet
       }
 }
 
-void col2im(const double *col, PetscInt C, PetscInt B, PetscInt H, PetscInt W, PetscInt K, PetscInt pad, PetscInt b0,
-            PetscInt nb, double *x)
+void col2im(const nn_real *col, PetscInt C, PetscInt B, PetscInt H, PetscInt W, PetscInt K, PetscInt pad, PetscInt b0,
+            PetscInt nb, nn_real *x)
 {
   const PetscInt OH = H + 2 * pad - K + 1, OW = W + 2 * pad - K + 1, ncol = nb * OH * OW;
   for (PetscInt c = 0; c < C; c++)
     for (PetscInt kh = 0; kh < K; kh++)
       for (PetscInt kw = 0; kw < K; kw++) {
-        const double *row = col + ((c * K + kh) * K + kw) * (size_t)ncol;
+        const nn_real *row = col + ((c * K + kh) * K + kw) * (size_t)ncol;
         for (PetscInt b = 0; b < nb; b++) {
-          double *xb = x + ((size_t)c * B + b0 + b) * H * W;
+          nn_real *xb = x + ((size_t)c * B + b0 + b) * H * W;
           for (PetscInt oh = 0; oh < OH; oh++) {
             PetscInt ih = oh + kh - pad;
             if (ih < 0 || ih >= H) continue;
-            const double  *src = row + ((size_t)b * OH + oh) * OW;
+            const nn_real  *src = row + ((size_t)b * OH + oh) * OW;
             const PetscInt lo = PetscMax(0, pad - kw), hi = PetscMin(OW, W + pad - kw);
-            double        *dst = xb + ih * W + (lo + kw - pad); /* x at column iw = ow + kw - pad, from ow = lo */
+            nn_real        *dst = xb + ih * W + (lo + kw - pad); /* x at column iw = ow + kw - pad, from ow = lo */
             for (PetscInt ow = lo; ow < hi; ow++) dst[ow - lo] += src[ow];
           }
         }
@@ -70,7 +70,7 @@ void col2im(const double *col, PetscInt C, PetscInt B, PetscInt H, PetscInt W, P
 PetscInt conv_chunk(const Layer *L, PetscInt B)
 {
   const size_t per = conv_col_size(L);
-  PetscInt     nb  = (PetscInt)(L->net->nwork / per);
+  PetscInt     nb  = (PetscInt)(layer_state(L)->nwork / per);
   return nb < 1 ? 1 : (nb > B ? B : nb);
 }
 
@@ -102,35 +102,35 @@ static ConvWindow conv_window(const ConvDims *d, PetscInt kh, PetscInt kw)
 
 /* sum over B samples and the window of y[oh, ow] x[oh + kh - pad, ow + kw - pad]:
  * y an output map (S per sample), x an input map (H W per sample). */
-static double conv_window_dot(const ConvDims *d, ConvWindow w, PetscInt B, const double *y, const double *x)
+static double conv_window_dot(const ConvDims *d, ConvWindow w, PetscInt B, const nn_real *y, const nn_real *x)
 {
   double h = 0;
   for (PetscInt b = 0; b < B; b++)
     for (PetscInt oh = w.oh0; oh < w.oh1; oh++) {
-      const double *yr = y + (size_t)b * d->S + oh * d->OW, *xr = x + (size_t)b * d->H * d->W + oh * d->W + w.shift;
+      const nn_real *yr = y + (size_t)b * d->S + oh * d->OW, *xr = x + (size_t)b * d->H * d->W + oh * d->W + w.shift;
       for (PetscInt ow = w.ow0; ow < w.ow1; ow++) h += yr[ow] * xr[ow];
     }
   return h;
 }
 
 /* y[oh, ow] += v x[oh + kh - pad, ow + kw - pad] over B samples and the window. */
-static void conv_window_axpy(const ConvDims *d, ConvWindow w, PetscInt B, double v, const double *x, double *y)
+static void conv_window_axpy(const ConvDims *d, ConvWindow w, PetscInt B, nn_real v, const nn_real *x, nn_real *y)
 {
   for (PetscInt b = 0; b < B; b++)
     for (PetscInt oh = w.oh0; oh < w.oh1; oh++) {
-      const double *xr = x + (size_t)b * d->H * d->W + oh * d->W + w.shift;
-      double       *yr = y + (size_t)b * d->S + oh * d->OW;
+      const nn_real *xr = x + (size_t)b * d->H * d->W + oh * d->W + w.shift;
+      nn_real       *yr = y + (size_t)b * d->S + oh * d->OW;
       for (PetscInt ow = w.ow0; ow < w.ow1; ow++) yr[ow] += v * xr[ow];
     }
 }
 
 /* Its transpose: x[oh + kh - pad, ow + kw - pad] += v y[oh, ow]. */
-static void conv_window_axpy_t(const ConvDims *d, ConvWindow w, PetscInt B, double v, const double *y, double *x)
+static void conv_window_axpy_t(const ConvDims *d, ConvWindow w, PetscInt B, nn_real v, const nn_real *y, nn_real *x)
 {
   for (PetscInt b = 0; b < B; b++)
     for (PetscInt oh = w.oh0; oh < w.oh1; oh++) {
-      const double *yr = y + (size_t)b * d->S + oh * d->OW;
-      double       *xr = x + (size_t)b * d->H * d->W + oh * d->W + w.shift;
+      const nn_real *yr = y + (size_t)b * d->S + oh * d->OW;
+      nn_real       *xr = x + (size_t)b * d->H * d->W + oh * d->W + w.shift;
       for (PetscInt ow = w.ow0; ow < w.ow1; ow++) xr[ow] += v * yr[ow];
     }
 }
@@ -144,60 +144,61 @@ static void conv_weight_index(const Layer *L, PetscInt t, PetscInt *oc, PetscInt
   *c = r % L->in.c, *oc = r / L->in.c;
 }
 
-/* Whether L->col holds col(x) for x of Bx samples, from the latest forward pass. */
-static PetscBool conv_cached(const Layer *L, const double *x, PetscInt Bx)
+/* Whether the col cache holds col(x) for x of Bx samples, from the latest forward pass. */
+static PetscBool conv_cached(const Layer *L, const nn_real *x, PetscInt Bx)
 {
-  return L->col && L->col_of == x && L->col_B == Bx && L->col_gen == L->net->fwd_gen;
+  const NnLayerCache *c = layer_cache(L);
+  return c->col && c->col_of == x && c->col_B == Bx && c->col_gen == L->net->fwd_gen;
 }
 
 /* Samples per chunk of col(x): all n when col(x) is cached. */
-static PetscInt conv_chunk_of(const Layer *L, const double *x, PetscInt Bx, PetscInt n)
+static PetscInt conv_chunk_of(const Layer *L, const nn_real *x, PetscInt Bx, PetscInt n)
 {
   return conv_cached(L, x, Bx) ? n : conv_chunk(L, n);
 }
 
 /* col of samples [x0, x0 + nb) of x (Bx samples): the cached copy (leading
  * dimension Bx*S) or a fresh im2col in the workspace (leading dimension nb*S). */
-static const double *conv_col(Layer *L, const double *x, PetscInt Bx, PetscInt x0, PetscInt nb, PetscInt *ld)
+static const nn_real *conv_col(Layer *L, const nn_real *x, PetscInt Bx, PetscInt x0, PetscInt nb, PetscInt *ld)
 {
   ConvDims d = conv_dims(L);
   if (conv_cached(L, x, Bx)) {
     *ld = Bx * d.S;
-    return L->col + (size_t)x0 * d.S;
+    return layer_cache(L)->col + (size_t)x0 * d.S;
   }
-  im2col(x, d.C, Bx, d.H, d.W, d.K, d.pad, x0, nb, L->net->work);
+  im2col(x, d.C, Bx, d.H, d.W, d.K, d.pad, x0, nb, layer_state(L)->work);
   *ld = nb * d.S;
-  return L->net->work;
+  return layer_state(L)->work;
 }
 
 /* out[:, b*S] (+)= Wm col(x[:, x0 + b]) for the n samples b, out with leading
  * dimension ld; x has Bx samples. */
-static void conv_weights_times_col(Layer *L, const double *Wm, const double *x, PetscInt Bx, PetscInt x0, PetscInt n,
-                                   double *out, PetscInt ld, double beta)
+static void conv_weights_times_col(Layer *L, const nn_real *Wm, const nn_real *x, PetscInt Bx, PetscInt x0, PetscInt n,
+                                   nn_real *out, PetscInt ld, nn_real beta)
 {
   ConvDims d = conv_dims(L);
   for (PetscInt b0 = 0, nb, ldc; b0 < n; b0 += nb) {
     nb                = PetscMin(conv_chunk_of(L, x, Bx, n), n - b0);
-    const double *col = conv_col(L, x, Bx, x0 + b0, nb, &ldc);
-    nn_dgemm(CblasNoTrans, CblasNoTrans, d.OC, nb * d.S, d.CKK, 1.0, Wm, d.CKK, col, ldc, beta, out + b0 * d.S,
+    const nn_real *col = conv_col(L, x, Bx, x0 + b0, nb, &ldc);
+    nn_gemm(CblasNoTrans, CblasNoTrans, d.OC, nb * d.S, d.CKK, 1.0, Wm, d.CKK, col, ldc, beta, out + b0 * d.S,
              ld); /* out = Wm col (+ beta out) */
   }
 }
 
 /* gW += A col(x[:, x0 + b])^T over the n samples b; A (OC, n*S) has leading dimension lda. */
-static void conv_param_grad(Layer *L, const double *A, PetscInt lda, const double *x, PetscInt Bx, PetscInt x0, PetscInt n,
-                            double *gW)
+static void conv_param_grad(Layer *L, const nn_real *A, PetscInt lda, const nn_real *x, PetscInt Bx, PetscInt x0, PetscInt n,
+                            nn_real *gW)
 {
   ConvDims d = conv_dims(L);
   for (PetscInt b0 = 0, nb, ldc; b0 < n; b0 += nb) {
     nb                = PetscMin(conv_chunk_of(L, x, Bx, n), n - b0);
-    const double *col = conv_col(L, x, Bx, x0 + b0, nb, &ldc);
-    nn_dgemm(CblasNoTrans, CblasTrans, d.OC, d.CKK, nb * d.S, 1.0, A + b0 * d.S, lda, col, ldc, 1.0, gW, d.CKK); /* gW += A col^T */
+    const nn_real *col = conv_col(L, x, Bx, x0 + b0, nb, &ldc);
+    nn_gemm(CblasNoTrans, CblasTrans, d.OC, d.CKK, nb * d.S, 1.0, A + b0 * d.S, lda, col, ldc, 1.0, gW, d.CKK); /* gW += A col^T */
   }
 }
 
 /* gb[oc] += sum of row oc of A (OC, n) with leading dimension lda. */
-static void conv_bias_grad(PetscInt OC, PetscInt n, const double *A, PetscInt lda, double *gb)
+static void conv_bias_grad(PetscInt OC, PetscInt n, const nn_real *A, PetscInt lda, nn_real *gb)
 {
   for (PetscInt oc = 0; oc < OC; oc++)
     for (PetscInt j = 0; j < n; j++) gb[oc] += A[oc * lda + j];
@@ -205,44 +206,45 @@ static void conv_bias_grad(PetscInt OC, PetscInt n, const double *A, PetscInt ld
 
 /* din[:, d0 + b] += col2im(W1^T A1 + W2^T A2) over the n samples b (W2, A2 may be
  * NULL); A1, A2 (OC, n*S) have leading dimensions lda1, lda2; din has Bd samples. */
-static void conv_input_grad(Layer *L, const double *W1, const double *A1, PetscInt lda1, const double *W2, const double *A2,
-                            PetscInt lda2, PetscInt n, double *din, PetscInt Bd, PetscInt d0)
+static void conv_input_grad(Layer *L, const nn_real *W1, const nn_real *A1, PetscInt lda1, const nn_real *W2, const nn_real *A2,
+                            PetscInt lda2, PetscInt n, nn_real *din, PetscInt Bd, PetscInt d0)
 {
   ConvDims d   = conv_dims(L);
-  double  *col = L->net->work;
+  nn_real  *col = layer_state(L)->work;
   for (PetscInt b0 = 0, nb; b0 < n; b0 += nb) {
     nb = PetscMin(conv_chunk(L, n), n - b0);
-    nn_dgemm(CblasTrans, CblasNoTrans, d.CKK, nb * d.S, d.OC, 1.0, W1, d.CKK, A1 + b0 * d.S, lda1, 0.0, col, nb * d.S); /* dcol = W1^T A1 */
+    nn_gemm(CblasTrans, CblasNoTrans, d.CKK, nb * d.S, d.OC, 1.0, W1, d.CKK, A1 + b0 * d.S, lda1, 0.0, col, nb * d.S); /* dcol = W1^T A1 */
     if (W2)
-      nn_dgemm(CblasTrans, CblasNoTrans, d.CKK, nb * d.S, d.OC, 1.0, W2, d.CKK, A2 + b0 * d.S, lda2, 1.0, col,
+      nn_gemm(CblasTrans, CblasNoTrans, d.CKK, nb * d.S, d.OC, 1.0, W2, d.CKK, A2 + b0 * d.S, lda2, 1.0, col,
                nb * d.S); /* dcol += W2^T A2 */
     col2im(col, d.C, Bd, d.H, d.W, d.K, d.pad, d0 + b0, nb, din);
   }
 }
 
 /* out[oc, :] += b[oc] for the n columns of each row (leading dimension ld). */
-static void conv_add_bias(PetscInt OC, PetscInt n, const double *b, double *out, PetscInt ld)
+static void conv_add_bias(PetscInt OC, PetscInt n, const nn_real *b, nn_real *out, PetscInt ld)
 {
   for (PetscInt oc = 0; oc < OC; oc++)
     for (PetscInt j = 0; j < n; j++) out[oc * ld + j] += b[oc];
 }
 
-static PetscErrorCode conv_forward(Layer *L, const NnPass *p, const double *theta, const double *in, double *out)
+static PetscErrorCode conv_forward(Layer *L, const NnPass *p, const nn_real *theta, const nn_real *in, nn_real *out)
 {
-  ConvDims d = conv_dims(L);
+  ConvDims      d = conv_dims(L);
+  NnLayerCache *c = layer_cache(L);
   PetscFunctionBeginUser;
   if (!p->B) PetscFunctionReturn(0);
-  if (L->col) { /* keep col(X) for the backward and R-passes of this forward pass */
-    im2col(in, d.C, p->B, d.H, d.W, d.K, d.pad, 0, p->B, L->col);
-    L->col_of = in, L->col_B = p->B, L->col_gen = L->net->fwd_gen;
+  if (c->col) { /* keep col(X) for the backward and R-passes of this forward pass */
+    im2col(in, d.C, p->B, d.H, d.W, d.K, d.pad, 0, p->B, c->col);
+    c->col_of = in, c->col_B = p->B, c->col_gen = L->net->fwd_gen;
   }
   conv_weights_times_col(L, theta + L->woff, in, p->B, 0, p->B, out, p->B * d.S, 0.0); /* Y = W col(X) */
   if (L->nbias) conv_add_bias(d.OC, p->B * d.S, theta + L->boff, out, p->B * d.S);     /* Y += b 1^T */
   PetscFunctionReturn(0);
 }
 
-static PetscErrorCode conv_backward(Layer *L, const NnPass *p, const double *theta, const double *in, const double *out,
-                                    const double *dout, double *din, double *grad)
+static PetscErrorCode conv_backward(Layer *L, const NnPass *p, const nn_real *theta, const nn_real *in, const nn_real *out,
+                                    const nn_real *dout, nn_real *din, nn_real *grad)
 {
   ConvDims       d  = conv_dims(L);
   const PetscInt B = p->B, ld = B * d.S;
@@ -263,7 +265,7 @@ static PetscErrorCode conv_backward(Layer *L, const NnPass *p, const double *the
 /* RY_j += V_W,j col(X) + V_b,j 1^T for a sparse direction s: a non-zero
  * V_W[oc, c, kh, kw] = v adds v times the shifted input map c to output map
  * oc; a non-zero V_b[oc] = v adds v. Rout is (OC, k B, S), X is (C, B, H, W). */
-static void conv_sparse_vx(const Layer *L, PetscInt B, PetscInt k, PetscInt j, const NnSparseDir *s, const double *X, double *Rout)
+static void conv_sparse_vx(const Layer *L, PetscInt B, PetscInt k, PetscInt j, const NnSparseDir *s, const nn_real *X, nn_real *Rout)
 {
   ConvDims d = conv_dims(L);
   for (PetscInt e = 0; e < s->n; e++) {
@@ -273,7 +275,7 @@ static void conv_sparse_vx(const Layer *L, PetscInt B, PetscInt k, PetscInt j, c
       conv_weight_index(L, t, &oc, &c, &kh, &kw);
       conv_window_axpy(&d, conv_window(&d, kh, kw), B, s->val[e], X + (size_t)c * B * d.H * d.W, Rout + ((size_t)oc * k + j) * B * d.S);
     } else if (t >= L->boff && t < L->boff + L->nbias) {
-      double *y = Rout + ((size_t)(t - L->boff) * k + j) * B * d.S;
+      nn_real *y = Rout + ((size_t)(t - L->boff) * k + j) * B * d.S;
       for (PetscInt q = 0; q < B * d.S; q++) y[q] += s->val[e];
     }
   }
@@ -282,7 +284,7 @@ static void conv_sparse_vx(const Layer *L, PetscInt B, PetscInt k, PetscInt j, c
 /* RdX_j += col2im(V_W,j^T dY) for a sparse direction s: a non-zero
  * V_W[oc, c, kh, kw] = v adds v times output map oc of dY, shifted back, to
  * input map c. RdX is (C, k B, H, W), dY is (OC, B, S). */
-static void conv_sparse_vtdy(const Layer *L, PetscInt B, PetscInt k, PetscInt j, const NnSparseDir *s, const double *dY, double *RdX)
+static void conv_sparse_vtdy(const Layer *L, PetscInt B, PetscInt k, PetscInt j, const NnSparseDir *s, const nn_real *dY, nn_real *RdX)
 {
   ConvDims d = conv_dims(L);
   for (PetscInt e = 0; e < s->n; e++) {
@@ -293,8 +295,8 @@ static void conv_sparse_vtdy(const Layer *L, PetscInt B, PetscInt k, PetscInt j,
   }
 }
 
-static PetscErrorCode conv_rop_forward(Layer *L, const NnPass *p, PetscInt k, const double *theta, const double *V,
-                                       PetscInt ldv, const double *in, const double *Rin, double *Rout)
+static PetscErrorCode conv_rop_forward(Layer *L, const NnPass *p, PetscInt k, const nn_real *theta, const nn_real *V,
+                                       PetscInt ldv, const nn_real *in, const nn_real *Rin, nn_real *Rout)
 {
   ConvDims       d  = conv_dims(L);
   const PetscInt B = p->B, ldk = k * B * d.S;
@@ -310,10 +312,10 @@ static PetscErrorCode conv_rop_forward(Layer *L, const NnPass *p, PetscInt k, co
   }
   for (PetscInt b0 = 0, nb, ldc; b0 < B && dense; b0 += nb) { /* RY_j += V_W,j col(X): one col(X) for all dense j */
     nb                = PetscMin(conv_chunk_of(L, in, B, B), B - b0);
-    const double *col = conv_col(L, in, B, b0, nb, &ldc);
+    const nn_real *col = conv_col(L, in, B, b0, nb, &ldc);
     for (PetscInt j = 0; j < k; j++)
       if (!layer_sparse_direction(L, j))
-        nn_dgemm(CblasNoTrans, CblasNoTrans, d.OC, nb * d.S, d.CKK, 1.0, V + j * ldv + L->woff, d.CKK, col, ldc, 1.0,
+        nn_gemm(CblasNoTrans, CblasNoTrans, d.OC, nb * d.S, d.CKK, 1.0, V + j * ldv + L->woff, d.CKK, col, ldc, 1.0,
                  Rout + (j * B + b0) * d.S, ldk);
   }
   for (PetscInt j = 0; j < k && dense && L->nbias; j++)
@@ -324,7 +326,7 @@ static PetscErrorCode conv_rop_forward(Layer *L, const NnPass *p, PetscInt k, co
 /* The wanted rows of HV_j alone: HV_W[oc, c, kh, kw] += sum over samples and
  * pixels of RdY_j[oc] X[c] + dY[oc] RX_j[c] (shifted by the tap), HV_b[oc] +=
  * sum of RdY_j[oc]. */
-static void conv_hv_rows(const Layer *L, PetscInt B, PetscInt k, PetscInt j, const NnRopBack *a, double *H)
+static void conv_hv_rows(const Layer *L, PetscInt B, PetscInt k, PetscInt j, const NnRopBack *a, nn_real *H)
 {
   ConvDims        d = conv_dims(L);
   const PetscInt *r;
@@ -339,7 +341,7 @@ static void conv_hv_rows(const Layer *L, PetscInt B, PetscInt k, PetscInt j, con
   }
   n = rop_rows_in(a, L->boff, L->boff + L->nbias, &r);
   for (PetscInt q = 0; q < n; q++) {
-    const double *y = a->Rdout + ((size_t)(r[q] - L->boff) * k + j) * B * d.S;
+    const nn_real *y = a->Rdout + ((size_t)(r[q] - L->boff) * k + j) * B * d.S;
     double        h = 0;
     for (PetscInt t = 0; t < B * d.S; t++) h += y[t];
     H[r[q]] += h;
@@ -353,20 +355,20 @@ static void conv_hv_all(Layer *L, PetscInt B, PetscInt k, const NnRopBack *a)
   const PetscInt ld = B * d.S, ldk = k * ld;
   for (PetscInt b0 = 0, nb, ldc; b0 < B; b0 += nb) { /* HV_W,j += RdY_j col(X)^T: one col(X) for all j */
     nb                = PetscMin(conv_chunk_of(L, a->in, B, B), B - b0);
-    const double *col = conv_col(L, a->in, B, b0, nb, &ldc);
+    const nn_real *col = conv_col(L, a->in, B, b0, nb, &ldc);
     for (PetscInt j = 0; j < k; j++)
-      nn_dgemm(CblasNoTrans, CblasTrans, d.OC, d.CKK, nb * d.S, 1.0, a->Rdout + j * ld + b0 * d.S, ldk, col, ldc, 1.0,
+      nn_gemm(CblasNoTrans, CblasTrans, d.OC, d.CKK, nb * d.S, 1.0, a->Rdout + j * ld + b0 * d.S, ldk, col, ldc, 1.0,
                a->HV + j * a->ldh + L->woff, d.CKK);
   }
   for (PetscInt j = 0; j < k; j++) {
-    double       *H   = a->HV + j * a->ldh;
-    const double *Rdj = a->Rdout + j * ld;
+    nn_real       *H   = a->HV + j * a->ldh;
+    const nn_real *Rdj = a->Rdout + j * ld;
     if (a->dout && a->Rin) conv_param_grad(L, a->dout, ld, a->Rin, k * B, j * B, B, H + L->woff); /* HV_W += dY col(RX)^T */
     if (L->nbias) conv_bias_grad(d.OC, ld, Rdj, ldk, H + L->boff);                                /* HV_b += RdY 1 */
   }
 }
 
-static PetscErrorCode conv_rop_backward(Layer *L, const NnPass *p, PetscInt k, const double *theta, const double *V,
+static PetscErrorCode conv_rop_backward(Layer *L, const NnPass *p, PetscInt k, const nn_real *theta, const nn_real *V,
                                         PetscInt ldv, const NnRopBack *a)
 {
   ConvDims       d  = conv_dims(L);

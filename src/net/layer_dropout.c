@@ -14,10 +14,10 @@ static inline size_t drop_at(const Layer *L, PetscInt B, PetscInt b, PetscInt e)
   return ((size_t)(e / S) * B + b) * S + e % S; /* (C, B, S) */
 }
 
-static PetscErrorCode dropout_forward(Layer *L, const NnPass *p, const double *theta, const double *in, double *out)
+static PetscErrorCode dropout_forward(Layer *L, const NnPass *p, const nn_real *theta, const nn_real *in, nn_real *out)
 {
   const PetscInt F = nn_shape_size(L->in);
-  const double   scale = 1.0 / (1.0 - L->p);
+  const nn_real   scale = 1.0 / (1.0 - L->p);
   PetscFunctionBeginUser;
   (void)theta;
   if (!p->train || L->p == 0) {
@@ -29,18 +29,18 @@ static PetscErrorCode dropout_forward(Layer *L, const NnPass *p, const double *t
     NnRngKey key = nn_rng_key(p->dropout_key, (uint64_t)L->index, (uint64_t)p->sample_ids[b]);
     for (PetscInt e = 0; e < F; e++) {
       size_t at   = drop_at(L, p->B, b, e);
-      L->mask[at] = nn_rng_uniform(key, (uint64_t)e) >= L->p;
-      out[at]     = L->mask[at] ? in[at] * scale : 0.0;
+      layer_cache(L)->mask[at] = nn_rng_uniform(key, (uint64_t)e) >= L->p;
+      out[at]     = layer_cache(L)->mask[at] ? in[at] * scale : 0.0;
     }
   }
   PetscFunctionReturn(0);
 }
 
-static PetscErrorCode dropout_backward(Layer *L, const NnPass *p, const double *theta, const double *in,
-                                       const double *out, const double *dout, double *din, double *grad)
+static PetscErrorCode dropout_backward(Layer *L, const NnPass *p, const nn_real *theta, const nn_real *in,
+                                       const nn_real *out, const nn_real *dout, nn_real *din, nn_real *grad)
 {
   const size_t n     = (size_t)p->B * nn_shape_size(L->in);
-  const double scale = 1.0 / (1.0 - L->p);
+  const nn_real scale = 1.0 / (1.0 - L->p);
   PetscFunctionBeginUser;
   (void)theta, (void)in, (void)out, (void)grad;
   if (!din) PetscFunctionReturn(0);
@@ -48,7 +48,7 @@ static PetscErrorCode dropout_backward(Layer *L, const NnPass *p, const double *
     PetscCall(PetscArraycpy(din, dout, n));
     PetscFunctionReturn(0);
   }
-  for (size_t i = 0; i < n; i++) din[i] = L->mask[i] ? dout[i] * scale : 0.0;
+  for (size_t i = 0; i < n; i++) din[i] = layer_cache(L)->mask[i] ? dout[i] * scale : 0.0;
   PetscFunctionReturn(0);
 }
 
@@ -61,8 +61,8 @@ static PetscErrorCode dropout_rop_check(const Layer *L, const NnPass *p)
   PetscFunctionReturn(0);
 }
 
-static PetscErrorCode dropout_rop_forward(Layer *L, const NnPass *p, PetscInt k, const double *theta, const double *V,
-                                          PetscInt ldv, const double *in, const double *Rin, double *Rout)
+static PetscErrorCode dropout_rop_forward(Layer *L, const NnPass *p, PetscInt k, const nn_real *theta, const nn_real *V,
+                                          PetscInt ldv, const nn_real *in, const nn_real *Rin, nn_real *Rout)
 {
   const size_t n = (size_t)k * p->B * nn_shape_size(L->in);
   PetscFunctionBeginUser;
@@ -73,7 +73,7 @@ static PetscErrorCode dropout_rop_forward(Layer *L, const NnPass *p, PetscInt k,
   PetscFunctionReturn(0);
 }
 
-static PetscErrorCode dropout_rop_backward(Layer *L, const NnPass *p, PetscInt k, const double *theta, const double *V,
+static PetscErrorCode dropout_rop_backward(Layer *L, const NnPass *p, PetscInt k, const nn_real *theta, const nn_real *V,
                                            PetscInt ldv, const NnRopBack *a)
 {
   PetscFunctionBeginUser;

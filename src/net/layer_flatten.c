@@ -5,7 +5,7 @@
 #include "layers.h"
 
 /* y (B, C*S) <- x (C, B, S) */
-static void flatten_permute(PetscInt C, PetscInt B, PetscInt S, const double *x, double *y)
+static void flatten_permute(PetscInt C, PetscInt B, PetscInt S, const nn_real *x, nn_real *y)
 {
   for (PetscInt c = 0; c < C; c++)
     for (PetscInt b = 0; b < B; b++)
@@ -13,14 +13,14 @@ static void flatten_permute(PetscInt C, PetscInt B, PetscInt S, const double *x,
 }
 
 /* x (C, B, S) <- y (B, C*S) */
-static void flatten_unpermute(PetscInt C, PetscInt B, PetscInt S, const double *y, double *x)
+static void flatten_unpermute(PetscInt C, PetscInt B, PetscInt S, const nn_real *y, nn_real *x)
 {
   for (PetscInt c = 0; c < C; c++)
     for (PetscInt b = 0; b < B; b++)
       for (PetscInt s = 0; s < S; s++) x[((size_t)c * B + b) * S + s] = y[((size_t)b * C + c) * S + s];
 }
 
-static PetscErrorCode flatten_forward(Layer *L, const NnPass *p, const double *theta, const double *in, double *out)
+static PetscErrorCode flatten_forward(Layer *L, const NnPass *p, const nn_real *theta, const nn_real *in, nn_real *out)
 {
   PetscFunctionBeginUser;
   (void)theta;
@@ -28,8 +28,8 @@ static PetscErrorCode flatten_forward(Layer *L, const NnPass *p, const double *t
   PetscFunctionReturn(0);
 }
 
-static PetscErrorCode flatten_backward(Layer *L, const NnPass *p, const double *theta, const double *in,
-                                       const double *out, const double *dout, double *din, double *grad)
+static PetscErrorCode flatten_backward(Layer *L, const NnPass *p, const nn_real *theta, const nn_real *in,
+                                       const nn_real *out, const nn_real *dout, nn_real *din, nn_real *grad)
 {
   PetscFunctionBeginUser;
   (void)theta, (void)in, (void)out, (void)grad;
@@ -37,8 +37,8 @@ static PetscErrorCode flatten_backward(Layer *L, const NnPass *p, const double *
   PetscFunctionReturn(0);
 }
 
-static PetscErrorCode flatten_rop_forward(Layer *L, const NnPass *p, PetscInt k, const double *theta, const double *V,
-                                          PetscInt ldv, const double *in, const double *Rin, double *Rout)
+static PetscErrorCode flatten_rop_forward(Layer *L, const NnPass *p, PetscInt k, const nn_real *theta, const nn_real *V,
+                                          PetscInt ldv, const nn_real *in, const nn_real *Rin, nn_real *Rout)
 {
   PetscFunctionBeginUser;
   (void)theta, (void)V, (void)ldv, (void)in;
@@ -47,7 +47,7 @@ static PetscErrorCode flatten_rop_forward(Layer *L, const NnPass *p, PetscInt k,
   PetscFunctionReturn(0);
 }
 
-static PetscErrorCode flatten_rop_backward(Layer *L, const NnPass *p, PetscInt k, const double *theta, const double *V,
+static PetscErrorCode flatten_rop_backward(Layer *L, const NnPass *p, PetscInt k, const nn_real *theta, const nn_real *V,
                                            PetscInt ldv, const NnRopBack *a)
 {
   PetscFunctionBeginUser;

@@ -6,13 +6,13 @@
  *   Ry = Rx[argmax],  Rdx[argmax] += Rdy */
 #include "layers.h"
 
-static PetscErrorCode pool_forward(Layer *L, const NnPass *p, const double *theta, const double *in, double *out)
+static PetscErrorCode pool_forward(Layer *L, const NnPass *p, const nn_real *theta, const nn_real *in, nn_real *out)
 {
   const PetscInt K = L->k, H = L->in.h, W = L->in.w, OH = L->out.h, OW = L->out.w, planes = L->in.c * p->B;
   PetscFunctionBeginUser;
   (void)theta;
   for (PetscInt q = 0; q < planes; q++) {
-    const double *x = in + (size_t)q * H * W;
+    const nn_real *x = in + (size_t)q * H * W;
     for (PetscInt oh = 0; oh < OH; oh++)
       for (PetscInt ow = 0; ow < OW; ow++) {
         PetscInt best = (oh * K) * W + ow * K;
@@ -23,21 +23,21 @@ static PetscErrorCode pool_forward(Layer *L, const NnPass *p, const double *thet
           }
         size_t o     = ((size_t)q * OH + oh) * OW + ow;
         out[o]       = x[best];
-        L->argmax[o] = (PetscInt)((size_t)q * H * W + best);
+        layer_cache(L)->argmax[o] = (PetscInt)((size_t)q * H * W + best);
       }
   }
   PetscFunctionReturn(0);
 }
 
-static PetscErrorCode pool_backward(Layer *L, const NnPass *p, const double *theta, const double *in, const double *out,
-                                    const double *dout, double *din, double *grad)
+static PetscErrorCode pool_backward(Layer *L, const NnPass *p, const nn_real *theta, const nn_real *in, const nn_real *out,
+                                    const nn_real *dout, nn_real *din, nn_real *grad)
 {
   const size_t nout = (size_t)p->B * nn_shape_size(L->out);
   PetscFunctionBeginUser;
   (void)theta, (void)in, (void)out, (void)grad;
   if (!din) PetscFunctionReturn(0);
   PetscCall(PetscArrayzero(din, (size_t)p->B * nn_shape_size(L->in)));
-  for (size_t o = 0; o < nout; o++) din[L->argmax[o]] += dout[o]; /* dx[argmax] += dy */
+  for (size_t o = 0; o < nout; o++) din[layer_cache(L)->argmax[o]] += dout[o]; /* dx[argmax] += dy */
   PetscFunctionReturn(0);
 }
 
@@ -48,8 +48,8 @@ static inline size_t pool_tangent_plane(PetscInt q, PetscInt B, PetscInt k, Pets
   return ((size_t)(q / B) * (size_t)k + (size_t)j) * (size_t)B + (size_t)(q % B);
 }
 
-static PetscErrorCode pool_rop_forward(Layer *L, const NnPass *p, PetscInt k, const double *theta, const double *V,
-                                       PetscInt ldv, const double *in, const double *Rin, double *Rout)
+static PetscErrorCode pool_rop_forward(Layer *L, const NnPass *p, PetscInt k, const nn_real *theta, const nn_real *V,
+                                       PetscInt ldv, const nn_real *in, const nn_real *Rin, nn_real *Rout)
 {
   const PetscInt planes = L->in.c * p->B;
   const size_t   HW = (size_t)L->in.h * L->in.w, OHW = (size_t)L->out.h * L->out.w;
@@ -58,19 +58,19 @@ static PetscErrorCode pool_rop_forward(Layer *L, const NnPass *p, PetscInt k, co
   for (PetscInt j = 0; j < k; j++)
     for (PetscInt q = 0; q < planes; q++) {
       const size_t    tq = pool_tangent_plane(q, p->B, k, j);
-      const PetscInt *am = L->argmax + q * OHW; /* indices into the forward input, plane q at q*HW */
-      double         *ro = Rout + tq * OHW;
+      const PetscInt *am = layer_cache(L)->argmax + q * OHW; /* indices into the forward input, plane q at q*HW */
+      nn_real         *ro = Rout + tq * OHW;
       if (!Rin) {
         PetscCall(PetscArrayzero(ro, OHW));
         continue;
       }
-      const double *ri = Rin + (tq - (size_t)q) * HW; /* ri[am[o]]: element am[o] - q*HW of tangent plane tq */
+      const nn_real *ri = Rin + (tq - (size_t)q) * HW; /* ri[am[o]]: element am[o] - q*HW of tangent plane tq */
       for (size_t o = 0; o < OHW; o++) ro[o] = ri[am[o]]; /* Ry = Rx[argmax] */
     }
   PetscFunctionReturn(0);
 }
 
-static PetscErrorCode pool_rop_backward(Layer *L, const NnPass *p, PetscInt k, const double *theta, const double *V,
+static PetscErrorCode pool_rop_backward(Layer *L, const NnPass *p, PetscInt k, const nn_real *theta, const nn_real *V,
                                         PetscInt ldv, const NnRopBack *a)
 {
   const PetscInt planes = L->in.c * p->B;
@@ -82,9 +82,9 @@ static PetscErrorCode pool_rop_backward(Layer *L, const NnPass *p, PetscInt k, c
   for (PetscInt j = 0; j < k; j++)
     for (PetscInt q = 0; q < planes; q++) {
       const size_t    tq = pool_tangent_plane(q, p->B, k, j);
-      const PetscInt *am = L->argmax + q * OHW;
-      const double   *rd = a->Rdout + tq * OHW;
-      double         *ri = a->Rdin + (tq - (size_t)q) * HW;
+      const PetscInt *am = layer_cache(L)->argmax + q * OHW;
+      const nn_real   *rd = a->Rdout + tq * OHW;
+      nn_real         *ri = a->Rdin + (tq - (size_t)q) * HW;
       for (size_t o = 0; o < OHW; o++) ri[am[o]] += rd[o]; /* Rdx[argmax] += Rdy */
     }
   PetscFunctionReturn(0);

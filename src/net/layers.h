@@ -1,12 +1,13 @@
-/* Private to src/net: the layer kernels' tables and shared helpers. */
+/* Private to src/net: the layer kernels' tables, the state of the passes and
+ * shared helpers, in the precision of the including source (nn_real,
+ * include/nncas/real.h): the layer files and net_pass.c are compiled once per
+ * precision, and each object sees only its own precision's types. */
 #ifndef NNCAS_LAYERS_H
 #define NNCAS_LAYERS_H
 
 #include "netimpl.h"
+#include "nncas/real.h"
 #include <cblas.h>
-
-extern const LayerOps layer_dense_ops, layer_conv_ops, layer_pool_ops, layer_act_ops, layer_bn_ops,
-  layer_dropout_ops, layer_flatten_ops;
 
 /* An elementwise layer's tensor of B samples as segments that the k-tangent
  * block repeats per direction: spatial (C, B, S) has C segments of B*S
@@ -24,19 +25,110 @@ static inline NnSegments nn_segments(NnShape s, PetscInt B)
   return g;
 }
 
-/* Row-major cblas_dgemm, its flops logged for -log_view. */
-static inline void nn_dgemm(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, PetscInt m, PetscInt n, PetscInt k, double alpha,
-                            const double *A, PetscInt lda, const double *B, PetscInt ldb, double beta, double *C, PetscInt ldc)
+/* Row-major GEMM in nn_real (cblas_dgemm or cblas_sgemm), its flops logged for -log_view. */
+static inline void nn_gemm(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, PetscInt m, PetscInt n, PetscInt k, nn_real alpha,
+                           const nn_real *A, PetscInt lda, const nn_real *B, PetscInt ldb, nn_real beta, nn_real *C, PetscInt ldc)
 {
+#ifdef NN_SINGLE
+  cblas_sgemm(CblasRowMajor, ta, tb, (int)m, (int)n, (int)k, alpha, A, (int)lda, B, (int)ldb, beta, C, (int)ldc);
+#else
   cblas_dgemm(CblasRowMajor, ta, tb, (int)m, (int)n, (int)k, alpha, A, (int)lda, B, (int)ldb, beta, C, (int)ldc);
+#endif
   (void)PetscLogFlops(2.0 * (double)m * (double)n * (double)k);
 }
+
+/* Arguments of a layer's second-order backward pass (R-operator) for k
+ * tangent directions. Tangent tensors hold k blocks of the same B samples,
+ * i.e. a batch of k*B in the layer's layout. NULL Rin means a zero input
+ * tangent; NULL dout means a zero first-order gradient (the Gauss-Newton part). */
+typedef struct {
+  const nn_real *in, *out;   /* forward tensors of the B samples */
+  const nn_real *Rin, *Rout; /* their tangents (k*B samples) */
+  const nn_real *dout;       /* dL/dout (B samples), or NULL */
+  const nn_real *Rdout;      /* its tangent (k*B samples) */
+  nn_real       *Rdin;       /* <- tangent of dL/din (k*B samples); NULL if not needed */
+  nn_real       *HV;         /* += second-order parameter terms, row j at HV + j*ldh */
+  PetscInt       ldh;
+  const PetscInt *rows;      /* only these entries of HV are needed (ascending theta indices), or NULL: all */
+  PetscInt       nrows;
+} NnRopBack;
+
+/* A tangent direction's non-zero entries when it has at most NN_SPARSE_MAX of
+ * them (a Hessian column e_j): theta indices and values; n = -1 when dense.
+ * Set by net_rop_forward for each direction, read by the layers through their
+ * net (layer_sparse_direction) in both R-passes. */
+#define NN_SPARSE_MAX 32
+typedef struct {
+  PetscInt n, idx[NN_SPARSE_MAX];
+  nn_real  val[NN_SPARSE_MAX];
+} NnSparseDir;
+
+typedef struct {
+  const char *name;
+  /* out <- layer(in) */
+  PetscErrorCode (*forward)(Layer *L, const NnPass *p, const nn_real *theta, const nn_real *in, nn_real *out);
+  /* din <- dL/din (din may be NULL), grad += dL/dtheta of this layer */
+  PetscErrorCode (*backward)(Layer *L, const NnPass *p, const nn_real *theta, const nn_real *in, const nn_real *out,
+                             const nn_real *dout, nn_real *din, nn_real *grad);
+  /* R-operator, forward: Rout <- d out[theta + t V_j, in + t Rin_j]/dt at t = 0
+   * for the k parameter directions V_j (row j at V + j*ldv). V is NULL when
+   * the directions vanish on this layer's parameters (also in rop_backward). */
+  PetscErrorCode (*rop_forward)(Layer *L, const NnPass *p, PetscInt k, const nn_real *theta, const nn_real *V, PetscInt ldv,
+                                const nn_real *in, const nn_real *Rin, nn_real *Rout);
+  /* R-operator, backward: the tangents of backward's outputs (see NnRopBack). */
+  PetscErrorCode (*rop_backward)(Layer *L, const NnPass *p, PetscInt k, const nn_real *theta, const nn_real *V, PetscInt ldv,
+                                 const NnRopBack *a);
+} LayerOps;
+
+extern const LayerOps NN_R(layer_dense_ops), NN_R(layer_conv_ops), NN_R(layer_pool_ops), NN_R(layer_act_ops),
+  NN_R(layer_bn_ops), NN_R(layer_dropout_ops), NN_R(layer_flatten_ops);
+#define layer_dense_ops   NN_R(layer_dense_ops)
+#define layer_conv_ops    NN_R(layer_conv_ops)
+#define layer_pool_ops    NN_R(layer_pool_ops)
+#define layer_act_ops     NN_R(layer_act_ops)
+#define layer_bn_ops      NN_R(layer_bn_ops)
+#define layer_dropout_ops NN_R(layer_dropout_ops)
+#define layer_flatten_ops NN_R(layer_flatten_ops)
+
+/* The kernels of a layer kind (net_pass.c). */
+const LayerOps *NN_R(layer_ops)(LayerKind kind);
+
+/* What a forward pass leaves in a layer for its backward and R-passes. */
+typedef struct {
+  PetscInt          *argmax; /* pool: input index of each output */
+  uint8_t           *mask;   /* dropout: kept elements */
+  double            *mean, *invstd; /* bn: per channel (statistics in double in either precision) */
+  nn_real           *col;    /* conv: im2col of the forward input, when it fits -net_colcache_mb */
+  const nn_real     *col_of; /* conv: the input col holds (with col_B samples, forward col_gen) */
+  PetscInt           col_B;
+  unsigned long long col_gen;
+} NnLayerCache;
+
+/* The passes' buffers in this precision (sized for the net's Bmax). */
+typedef struct NN_R(NnState) {
+  nn_real     **act;     /* act[l]: input of layer l; act[nlayers]: output (Bmax) */
+  nn_real      *gbuf[2]; /* ping-pong buffers for activation gradients */
+  nn_real      *work;    /* im2col workspace */
+  size_t        nwork;
+  NnLayerCache *cache;   /* (nlayers) */
+  /* second order (net_setup_tangents) */
+  PetscInt     kmax;     /* directions per tangent pass */
+  nn_real    **dact;     /* dact[l] = dL/d act[l], l = 1..nlayers, kept by net_backward */
+  nn_real    **ract;     /* ract[l]: tangents of act[l] for k directions (k*Bmax samples) */
+  PetscBool   *rzero;    /* rzero[l]: the tangents of act[l] are zero (not computed) */
+  NnSparseDir *vsparse;  /* (kmax) the directions of the latest net_rop_forward, when sparse */
+  nn_real     *rbuf[2];  /* ping-pong buffers for the tangents of the gradients */
+} NnState;
+
+/* The state of L's net in this precision, and L's caches in it. */
+static inline NnState *layer_state(const Layer *L) { return L->net->NN_R(state); }
+static inline NnLayerCache *layer_cache(const Layer *L) { return &L->net->NN_R(state)->cache[L->index]; }
 
 /* Direction j's non-zeros, as scanned by the latest net_rop_forward, when it
  * has few (a Hessian column e_j); NULL when it is dense. */
 static inline const NnSparseDir *layer_sparse_direction(const Layer *L, PetscInt j)
 {
-  const NnSparseDir *s = &L->net->vsparse[j];
+  const NnSparseDir *s = &layer_state(L)->vsparse[j];
   return s->n >= 0 ? s : NULL;
 }
 
@@ -51,23 +143,23 @@ static inline PetscInt rop_rows_in(const NnRopBack *a, PetscInt lo, PetscInt hi,
   return e - b;
 }
 
-/* Builds net->layers from net->spec for net->input (net_spec.c). */
-PetscErrorCode net_parse(Net net);
-
-/* Doubles of a conv layer's im2col matrix per sample: C*K*K rows, OH*OW columns. */
+/* Elements of a conv layer's im2col matrix per sample: C*K*K rows, OH*OW columns. */
 static inline size_t conv_col_size(const Layer *L)
 {
   return (size_t)L->in.c * L->k * L->k * L->out.h * L->out.w;
 }
 
 /* Number of samples whose im2col columns fit the net's workspace at once. */
-PetscInt conv_chunk(const Layer *L, PetscInt B);
+PetscInt NN_R(conv_chunk)(const Layer *L, PetscInt B);
+#define conv_chunk NN_R(conv_chunk)
 
 /* col (C*K*K, nb*OH*OW) <- im2col of samples [b0, b0+nb) of x (C, B, H, W), zero padding pad. */
-void im2col(const double *x, PetscInt C, PetscInt B, PetscInt H, PetscInt W, PetscInt K, PetscInt pad, PetscInt b0,
-            PetscInt nb, double *col);
+void NN_R(im2col)(const nn_real *x, PetscInt C, PetscInt B, PetscInt H, PetscInt W, PetscInt K, PetscInt pad, PetscInt b0,
+                  PetscInt nb, nn_real *col);
 /* x (C, B, H, W) samples [b0, b0+nb) += col2im of col (C*K*K, nb*OH*OW). */
-void col2im(const double *col, PetscInt C, PetscInt B, PetscInt H, PetscInt W, PetscInt K, PetscInt pad, PetscInt b0,
-            PetscInt nb, double *x);
+void NN_R(col2im)(const nn_real *col, PetscInt C, PetscInt B, PetscInt H, PetscInt W, PetscInt K, PetscInt pad, PetscInt b0,
+                  PetscInt nb, nn_real *x);
+#define im2col NN_R(im2col)
+#define col2im NN_R(col2im)
 
 #endif

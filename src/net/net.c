@@ -1,6 +1,6 @@
-/* Network object: options, layout of theta, buffers, forward and backward
- * passes over the layer stack, initialisation. */
-#include "layers.h"
+/* Network object: options, layout of theta, initialisation, getters. The
+ * passes and their buffers are in net_pass.c. */
+#include "netimpl.h"
 
 #include <math.h>
 #include <string.h>
@@ -8,42 +8,15 @@
 const char *const NnLosses[] = {"hinge", "absolute", "logistic", "squared", "NnLoss", "LOSS_", NULL};
 const char *const NnInits[]  = {"old", "normal", "scaled", "NnInit", "INIT_", NULL};
 
-static const LayerOps *layer_ops(LayerKind k)
-{
-  switch (k) {
-  case LAYER_DENSE: return &layer_dense_ops;
-  case LAYER_CONV: return &layer_conv_ops;
-  case LAYER_POOL: return &layer_pool_ops;
-  case LAYER_ACT: return &layer_act_ops;
-  case LAYER_BN: return &layer_bn_ops;
-  case LAYER_DROPOUT: return &layer_dropout_ops;
-  case LAYER_FLATTEN: return &layer_flatten_ops;
-  }
-  return NULL;
-}
-
-/* -log_view events per layer kind and pass (e.g. NnConvRBwd); the layers log
- * their GEMM flops, so -log_view shows each kind's rate. */
-enum { PASS_FWD, PASS_BWD, PASS_RFWD, PASS_RBWD, NPASS };
-static PetscLogEvent layer_events[LAYER_FLATTEN + 1][NPASS], ev_forward, ev_backward;
-
 PetscErrorCode net_initialize_package(void)
 {
-  static const char *kinds[] = {"Dense", "Conv", "Pool", "Act", "BN", "Dropout", "Flatten"};
-  static const char *pass[]  = {"Fwd", "Bwd", "RFwd", "RBwd"};
-  static PetscBool   done    = PETSC_FALSE;
-  PetscClassId       cls;
-  char               name[32];
+  static PetscBool done = PETSC_FALSE;
+  PetscClassId     cls;
   PetscFunctionBeginUser;
   if (done) PetscFunctionReturn(0);
   PetscCall(PetscClassIdRegister("NnLayer", &cls));
-  PetscCall(PetscLogEventRegister("NnForward", cls, &ev_forward));
-  PetscCall(PetscLogEventRegister("NnBackward", cls, &ev_backward));
-  for (int k = 0; k <= LAYER_FLATTEN; k++)
-    for (int q = 0; q < NPASS; q++) {
-      PetscCall(PetscSNPrintf(name, sizeof name, "Nn%s%s", kinds[k], pass[q]));
-      PetscCall(PetscLogEventRegister(name, cls, &layer_events[k][q]));
-    }
+  PetscCall(net_pass_register_events(cls));
+  PetscCall(net_pass_register_events_single(cls));
   done = PETSC_TRUE;
   PetscFunctionReturn(0);
 }
@@ -121,44 +94,6 @@ static void net_layout_params(Net net)
   net->N = off;
 }
 
-static PetscErrorCode net_alloc_buffers(Net net)
-{
-  const PetscInt B    = net->Bmax;
-  PetscInt       maxf = 1;
-  size_t         per  = 0;
-  PetscFunctionBeginUser;
-  PetscCall(PetscCalloc1(net->nlayers + 1, &net->act));
-  for (PetscInt l = 0; l < net->nlayers; l++) {
-    Layer *L = &net->layers[l];
-    L->net   = net;
-    L->ops   = layer_ops(L->kind);
-    maxf     = PetscMax(maxf, PetscMax(nn_shape_size(L->in), nn_shape_size(L->out)));
-    PetscCall(PetscMalloc1((size_t)B * nn_shape_size(L->in), &net->act[l]));
-    if (L->kind == LAYER_POOL) PetscCall(PetscMalloc1((size_t)B * nn_shape_size(L->out), &L->argmax));
-    if (L->kind == LAYER_DROPOUT) PetscCall(PetscMalloc1((size_t)B * nn_shape_size(L->in), &L->mask));
-    if (L->kind == LAYER_BN) PetscCall(PetscMalloc2(L->in.c, &L->mean, L->in.c, &L->invstd));
-    if (L->kind == LAYER_CONV) per = PetscMax(per, conv_col_size(L));
-  }
-  PetscCall(PetscMalloc1(B, &net->act[net->nlayers]));
-  PetscCall(PetscMalloc2((size_t)B * maxf, &net->gbuf[0], (size_t)B * maxf, &net->gbuf[1]));
-  if (per) {
-    size_t cap  = (size_t)(net->workspace_mb * 1048576.0 / sizeof(double));
-    net->nwork  = PetscMax(per, PetscMin(cap, per * (size_t)B));
-    PetscCall(PetscMalloc1(net->nwork, &net->work));
-  }
-  /* col caches, lowest conv layers first, while they fit the budget */
-  size_t room = (size_t)(net->colcache_mb * 1048576.0 / sizeof(double));
-  for (PetscInt l = 0; l < net->nlayers; l++) {
-    Layer       *L = &net->layers[l];
-    if (L->kind != LAYER_CONV) continue;
-    const size_t n = (size_t)B * conv_col_size(L);
-    if (n > room) continue;
-    PetscCall(PetscMalloc1(n, &L->col));
-    room -= n;
-  }
-  PetscFunctionReturn(0);
-}
-
 PetscErrorCode net_setup(Net net, PetscInt c, PetscInt h, PetscInt w, PetscInt Bmax)
 {
   PetscFunctionBeginUser;
@@ -167,7 +102,8 @@ PetscErrorCode net_setup(Net net, PetscInt c, PetscInt h, PetscInt w, PetscInt B
   net->Bmax  = Bmax;
   PetscCall(net_parse(net));
   net_layout_params(net);
-  PetscCall(net_alloc_buffers(net));
+  for (PetscInt l = 0; l < net->nlayers; l++) net->layers[l].net = net;
+  PetscCall(net_state_create(net)); /* the double-precision buffers */
   PetscFunctionReturn(0);
 }
 
@@ -305,167 +241,13 @@ PetscErrorCode net_get_pass_count(Net net, unsigned long long *count)
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode net_get_output_tangents(Net net, const double **RT)
-{
-  PetscFunctionBeginUser;
-  *RT = net->ract ? net->ract[net->nlayers] : NULL;
-  PetscFunctionReturn(0);
-}
-
-/* Largest per-sample tensor of the net (over layer inputs and outputs). */
-static PetscInt net_max_features(Net net)
-{
-  PetscInt m = 1;
-  for (PetscInt l = 0; l < net->nlayers; l++)
-    m = PetscMax(m, PetscMax(nn_shape_size(net->layers[l].in), nn_shape_size(net->layers[l].out)));
-  return m;
-}
-
-static PetscErrorCode net_free_tangents(Net n)
-{
-  PetscFunctionBeginUser;
-  for (PetscInt l = 0; l <= n->nlayers && n->dact; l++) PetscCall(PetscFree(n->dact[l]));
-  for (PetscInt l = 0; l <= n->nlayers && n->ract; l++) PetscCall(PetscFree(n->ract[l]));
-  PetscCall(PetscFree(n->dact));
-  PetscCall(PetscFree(n->ract));
-  PetscCall(PetscFree(n->rzero));
-  PetscCall(PetscFree(n->vsparse));
-  if (n->rbuf[0]) PetscCall(PetscFree2(n->rbuf[0], n->rbuf[1]));
-  n->kmax = 0;
-  PetscFunctionReturn(0);
-}
-
-PetscErrorCode net_setup_tangents(Net net, PetscInt kmax)
-{
-  const size_t B = (size_t)net->Bmax, m = (size_t)net_max_features(net);
-  PetscFunctionBeginUser;
-  PetscCheck(kmax > 0, net->comm, PETSC_ERR_ARG_OUTOFRANGE, "the number of tangent directions must be positive");
-  if (kmax <= net->kmax) PetscFunctionReturn(0); /* shared by several Hessians: only grow */
-  PetscCall(net_free_tangents(net));
-  net->kmax = kmax;
-  PetscCall(PetscCalloc1(net->nlayers + 1, &net->dact));
-  PetscCall(PetscCalloc1(net->nlayers + 1, &net->ract));
-  PetscCall(PetscCalloc1(net->nlayers + 1, &net->rzero));
-  PetscCall(PetscCalloc1(kmax, &net->vsparse));
-  for (PetscInt l = 1; l <= net->nlayers; l++) {
-    size_t f = (size_t)nn_shape_size(net->layers[l - 1].out);
-    PetscCall(PetscMalloc1(B * f, &net->dact[l]));
-    PetscCall(PetscMalloc1((size_t)kmax * B * f, &net->ract[l]));
-  }
-  PetscCall(PetscMalloc2((size_t)kmax * B * m, &net->rbuf[0], (size_t)kmax * B * m, &net->rbuf[1]));
-  PetscFunctionReturn(0);
-}
-
-/* net->vsparse[j] <- the non-zeros of direction j when it has few (n = -1 otherwise). */
-static void scan_directions(Net net, PetscInt k, const double *V, PetscInt ldv)
-{
-  for (PetscInt j = 0; j < k; j++) {
-    NnSparseDir  *s = &net->vsparse[j];
-    const double *v = V + j * ldv;
-    s->n            = 0;
-    for (PetscInt i = 0; i < net->N && s->n >= 0; i++)
-      if (v[i] != 0) {
-        if (s->n == NN_SPARSE_MAX) s->n = -1;
-        else s->idx[s->n] = i, s->val[s->n++] = v[i];
-      }
-  }
-}
-
-/* Whether theta index i belongs to layer L's parameters. */
-static inline PetscBool layer_owns(const Layer *L, PetscInt i)
-{
-  return (i >= L->woff && i < L->woff + L->nw) || (i >= L->boff && i < L->boff + L->nbias);
-}
-
-/* Whether the k directions of the latest scan vanish on layer L's parameters. */
-static PetscBool directions_vanish(const Net net, const Layer *L, PetscInt k, const double *V, PetscInt ldv)
-{
-  for (PetscInt j = 0; j < k; j++) {
-    const NnSparseDir *s = &net->vsparse[j];
-    if (s->n >= 0) {
-      for (PetscInt e = 0; e < s->n; e++)
-        if (layer_owns(L, s->idx[e])) return PETSC_FALSE;
-      continue;
-    }
-    for (PetscInt i = L->woff; i < L->woff + L->nw; i++)
-      if (V[j * ldv + i] != 0) return PETSC_FALSE;
-    for (PetscInt i = L->boff; i < L->boff + L->nbias; i++)
-      if (V[j * ldv + i] != 0) return PETSC_FALSE;
-  }
-  return PETSC_TRUE;
-}
-
-PetscErrorCode net_rop_forward(Net net, const NnPass *p, PetscInt k, const double *theta, const double *V, PetscInt ldv)
-{
-  PetscFunctionBeginUser;
-  PetscCheck(k > 0 && k <= net->kmax, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE,
-             "%" PetscInt_FMT " directions, but net_setup_tangents allowed %" PetscInt_FMT, k, net->kmax);
-  scan_directions(net, k, V, ldv);
-  net->rzero[0] = PETSC_TRUE; /* the input does not depend on theta */
-  for (PetscInt l = 0; l < net->nlayers; l++) {
-    Layer          *L  = &net->layers[l];
-    const PetscBool vz = !L->nw || directions_vanish(net, L, k, V, ldv);
-    net->rzero[l + 1]  = net->rzero[l] && vz;
-    if (net->rzero[l + 1]) continue; /* zero in, no direction here: zero out */
-    PetscCall(PetscLogEventBegin(layer_events[L->kind][PASS_RFWD], 0, 0, 0, 0));
-    PetscCall(L->ops->rop_forward(L, p, k, theta, vz ? NULL : V, ldv, net->act[l], net->rzero[l] ? NULL : net->ract[l], net->ract[l + 1]));
-    PetscCall(PetscLogEventEnd(layer_events[L->kind][PASS_RFWD], 0, 0, 0, 0));
-  }
-  PetscFunctionReturn(0);
-}
-
-/* The lowest layer the backward pass must reach for the wanted rows: the
- * lowest one holding a row (all rows: the lowest layer with parameters). */
-static PetscInt lowest_layer_of_rows(const Net net, const PetscInt *rows, PetscInt nrows)
-{
-  if (!rows) return net->first;
-  for (PetscInt l = net->first; l < net->nlayers; l++)
-    for (PetscInt r = 0; r < nrows && net->layers[l].nw; r++)
-      if (layer_owns(&net->layers[l], rows[r])) return l;
-  return net->nlayers; /* no row holds a parameter: nothing to do */
-}
-
-PetscErrorCode net_rop_backward(Net net, const NnPass *p, PetscInt k, const double *theta, const double *V, PetscInt ldv,
-                                const double *RdT, PetscBool first_order_terms, const PetscInt *rows, PetscInt nrows, double *HV,
-                                PetscInt ldh)
-{
-  double        *rd = net->rbuf[0], *rn = net->rbuf[1];
-  const PetscInt lo = lowest_layer_of_rows(net, rows, nrows);
-  PetscFunctionBeginUser;
-  PetscCall(PetscArraycpy(rd, RdT, (size_t)k * p->B));
-  for (PetscInt l = net->nlayers - 1; l >= lo; l--) {
-    Layer          *L  = &net->layers[l];
-    const PetscBool vz = !L->nw || directions_vanish(net, L, k, V, ldv);
-    NnRopBack       a  = {.in = net->act[l], .out = net->act[l + 1], .Rin = net->rzero[l] ? NULL : net->ract[l],
-                          .Rout = net->rzero[l + 1] ? NULL : net->ract[l + 1], .dout = first_order_terms ? net->dact[l + 1] : NULL,
-                          .Rdout = rd, .Rdin = l > lo ? rn : NULL, .HV = HV, .ldh = ldh, .rows = rows, .nrows = nrows};
-    PetscCall(PetscLogEventBegin(layer_events[L->kind][PASS_RBWD], 0, 0, 0, 0));
-    PetscCall(L->ops->rop_backward(L, p, k, theta, vz ? NULL : V, ldv, &a));
-    PetscCall(PetscLogEventEnd(layer_events[L->kind][PASS_RBWD], 0, 0, 0, 0));
-    double *t = rd;
-    rd = rn, rn = t;
-  }
-  PetscFunctionReturn(0);
-}
-
 PetscErrorCode net_destroy(Net *net)
 {
   Net n = *net;
   PetscFunctionBeginUser;
   if (!n) PetscFunctionReturn(0);
-  PetscCall(net_free_tangents(n));
-  for (PetscInt l = 0; l < n->nlayers; l++) {
-    Layer *L = &n->layers[l];
-    PetscCall(PetscFree(L->argmax));
-    PetscCall(PetscFree(L->mask));
-    if (L->mean) PetscCall(PetscFree2(L->mean, L->invstd));
-    PetscCall(PetscFree(L->col));
-    if (n->act) PetscCall(PetscFree(n->act[l]));
-  }
-  if (n->act) PetscCall(PetscFree(n->act[n->nlayers]));
-  PetscCall(PetscFree(n->act));
-  if (n->gbuf[0]) PetscCall(PetscFree2(n->gbuf[0], n->gbuf[1]));
-  PetscCall(PetscFree(n->work));
+  PetscCall(net_state_destroy(n));
+  PetscCall(net_state_destroy_single(n));
   PetscCall(PetscFree(n->layers));
   PetscCall(PetscFree(n));
   *net = NULL;
@@ -506,59 +288,5 @@ PetscErrorCode net_init_params_scaled(Net net, PetscReal c, PetscInt seed, doubl
   PetscFunctionBeginUser;
   PetscCall(nn_option_check_real(net->comm, "the variance factor c of the scaled initialisation", c, "(0, inf)"));
   init_params(net, INIT_SCALED, 0, c, seed, theta);
-  PetscFunctionReturn(0);
-}
-
-/* act[0] <- x in the first layer's layout: (C, B, S) if spatial, else (B, F). */
-static void net_load_input(Net net, PetscInt B, const double *x)
-{
-  const PetscInt C = net->input.c, S = net->input.h * net->input.w;
-  double        *a = net->act[0];
-  if (!net->input.spatial) {
-    memcpy(a, x, (size_t)B * C * S * sizeof *a);
-    return;
-  }
-  for (PetscInt b = 0; b < B; b++)
-    for (PetscInt c = 0; c < C; c++) memcpy(a + ((size_t)c * B + b) * S, x + ((size_t)b * C + c) * S, (size_t)S * sizeof *a);
-}
-
-PetscErrorCode net_forward(Net net, const NnPass *p, const double *theta, const double *x, double *out)
-{
-  PetscFunctionBeginUser;
-  PetscCheck(p->B <= net->Bmax, PETSC_COMM_SELF, PETSC_ERR_ARG_SIZ, "batch of %" PetscInt_FMT " exceeds the network's %" PetscInt_FMT,
-             p->B, net->Bmax);
-  PetscCall(PetscLogEventBegin(ev_forward, 0, 0, 0, 0));
-  net->gen++;
-  net->fwd_gen++;
-  net_load_input(net, p->B, x);
-  for (PetscInt l = 0; l < net->nlayers; l++) {
-    Layer *L = &net->layers[l];
-    PetscCall(PetscLogEventBegin(layer_events[L->kind][PASS_FWD], 0, 0, 0, 0));
-    PetscCall(L->ops->forward(L, p, theta, net->act[l], net->act[l + 1]));
-    PetscCall(PetscLogEventEnd(layer_events[L->kind][PASS_FWD], 0, 0, 0, 0));
-  }
-  if (out) PetscCall(PetscArraycpy(out, net->act[net->nlayers], p->B));
-  PetscCall(PetscLogEventEnd(ev_forward, 0, 0, 0, 0));
-  PetscFunctionReturn(0);
-}
-
-PetscErrorCode net_backward(Net net, const NnPass *p, const double *theta, const double *dout, double *grad)
-{
-  /* with tangents set up, every layer's output gradient is kept in dact[l + 1] */
-  double *g = net->dact ? net->dact[net->nlayers] : net->gbuf[0], *h = net->gbuf[1];
-  PetscFunctionBeginUser;
-  PetscCall(PetscLogEventBegin(ev_backward, 0, 0, 0, 0));
-  net->gen++;
-  PetscCall(PetscArraycpy(g, dout, p->B));
-  for (PetscInt l = net->nlayers - 1; l >= net->first; l--) { /* nothing to differentiate below the first weights */
-    Layer *L = &net->layers[l];
-    if (net->dact) h = net->dact[l];
-    PetscCall(PetscLogEventBegin(layer_events[L->kind][PASS_BWD], 0, 0, 0, 0));
-    PetscCall(L->ops->backward(L, p, theta, net->act[l], net->act[l + 1], g, l > net->first ? h : NULL, grad));
-    PetscCall(PetscLogEventEnd(layer_events[L->kind][PASS_BWD], 0, 0, 0, 0));
-    double *t = g;
-    g = h, h = t;
-  }
-  PetscCall(PetscLogEventEnd(ev_backward, 0, 0, 0, 0));
   PetscFunctionReturn(0);
 }

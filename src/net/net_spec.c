@@ -9,7 +9,7 @@
  *   dropout:P        dropout with probability P
  *   flatten          (inserted automatically before a dense layer on spatial input)
  * The last layer must produce one output per sample. */
-#include "layers.h"
+#include "netimpl.h"
 
 #include <ctype.h>
 #include <stdlib.h>

@@ -5,7 +5,7 @@
  *    anyway (spectrum_normalization_extremes). The M0-step Lanczos run gives
  *    the nev Ritz pairs at each end; each is checked by its true residual
  *    r = ||A x - rho x||, rho = x^T A x, against EPS's own convergence test
- *    and tolerance (default: relative, r/|rho| < 1e-10), and an end with a
+ *    and tolerance (default: relative, r/|rho| < 1e-10, spectrum_set_tolerance), and an end with a
  *    pair that fails is refined by Krylov-Schur started from its Ritz
  *    vectors (EPSSetInitialSpace).
  * Products with the operator go through a counting shell, so the work of
@@ -54,7 +54,7 @@ static PetscErrorCode eps_create(Spectrum s, Mat B, EPSWhich which, PetscInt nev
   PetscCall(EPSSetType(*eps, EPSKRYLOVSCHUR));
   PetscCall(EPSSetWhichEigenpairs(*eps, which));
   PetscCall(EPSSetDimensions(*eps, nev, PETSC_DEFAULT, PETSC_DEFAULT));
-  PetscCall(EPSSetTolerances(*eps, 1e-10, 10000));
+  PetscCall(EPSSetTolerances(*eps, s->eps_tol, 10000));
   PetscCall(EPSSetFromOptions(*eps));
   PetscFunctionReturn(0);
 }

@@ -26,6 +26,7 @@ PetscErrorCode spectrum_create(MPI_Comm comm, Spectrum *sp)
   s->margin      = 0.05;
   s->width       = 3.0;
   s->zero_tol    = 1e-3;
+  s->eps_tol     = 1e-10;
   s->do_extremes = s->do_density = PETSC_TRUE;
   *sp = s;
   PetscFunctionReturn(0);
@@ -62,6 +63,14 @@ PetscErrorCode spectrum_set_from_options(Spectrum s)
   PetscCall(nn_option_check_real(s->comm, "-spectrum_zero_tol", s->zero_tol, "[0, inf)"));
   PetscCheck(s->trace_vecs >= 0, s->comm, PETSC_ERR_ARG_OUTOFRANGE, "-spectrum_trace_vecs must be non-negative");
   s->do_trace = s->trace_vecs > 0;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode spectrum_set_tolerance(Spectrum s, PetscReal tol)
+{
+  PetscFunctionBeginUser;
+  PetscCall(nn_option_check_real(s->comm, "the extremes' tolerance", tol, "(0, 1)"));
+  s->eps_tol = tol;
   PetscFunctionReturn(0);
 }
 

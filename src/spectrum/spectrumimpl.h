@@ -15,6 +15,7 @@ struct _p_Spectrum {
   PetscInt  trace_vecs, seed; /* -spectrum_trace_vecs, -spectrum_seed */
   PetscReal margin, width;    /* -spectrum_margin (kappa, App. G.1), -spectrum_width (Papyan's kernel kappa) */
   PetscReal zero_tol;         /* -spectrum_zero_tol: |lambda| below this times ||A|| counts as zero */
+  PetscReal eps_tol;          /* the extremes' default -eps_tol (spectrum_set_tolerance) */
   PetscBool do_extremes, do_density, do_trace;
   /* results: extremes */
   PetscInt nmax, nmin, ntop;

@@ -24,6 +24,7 @@ PetscErrorCode nn_stage_write_hessian_samples(NnStage st, Hessian h, NnH5File *f
   const NnSamples *train;
   const PetscInt  *ids;
   PetscInt         m, batch, nbatches, seed;
+  HessianPrecision precision;
   int64_t         *v;
   char             path[256];
   hsize_t          d[2];
@@ -44,5 +45,7 @@ PetscErrorCode nn_stage_write_hessian_samples(NnStage st, Hessian h, NnH5File *f
   PetscCall(PetscFree(v));
   PetscCall(nn_h5_attr_int64(f, group, "hessian_batch", batch));
   PetscCall(nn_h5_attr_int64(f, group, "hessian_seed", seed));
+  PetscCall(hessian_get_precision(h, &precision));
+  PetscCall(nn_h5_attr_string(f, group, "hessian_precision", HessianPrecisions[precision])); /* of the network's passes */
   PetscFunctionReturn(0);
 }

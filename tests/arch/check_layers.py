@@ -31,7 +31,7 @@ MAX_FUNCTION_LINES = 60
 
 # Public headers (include/nncas/X.h) belong to these modules.
 HEADER_MODULE = {
-    "core.h": "core", "version.h": "core", "streams.h": "core",
+    "core.h": "core", "version.h": "core", "streams.h": "core", "real.h": "core",
     "h5io.h": "io", "table.h": "io",
     "scamat.h": "linalg", "linalg.h": "linalg",
     "dataset.h": "data", "synthetic.h": "data",
@@ -113,16 +113,18 @@ def symbols(obj):
 
 
 def objects(src, build):
-    """{source rel path: object path} for nncas_core and nncas."""
+    """{source rel path: object path} for nncas_core and nncas; the objects of
+    the sources compiled a second time in single precision (nncas_single,
+    include/nncas/real.h) as "path@single"."""
     found = {}
-    for target in ("nncas_core.dir", "nncas.dir"):
+    for target, tag in (("nncas_core.dir", ""), ("nncas.dir", ""), ("nncas_single.dir", "@single")):
         base = os.path.join(build, "CMakeFiles", target)
         for root, _, files in os.walk(base):
             for f in files:
                 obj = os.path.join(root, f)
                 rel = os.path.relpath(obj, base)[:-2]
                 if f.endswith(".c.o") and os.path.exists(os.path.join(src, rel)):  # not a deleted file's
-                    found[rel] = obj
+                    found[rel + tag] = obj
     return found
 
 

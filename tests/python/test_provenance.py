@@ -66,6 +66,8 @@ def samples_run(tmp_path, ranks, hessian_seed=1):
                                      "coupling/epoch_0000/batch_sample_index", "coupling/epoch_0000/batch_source_index",
                                      "initscale/hessian_sample_index", "initscale/hessian_source_index")}
         assert f["spectrum/epoch_0000"].attrs["hessian_batch"] == 20 and f["coupling/epoch_0000"].attrs["hessian_batch"] == 110
+        for g in ("spectrum/epoch_0000", "coupling/epoch_0000", "initscale"):
+            assert f[g].attrs["hessian_precision"] == "double"
     return rec, source
 
 
@@ -93,3 +95,18 @@ def test_another_hessian_seed_records_other_samples(tmp_path):
     a, b = one["spectrum/epoch_0000/hessian_sample_index"], two["spectrum/epoch_0000/hessian_sample_index"]
     np.testing.assert_array_equal(b, draw(2, 400, 30))
     assert not np.array_equal(a, b)
+
+
+@pytest.mark.parametrize("ranks", [1, 2, 3])
+def test_single_precision_spectrum_is_recorded_as_such_and_close_to_double(tmp_path, ranks):
+    # -hessian_precision configures the spectrum stage's Hessian; its extremes stay within 1e-5 of double's
+    args = ["-train_epochs", "0", "-spectrum_every", "1", "-hessian_samples", "30", "-spectrum_m", "16", "-spectrum_k", "64"]
+    lam = {}
+    for precision in ("double", "single"):
+        res = nncas(tmp_path / precision, ranks, *args, "-hessian_precision", precision)
+        with h5py.File(res, "r") as f:
+            g = f["spectrum/epoch_0000"]
+            assert g.attrs["hessian_precision"] == precision
+            lam[precision] = np.array([g["extremes/lambda_max"][0], g["extremes/lambda_min"][0]])
+    radius = np.abs(lam["double"]).max()
+    assert np.abs(lam["single"] - lam["double"]).max() <= 1e-5 * radius, lam

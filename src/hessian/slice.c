@@ -1,0 +1,44 @@
+/* The Hessian's product on one slice by the network's passes, written once
+ * and compiled once per precision (include/nncas/real.h): hessian_slice_passes
+ * runs the double passes at h->theta, hessian_slice_passes_single the float
+ * ones at h->theta_single. The loss and its derivatives stay double in both. */
+#include "hessianimpl.h"
+#include "nncas/real.h"
+
+/* HV (k x N) += scale * part * V on slice s, for the k directions V (k x N)
+ * (with rows, only those entries of HV; see net_rop_backward):
+ *   forward, first-order backward keeping each layer's output gradient
+ *   (dR/dT_i = scale l'_i), R-forward (RT = J V), and the R-backward with
+ *   R{dR/dT} = scale l'' RT (zero for the remainder H - G); the Gauss-Newton
+ *   part drops the first-order terms, leaving J^T diag(scale l'') J V. */
+PetscErrorCode NN_R(hessian_slice_passes)(Hessian h, PetscInt s, HessianPart part, PetscInt k, const nn_real *V, double scale,
+                                          const PetscInt *rows, PetscInt nrows, nn_real *HV)
+{
+  const HessianSlice *sl = &h->slices[s];
+  const PetscInt      N = h->N, F = h->F, B = sl->n;
+  const nn_real      *theta = h->NN_R(theta);
+  NnPass              p = {.B = B, .Bglobal = sl->size, .batch_comm = sl->comm, .train = PETSC_FALSE};
+  unsigned long long  passes;
+  const nn_real      *RT;
+  PetscFunctionBeginUser;
+  PetscCall(net_get_pass_count(h->net, &passes));
+  /* The first-order pass depends on the point, the slice and the scale only:
+   * between products at one point (a Krylov solve) it is still in the net's
+   * buffers unless another pass (any net_forward/net_backward) came between. */
+  if (!(h->reuse && h->cache_ok && h->cache_slice == s && h->cache_scale == scale && h->cache_gen == passes)) {
+    PetscCall(NN_R(net_forward)(h->net, &p, theta, h->x + (size_t)sl->first * F, h->t));
+    loss_eval(h->loss, B, h->t, h->y + sl->first, NULL, h->dl, h->d2l);
+    for (PetscInt i = 0; i < B; i++) h->dl[i] *= scale;
+    PetscCall(NN_R(net_backward)(h->net, &p, theta, h->dl, NULL));
+    h->cache_ok    = PETSC_TRUE;
+    h->cache_slice = s;
+    h->cache_scale = scale;
+    PetscCall(net_get_pass_count(h->net, &h->cache_gen));
+  }
+  PetscCall(NN_R(net_rop_forward)(h->net, &p, k, theta, V, N));
+  PetscCall(NN_R(net_get_output_tangents)(h->net, &RT));
+  for (PetscInt j = 0; j < k; j++)
+    for (PetscInt i = 0; i < B; i++) h->rdt[j * B + i] = part == HESSIAN_REMAINDER ? 0 : scale * h->d2l[i] * RT[j * B + i];
+  PetscCall(NN_R(net_rop_backward)(h->net, &p, k, theta, V, N, h->rdt, part != HESSIAN_GAUSS_NEWTON, rows, nrows, HV, N));
+  PetscFunctionReturn(0);
+}
