@@ -32,8 +32,7 @@ static PetscErrorCode initscale_stage_set_from_options(NnStage stage)
   PetscCall(PetscOptionsBool("-initscale_spectra", "also the Hessian spectrum at initialisation for each c", NULL, st->spectra,
                              &st->spectra, NULL));
   PetscOptionsEnd();
-  PetscCall(hessian_set_from_options(st->h)); /* the spectrum stage's -hessian_* and -spectrum_* settings */
-  PetscCall(spectrum_set_from_options(st->sp));
+  PetscCall(nn_stage_hessian_spectrum_options(st->h, st->sp)); /* the spectrum stage's settings */
   PetscCheck(st->nc > 0 && st->ninit > 0, stage->comm, PETSC_ERR_ARG_OUTOFRANGE, "-initscale_c and -initscale_inits need values");
   for (PetscInt i = 0; i < st->nc; i++)
     PetscCheck(st->c[i] > 0, stage->comm, PETSC_ERR_ARG_OUTOFRANGE, "-initscale_c: factors must be positive");

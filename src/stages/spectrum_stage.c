@@ -10,7 +10,6 @@
  * per spectrum (LeNet-5, N = 0.58M, 4.6 MB: on; VGG, N = 8.8M, 70 MB, with
  * the results file copied whole at every update: off unless asked for). */
 #define NN_SPECTRUM_WEIGHTS_AUTO 2000000
-#define NN_SPECTRUM_SINGLE_TOL   1e-6 /* the extremes' tolerance with -hessian_precision single */
 
 typedef struct {
   PetscInt  every;
@@ -25,8 +24,7 @@ typedef struct {
 
 static PetscErrorCode spectrum_stage_set_from_options(NnStage stage)
 {
-  SpectrumStage   *st = (SpectrumStage *)stage->data;
-  HessianPrecision precision;
+  SpectrumStage *st = (SpectrumStage *)stage->data;
   PetscFunctionBeginUser;
   PetscOptionsBegin(stage->comm, NULL, "Spectrum stage", NULL);
   PetscCall(PetscOptionsInt("-spectrum_every", "Hessian spectrum at epoch 0 and every k epochs (0: never)", NULL, st->every,
@@ -41,11 +39,7 @@ static PetscErrorCode spectrum_stage_set_from_options(NnStage stage)
                              NULL, st->save_weights, &st->save_weights, &st->save_weights_set));
   PetscOptionsEnd();
   PetscCheck(st->every >= 0, stage->comm, PETSC_ERR_ARG_OUTOFRANGE, "-spectrum_every must be non-negative");
-  PetscCall(hessian_set_from_options(st->h));
-  PetscCall(spectrum_set_from_options(st->sp));
-  PetscCall(hessian_get_precision(st->h, &precision));
-  /* float32 products leave residuals of ~1e-7 relative: the extremes are accepted at 1e-6 (docs/hessian.md) */
-  if (precision == HESSIAN_PRECISION_SINGLE) PetscCall(spectrum_set_tolerance(st->sp, NN_SPECTRUM_SINGLE_TOL));
+  PetscCall(nn_stage_hessian_spectrum_options(st->h, st->sp));
   PetscFunctionReturn(0);
 }
 

@@ -1,7 +1,10 @@
-/* Provenance of a stage's Hessian: which training samples it was taken on,
- * recorded beside the stage's results so that they can be recomputed from
- * the results file and the data alone (postprocess/recompute_spectrum.py). */
+/* A stage's Hessian: its options, and its provenance (which training samples
+ * it was taken on, recorded beside the stage's results so that they can be
+ * recomputed from the results file and the data alone,
+ * postprocess/recompute_spectrum.py). */
 #include "stageimpl.h"
+
+#define NN_SPECTRUM_SINGLE_TOL 1e-6 /* the extremes' tolerance with -hessian_precision single */
 
 /* The descriptions say what the indices index (docs/files.md). */
 #define NN_SAMPLE_INDEX_TEXT                                                                                              \
@@ -47,5 +50,17 @@ PetscErrorCode nn_stage_write_hessian_samples(NnStage st, Hessian h, NnH5File *f
   PetscCall(nn_h5_attr_int64(f, group, "hessian_seed", seed));
   PetscCall(hessian_get_precision(h, &precision));
   PetscCall(nn_h5_attr_string(f, group, "hessian_precision", HessianPrecisions[precision])); /* of the network's passes */
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode nn_stage_hessian_spectrum_options(Hessian h, Spectrum sp)
+{
+  HessianPrecision precision;
+  PetscFunctionBeginUser;
+  PetscCall(hessian_set_from_options(h));
+  PetscCall(spectrum_set_from_options(sp));
+  PetscCall(hessian_get_precision(h, &precision));
+  /* float32 products leave residuals of ~1e-7 relative: the extremes are accepted at 1e-6 (docs/hessian.md) */
+  if (precision == HESSIAN_PRECISION_SINGLE) PetscCall(spectrum_set_tolerance(sp, NN_SPECTRUM_SINGLE_TOL));
   PetscFunctionReturn(0);
 }

@@ -43,6 +43,11 @@ int64_t nn_stage_weights_crc32(NnStage st, const double *theta);
  * batch, -1 padded); attributes hessian_batch and hessian_seed. */
 PetscErrorCode nn_stage_write_hessian_samples(NnStage st, Hessian h, NnH5File *f, const char *group, PetscBool by_batch);
 
+/* The -hessian_* and -spectrum_* options of a stage's Hessian h and spectrum
+ * sp (stage_samples.c), the extremes' tolerance loosened to 1e-6 with
+ * single-precision products: the spectrum and initscale stages take the same. */
+PetscErrorCode nn_stage_hessian_spectrum_options(Hessian h, Spectrum sp);
+
 /* Each type's constructor: sets title and ops, allocates data with the defaults. */
 PetscErrorCode nn_stage_create_initscale(NnStage st);
 PetscErrorCode nn_stage_create_spectrum(NnStage st);
