@@ -86,7 +86,7 @@ def test_recorded_samples_are_the_draw_of_the_hessian_seed_on_any_rank_count(tmp
     flat = np.concatenate([draw(5, 400, 400), -np.ones(40, np.int64)]).reshape(4, 110)
     np.testing.assert_array_equal(batches, flat)
     np.testing.assert_array_equal(rec["coupling/epoch_0000/batch_source_index"], np.where(flat >= 0, source[flat], -1))
-    np.testing.assert_array_equal(rec["initscale/hessian_sample_index"], draw(1, 400, 200))
+    np.testing.assert_array_equal(rec["initscale/hessian_sample_index"], ids)  # the same -hessian_* options as the spectrum
 
 
 def test_another_hessian_seed_records_other_samples(tmp_path):
