@@ -1,6 +1,7 @@
 /* The machine's DGEMM rate (OpenBLAS, threads from OPENBLAS_NUM_THREADS):
  * the ceiling against which bench/perf.sh states the kernels' fractions. */
 #include <cblas.h>
+#include <nncas/core.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
@@ -14,6 +15,7 @@ static double now(void)
 
 int main(int argc, char **argv)
 {
+  nn_blas_select(argv); /* the kernels nncas runs with (src/core/blas.c) */
   int     n = argc > 1 ? atoi(argv[1]) : 2048, reps = 5;
   double *a = malloc(sizeof(double) * n * n), *b = malloc(sizeof(double) * n * n), *c = malloc(sizeof(double) * n * n), best = 1e30;
   if (!a || !b || !c) return 1;
@@ -24,7 +26,7 @@ int main(int argc, char **argv)
     double t = now() - t0;
     if (t < best) best = t;
   }
-  printf("DGEMM %d^3: %.1f GFLOP/s\n", n, 2.0 * n * n * (double)n / best / 1e9);
+  printf("DGEMM %d^3: %.1f GFLOP/s (OpenBLAS kernels: %s)\n", n, 2.0 * n * n * (double)n / best / 1e9, nn_blas_core());
   free(a), free(b), free(c);
   return 0;
 }

@@ -107,6 +107,7 @@ static PetscErrorCode bench(void)
 int main(int argc, char **argv)
 {
   PetscErrorCode ierr;
+  nn_blas_select(argv); /* the kernels nncas runs with (src/core/blas.c) */
   if (SlepcInitialize(&argc, &argv, NULL, NULL)) return 1;
   ierr = nn_error_handler_push();
   if (!ierr) ierr = bench();

@@ -80,7 +80,11 @@ static PetscErrorCode app_run(App *app)
   RunDir      rd;
   PetscFunctionBeginUser;
   PetscCallMPI(MPI_Comm_size(PETSC_COMM_WORLD, &size));
-  PetscCall(PetscPrintf(PETSC_COMM_WORLD, "nncas %s (%s) on %d MPI ranks\n", NNCAS_VERSION, NNCAS_GIT_HASH, (int)size));
+  PetscCall(PetscPrintf(PETSC_COMM_WORLD, "nncas %s (%s) on %d MPI ranks, OpenBLAS kernels %s", NNCAS_VERSION, NNCAS_GIT_HASH, (int)size,
+                        nn_blas_core()));
+  if (nn_blas_replaced()) /* src/core/blas.c */
+    PetscCall(PetscPrintf(PETSC_COMM_WORLD, " (OPENBLAS_CORETYPE set by nncas: OpenBLAS chose its generic %s kernels)", nn_blas_replaced()));
+  PetscCall(PetscPrintf(PETSC_COMM_WORLD, "\n"));
   PetscCall(dataset_setup(app->ds));
   PetscCall(dataset_view(app->ds, PETSC_VIEWER_STDOUT_WORLD));
   PetscCall(app_local_samples(app, &bloc));
@@ -117,6 +121,7 @@ int main(int argc, char **argv)
   PetscBool      want_help = PETSC_FALSE;
   PetscErrorCode ierr;
 
+  nn_blas_select(argv); /* OpenBLAS's kernels for this CPU (src/core/blas.c); may execute nncas again */
   nn_signals_block(); /* a preemption signal during start-up must not kill the job */
   if (nn_options_files_readable(argc, argv)) return NN_EXIT_ERROR; /* PETSc would print a traceback */
   if (SlepcInitialize(&argc, &argv, NULL, help)) return NN_EXIT_ERROR;

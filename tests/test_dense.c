@@ -522,10 +522,40 @@ static PetscErrorCode invalid_arguments_are_errors(void)
   PetscFunctionReturn(0);
 }
 
+/* OpenBLAS's fallback kernels are replaced by the CPU's vector kernels
+ * (src/core/blas.c), and this test process runs on them. */
+static PetscErrorCode blas_kernels_use_the_cpus_vector_units(void)
+{
+  static const struct {
+    const char *core;
+    PetscBool   avx512, avx2;
+    const char *better;
+  } cases[] = {
+    {"Prescott", PETSC_TRUE, PETSC_TRUE, "SkylakeX"}, {"Prescott", PETSC_FALSE, PETSC_TRUE, "Haswell"},
+    {"Prescott", PETSC_FALSE, PETSC_FALSE, NULL},     {"Sandybridge", PETSC_FALSE, PETSC_TRUE, "Haswell"},
+    {"SkylakeX", PETSC_TRUE, PETSC_TRUE, NULL},       {"Haswell", PETSC_FALSE, PETSC_TRUE, NULL},
+    {"Zen", PETSC_TRUE, PETSC_TRUE, NULL},            {"not OpenBLAS", PETSC_TRUE, PETSC_TRUE, NULL},
+  };
+  PetscFunctionBeginUser;
+  for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+    const char *b = nn_blas_better_core(cases[i].core, cases[i].avx512, cases[i].avx2);
+    NN_EXPECT(b == cases[i].better || (b && cases[i].better && !strcmp(b, cases[i].better)), "core %s (AVX-512 %d, AVX2 %d): %s, expected %s",
+              cases[i].core, cases[i].avx512, cases[i].avx2, b ? b : "none", cases[i].better ? cases[i].better : "none");
+  }
+  __builtin_cpu_init();
+  const char *user = getenv("NNCAS_BLAS_CORE_FROM") ? NULL : getenv("OPENBLAS_CORETYPE"), *now = nn_blas_core(),
+             *better = nn_blas_better_core(now, __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+                                                    __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl"),
+                                           __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"));
+  NN_EXPECT(user || !better, "this process runs OpenBLAS's %s kernels; the CPU's are %s", now, better ? better : "");
+  PetscCall(nn_expectations_met());
+  PetscFunctionReturn(0);
+}
+
 NN_TEST_MAIN(NN_TEST_CASE(eigenvalues_of_tridiagonal_match_closed_form), NN_TEST_CASE(eigenvalues_of_rotated_diagonal_match),
              NN_TEST_CASE(symmetry_error_detects_an_asymmetric_matrix), NN_TEST_CASE(mult_matches_direct_product),
              NN_TEST_CASE(get_returns_every_entry), NN_TEST_CASE(write_then_read_back_matches),
              NN_TEST_CASE(results_identical_on_every_rank_count), NN_TEST_CASE(block_size_larger_than_N_works),
              NN_TEST_CASE(N_not_a_multiple_of_the_block_size_works), NN_TEST_CASE(N_smaller_than_the_grid_works),
              NN_TEST_CASE(view_states_order_grid_and_block), NN_TEST_CASE(works_on_a_subcommunicator),
-             NN_TEST_CASE(invalid_arguments_are_errors))
+             NN_TEST_CASE(invalid_arguments_are_errors), NN_TEST_CASE(blas_kernels_use_the_cpus_vector_units))

@@ -65,6 +65,7 @@ int nn_test_main(int argc, char **argv, const NnTestCase *cases, int ncases)
   PetscBool set       = PETSC_FALSE;
   int       failed = 0, rank, ran = 0;
 
+  nn_blas_select(argv); /* the kernels nncas runs with (src/core/blas.c) */
   if (SlepcInitialize(&argc, &argv, NULL, NULL)) return 1;
   MPI_Comm_rank(PETSC_COMM_WORLD, &rank);
   if (nn_error_handler_push()) return 1;

@@ -64,6 +64,21 @@ void        nn_error_clear(void);
 void      nn_divergence_mark(void);
 PetscBool nn_divergence_marked(void);
 
+/* ------------------------------------------------------------------ BLAS -- */
+/* The kernels OpenBLAS chose ("SkylakeX", "Haswell", ...; "not OpenBLAS"
+ * under another BLAS): the rounding of every GEMM depends on them. */
+const char *nn_blas_core(void);
+/* The OPENBLAS_CORETYPE that suits a CPU with the given vector units when
+ * OpenBLAS chose `core`, or NULL when `core` already uses them. */
+const char *nn_blas_better_core(const char *core, PetscBool avx512, PetscBool avx2);
+/* First thing in main(), before MPI: when OpenBLAS fell back to kernels
+ * without the CPU's AVX2/AVX-512 (a CPU newer than the OpenBLAS release) and
+ * OPENBLAS_CORETYPE is unset, sets it and executes the program again with
+ * argv; otherwise returns. */
+void nn_blas_select(char **argv);
+/* The kernels OpenBLAS chose itself when nn_blas_select replaced them, else NULL. */
+const char *nn_blas_replaced(void);
+
 /* ------------------------------------------------- counter-based random -- */
 /* A stream is a 64-bit key; the i-th draw of a stream is a pure function of
  * (key, i), so a sample's dropout mask, crop offset or a weight's init value is

@@ -181,6 +181,7 @@ PetscErrorCode rundir_provenance_write(RunDir rd, NnH5File *f, const char *kind)
   PetscCall(nn_h5_attr_string(f, "/", "nncas_version", NNCAS_VERSION));
   PetscCall(nn_h5_attr_string(f, "/", "git_hash", NNCAS_GIT_HASH));
   PetscCall(nn_h5_attr_int64(f, "/", "mpi_ranks", rd->size));
+  PetscCall(nn_h5_attr_string(f, "/", "blas_kernels", nn_blas_core()));
   PetscCall(nn_h5_attr_string(f, "/", "written_at", when));
   PetscCall(nn_h5_attr_string(f, "/", "options", opts));
   PetscCall(PetscFree(opts));
