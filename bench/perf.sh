@@ -15,12 +15,11 @@ NNCAS_EXTRA_PACKAGES="python3-torch" "$here/jobs/setup.sh" "$build" >/dev/null
 [ "$(id -u)" = 0 ] && export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 nets=("${@:-lenet mlp vgg12}")
 read -r -a nets <<< "${nets[*]}"
+. "$here/bench/blas_kernels.sh"
+nncas_export_blas_kernels "$build" # PyTorch runs the kernels nncas runs
 echo "== DGEMM"
-OPENBLAS_NUM_THREADS=1 "$build/bench/nncas_bench_dgemm" | tee "${TMPDIR:-/tmp}/nncas_dgemm.$$"
+OPENBLAS_NUM_THREADS=1 "$build/bench/nncas_bench_dgemm"
 OPENBLAS_NUM_THREADS=2 "$build/bench/nncas_bench_dgemm"
-# PyTorch calls the same OpenBLAS: give it the kernels nncas chose (src/core/blas.c)
-core=$(sed -n 's/.*OpenBLAS kernels: \(.*\))$/\1/p' "${TMPDIR:-/tmp}/nncas_dgemm.$$") && rm -f "${TMPDIR:-/tmp}/nncas_dgemm.$$"
-[ -n "${OPENBLAS_CORETYPE:-}" ] || [ "$core" = "not OpenBLAS" ] || export OPENBLAS_CORETYPE=$core
 for net in "${nets[@]}"; do
   data=(-data_train_size 1000 -data_val_size 10)
   reps=${NNCAS_BENCH_REPS:-3}

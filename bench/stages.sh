@@ -32,6 +32,8 @@ for b in "${builds[@]}"; do
   [ -x "$b/nncas" ] || { echo "$0: $b/nncas: no such program (give a build directory)" >&2; exit 2; }
 done
 export OPENBLAS_NUM_THREADS=1
+. "$here/bench/blas_kernels.sh"
+nncas_export_blas_kernels "${builds[0]}" # a baseline older than src/core/blas.c runs the same kernels
 [ "$(id -u)" = 0 ] && export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 if [ -z "$out" ]; then
   out=$(mktemp -d)
