@@ -71,6 +71,8 @@ const char *nn_blas_core(void);
 /* The OPENBLAS_CORETYPE that suits a CPU with the given vector units when
  * OpenBLAS chose `core`, or NULL when `core` already uses them. */
 const char *nn_blas_better_core(const char *core, PetscBool avx512, PetscBool avx2);
+/* nn_blas_better_core for the kernels this process runs on and its CPU. */
+const char *nn_blas_better_than_current(void);
 /* First thing in main(), before MPI: when OpenBLAS fell back to kernels
  * without the CPU's AVX2/AVX-512 (a CPU newer than the OpenBLAS release) and
  * OPENBLAS_CORETYPE is unset, sets it and executes the program again with

@@ -35,16 +35,20 @@ const char *nn_blas_better_core(const char *core, PetscBool avx512, PetscBool av
   return avx512 ? "SkylakeX" : "Haswell";
 }
 
+const char *nn_blas_better_than_current(void)
+{
+  __builtin_cpu_init();
+  return nn_blas_better_core(nn_blas_core(),
+                             __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+                                 __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl"),
+                             __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"));
+}
+
 void nn_blas_select(char **argv)
 {
   const char *better;
   if (getenv("OPENBLAS_CORETYPE") || getenv(NN_BLAS_FROM)) return;
-  __builtin_cpu_init();
-  better = nn_blas_better_core(nn_blas_core(),
-                               __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-                                   __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl"),
-                               __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"));
-  if (!better) return;
+  if (!(better = nn_blas_better_than_current())) return;
   if (setenv(NN_BLAS_FROM, nn_blas_core(), 1) || setenv("OPENBLAS_CORETYPE", better, 1)) return;
   execv("/proc/self/exe", argv);
   unsetenv("OPENBLAS_CORETYPE"); /* exec failed: carry on with the kernels OpenBLAS chose */
