@@ -542,7 +542,7 @@ static PetscErrorCode blas_kernels_use_the_cpus_vector_units(void)
     NN_EXPECT(b == cases[i].better || (b && cases[i].better && !strcmp(b, cases[i].better)), "core %s (AVX-512 %d, AVX2 %d): %s, expected %s",
               cases[i].core, cases[i].avx512, cases[i].avx2, b ? b : "none", cases[i].better ? cases[i].better : "none");
   }
-  const char *user = getenv("NNCAS_BLAS_CORE_FROM") ? NULL : getenv("OPENBLAS_CORETYPE"), *better = nn_blas_better_than_current();
+  const char *user = nn_blas_replaced() ? NULL : getenv("OPENBLAS_CORETYPE"), *better = nn_blas_better_than_current();
   NN_EXPECT(user || !better, "this process runs OpenBLAS's %s kernels; the CPU's are %s", nn_blas_core(), better ? better : "");
   PetscCall(nn_expectations_met());
   PetscFunctionReturn(0);

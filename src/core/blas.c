@@ -14,15 +14,17 @@
 #include "nncas/core.h"
 
 #include <stdlib.h>
+#include <string.h>
 #include <strings.h>
 #include <unistd.h>
 
 #define NN_BLAS_FROM "NNCAS_BLAS_CORE_FROM" /* the core OpenBLAS chose itself; also the guard against a loop */
+#define NN_NOT_OPENBLAS "not OpenBLAS"
 
 /* OpenBLAS's own query; absent (NULL) when another BLAS is linked. */
 extern char *openblas_get_corename(void) __attribute__((weak));
 
-const char *nn_blas_core(void) { return openblas_get_corename ? openblas_get_corename() : "not OpenBLAS"; }
+const char *nn_blas_core(void) { return openblas_get_corename ? openblas_get_corename() : NN_NOT_OPENBLAS; }
 
 const char *nn_blas_better_core(const char *core, PetscBool avx512, PetscBool avx2)
 {
@@ -31,7 +33,7 @@ const char *nn_blas_better_core(const char *core, PetscBool avx512, PetscBool av
   if (!core || !avx2) return NULL;
   for (size_t i = 0; i < sizeof vector_cores / sizeof *vector_cores; i++)
     if (!strcasecmp(core, vector_cores[i])) return NULL;
-  if (!strcasecmp(core, "not OpenBLAS")) return NULL;
+  if (!strcmp(core, NN_NOT_OPENBLAS)) return NULL;
   return avx512 ? "SkylakeX" : "Haswell";
 }
 
