@@ -21,6 +21,7 @@ static PetscErrorCode kink_pattern(HCase *hc, const double *theta, uint64_t *sig
     const HessianSlice *sl = &h->slices[k];
     NnPass              p  = {.B = sl->n, .Bglobal = sl->size, .batch_comm = sl->comm};
     double              t[256];
+    PetscCheck(sl->n * h->K <= 256, PETSC_COMM_SELF, PETSC_ERR_ARG_SIZ, "kink_pattern: slice too large");
     PetscCall(net_forward(hc->net, &p, theta, h->x + (size_t)sl->first * F, t));
     for (PetscInt l = 0; l < hc->net->nlayers; l++) {
       const Layer *L = &hc->net->layers[l];
@@ -29,10 +30,14 @@ static PetscErrorCode kink_pattern(HCase *hc, const double *theta, uint64_t *sig
       if (L->kind == LAYER_POOL)
         for (PetscInt i = 0; i < sl->n * nn_shape_size(L->out); i++) s = (s ^ (uint64_t)hc->net->state->cache[l].argmax[i]) * 1099511628211ULL;
     }
-    for (PetscInt i = 0; i < sl->n; i++) {
+    for (PetscInt i = 0; i < sl->n && h->K == 1; i++) {
       double y = h->y[sl->first + i];
       s        = (s ^ (y * t[i] < 1)) * 1099511628211ULL;
       s        = (s ^ (t[i] > y)) * 1099511628211ULL;
+    }
+    for (PetscInt i = 0; i < sl->n && h->K > 1; i++) { /* multi_hinge: which margins are violated */
+      const double *ti = t + i * h->K, ty = ti[(PetscInt)h->y[sl->first + i]];
+      for (PetscInt k = 0; k < h->K; k++) s = (s ^ (1 - ty + ti[k] > 0)) * 1099511628211ULL;
     }
   }
   PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, &s, 1, MPI_UINT64_T, MPI_SUM, PETSC_COMM_WORLD));
@@ -77,13 +82,15 @@ static PetscErrorCode gradient_difference(HCase *hc, const double *v, double *fd
   PetscFunctionReturn(0);
 }
 
-/* Hv by the operator against the central difference, for two directions. */
+/* Hv by the operator against the central difference, for two directions. A
+ * multi-class loss takes the labels (sample id) mod K in place of the mixture's +-1. */
 static PetscErrorCode check_hvp(const char *spec, NnLoss loss, PetscBool bias, PetscInt m, PetscInt batch)
 {
   HCase   hc;
   double *v, *hv, *fd, h = 0, floor_ = 0, worst = 0;
   PetscFunctionBeginUser;
   PetscCall(hcase_create(PETSC_COMM_WORLD, (HCaseOpts){.spec = spec, .loss = loss, .nobias = !bias, .m = m, .batch = batch}, &hc));
+  for (PetscInt i = 0; i < hc.h->nlocal && loss_is_multiclass(loss); i++) hc.h->y[i] = (double)((i * 7 + 3) % hc.h->K);
   const PetscInt N = hc.N;
   PetscCall(PetscMalloc3(N, &v, N, &hv, N, &fd));
   for (int trial = 0; trial < 2; trial++) {
@@ -119,6 +126,17 @@ static PetscErrorCode hvp_matches_central_difference_of_gradient(void)
   PetscFunctionReturn(0);
 }
 
+/* The same for K outputs: softmax cross-entropy (a full K x K output Hessian)
+ * and the multi-class hinge (zero output Hessian), with batch statistics. */
+static PetscErrorCode hvp_matches_central_difference_for_multiclass_losses(void)
+{
+  PetscFunctionBeginUser;
+  PetscCall(check_hvp("conv:3:3:1,bn,tanh,pool:2,dense:5,swish,dense:4", LOSS_CROSS_ENTROPY, PETSC_TRUE, 12, 6));
+  PetscCall(check_hvp("dense:6,tanh,dense:3", LOSS_CROSS_ENTROPY, PETSC_FALSE, 10, 0));
+  PetscCall(check_hvp("conv:3:3,tanh,dense:5,bn,sigmoid,dense:3", LOSS_MULTI_HINGE, PETSC_TRUE, 12, 4));
+  PetscFunctionReturn(0);
+}
+
 /* G v + (H - G) v = H v, and G v = J^T diag(l''/m) J v built from the rows
  * J_i = dT_i/dtheta (one backward pass per sample). */
 static PetscErrorCode gauss_newton_split_is_exact(void)
@@ -142,7 +160,7 @@ static PetscErrorCode gauss_newton_split_is_exact(void)
     const HessianSlice *sl = &hc.h->slices[s];
     NnPass              p  = {.B = sl->n, .Bglobal = sl->size, .batch_comm = sl->comm};
     PetscCall(net_forward(hc.net, &p, hc.theta, hc.h->x + (size_t)sl->first * F, t));
-    loss_eval(hc.h->loss, sl->n, t, hc.h->y + sl->first, NULL, dl, d2l);
+    loss_eval(hc.h->loss, sl->n, 1, t, hc.h->y + sl->first, NULL, dl, d2l);
     for (PetscInt i = 0; i < sl->n; i++) {
       PetscCall(PetscArrayzero(e, sl->n));
       e[i] = 1;
@@ -380,7 +398,8 @@ static PetscErrorCode reused_forward_pass_is_exact_and_invalidated(void)
   PetscFunctionReturn(0);
 }
 
-NN_TEST_MAIN(NN_TEST_CASE(hvp_matches_central_difference_of_gradient), NN_TEST_CASE(gauss_newton_split_is_exact),
+NN_TEST_MAIN(NN_TEST_CASE(hvp_matches_central_difference_of_gradient), NN_TEST_CASE(hvp_matches_central_difference_for_multiclass_losses),
+             NN_TEST_CASE(gauss_newton_split_is_exact),
              NN_TEST_CASE(hinge_loss_has_no_gauss_newton_part), NN_TEST_CASE(layer_block_is_the_restriction_of_H),
              NN_TEST_CASE(batch_columns_sum_to_hessian_columns), NN_TEST_CASE(unit_directions_match_dense_directions),
              NN_TEST_CASE(batch_entries_equal_full_columns), NN_TEST_CASE(reused_forward_pass_is_exact_and_invalidated))

@@ -54,7 +54,7 @@ static PetscErrorCode risk(Net net, const NnPass *p, const double *theta, const 
   PetscFunctionBeginUser;
   PetscCall(PetscMalloc2(p->B, &t, p->B, &l));
   PetscCall(net_forward(net, p, theta, x, t));
-  loss_eval(net->loss, p->B, t, y, l, NULL, NULL);
+  loss_eval(net->loss, p->B, 1, t, y, l, NULL, NULL);
   *R = 0;
   for (PetscInt i = 0; i < p->B; i++) *R += l[i] / p->B;
   if (sig) *sig = kink_signature(net, p->B, t, y);
@@ -112,7 +112,7 @@ static PetscErrorCode check_gradient(Net net, PetscInt B, double xscale, double 
   for (PetscInt i = 0; i < B; i++) y[i] = (i % 2) ? 1 : -1;
   /* backward: dR/dT_i = l'(T_i) / B */
   PetscCall(net_forward(net, &p, theta, x, t));
-  loss_eval(net->loss, B, t, y, NULL, dl, NULL);
+  loss_eval(net->loss, B, 1, t, y, NULL, dl, NULL);
   for (PetscInt i = 0; i < B; i++) dl[i] /= B;
   PetscCall(PetscArrayzero(grad, N));
   PetscCall(net_backward(net, &p, theta, dl, grad));
@@ -197,9 +197,9 @@ static PetscErrorCode losses_gradient_matches_central_difference(void)
   /* l'' against a central difference of l' */
   for (int l = LOSS_LOGISTIC; l <= LOSS_SQUARED; l++) {
     double t = 0.3, y = -1, d2, dp, dm, h = 1e-6, tp = t + h, tm = t - h;
-    loss_eval((NnLoss)l, 1, &t, &y, NULL, NULL, &d2);
-    loss_eval((NnLoss)l, 1, &tp, &y, NULL, &dp, NULL);
-    loss_eval((NnLoss)l, 1, &tm, &y, NULL, &dm, NULL);
+    loss_eval((NnLoss)l, 1, 1, &t, &y, NULL, NULL, &d2);
+    loss_eval((NnLoss)l, 1, 1, &tp, &y, NULL, &dp, NULL);
+    loss_eval((NnLoss)l, 1, 1, &tm, &y, NULL, &dm, NULL);
     NN_CHECK(nn_relerr(d2, (dp - dm) / (2 * h), 1e-8) < 1e-8, "loss %s: l'' %.12g vs difference %.12g", NnLosses[l], d2,
              (dp - dm) / (2 * h));
   }
@@ -214,7 +214,7 @@ static PetscErrorCode losses_of_a_nan_output_are_nan(void)
   for (int l = LOSS_HINGE; l <= LOSS_SQUARED; l++)
     for (int s = -1; s <= 1; s += 2) {
       double t = NAN, y = s, v, d;
-      loss_eval((NnLoss)l, 1, &t, &y, &v, &d, NULL);
+      loss_eval((NnLoss)l, 1, 1, &t, &y, &v, &d, NULL);
       NN_CHECK(isnan(v) && isnan(d), "loss %s, label %d: NaN output gives l = %g, l' = %g", NnLosses[l], s, v, d);
     }
   PetscFunctionReturn(0);
@@ -237,16 +237,16 @@ static PetscErrorCode dropout_gradient_matches_central_difference_with_fixed_mas
   fill_normal(nn_rng_key(1, 1, 2), net->N, v, 1);
   for (int i = 0; i < 6; i++) y[i] = i % 2 ? 1 : -1;
   PetscCall(net_forward(net, &p, theta, x, t));
-  loss_eval(net->loss, 6, t, y, NULL, dl, NULL);
+  loss_eval(net->loss, 6, 1, t, y, NULL, dl, NULL);
   PetscCall(PetscArrayzero(grad, net->N));
   PetscCall(net_backward(net, &p, theta, dl, grad));
   double h = 1e-6;
   for (PetscInt i = 0; i < net->N; i++) gv += grad[i] * v[i], tp[i] = theta[i] + h * v[i];
   PetscCall(net_forward(net, &p, tp, x, t));
-  loss_eval(net->loss, 6, t, y, lp, NULL, NULL);
+  loss_eval(net->loss, 6, 1, t, y, lp, NULL, NULL);
   for (PetscInt i = 0; i < net->N; i++) tp[i] = theta[i] - h * v[i];
   PetscCall(net_forward(net, &p, tp, x, t));
-  loss_eval(net->loss, 6, t, y, lm, NULL, NULL);
+  loss_eval(net->loss, 6, 1, t, y, lm, NULL, NULL);
   for (int i = 0; i < 6; i++) Rp += lp[i], Rm += lm[i];
   double fd = (Rp - Rm) / (2 * h);
   NN_CHECK(nn_relerr(gv, fd, 1e-8) < 1e-7, "dropout: gradient %.12e vs difference %.12e", gv, fd);
@@ -382,14 +382,14 @@ static PetscErrorCode batchnorm_split_across_ranks_equals_whole_batch(void)
   /* whole batch on this rank */
   NnPass whole = {.B = B, .Bglobal = B, .batch_comm = PETSC_COMM_SELF};
   PetscCall(net_forward(net, &whole, theta, x, t));
-  loss_eval(net->loss, B, t, y, NULL, dl, NULL);
+  loss_eval(net->loss, B, 1, t, y, NULL, dl, NULL);
   PetscCall(PetscArrayzero(gw, net->N));
   PetscCall(net_backward(net, &whole, theta, dl, gw));
   /* this rank's contiguous slice, statistics over the world */
   PetscInt lo = B * rank / size, hi = B * (rank + 1) / size;
   NnPass   split = {.B = hi - lo, .Bglobal = B, .batch_comm = PETSC_COMM_WORLD};
   PetscCall(net_forward(net, &split, theta, x + lo * F, ts));
-  loss_eval(net->loss, hi - lo, ts, y + lo, NULL, dl, NULL);
+  loss_eval(net->loss, hi - lo, 1, ts, y + lo, NULL, dl, NULL);
   PetscCall(PetscArrayzero(gs, net->N));
   PetscCall(net_backward(net, &split, theta, dl, gs));
   PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, gs, (int)net->N, MPI_DOUBLE, MPI_SUM, PETSC_COMM_WORLD));
@@ -444,8 +444,8 @@ static PetscErrorCode layer_string_errors_are_reported(void)
   PetscCall(expect_spec_error("conv:8:5,relu,blah,dense:1", 1, 28, 28, "unknown layer"));
   PetscCall(expect_spec_error("conv:8,dense:1", 1, 28, 28, "expected"));
   PetscCall(expect_spec_error("conv:0:3,dense:1", 1, 28, 28, "integer"));
-  PetscCall(expect_spec_error("dense:10", 1, 28, 28, "one output"));
-  PetscCall(expect_spec_error("conv:2:40,dense:1", 1, 28, 28, "kernel larger"));
+  PetscCall(expect_spec_error("conv:2:3", 1, 28, 28, "as a flat layer"));
+  PetscCall(expect_spec_error("conv:2:40,dense:1", 1, 28, 28, "window is larger"));
   PetscCall(expect_spec_error("dense:4,conv:2:3,dense:1", 1, 28, 28, "spatial"));
   PetscCall(expect_spec_error("dropout:1.5,dense:1", 4, 1, 1, "probability"));
   PetscCall(expect_spec_error("dense:4,,dense:1", 4, 1, 1, "empty item"));

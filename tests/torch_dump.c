@@ -45,7 +45,7 @@ static PetscErrorCode dump(void)
   trainer_batch_slice(t, B, &lo, &hi);
   NnPass p = {.B = hi - lo, .Bglobal = B, .batch_comm = PETSC_COMM_WORLD, .train = PETSC_FALSE};
   PetscCall(net_forward(net, &p, t->theta, x + lo * F, out + lo));
-  loss_eval(net->loss, hi - lo, out + lo, y + lo, NULL, dl, NULL);
+  loss_eval(net->loss, hi - lo, 1, out + lo, y + lo, NULL, dl, NULL);
   for (PetscInt i = 0; i < hi - lo; i++) dl[i] /= B; /* R = mean loss */
   PetscCall(PetscArrayzero(grad, net->N));
   PetscCall(net_backward(net, &p, t->theta, dl, grad));

@@ -52,7 +52,7 @@ typedef struct {
   double    *mean, *var;              /* BN: running statistics (C each) */
 } NnGraphNode;
 
-typedef struct {
+typedef struct NnGraph_ {
   PetscInt     c, h, w;  /* the input's shape per sample; a flat input of F features is (F, 1, 1) */
   PetscBool    spatial;  /* the input is an image (N, C, H, W) rather than (N, F) */
   PetscInt     nnodes;

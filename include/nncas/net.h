@@ -1,5 +1,6 @@
-/* Networks: a stack of layers with a single scalar output, its parameters in
- * one flat vector theta, and the loss.
+/* Networks: layers in topological order (a chain from the layer string, or a
+ * DAG from an ONNX model, -net_file) with K outputs per sample, their
+ * parameters in one flat vector theta, and the loss.
  *
  * Layout of theta: layer after layer, each layer's weight in PyTorch's layout
  * (dense (out, in), conv (OC, IC, KH, KW)) followed by its bias.
@@ -15,7 +16,7 @@
 
 #include "nncas/core.h"
 
-typedef enum { LOSS_HINGE, LOSS_ABSOLUTE, LOSS_LOGISTIC, LOSS_SQUARED } NnLoss;
+typedef enum { LOSS_HINGE, LOSS_ABSOLUTE, LOSS_LOGISTIC, LOSS_SQUARED, LOSS_CROSS_ENTROPY, LOSS_MULTI_HINGE } NnLoss;
 typedef enum { INIT_OLD, INIT_NORMAL, INIT_SCALED } NnInit;
 extern const char *const NnLosses[];
 extern const char *const NnInits[];
@@ -46,9 +47,9 @@ PetscErrorCode net_destroy(Net *net);
 
 /* theta <- initial parameters (every rank draws the same values). */
 PetscErrorCode net_init_params(Net net, double *theta);
-/* out (B) <- network(x), x (B, c, h, w) in PyTorch's layout. Keeps what backward needs. */
+/* out (B, K) <- network(x), x (B, c, h, w) in PyTorch's layout. Keeps what backward needs. */
 PetscErrorCode net_forward(Net net, const NnPass *p, const double *theta, const double *x, double *out);
-/* grad += d/dtheta sum_i dout_i * out_i, after net_forward on the same pass. */
+/* grad += d/dtheta sum_{i,k} dout_ik * out_ik, after net_forward on the same pass. */
 PetscErrorCode net_backward(Net net, const NnPass *p, const double *theta, const double *dout, double *grad);
 /* Second-order passes by Pearlmutter's R-operator (forward over reverse).
  * net_setup_tangents allocates room for k <= kmax directions (it only grows); from then on
@@ -57,8 +58,8 @@ PetscErrorCode net_backward(Net net, const NnPass *p, const double *theta, const
  *   net_rop_forward   the tangents R{act[l]} = d act[l](theta + t V_j)/dt, l = 1..L
  *                     (layers below the first one the directions touch have
  *                     zero tangents and are skipped: unit directions e_j are cheap);
- *                     net_get_output_tangents gives RT, the (k*B) output tangents
- *   net_rop_backward  given RdT = R{dL/dT} (k*B), HV_j += R{dL/dtheta}, for the
+ *                     net_get_output_tangents gives RT, the (k, B, K) output tangents
+ *   net_rop_backward  given RdT = R{dL/dT} (k, B, K), HV_j += R{dL/dtheta}, for the
  *                     same V as the net_rop_forward before it; with
  *                     first_order_terms false the terms in the first-order
  *                     gradient are dropped, leaving J^T RdT (Gauss-Newton).
@@ -91,8 +92,8 @@ PetscErrorCode net_get_output_tangents_single(Net net, const float **RT);
 /* A layer that holds parameters: its tensors in theta and their names and
  * shapes in files. */
 typedef struct {
-  char     name[32];     /* the layer's group in files, "L03_conv" */
-  int      ndims;        /* the weight's PyTorch shape: dense (out, in), conv (OC, IC, KH, KW) */
+  char     name[64];     /* the layer's group in files, "L03_conv", or a model's parameter name ("layer1.0.conv1") */
+  int      ndims;        /* the weight's PyTorch shape: dense (out, in), conv (OC, IC, KH, KW), scale (C) */
   PetscInt dims[4];
   PetscInt woff, nw;     /* weight: theta[woff .. woff+nw) */
   PetscInt boff, nbias;  /* bias: theta[boff .. boff+nbias); nbias = 0 without bias */
@@ -103,6 +104,11 @@ PetscErrorCode net_get_num_param_groups(Net net, PetscInt *n);
 PetscErrorCode net_get_param_group(Net net, PetscInt g, NnParamGroup *pg);
 /* After net_setup: N, the length of theta. */
 PetscErrorCode net_get_size(Net net, PetscInt *N);
+/* After net_setup: K, the outputs per sample. */
+PetscErrorCode net_get_outputs(Net net, PetscInt *K);
+/* After net_setup: an error naming `what` unless the n labels y fit the
+ * net's loss and K (+-1 for a binary loss, integers 0..K-1 otherwise). */
+PetscErrorCode net_check_labels(Net net, PetscInt n, const double *y, const char *what);
 /* The largest batch (per call) the buffers hold. */
 PetscErrorCode net_get_max_batch(Net net, PetscInt *Bmax);
 /* The settings: layer string after preset expansion, and the preset ("" without); loss; initialisation and its seed; biases. */
@@ -117,7 +123,7 @@ PetscErrorCode net_get_settings(Net net, NnSettings *s);
  * caller that saw the same count after its own pass knows the net's buffers
  * still hold that pass. */
 PetscErrorCode net_get_pass_count(Net net, unsigned long long *count);
-/* After net_rop_forward on k directions: RT, the (k*B) tangents of the output. */
+/* After net_rop_forward on k directions: RT, the (k, B, K) tangents of the output. */
 PetscErrorCode net_get_output_tangents(Net net, const double **RT);
 /* theta <- the scaled initialisation (Sec. 5.2): weights N(0, c/fan_in), zero
  * biases, drawn with `seed`, whatever the net's -net_init. */
@@ -127,8 +133,18 @@ PetscErrorCode net_init_params_scaled(Net net, PetscReal c, PetscInt seed, doubl
 PetscErrorCode net_spec_expand_preset(const char *preset, char *spec, size_t len);
 
 /* ------------------------------------------------------------------ loss -- */
-/* For outputs t and labels y (n of each): l, l' = dl/dt, l'' = d2l/dt2; each
- * output array may be NULL. */
-void loss_eval(NnLoss loss, PetscInt n, const double *t, const double *y, double *l, double *dl, double *d2l);
+/* Losses of K outputs per sample (src/net/loss.c has the formulas). Binary
+ * losses (hinge, absolute, logistic, squared) take K = 1 and labels +-1;
+ * multi-class ones (cross_entropy, multi_hinge) K >= 2 and labels 0..K-1. */
+PetscBool loss_is_multiclass(NnLoss loss);
+/* For n samples with outputs t (n, K) and labels y (n): l (n) the losses,
+ * dl (n, K) = dl/dt, d2l (n, K) what loss_output_hessian needs (binary: l'';
+ * cross_entropy: softmax(t); multi_hinge: 0); each output array may be NULL. */
+void loss_eval(NnLoss loss, PetscInt n, PetscInt K, const double *t, const double *y, double *l, double *dl, double *d2l);
+/* RdT_j = scale d2l/dt2 RT_j for k blocks of (n, K) output tangents, with d2l from loss_eval. */
+void loss_output_hessian(NnLoss loss, PetscInt n, PetscInt K, const double *d2l, PetscInt k, const double *RT, double scale,
+                         double *RdT);
+/* The number of the n samples classified right: sign(t) = y (binary) or argmax t = y. */
+double loss_correct(NnLoss loss, PetscInt n, PetscInt K, const double *t, const double *y);
 
 #endif

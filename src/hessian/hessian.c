@@ -234,6 +234,7 @@ static PetscErrorCode hessian_load_samples(Hessian h)
   }
   PetscCall(dataset_fill_batch(h->ds, train, h->nlocal, ids, PETSC_FALSE, 0, h->x, h->y));
   PetscCall(PetscFree(ids));
+  PetscCall(net_check_labels(h->net, h->nlocal, h->y, "the Hessian's samples"));
   PetscFunctionReturn(0);
 }
 
@@ -296,6 +297,7 @@ PetscErrorCode hessian_setup(Hessian h)
   PetscCall(net_get_loss(h->net, &h->loss));
   PetscCall(net_get_max_batch(h->net, &Bnet));
   PetscCall(dataset_get_shape(h->ds, &c, &hh, &w));
+  PetscCall(net_get_outputs(h->net, &h->K));
   h->N = N, h->F = c * hh * w;
   PetscCall(hessian_load_samples(h));
   PetscCall(nn_layout_counts(h->comm, N, &h->counts, &h->displs, &nloc));
@@ -309,7 +311,8 @@ PetscErrorCode hessian_setup(Hessian h)
     PetscCheck(Bmax <= Bnet, h->comm, PETSC_ERR_ARG_SIZ,
                "the Hessian's batches need %" PetscInt_FMT " samples per rank, the network was set up for %" PetscInt_FMT,
                Bmax, Bnet);
-    PetscCall(PetscMalloc4(Bmax, &h->t, Bmax, &h->dl, Bmax, &h->d2l, (size_t)h->kmax * Bmax, &h->rdt));
+    const size_t BK = (size_t)Bmax * h->K;
+    PetscCall(PetscMalloc5(BK, &h->t, BK, &h->dl, BK, &h->d2l, (size_t)h->kmax * BK, &h->rt, (size_t)h->kmax * BK, &h->rdt));
   }
   PetscCall(hessian_precision_setup(h));
   PetscCall(PetscMalloc2((size_t)h->kmax * N, &h->vfull, (size_t)h->kmax * N, &h->hv));
@@ -373,11 +376,11 @@ PetscErrorCode hessian_risk(Hessian h, double *R, double *grad, double *mean_abs
     const HessianSlice *sl = &h->slices[s];
     NnPass              p  = {.B = sl->n, .Bglobal = sl->size, .batch_comm = sl->comm, .train = PETSC_FALSE};
     PetscCall(net_forward(h->net, &p, h->theta, h->x + (size_t)sl->first * F, h->t));
-    loss_eval(h->loss, sl->n, h->t, h->y + sl->first, h->d2l, h->dl, NULL); /* d2l holds l here */
-    for (PetscInt i = 0; i < sl->n; i++) {
-      sums[0] += h->d2l[i];
-      sums[1] += PetscAbsReal(h->dl[i]);
-      h->dl[i] /= h->nsamples; /* dR/dT_i = l'_i / m */
+    loss_eval(h->loss, sl->n, h->K, h->t, h->y + sl->first, h->d2l, h->dl, NULL); /* d2l holds l here */
+    for (PetscInt i = 0; i < sl->n; i++) sums[0] += h->d2l[i];
+    for (PetscInt e = 0; e < sl->n * h->K; e++) {
+      sums[1] += PetscAbsReal(h->dl[e]);
+      h->dl[e] /= h->nsamples; /* dR/dT_i = l'_i / m */
     }
     if (grad) PetscCall(net_backward(h->net, &p, h->theta, h->dl, grad));
   }
@@ -551,7 +554,7 @@ PetscErrorCode hessian_destroy(Hessian *hp)
   PetscCall(PetscFree(h->sample_ids));
   PetscCall(PetscFree(h->slices));
   if (h->x) PetscCall(PetscFree2(h->x, h->y));
-  if (h->t) PetscCall(PetscFree4(h->t, h->dl, h->d2l, h->rdt));
+  if (h->t) PetscCall(PetscFree5(h->t, h->dl, h->d2l, h->rt, h->rdt));
   if (h->vfull) PetscCall(PetscFree2(h->vfull, h->hv));
   PetscCall(hessian_precision_destroy(h));
   if (h->counts) PetscCall(PetscFree2(h->counts, h->displs));

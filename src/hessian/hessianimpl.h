@@ -17,7 +17,7 @@ struct _p_Hessian {
   PetscMPIInt rank, size;
   Dataset     ds;
   Net         net;
-  PetscInt    N, F;   /* parameters; values per sample (after hessian_setup) */
+  PetscInt    N, F, K; /* parameters; values per sample; outputs per sample (after hessian_setup) */
   NnLoss      loss;
   /* options */
   PetscInt nsamples, batch, seed, kmax;
@@ -45,7 +45,7 @@ struct _p_Hessian {
   PetscLayout  layout;
   PetscMPIInt *counts, *displs;
   /* work */
-  double *t, *dl, *d2l, *rdt; /* per-sample outputs, l', l'', R{dR/dT} */
+  double *t, *dl, *d2l, *rt, *rdt; /* outputs (B, K), dl/dT, the output Hessian's data, RT and R{dR/dT} (k, B, K) in double */
   double *vfull, *hv;         /* (kmax, N) gathered directions and local products */
   float  *v_single, *hv_single; /* (kmax, N) single precision: the same in float */
   Mat     H, G, Rm;           /* shells: full Hessian, Gauss-Newton part, H - G */

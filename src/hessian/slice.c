@@ -9,8 +9,9 @@
  * (with rows, only those entries of HV; see net_rop_backward):
  *   forward, first-order backward keeping each layer's output gradient
  *   (dR/dT_i = scale l'_i), R-forward (RT = J V), and the R-backward with
- *   R{dR/dT} = scale l'' RT (zero for the remainder H - G); the Gauss-Newton
- *   part drops the first-order terms, leaving J^T diag(scale l'') J V. */
+ *   R{dR/dT} = scale l''_i RT_i, l''_i the K x K output Hessian of sample i
+ *   (zero for the remainder H - G); the Gauss-Newton part drops the
+ *   first-order terms, leaving J^T (scale l'') J V. */
 PetscErrorCode NN_R(hessian_slice_passes)(Hessian h, PetscInt s, HessianPart part, PetscInt k, const nn_real *V, double scale,
                                           const PetscInt *rows, PetscInt nrows, nn_real *HV)
 {
@@ -27,8 +28,8 @@ PetscErrorCode NN_R(hessian_slice_passes)(Hessian h, PetscInt s, HessianPart par
    * buffers unless another pass (any net_forward/net_backward) came between. */
   if (!(h->reuse && h->cache_ok && h->cache_slice == s && h->cache_scale == scale && h->cache_gen == passes)) {
     PetscCall(NN_R(net_forward)(h->net, &p, theta, h->x + (size_t)sl->first * F, h->t));
-    loss_eval(h->loss, B, h->t, h->y + sl->first, NULL, h->dl, h->d2l);
-    for (PetscInt i = 0; i < B; i++) h->dl[i] *= scale;
+    loss_eval(h->loss, B, h->K, h->t, h->y + sl->first, NULL, h->dl, h->d2l);
+    for (PetscInt e = 0; e < B * h->K; e++) h->dl[e] *= scale;
     PetscCall(NN_R(net_backward)(h->net, &p, theta, h->dl, NULL));
     h->cache_ok    = PETSC_TRUE;
     h->cache_slice = s;
@@ -37,8 +38,11 @@ PetscErrorCode NN_R(hessian_slice_passes)(Hessian h, PetscInt s, HessianPart par
   }
   PetscCall(NN_R(net_rop_forward)(h->net, &p, k, theta, V, N));
   PetscCall(NN_R(net_get_output_tangents)(h->net, &RT));
-  for (PetscInt j = 0; j < k; j++)
-    for (PetscInt i = 0; i < B; i++) h->rdt[j * B + i] = part == HESSIAN_REMAINDER ? 0 : scale * h->d2l[i] * RT[j * B + i];
+  if (part == HESSIAN_REMAINDER) PetscCall(PetscArrayzero(h->rdt, (size_t)k * B * h->K));
+  else {
+    for (size_t e = 0; e < (size_t)k * B * h->K; e++) h->rt[e] = RT[e];
+    loss_output_hessian(h->loss, B, h->K, h->d2l, k, h->rt, scale, h->rdt); /* R{dR/dT} = scale l'' RT */
+  }
   PetscCall(NN_R(net_rop_backward)(h->net, &p, k, theta, V, N, h->rdt, part != HESSIAN_GAUSS_NEWTON, rows, nrows, HV, N));
   PetscFunctionReturn(0);
 }

@@ -1,5 +1,9 @@
-/* Batch-statistics normalization without affine parameters and without
- * running statistics (App. G.3): per channel c, over the batch (and the
+/* Normalization without affine parameters (a scale layer after it holds
+ * batch normalization's gamma and beta), with one of two statistics.
+ * Running statistics (PyTorch's eval mode, -net_bn_statistics running): the
+ * fixed mean mu_c and variance var_c of the model file, a linear map
+ *   y = (x - mu_c) / s,  dx = dy / s,  Ry = Rx / s,  Rdx = Rdy / s   (s = sqrt(var_c + eps)).
+ * Batch statistics (App. G.3): per channel c, over the batch (and the
  * spatial positions),
  *   mu_c = mean(x),  var_c = mean((x - mu_c)^2),  y = (x - mu_c) / sqrt(var_c + eps)
  *   backward  dx = (dy - mean(dy) - y mean(dy y)) / sqrt(var_c + eps)
@@ -17,28 +21,9 @@
 
 #include <math.h>
 
-#define BN_EPS 1e-5 /* PyTorch's default */
+typedef NnChannelIndex BnIndex;
 
-typedef struct {
-  PetscInt C, B, S, cs, bs;
-} BnIndex;
-
-static BnIndex bn_index(const Layer *L, PetscInt B)
-{
-  BnIndex ix;
-  ix.C = L->in.c;
-  ix.B = B;
-  if (L->in.spatial) {
-    ix.S  = L->in.h * L->in.w;
-    ix.cs = B * ix.S;
-    ix.bs = ix.S;
-  } else {
-    ix.S  = 1;
-    ix.cs = 1;
-    ix.bs = L->in.c;
-  }
-  return ix;
-}
+static inline BnIndex bn_index(const Layer *L, PetscInt B) { return nn_channel_index(L->in, B); }
 
 /* s[c] = sum over (b, s) of a[c,b,s] * (w ? w[c,b,s] : 1), summed over batch_comm */
 static PetscErrorCode bn_channel_sums(const NnPass *p, BnIndex ix, const nn_real *a, const nn_real *w, double *s)
@@ -59,6 +44,19 @@ static PetscErrorCode bn_channel_sums(const NnPass *p, BnIndex ix, const nn_real
   PetscFunctionReturn(0);
 }
 
+/* y[c, b, q] = (x[c, b, q] - mu_c) s_c^{-1} with the fixed statistics (mu NULL: y = x s^{-1}, the tangents' map);
+ * x and y hold nb samples (k*B for a tangent block). */
+static void bn_fixed_map(const Layer *L, PetscInt nb, const double *mu, const nn_real *x, nn_real *y)
+{
+  const NnChannelIndex ix = nn_channel_index(L->in, nb);
+  for (PetscInt c = 0; c < ix.C; c++)
+    for (PetscInt b = 0; b < ix.B; b++)
+      for (PetscInt q = 0; q < ix.S; q++) {
+        const size_t at = nn_channel_at(ix, c, b, q);
+        y[at]           = (nn_real)((x[at] - (mu ? mu[c] : 0)) * L->stat_invstd[c]);
+      }
+}
+
 static PetscErrorCode bn_forward(Layer *L, const NnPass *p, const nn_real *theta, const nn_real *in, nn_real *out)
 {
   BnIndex      ix    = bn_index(L, p->B);
@@ -66,6 +64,10 @@ static PetscErrorCode bn_forward(Layer *L, const NnPass *p, const nn_real *theta
   NnLayerCache  *lc = layer_cache(L);
   PetscFunctionBeginUser;
   (void)theta;
+  if (L->stat_mean) { /* running statistics */
+    bn_fixed_map(L, p->B, L->stat_mean, in, out);
+    PetscFunctionReturn(0);
+  }
   PetscCall(bn_channel_sums(p, ix, in, NULL, lc->mean));
   for (PetscInt c = 0; c < ix.C; c++) lc->mean[c] /= count; /* mu = mean(x) */
   for (PetscInt c = 0; c < ix.C; c++)
@@ -75,7 +77,7 @@ static PetscErrorCode bn_forward(Layer *L, const NnPass *p, const nn_real *theta
         out[at]   = in[at] - lc->mean[c];
       }
   PetscCall(bn_channel_sums(p, ix, out, out, lc->invstd));
-  for (PetscInt c = 0; c < ix.C; c++) lc->invstd[c] = 1.0 / sqrt(lc->invstd[c] / count + BN_EPS);
+  for (PetscInt c = 0; c < ix.C; c++) lc->invstd[c] = 1.0 / sqrt(lc->invstd[c] / count + L->eps);
   for (PetscInt c = 0; c < ix.C; c++)
     for (PetscInt b = 0; b < ix.B; b++)
       for (PetscInt q = 0; q < ix.S; q++) out[(size_t)c * ix.cs + (size_t)b * ix.bs + q] *= lc->invstd[c];
@@ -92,6 +94,10 @@ static PetscErrorCode bn_backward(Layer *L, const NnPass *p, const nn_real *thet
   PetscFunctionBeginUser;
   (void)theta, (void)in, (void)grad;
   if (!din) PetscFunctionReturn(0);
+  if (L->stat_mean) { /* dx = dy / s */
+    bn_fixed_map(L, p->B, NULL, dout, din);
+    PetscFunctionReturn(0);
+  }
   PetscCall(PetscMalloc2(ix.C, &sdy, ix.C, &sdyy));
   PetscCall(bn_channel_sums(p, ix, dout, NULL, sdy));
   PetscCall(bn_channel_sums(p, ix, dout, out, sdyy));
@@ -105,18 +111,6 @@ static PetscErrorCode bn_backward(Layer *L, const NnPass *p, const nn_real *thet
   }
   PetscCall(PetscFree2(sdy, sdyy));
   PetscFunctionReturn(0);
-}
-
-/* Element (c, b, q) of direction j in the tangent block of k*B samples. */
-static inline size_t bn_tan_at(BnIndex ix, PetscInt k, PetscInt j, PetscInt c, PetscInt b, PetscInt q)
-{
-  const size_t cs = ix.cs == 1 ? 1 : (size_t)k * ix.cs; /* spatial: channel stride k*B*S */
-  return (size_t)c * cs + (size_t)(j * ix.B + b) * ix.bs + q;
-}
-
-static inline size_t bn_fwd_at(BnIndex ix, PetscInt c, PetscInt b, PetscInt q)
-{
-  return (size_t)c * ix.cs + (size_t)b * ix.bs + q;
 }
 
 /* One product to average per (direction, channel): a * b, each a forward
@@ -139,7 +133,7 @@ static PetscErrorCode bn_tangent_means(const NnPass *p, BnIndex ix, PetscInt k, 
         double acc = 0;
         for (PetscInt b = 0; b < ix.B; b++)
           for (PetscInt q = 0; q < ix.S; q++) {
-            size_t t = bn_tan_at(ix, k, j, c, b, q), f = bn_fwd_at(ix, c, b, q);
+            size_t t = nn_channel_tan_at(ix, k, j, c, b, q), f = nn_channel_at(ix, c, b, q);
             double x = prod[i].a[prod[i].a_tan ? t : f];
             acc += prod[i].b ? x * prod[i].b[prod[i].b_tan ? t : f] : x;
           }
@@ -165,6 +159,10 @@ static PetscErrorCode bn_rop_forward(Layer *L, const NnPass *p, PetscInt k, cons
     PetscCall(PetscArrayzero(Rout, (size_t)k * p->B * nn_shape_size(L->in)));
     PetscFunctionReturn(0);
   }
+  if (L->stat_mean) { /* Ry = Rx / s */
+    bn_fixed_map(L, k * p->B, NULL, Rin, Rout);
+    PetscFunctionReturn(0);
+  }
   PetscCall(PetscMalloc1(2 * k * ix.C, &m));
   PetscCall(bn_tangent_means(p, ix, k, 2, prod, m));
   for (PetscInt j = 0; j < k; j++)
@@ -172,8 +170,8 @@ static PetscErrorCode bn_rop_forward(Layer *L, const NnPass *p, PetscInt k, cons
       const double mRx = m[(j * ix.C + c) * 2], myRx = m[(j * ix.C + c) * 2 + 1], is = lc->invstd[c];
       for (PetscInt b = 0; b < ix.B; b++)
         for (PetscInt q = 0; q < ix.S; q++) {
-          size_t t = bn_tan_at(ix, k, j, c, b, q);
-          Rout[t]  = is * (Rin[t] - mRx - y[bn_fwd_at(ix, c, b, q)] * myRx); /* Ry = (Rx - <Rx> - y <y Rx>) / s */
+          size_t t = nn_channel_tan_at(ix, k, j, c, b, q);
+          Rout[t]  = is * (Rin[t] - mRx - y[nn_channel_at(ix, c, b, q)] * myRx); /* Ry = (Rx - <Rx> - y <y Rx>) / s */
         }
     }
   PetscCall(PetscFree(m));
@@ -197,6 +195,10 @@ static PetscErrorCode bn_rop_backward(Layer *L, const NnPass *p, PetscInt k, con
   PetscFunctionBeginUser;
   (void)theta, (void)V, (void)ldv;
   if (!a->Rdin) PetscFunctionReturn(0);
+  if (L->stat_mean) { /* Rdx = Rdy / s: a linear map has no second-order terms */
+    bn_fixed_map(L, k * p->B, NULL, a->Rdout, a->Rdin);
+    PetscFunctionReturn(0);
+  }
   PetscCall(PetscMalloc2(4 * k * ix.C, &m, 2 * ix.C, &fmean));
   PetscCall(bn_tangent_means(p, ix, k, np, prod, m));
   if (dy) PetscCall(bn_tangent_means(p, ix, 1, 2, fprod, fmean)); /* <dy>, <y dy> of the forward batch */
@@ -205,7 +207,7 @@ static PetscErrorCode bn_rop_backward(Layer *L, const NnPass *p, PetscInt k, con
       const double *mj = m + (j * ix.C + c) * np, is = lc->invstd[c];
       for (PetscInt b = 0; b < ix.B; b++)
         for (PetscInt q = 0; q < ix.S; q++) {
-          size_t t = bn_tan_at(ix, k, j, c, b, q), f = bn_fwd_at(ix, c, b, q);
+          size_t t = nn_channel_tan_at(ix, k, j, c, b, q), f = nn_channel_at(ix, c, b, q);
           double r = is * (a->Rdout[t] - mj[0] - y[f] * mj[1]); /* (Rdy - <Rdy> - y <y Rdy>) / s */
           if (dy && Rx) {
             const double md = fmean[2 * c], m1 = fmean[2 * c + 1];

@@ -1,6 +1,6 @@
-/* 2-D convolution, stride 1, zero padding, by im2col + GEMM.
- *   in is (C, B, H, W), weight W is (OC, C, K, K) = (OC, C*K*K) row-major,
- *   bias b is (OC), out is (OC, B, OH, OW) with OH = H + 2 pad - K + 1.
+/* 2-D convolution (any kernel KH x KW, strides SH, SW, zero padding), by im2col + GEMM.
+ *   in is (C, B, H, W), weight W is (OC, C, KH, KW) = (OC, C*KH*KW) row-major,
+ *   bias b is (OC), out is (OC, B, OH, OW) with OH = (H + PT + PB - KH) / SH + 1.
  *   forward   Y = W col(X) + b 1^T
  *   backward  dW += dY col(X)^T,  db += dY 1,  dX = col2im(W^T dY)
  * R-operator for directions V = (V_W, V_b), tangents of the k*B-sample block:
@@ -18,50 +18,63 @@
 
 #include <string.h>
 
-void im2col(const nn_real *x, PetscInt C, PetscInt B, PetscInt H, PetscInt W, PetscInt K, PetscInt pad, PetscInt b0,
-            PetscInt nb, nn_real *col)
+/* The output columns ow in [lo, hi) whose input column ow*SW + kw - PL is inside [0, W). */
+static void col_range(const NnColDims *d, PetscInt kw, PetscInt *lo, PetscInt *hi)
 {
-  const PetscInt OH = H + 2 * pad - K + 1, OW = W + 2 * pad - K + 1, ncol = nb * OH * OW;
-  for (PetscInt c = 0; c < C; c++)
-    for (PetscInt kh = 0; kh < K; kh++)
-      for (PetscInt kw = 0; kw < K; kw++) {
-        nn_real *row = col + ((c * K + kh) * K + kw) * (size_t)ncol;
+  const PetscInt sw = d->w->sw, a = d->w->pl - kw, e = d->W - 1 + d->w->pl - kw;
+  *lo = a > 0 ? (a + sw - 1) / sw : 0;
+  *hi = e < 0 ? 0 : PetscMin(d->OW, e / sw + 1);
+  if (*hi < *lo) *hi = *lo;
+}
+
+void im2col(const nn_real *x, const NnColDims *d, PetscInt B, PetscInt b0, PetscInt nb, nn_real *col)
+{
+  const NnWindow *w = d->w;
+  const PetscInt  H = d->H, W = d->W, OH = d->OH, OW = d->OW, ncol = nb * OH * OW;
+  for (PetscInt c = 0; c < d->C; c++)
+    for (PetscInt kh = 0; kh < w->kh; kh++)
+      for (PetscInt kw = 0; kw < w->kw; kw++) {
+        nn_real *row = col + ((c * w->kh + kh) * w->kw + kw) * (size_t)ncol;
+        PetscInt lo, hi;
+        col_range(d, kw, &lo, &hi);
         for (PetscInt b = 0; b < nb; b++) {
           const nn_real *xb = x + ((size_t)c * B + b0 + b) * H * W;
           for (PetscInt oh = 0; oh < OH; oh++) {
-            PetscInt ih  = oh + kh - pad;
-            nn_real  *dst = row + ((size_t)b * OH + oh) * OW;
+            const PetscInt ih  = oh * w->sh + kh - w->pt;
+            nn_real       *dst = row + ((size_t)b * OH + oh) * OW;
             if (ih < 0 || ih >= H) {
               memset(dst, 0, (size_t)OW * sizeof *dst);
               continue;
             }
-            /* iw = ow + kw - pad is inside [0, W) for ow in [lo, hi) */
-            const PetscInt lo = PetscMax(0, pad - kw), hi = PetscMin(OW, W + pad - kw);
+            const nn_real *src = xb + ih * W + kw - w->pl; /* input column ow*SW + kw - PL */
             for (PetscInt ow = 0; ow < lo; ow++) dst[ow] = 0.0;
-            if (hi > lo) memcpy(dst + lo, xb + ih * W + lo + kw - pad, (size_t)(hi - lo) * sizeof *dst);
-            for (PetscInt ow = PetscMax(lo, hi); ow < OW; ow++) dst[ow] = 0.0;
+            if (w->sw == 1 && hi > lo) memcpy(dst + lo, src + lo, (size_t)(hi - lo) * sizeof *dst);
+            else
+              for (PetscInt ow = lo; ow < hi; ow++) dst[ow] = src[ow * w->sw];
+            for (PetscInt ow = hi; ow < OW; ow++) dst[ow] = 0.0;
           }
         }
       }
 }
 
-void col2im(const nn_real *col, PetscInt C, PetscInt B, PetscInt H, PetscInt W, PetscInt K, PetscInt pad, PetscInt b0,
-            PetscInt nb, nn_real *x)
+void col2im(const nn_real *col, const NnColDims *d, PetscInt B, PetscInt b0, PetscInt nb, nn_real *x)
 {
-  const PetscInt OH = H + 2 * pad - K + 1, OW = W + 2 * pad - K + 1, ncol = nb * OH * OW;
-  for (PetscInt c = 0; c < C; c++)
-    for (PetscInt kh = 0; kh < K; kh++)
-      for (PetscInt kw = 0; kw < K; kw++) {
-        const nn_real *row = col + ((c * K + kh) * K + kw) * (size_t)ncol;
+  const NnWindow *w = d->w;
+  const PetscInt  H = d->H, W = d->W, OH = d->OH, OW = d->OW, ncol = nb * OH * OW;
+  for (PetscInt c = 0; c < d->C; c++)
+    for (PetscInt kh = 0; kh < w->kh; kh++)
+      for (PetscInt kw = 0; kw < w->kw; kw++) {
+        const nn_real *row = col + ((c * w->kh + kh) * w->kw + kw) * (size_t)ncol;
+        PetscInt       lo, hi;
+        col_range(d, kw, &lo, &hi);
         for (PetscInt b = 0; b < nb; b++) {
           nn_real *xb = x + ((size_t)c * B + b0 + b) * H * W;
           for (PetscInt oh = 0; oh < OH; oh++) {
-            PetscInt ih = oh + kh - pad;
+            const PetscInt ih = oh * w->sh + kh - w->pt;
             if (ih < 0 || ih >= H) continue;
-            const nn_real  *src = row + ((size_t)b * OH + oh) * OW;
-            const PetscInt lo = PetscMax(0, pad - kw), hi = PetscMin(OW, W + pad - kw);
-            nn_real        *dst = xb + ih * W + (lo + kw - pad); /* x at column iw = ow + kw - pad, from ow = lo */
-            for (PetscInt ow = lo; ow < hi; ow++) dst[ow - lo] += src[ow];
+            const nn_real *src = row + ((size_t)b * OH + oh) * OW;
+            nn_real       *dst = xb + ih * W + kw - w->pl; /* x at column ow*SW + kw - PL */
+            for (PetscInt ow = lo; ow < hi; ow++) dst[ow * w->sw] += src[ow];
           }
         }
       }
@@ -76,62 +89,75 @@ PetscInt conv_chunk(const Layer *L, PetscInt B)
 
 /* Shapes of a convolution layer, named once. */
 typedef struct {
-  PetscInt C, H, W, K, pad, OC, OH, OW, S, CKK;
+  PetscInt  C, H, W, OC, OH, OW, S, CKK;
+  NnColDims cd;
 } ConvDims;
 
 static ConvDims conv_dims(const Layer *L)
 {
-  ConvDims d = {L->in.c, L->in.h, L->in.w, L->k, L->pad, L->out.c, L->out.h, L->out.w, L->out.h * L->out.w, 0};
-  d.CKK      = d.C * d.K * d.K;
+  ConvDims d = {L->in.c, L->in.h, L->in.w, L->out.c, L->out.h, L->out.w, L->out.h * L->out.w, 0,
+                {L->in.c, L->in.h, L->in.w, L->out.h, L->out.w, &L->win}};
+  d.CKK      = d.C * L->win.kh * L->win.kw;
   return d;
 }
 
 /* The output pixels (oh, ow) in [oh0, oh1) x [ow0, ow1) whose input pixel
- * (oh + kh - pad, ow + kw - pad), at offset oh W + ow + shift, is inside the
- * image: the pixels that kernel tap (kh, kw) connects. */
+ * (oh SH + kh - PT, ow SW + kw - PL) is inside the image: the pixels that
+ * kernel tap (kh, kw) connects; the input pixel of (oh, ow) is at offset
+ * oh SH W + ow SW + shift of its map. */
 typedef struct {
-  PetscInt oh0, oh1, ow0, ow1, shift;
+  PetscInt oh0, oh1, ow0, ow1, shift, rs, cs; /* rs = SH W, cs = SW: the input's strides per output row and column */
 } ConvWindow;
 
 static ConvWindow conv_window(const ConvDims *d, PetscInt kh, PetscInt kw)
 {
-  ConvWindow w = {PetscMax(0, d->pad - kh), PetscMin(d->OH, d->H + d->pad - kh), PetscMax(0, d->pad - kw),
-                  PetscMin(d->OW, d->W + d->pad - kw), (kh - d->pad) * d->W + kw - d->pad};
-  return w;
+  const NnWindow *w = d->cd.w;
+  const PetscInt  a = w->pt - kh, e = d->H - 1 + w->pt - kh;
+  ConvWindow      r;
+  r.oh0 = a > 0 ? (a + w->sh - 1) / w->sh : 0;
+  r.oh1 = e < 0 ? 0 : PetscMin(d->OH, e / w->sh + 1);
+  col_range(&d->cd, kw, &r.ow0, &r.ow1);
+  if (r.oh1 < r.oh0) r.oh1 = r.oh0;
+  r.shift = (kh - w->pt) * d->W + kw - w->pl;
+  r.rs = w->sh * d->W, r.cs = w->sw;
+  return r;
 }
 
-/* sum over B samples and the window of y[oh, ow] x[oh + kh - pad, ow + kw - pad]:
+/* sum over B samples and the window of y[oh, ow] x[oh SH + kh - PT, ow SW + kw - PL]:
  * y an output map (S per sample), x an input map (H W per sample). */
 static double conv_window_dot(const ConvDims *d, ConvWindow w, PetscInt B, const nn_real *y, const nn_real *x)
 {
   double h = 0;
   for (PetscInt b = 0; b < B; b++)
     for (PetscInt oh = w.oh0; oh < w.oh1; oh++) {
-      const nn_real *yr = y + (size_t)b * d->S + oh * d->OW, *xr = x + (size_t)b * d->H * d->W + oh * d->W + w.shift;
-      for (PetscInt ow = w.ow0; ow < w.ow1; ow++) h += yr[ow] * xr[ow];
+      const nn_real *yr = y + (size_t)b * d->S + oh * d->OW, *xr = x + (size_t)b * d->H * d->W + oh * w.rs + w.shift;
+      if (w.cs == 1)
+        for (PetscInt ow = w.ow0; ow < w.ow1; ow++) h += yr[ow] * xr[ow];
+      else
+        for (PetscInt ow = w.ow0; ow < w.ow1; ow++) h += yr[ow] * xr[ow * w.cs];
     }
   return h;
 }
 
-/* y[oh, ow] += v x[oh + kh - pad, ow + kw - pad] over B samples and the window. */
+/* y[oh, ow] += v x[oh SH + kh - PT, ow SW + kw - PL] over B samples and the window. */
 static void conv_window_axpy(const ConvDims *d, ConvWindow w, PetscInt B, nn_real v, const nn_real *x, nn_real *y)
 {
   for (PetscInt b = 0; b < B; b++)
     for (PetscInt oh = w.oh0; oh < w.oh1; oh++) {
-      const nn_real *xr = x + (size_t)b * d->H * d->W + oh * d->W + w.shift;
+      const nn_real *xr = x + (size_t)b * d->H * d->W + oh * w.rs + w.shift;
       nn_real       *yr = y + (size_t)b * d->S + oh * d->OW;
-      for (PetscInt ow = w.ow0; ow < w.ow1; ow++) yr[ow] += v * xr[ow];
+      for (PetscInt ow = w.ow0; ow < w.ow1; ow++) yr[ow] += v * xr[ow * w.cs];
     }
 }
 
-/* Its transpose: x[oh + kh - pad, ow + kw - pad] += v y[oh, ow]. */
+/* Its transpose: x[oh SH + kh - PT, ow SW + kw - PL] += v y[oh, ow]. */
 static void conv_window_axpy_t(const ConvDims *d, ConvWindow w, PetscInt B, nn_real v, const nn_real *y, nn_real *x)
 {
   for (PetscInt b = 0; b < B; b++)
     for (PetscInt oh = w.oh0; oh < w.oh1; oh++) {
       const nn_real *yr = y + (size_t)b * d->S + oh * d->OW;
-      nn_real       *xr = x + (size_t)b * d->H * d->W + oh * d->W + w.shift;
-      for (PetscInt ow = w.ow0; ow < w.ow1; ow++) xr[ow] += v * yr[ow];
+      nn_real       *xr = x + (size_t)b * d->H * d->W + oh * w.rs + w.shift;
+      for (PetscInt ow = w.ow0; ow < w.ow1; ow++) xr[ow * w.cs] += v * yr[ow];
     }
 }
 
@@ -139,8 +165,8 @@ static void conv_window_axpy_t(const ConvDims *d, ConvWindow w, PetscInt B, nn_r
 static void conv_weight_index(const Layer *L, PetscInt t, PetscInt *oc, PetscInt *c, PetscInt *kh, PetscInt *kw)
 {
   PetscInt r = t - L->woff;
-  *kw = r % L->k, r /= L->k;
-  *kh = r % L->k, r /= L->k;
+  *kw = r % L->win.kw, r /= L->win.kw;
+  *kh = r % L->win.kh, r /= L->win.kh;
   *c = r % L->in.c, *oc = r / L->in.c;
 }
 
@@ -166,7 +192,7 @@ static const nn_real *conv_col(Layer *L, const nn_real *x, PetscInt Bx, PetscInt
     *ld = Bx * d.S;
     return layer_cache(L)->col + (size_t)x0 * d.S;
   }
-  im2col(x, d.C, Bx, d.H, d.W, d.K, d.pad, x0, nb, layer_state(L)->work);
+  im2col(x, &d.cd, Bx, x0, nb, layer_state(L)->work);
   *ld = nb * d.S;
   return layer_state(L)->work;
 }
@@ -217,7 +243,7 @@ static void conv_input_grad(Layer *L, const nn_real *W1, const nn_real *A1, Pets
     if (W2)
       nn_gemm(CblasTrans, CblasNoTrans, d.CKK, nb * d.S, d.OC, 1.0, W2, d.CKK, A2 + b0 * d.S, lda2, 1.0, col,
                nb * d.S); /* dcol += W2^T A2 */
-    col2im(col, d.C, Bd, d.H, d.W, d.K, d.pad, d0 + b0, nb, din);
+    col2im(col, &d.cd, Bd, d0 + b0, nb, din);
   }
 }
 
@@ -235,7 +261,7 @@ static PetscErrorCode conv_forward(Layer *L, const NnPass *p, const nn_real *the
   PetscFunctionBeginUser;
   if (!p->B) PetscFunctionReturn(0);
   if (c->col) { /* keep col(X) for the backward and R-passes of this forward pass */
-    im2col(in, d.C, p->B, d.H, d.W, d.K, d.pad, 0, p->B, c->col);
+    im2col(in, &d.cd, p->B, 0, p->B, c->col);
     c->col_of = in, c->col_B = p->B, c->col_gen = L->net->fwd_gen;
   }
   conv_weights_times_col(L, theta + L->woff, in, p->B, 0, p->B, out, p->B * d.S, 0.0); /* Y = W col(X) */

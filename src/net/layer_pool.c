@@ -1,28 +1,37 @@
-/* Max-pooling with a K x K window and stride K (no padding, floor sizes).
- *   in is (C, B, H, W), out is (C, B, H/K, W/K)
+/* Max-pooling over a window (kernel, stride, zero padding that never wins;
+ * floor sizes): the preset's pool:K is kernel K, stride K, no padding.
+ *   in is (C, B, H, W), out is (C, B, OH, OW)
  *   forward   y = max over the window; argmax keeps the input index (first maximum)
  *   backward  dx[argmax] += dy
  * R-operator (the arg-maxima of the forward pass are fixed):
  *   Ry = Rx[argmax],  Rdx[argmax] += Rdy */
 #include "layers.h"
 
+/* The index in an H x W plane of the first maximum of x over output (oh, ow)'s window, inside the image. */
+static PetscInt pool_argmax(const NnWindow *w, PetscInt H, PetscInt W, const nn_real *x, PetscInt oh, PetscInt ow)
+{
+  const PetscInt ih0 = oh * w->sh - w->pt, iw0 = ow * w->sw - w->pl;
+  PetscInt       best = -1;
+  for (PetscInt ih = PetscMax(ih0, 0); ih < PetscMin(ih0 + w->kh, H); ih++)
+    for (PetscInt iw = PetscMax(iw0, 0); iw < PetscMin(iw0 + w->kw, W); iw++) {
+      const PetscInt at = ih * W + iw;
+      if (best < 0 || x[at] > x[best]) best = at;
+    }
+  return best;
+}
+
 static PetscErrorCode pool_forward(Layer *L, const NnPass *p, const nn_real *theta, const nn_real *in, nn_real *out)
 {
-  const PetscInt K = L->k, H = L->in.h, W = L->in.w, OH = L->out.h, OW = L->out.w, planes = L->in.c * p->B;
+  const PetscInt H = L->in.h, W = L->in.w, OH = L->out.h, OW = L->out.w, planes = L->in.c * p->B;
   PetscFunctionBeginUser;
   (void)theta;
   for (PetscInt q = 0; q < planes; q++) {
     const nn_real *x = in + (size_t)q * H * W;
     for (PetscInt oh = 0; oh < OH; oh++)
       for (PetscInt ow = 0; ow < OW; ow++) {
-        PetscInt best = (oh * K) * W + ow * K;
-        for (PetscInt i = 0; i < K; i++)
-          for (PetscInt j = 0; j < K; j++) {
-            PetscInt at = (oh * K + i) * W + ow * K + j;
-            if (x[at] > x[best]) best = at;
-          }
-        size_t o     = ((size_t)q * OH + oh) * OW + ow;
-        out[o]       = x[best];
+        const PetscInt best = pool_argmax(&L->win, H, W, x, oh, ow);
+        const size_t   o    = ((size_t)q * OH + oh) * OW + ow;
+        out[o]                    = x[best];
         layer_cache(L)->argmax[o] = (PetscInt)((size_t)q * H * W + best);
       }
   }

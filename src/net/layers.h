@@ -81,7 +81,7 @@ typedef struct {
 } LayerOps;
 
 extern const LayerOps NN_R(layer_dense_ops), NN_R(layer_conv_ops), NN_R(layer_pool_ops), NN_R(layer_act_ops),
-  NN_R(layer_bn_ops), NN_R(layer_dropout_ops), NN_R(layer_flatten_ops);
+  NN_R(layer_bn_ops), NN_R(layer_dropout_ops), NN_R(layer_flatten_ops), NN_R(layer_avgpool_ops), NN_R(layer_scale_ops);
 #define layer_dense_ops   NN_R(layer_dense_ops)
 #define layer_conv_ops    NN_R(layer_conv_ops)
 #define layer_pool_ops    NN_R(layer_pool_ops)
@@ -89,8 +89,10 @@ extern const LayerOps NN_R(layer_dense_ops), NN_R(layer_conv_ops), NN_R(layer_po
 #define layer_bn_ops      NN_R(layer_bn_ops)
 #define layer_dropout_ops NN_R(layer_dropout_ops)
 #define layer_flatten_ops NN_R(layer_flatten_ops)
+#define layer_avgpool_ops NN_R(layer_avgpool_ops)
+#define layer_scale_ops   NN_R(layer_scale_ops)
 
-/* The kernels of a layer kind (net_pass.c). */
+/* The kernels of a layer kind (net_pass.c); NULL for LAYER_ADD, which the passes do themselves. */
 const LayerOps *NN_R(layer_ops)(LayerKind kind);
 
 /* What a forward pass leaves in a layer for its backward and R-passes. */
@@ -106,8 +108,9 @@ typedef struct {
 
 /* The passes' buffers in this precision (sized for the net's Bmax). */
 typedef struct NN_R(NnState) {
-  nn_real     **act;     /* act[l]: input of layer l; act[nlayers]: output (Bmax) */
-  nn_real      *gbuf[2]; /* ping-pong buffers for activation gradients */
+  nn_real     **act;     /* act[t]: tensor t (0: the input; t > 0: layer t-1's output; act[nlayers]: (Bmax, K)) */
+  nn_real      *gbuf[2]; /* a chain's ping-pong buffers for activation gradients; a DAG's scratch (gbuf[0]) */
+  nn_real     **gt;      /* a DAG's gradient of every tensor t >= 1 (without tangents set up) */
   nn_real      *work;    /* im2col workspace */
   size_t        nwork;
   NnLayerCache *cache;   /* (nlayers) */
@@ -117,7 +120,8 @@ typedef struct NN_R(NnState) {
   nn_real    **ract;     /* ract[l]: tangents of act[l] for k directions (k*Bmax samples) */
   PetscBool   *rzero;    /* rzero[l]: the tangents of act[l] are zero (not computed) */
   NnSparseDir *vsparse;  /* (kmax) the directions of the latest net_rop_forward, when sparse */
-  nn_real     *rbuf[2];  /* ping-pong buffers for the tangents of the gradients */
+  nn_real     *rbuf[2];  /* a chain's ping-pong buffers for the tangents of the gradients; a DAG's scratch (rbuf[0]) */
+  nn_real    **rgt;      /* a DAG's tangents of the gradient of every tensor t >= 1 (k*Bmax samples) */
 } NnState;
 
 /* The state of L's net in this precision, and L's caches in it. */
@@ -146,20 +150,52 @@ static inline PetscInt rop_rows_in(const NnRopBack *a, PetscInt lo, PetscInt hi,
 /* Elements of a conv layer's im2col matrix per sample: C*K*K rows, OH*OW columns. */
 static inline size_t conv_col_size(const Layer *L)
 {
-  return (size_t)L->in.c * L->k * L->k * L->out.h * L->out.w;
+  return (size_t)L->in.c * L->win.kh * L->win.kw * L->out.h * L->out.w;
 }
 
 /* Number of samples whose im2col columns fit the net's workspace at once. */
 PetscInt NN_R(conv_chunk)(const Layer *L, PetscInt B);
 #define conv_chunk NN_R(conv_chunk)
 
-/* col (C*K*K, nb*OH*OW) <- im2col of samples [b0, b0+nb) of x (C, B, H, W), zero padding pad. */
-void NN_R(im2col)(const nn_real *x, PetscInt C, PetscInt B, PetscInt H, PetscInt W, PetscInt K, PetscInt pad, PetscInt b0,
-                  PetscInt nb, nn_real *col);
-/* x (C, B, H, W) samples [b0, b0+nb) += col2im of col (C*K*K, nb*OH*OW). */
-void NN_R(col2im)(const nn_real *col, PetscInt C, PetscInt B, PetscInt H, PetscInt W, PetscInt K, PetscInt pad, PetscInt b0,
-                  PetscInt nb, nn_real *x);
+/* The image sizes of an im2col: input (C, H, W) and output (OH, OW) under window w. */
+typedef struct {
+  PetscInt        C, H, W, OH, OW;
+  const NnWindow *w;
+} NnColDims;
+
+/* col (C*KH*KW, nb*OH*OW) <- im2col of samples [b0, b0+nb) of x (C, B, H, W). */
+void NN_R(im2col)(const nn_real *x, const NnColDims *d, PetscInt B, PetscInt b0, PetscInt nb, nn_real *col);
+/* x (C, B, H, W) samples [b0, b0+nb) += col2im of col (C*KH*KW, nb*OH*OW). */
+void NN_R(col2im)(const nn_real *col, const NnColDims *d, PetscInt B, PetscInt b0, PetscInt nb, nn_real *x);
 #define im2col NN_R(im2col)
 #define col2im NN_R(col2im)
+
+/* Per-channel indexing of a tensor of B samples: spatial (C, B, S) or flat
+ * (B, C); element (c, b, q) is at c*cs + b*bs + q (bn, scale). */
+typedef struct {
+  PetscInt C, B, S, cs, bs;
+} NnChannelIndex;
+
+static inline NnChannelIndex nn_channel_index(NnShape in, PetscInt B)
+{
+  NnChannelIndex ix;
+  ix.C  = in.c;
+  ix.B  = B;
+  ix.S  = in.spatial ? in.h * in.w : 1;
+  ix.cs = in.spatial ? B * ix.S : 1;
+  ix.bs = in.spatial ? ix.S : in.c;
+  return ix;
+}
+
+/* Element (c, b, q) of the forward tensor, and of direction j in the tangent block of k*B samples. */
+static inline size_t nn_channel_at(NnChannelIndex ix, PetscInt c, PetscInt b, PetscInt q)
+{
+  return (size_t)c * ix.cs + (size_t)b * ix.bs + q;
+}
+static inline size_t nn_channel_tan_at(NnChannelIndex ix, PetscInt k, PetscInt j, PetscInt c, PetscInt b, PetscInt q)
+{
+  const size_t cs = ix.cs == 1 ? 1 : (size_t)k * ix.cs; /* spatial: channel stride k*B*S */
+  return (size_t)c * cs + (size_t)(j * ix.B + b) * ix.bs + q;
+}
 
 #endif

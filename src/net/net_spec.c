@@ -8,7 +8,7 @@
  *   bn               batch-statistics normalization (no affine, no running stats)
  *   dropout:P        dropout with probability P
  *   flatten          (inserted automatically before a dense layer on spatial input)
- * The last layer must produce one output per sample. */
+ * The last layer gives the K outputs per sample (K = 1 for the binary losses). */
 #include "netimpl.h"
 
 #include <ctype.h>
@@ -102,17 +102,21 @@ static PetscErrorCode spec_parse_item(const char *item, Layer *L)
   if (!strncmp(s, "conv", 4) && (s[4] == ':' || !s[4])) {
     s += 4;
     L->kind = LAYER_CONV;
+    PetscInt k, pad = 0;
     PetscCall(spec_int(item, &s, 1, &L->out.c));
-    PetscCall(spec_int(item, &s, 1, &L->k));
-    if (*s == ':') PetscCall(spec_int(item, &s, 0, &L->pad));
+    PetscCall(spec_int(item, &s, 1, &k));
+    if (*s == ':') PetscCall(spec_int(item, &s, 0, &pad));
+    L->win = (NnWindow){k, k, 1, 1, pad, pad, pad, pad};
   } else if (!strncmp(s, "dense", 5) && (s[5] == ':' || !s[5])) {
     s += 5;
     L->kind = LAYER_DENSE;
     PetscCall(spec_int(item, &s, 1, &L->out.c));
   } else if (!strncmp(s, "pool", 4) && (s[4] == ':' || !s[4])) {
     s += 4;
+    PetscInt k;
     L->kind = LAYER_POOL;
-    PetscCall(spec_int(item, &s, 1, &L->k));
+    PetscCall(spec_int(item, &s, 1, &k));
+    L->win = (NnWindow){k, k, k, k, 0, 0, 0, 0};
   } else if (!strncmp(s, "dropout", 7) && (s[7] == ':' || !s[7])) {
     s += 7;
     L->kind = LAYER_DROPOUT;
@@ -125,6 +129,7 @@ static PetscErrorCode spec_parse_item(const char *item, Layer *L)
     s += strlen(s);
   } else if (!strcmp(s, "bn")) {
     L->kind = LAYER_BN;
+    L->eps  = 1e-5; /* PyTorch's default */
     s += 2;
   } else if (!strcmp(s, "flatten")) {
     L->kind = LAYER_FLATTEN;
@@ -168,8 +173,22 @@ static double spec_params(const Layer *L, PetscBool bias)
 {
   double w = 0;
   if (L->kind == LAYER_DENSE) w = (double)L->out.c * (double)L->in.c * L->in.h * L->in.w;
-  if (L->kind == LAYER_CONV) w = (double)L->out.c * L->in.c * L->k * L->k;
+  if (L->kind == LAYER_CONV) w = (double)L->out.c * L->in.c * L->win.kh * L->win.kw;
   return w && bias ? w + L->out.c : w;
+}
+
+PetscErrorCode net_window_shape(const NnWindow *w, NnShape in, const char *what, PetscInt *oh, PetscInt *ow)
+{
+  const int64_t h = (int64_t)in.h + w->pt + w->pb - w->kh, v = (int64_t)in.w + w->pl + w->pr - w->kw;
+  PetscFunctionBeginUser;
+  PetscCheck(in.spatial, PETSC_COMM_WORLD, PETSC_ERR_ARG_INCOMP, "%s needs a spatial input, but its input is flat (%" PetscInt_FMT " features)",
+             what, nn_shape_size(in));
+  PetscCheck(h >= 0 && v >= 0, PETSC_COMM_WORLD, PETSC_ERR_ARG_INCOMP,
+             "%s: its %" PetscInt_FMT "x%" PetscInt_FMT " window is larger than its %" PetscInt_FMT "x%" PetscInt_FMT " input (padded)", what,
+             w->kh, w->kw, in.h, in.w);
+  *oh = (PetscInt)(h / w->sh + 1);
+  *ow = (PetscInt)(v / w->sw + 1);
+  PetscFunctionReturn(0);
 }
 
 /* Output shape of L from its input shape; errors name the item. Sizes are
@@ -178,29 +197,23 @@ static double spec_params(const Layer *L, PetscBool bias)
 static PetscErrorCode spec_shape(Layer *L, const char *item)
 {
   NnShape  in = L->in;
-  PetscInt oc = L->out.c; /* conv and dense: from the item */
-  int64_t  oh = 0, ow = 0;
+  PetscInt oc = L->out.c, oh, ow; /* conv and dense: from the item */
+  char     what[96];
   PetscFunctionBeginUser;
+  PetscCall(PetscSNPrintf(what, sizeof what, "-net_layers: \"%s\"", item));
   L->out = (NnShape){in.c, in.h, in.w, in.spatial};
   switch (L->kind) {
   case LAYER_CONV:
-    PetscCheck(in.spatial, PETSC_COMM_WORLD, PETSC_ERR_ARG_INCOMP,
-               "-net_layers: \"%s\" needs a spatial input, but its input is flat (%" PetscInt_FMT " features)", item,
-               nn_shape_size(in));
-    oh = (int64_t)in.h + 2 * (int64_t)L->pad - L->k + 1;
-    ow = (int64_t)in.w + 2 * (int64_t)L->pad - L->k + 1;
-    PetscCheck(oh >= 1 && ow >= 1, PETSC_COMM_WORLD, PETSC_ERR_ARG_INCOMP,
-               "-net_layers: \"%s\": kernel larger than its %" PetscInt_FMT "x%" PetscInt_FMT " input", item, in.h, in.w);
+    PetscCall(net_window_shape(&L->win, in, what, &oh, &ow));
     PetscCheck((double)oc * (double)oh * (double)ow <= PETSC_MAX_INT, PETSC_COMM_WORLD, PETSC_ERR_ARG_OUTOFRANGE,
-               "-net_layers: \"%s\": an output of %" PetscInt_FMT "x%lldx%lld values per sample is more than this build's "
-               "%d-bit indices can count",
-               item, oc, (long long)oh, (long long)ow, (int)(8 * sizeof(PetscInt)));
-    L->out = (NnShape){oc, (PetscInt)oh, (PetscInt)ow, PETSC_TRUE};
+               "-net_layers: \"%s\": an output of %" PetscInt_FMT "x%" PetscInt_FMT "x%" PetscInt_FMT
+               " values per sample is more than this build's %d-bit indices can count",
+               item, oc, oh, ow, (int)(8 * sizeof(PetscInt)));
+    L->out = (NnShape){oc, oh, ow, PETSC_TRUE};
     break;
   case LAYER_POOL:
-    PetscCheck(in.spatial && in.h >= L->k && in.w >= L->k, PETSC_COMM_WORLD, PETSC_ERR_ARG_INCOMP,
-               "-net_layers: \"%s\" needs a spatial input of at least %" PetscInt_FMT "x%" PetscInt_FMT, item, L->k, L->k);
-    L->out = (NnShape){in.c, in.h / L->k, in.w / L->k, PETSC_TRUE};
+    PetscCall(net_window_shape(&L->win, in, what, &oh, &ow));
+    L->out = (NnShape){in.c, oh, ow, PETSC_TRUE};
     break;
   case LAYER_DENSE: L->out = (NnShape){oc, 1, 1, PETSC_FALSE}; break;
   case LAYER_FLATTEN: L->out = (NnShape){nn_shape_size(in), 1, 1, PETSC_FALSE}; break;
@@ -228,9 +241,10 @@ static PetscErrorCode spec_build(Net net, char **items, int nitems)
       F->index = n++;
       cur      = F->out;
     }
-    Layer *L = &net->layers[n];
-    *L       = item;
-    L->in    = cur;
+    Layer *L    = &net->layers[n];
+    *L          = item;
+    L->in       = cur;
+    L->has_bias = net->bias;
     if (L->kind == LAYER_FLATTEN && !cur.spatial) continue; /* already flat */
     PetscCall(spec_shape(L, items[i]));
     params += spec_params(L, net->bias);
@@ -241,9 +255,10 @@ static PetscErrorCode spec_build(Net net, char **items, int nitems)
     cur      = L->out;
   }
   net->nlayers = n;
-  PetscCheck(nn_shape_size(cur) == 1, PETSC_COMM_WORLD, PETSC_ERR_ARG_INCOMP,
-             "-net_layers: the network must end with one output per sample (e.g. dense:1), but it gives %" PetscInt_FMT,
-             nn_shape_size(cur));
+  PetscCheck(nn_shape_size(cur) == 1 || !cur.spatial, PETSC_COMM_WORLD, PETSC_ERR_ARG_INCOMP,
+             "-net_layers: the network must end with its outputs per sample as a flat layer (e.g. dense:1 or dense:10), but it gives a "
+             "%" PetscInt_FMT "x%" PetscInt_FMT "x%" PetscInt_FMT " image",
+             cur.c, cur.h, cur.w);
   PetscFunctionReturn(0);
 }
 

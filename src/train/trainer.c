@@ -106,7 +106,8 @@ static PetscErrorCode trainer_alloc(Trainer t)
   PetscCall(nn_layout_counts(t->comm, N, &t->counts, &t->displs, NULL));
   const PetscInt nown = t->counts[t->rank];
   PetscCall(PetscMalloc4(N, &t->theta, N, &t->grad, nown + 1, &t->gown, nown + 1, &t->velocity));
-  PetscCall(PetscMalloc6((size_t)Bloc * F, &t->x, Bloc, &t->y, Bloc, &t->t, Bloc, &t->dl, Bloc, &t->l, Bloc, &t->ids));
+  PetscCall(PetscMalloc6((size_t)Bloc * F, &t->x, Bloc, &t->y, (size_t)Bloc * t->K, &t->t, (size_t)Bloc * t->K, &t->dl, Bloc, &t->l, Bloc,
+                         &t->ids));
   PetscCall(PetscMalloc1(t->train->n, &t->order));
   PetscFunctionReturn(0);
 }
@@ -146,8 +147,11 @@ PetscErrorCode trainer_setup(Trainer t)
   PetscCall(dataset_get_augment(t->ds, &t->augment));
   PetscCall(net_get_size(t->net, &t->N));
   PetscCall(net_get_loss(t->net, &t->loss));
+  PetscCall(net_get_outputs(t->net, &t->K));
   t->F = c * h * w;
   PetscCheck(t->train->n > 0, t->comm, PETSC_ERR_ARG_WRONG, "the training split is empty");
+  PetscCall(net_check_labels(t->net, t->train->n, t->train->label, "the training split"));
+  PetscCall(net_check_labels(t->net, t->val->n, t->val->label, "the validation split"));
   PetscCall(rundir_setup(t->rundir));
   PetscCall(trainer_alloc(t));
   PetscCall(trainer_resolve_restart(t, from, sizeof from));
@@ -173,10 +177,8 @@ PetscErrorCode trainer_setup(Trainer t)
  * t->t (sign against the labels t->y) of B samples. */
 static void trainer_batch_sums(Trainer t, PetscInt B, double *sums)
 {
-  for (PetscInt i = 0; i < B; i++) {
-    sums[0] += t->l[i];
-    sums[1] += ((t->t[i] > 0 ? 1.0 : -1.0) == t->y[i]);
-  }
+  for (PetscInt i = 0; i < B; i++) sums[0] += t->l[i];
+  sums[1] += loss_correct(t->loss, B, t->K, t->t, t->y);
 }
 
 /* A step on Bglobal samples diverged: its loss sum or gradient norm is not finite,
@@ -202,9 +204,9 @@ PetscErrorCode trainer_step(Trainer t, const PetscInt *batch_ids, PetscInt Bglob
   NnPass p = {.B = B, .Bglobal = Bglobal, .batch_comm = t->comm, .train = PETSC_TRUE,
               .dropout_key = nn_rng_key((uint64_t)t->seed, NN_STREAM_DROPOUT, (uint64_t)t->global_step), .sample_ids = t->ids};
   PetscCall(net_forward(t->net, &p, t->theta, t->x, t->t));
-  loss_eval(t->loss, B, t->t, t->y, t->l, t->dl, NULL);
+  loss_eval(t->loss, B, t->K, t->t, t->y, t->l, t->dl, NULL);
   trainer_batch_sums(t, B, sums);
-  for (PetscInt i = 0; i < B; i++) t->dl[i] /= Bglobal; /* dR/dT_i for R = mean over the batch */
+  for (PetscInt e = 0; e < B * t->K; e++) t->dl[e] /= Bglobal; /* dR/dT_i for R = mean over the batch */
   PetscCall(PetscArrayzero(t->grad, t->N));
   PetscCall(net_backward(t->net, &p, t->theta, t->dl, t->grad));
   PetscCall(PetscLogEventBegin(trainer_events.reduce, 0, 0, 0, 0));
@@ -244,7 +246,7 @@ PetscErrorCode trainer_evaluate(Trainer t, const NnSamples *split, double *loss,
     PetscCall(dataset_fill_batch(t->ds, split, hi - lo, t->ids, PETSC_FALSE, 0, t->x, t->y));
     NnPass p = {.B = hi - lo, .Bglobal = Bglobal, .batch_comm = t->comm, .train = PETSC_FALSE};
     PetscCall(net_forward(t->net, &p, t->theta, t->x, t->t));
-    loss_eval(t->loss, hi - lo, t->t, t->y, t->l, NULL, NULL);
+    loss_eval(t->loss, hi - lo, t->K, t->t, t->y, t->l, NULL, NULL);
     trainer_batch_sums(t, hi - lo, sums);
   }
   PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, sums, 2, MPI_DOUBLE, MPI_SUM, t->comm));

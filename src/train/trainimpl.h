@@ -13,7 +13,7 @@ struct _p_Trainer {
   Net         net;
   /* what training needs of them (trainer_setup) */
   const NnSamples *train, *val;
-  PetscInt         N, F;    /* parameters; values per sample */
+  PetscInt         N, F, K; /* parameters; values per sample; outputs per sample */
   NnLoss           loss;
   PetscBool        augment; /* training batches are augmented */
 
