@@ -23,6 +23,13 @@ PetscErrorCode hcase_create(MPI_Comm comm, HCaseOpts o, HCase *hc)
   PetscCall(dataset_get_shape(hc->ds, &c, &h, &w));
   PetscCall(net_setup(hc->net, c, h, w, m));
   PetscCall(net_get_size(hc->net, &hc->N));
+  if (loss_is_multiclass(o.loss)) { /* the mixture's +-1 labels made classes (i * 7 + 3) mod K */
+    const NnSamples *train;
+    PetscInt         K;
+    PetscCall(dataset_get_split(hc->ds, NN_SPLIT_TRAIN, &train));
+    PetscCall(net_get_outputs(hc->net, &K));
+    for (PetscInt i = 0; i < train->n; i++) train->label[i] = (double)((i * 7 + 3) % K);
+  }
   PetscCall(hessian_create(hc->ds, hc->net, &hc->h));
   PetscCall(hessian_set_samples(hc->h, m, o.batch, 1));
   PetscCall(hessian_set_block(hc->h, o.kmax ? o.kmax : 3));

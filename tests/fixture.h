@@ -29,8 +29,9 @@ typedef struct {
   HessianPrecision precision; /* of the network's passes (default double) */
 } HCaseOpts;
 
-/* Synthetic mixture data (64 training samples), the network, and its Hessian
- * at the initial weights, on comm. */
+/* Synthetic mixture data (64 training samples; labels +-1, or (i * 7 + 3)
+ * mod K for a multi-class loss), the network, and its Hessian at the
+ * initial weights, on comm. */
 PetscErrorCode hcase_create(MPI_Comm comm, HCaseOpts o, HCase *hc);
 PetscErrorCode hcase_destroy(HCase *hc);
 

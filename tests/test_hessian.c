@@ -82,15 +82,13 @@ static PetscErrorCode gradient_difference(HCase *hc, const double *v, double *fd
   PetscFunctionReturn(0);
 }
 
-/* Hv by the operator against the central difference, for two directions. A
- * multi-class loss takes the labels (sample id) mod K in place of the mixture's +-1. */
+/* Hv by the operator against the central difference, for two directions. */
 static PetscErrorCode check_hvp(const char *spec, NnLoss loss, PetscBool bias, PetscInt m, PetscInt batch)
 {
   HCase   hc;
   double *v, *hv, *fd, h = 0, floor_ = 0, worst = 0;
   PetscFunctionBeginUser;
   PetscCall(hcase_create(PETSC_COMM_WORLD, (HCaseOpts){.spec = spec, .loss = loss, .nobias = !bias, .m = m, .batch = batch}, &hc));
-  for (PetscInt i = 0; i < hc.h->nlocal && loss_is_multiclass(loss); i++) hc.h->y[i] = (double)((i * 7 + 3) % hc.h->K);
   const PetscInt N = hc.N;
   PetscCall(PetscMalloc3(N, &v, N, &hv, N, &fd));
   for (int trial = 0; trial < 2; trial++) {

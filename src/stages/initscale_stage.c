@@ -4,6 +4,7 @@
 #include "nncas/linalg.h"
 
 #include <math.h>
+#include <string.h>
 
 #define NN_MAX_INITSCALE 16
 typedef struct {
@@ -56,6 +57,11 @@ static PetscErrorCode initscale_stage_setup(NnStage stage, PetscInt train_batch)
   PetscFunctionBeginUser;
   (void)train_batch;
   if (!st->on) PetscFunctionReturn(0);
+  const char *spec;
+  PetscCall(net_get_spec(st->net, &spec, NULL));
+  PetscCheck(strncmp(spec, "onnx:", 5), stage->comm, PETSC_ERR_ARG_INCOMP,
+             "-initscale: the init-scaling study redraws the weights of a layer-string network (Sec. 5.2: a bias-free ReLU chain); "
+             "a -net_file model keeps its own: run it without -initscale");
   PetscCall(hessian_setup(st->h));
   Mat H;
   PetscCall(hessian_get_mat(st->h, HESSIAN_FULL, &H));
