@@ -1,0 +1,281 @@
+#!/usr/bin/python3
+"""Small random-weight PyTorch models exported to ONNX, for tests/test_import.c.
+
+    onnx_models.py OUT_DIR
+
+For each model NAME it writes into OUT_DIR:
+  NAME.onnx   torch.onnx.export(..., training=PRESERVE, do_constant_folding=False)
+  NAME.json   what nncas must read from it, computed from PyTorch (not from the
+              ONNX file): the node kinds in order, each node's input tensors
+              (0: the graph's input, i + 1: node i's output), output shape per
+              sample and scalar (BN's eps, Dropout's ratio, else 0), the
+              per-sample input shape, the output width, the parameter count
+              (sum of p.numel()) and the BN running statistics' count;
+  NAME.f64    the parameters flat, in node order, float32 -> float64, little
+              endian: per node its weight (PyTorch's layout: conv (OC, C, KH, KW),
+              dense (out, in)), bias, and for BN gamma, beta, running mean, var.
+A refused model's NAME.json holds instead "error": the one line nncas must
+report after "<path>: ", naming the node (its ONNX name, taken from the file)
+and the operator or attribute.
+"""
+import json
+import operator
+import os
+import sys
+
+import numpy as np
+import onnx
+import torch
+import torch.fx
+import torch.fx.passes.shape_prop
+import torch.nn as nn
+import torch.nn.functional as F
+import torchvision
+
+SUPPORTED = ("Conv, Gemm, MatMul, Add, Mul, Relu, Tanh, Sigmoid, MaxPool, AveragePool, GlobalAveragePool, "
+             "BatchNormalization, Flatten, Reshape, Dropout, Identity, Constant, Shape, Gather, Unsqueeze, Concat, "
+             "Transpose, Pad")
+
+
+class Chain(nn.Module):
+    """(a) conv s2 p1, BN, tanh, maxpool 3/2/1, conv, BN, SiLU, avgpool 2 pad 1, view, linear."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(3, 4, 3, stride=2, padding=1)
+        self.bn1 = nn.BatchNorm2d(4)
+        self.pool1 = nn.MaxPool2d(3, stride=2, padding=1)
+        self.conv2 = nn.Conv2d(4, 6, 3, padding=1, bias=False)
+        self.bn2 = nn.BatchNorm2d(6, eps=1e-3)
+        self.pool2 = nn.AvgPool2d(2, padding=1)  # count_include_pad: torch writes Pad, AveragePool
+        self.fc = nn.Linear(6 * 3 * 3, 7)
+
+    def forward(self, x):
+        x = self.pool1(torch.tanh(self.bn1(self.conv1(x))))
+        x = self.pool2(F.silu(self.bn2(self.conv2(x))))
+        x = x.view(x.size(0), -1)
+        return self.fc(x)
+
+
+class Block(nn.Module):
+    """A basic residual block; with stride 2 the skip is a 1x1 stride-2 conv and BN."""
+
+    def __init__(self, cin, cout, stride):
+        super().__init__()
+        self.conv1 = nn.Conv2d(cin, cout, 3, stride=stride, padding=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(cout)
+        self.conv2 = nn.Conv2d(cout, cout, 3, padding=1, bias=False)
+        self.bn2 = nn.BatchNorm2d(cout)
+        self.down = None
+        if stride != 1 or cin != cout:
+            self.down = nn.Sequential(nn.Conv2d(cin, cout, 1, stride=stride, bias=False), nn.BatchNorm2d(cout))
+
+    def forward(self, x):
+        y = self.bn2(self.conv2(F.relu(self.bn1(self.conv1(x)))))
+        skip = x if self.down is None else self.down(x)
+        return F.relu(y + skip)
+
+
+class Residual(nn.Module):
+    """(b) conv, BN, relu, two residual blocks (the second downsampling), GAP, flatten, linear."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 8, 3, padding=1, bias=False)
+        self.bn = nn.BatchNorm2d(8)
+        self.block1 = Block(8, 8, 1)
+        self.block2 = Block(8, 16, 2)
+        self.pool = nn.AdaptiveAvgPool2d(1)
+        self.fc = nn.Linear(16, 10)
+
+    def forward(self, x):
+        x = self.block2(self.block1(F.relu(self.bn(self.conv(x)))))
+        return self.fc(torch.flatten(self.pool(x), 1))
+
+
+class Mlp(nn.Module):
+    """(c) 20-16-16-5 with dropout."""
+
+    def __init__(self):
+        super().__init__()
+        self.net = nn.Sequential(nn.Linear(20, 16), nn.ReLU(), nn.Dropout(0.25), nn.Linear(16, 16), nn.Sigmoid(),
+                                 nn.Dropout(0.1), nn.Linear(16, 5))
+
+    def forward(self, x):
+        return self.net(x)
+
+
+class MatMulNet(nn.Module):
+    """x @ W + b with W (in, out): ONNX MatMul then Add."""
+
+    def __init__(self):
+        super().__init__()
+        self.w1 = nn.Parameter(torch.randn(12, 9))
+        self.b1 = nn.Parameter(torch.randn(9))
+        self.fc = nn.Linear(9, 3, bias=False)
+
+    def forward(self, x):
+        return self.fc(torch.tanh(x @ self.w1 + self.b1))
+
+
+class Softmaxed(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(6, 4)
+
+    def forward(self, x):
+        return torch.softmax(self.fc(x), dim=1)
+
+
+class Grouped(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(4, 4, 3, groups=2)
+
+    def forward(self, x):
+        return torch.flatten(self.conv(x), 1)
+
+
+class CeilPool(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(2, 3, 3)
+        self.pool = nn.MaxPool2d(2, ceil_mode=True)
+
+    def forward(self, x):
+        return torch.flatten(self.pool(self.conv(x)), 1)
+
+
+# The kind of node each PyTorch module or function becomes in nncas.
+MODULE_KIND = {nn.Conv2d: "CONV", nn.Linear: "DENSE", nn.ReLU: "RELU", nn.Tanh: "TANH", nn.Sigmoid: "SIGMOID",
+               nn.SiLU: "SILU", nn.MaxPool2d: "MAXPOOL", nn.AvgPool2d: "AVGPOOL", nn.AdaptiveAvgPool2d: "GLOBALAVGPOOL",
+               nn.BatchNorm2d: "BN", nn.Flatten: "FLATTEN", nn.Dropout: "DROPOUT"}
+FUNCTION_KIND = {F.relu: "RELU", torch.relu: "RELU", torch.tanh: "TANH", torch.sigmoid: "SIGMOID", F.silu: "SILU",
+                 torch.flatten: "FLATTEN", operator.add: "ADD", operator.iadd: "ADD", torch.add: "ADD",
+                 operator.matmul: "MATMUL"}
+METHOD_KIND = {"view": "FLATTEN", "flatten": "FLATTEN", "relu": "RELU"}
+
+
+def traced_nodes(model, keep_dropout, shape):
+    """[(kind, [input tensors], module or None, output shape per sample)] in
+    execution order, from torch.fx (shapes by its ShapeProp on a batch of 2)."""
+    gm = torch.fx.symbolic_trace(model)
+    torch.fx.passes.shape_prop.ShapeProp(gm).propagate(torch.randn(2, *shape))
+    mods = dict(gm.named_modules())
+    tensor, out = {}, []
+    for n in gm.graph.nodes:
+        kind, mod = None, None
+        if n.op == "placeholder":
+            tensor[n] = 0
+            continue
+        if n.op == "call_module":
+            mod = mods[n.target]
+            kind = MODULE_KIND[type(mod)]
+        elif n.op == "call_function":
+            kind = FUNCTION_KIND.get(n.target)
+        elif n.op == "call_method":
+            kind = METHOD_KIND.get(n.target)
+        if kind == "DROPOUT" and not keep_dropout:
+            kind = None
+        args = [tensor[a] for a in n.args if isinstance(a, torch.fx.Node) and tensor.get(a) is not None]
+        if kind is None:  # size(), getattr: no tensor; eval-mode dropout: its input
+            tensor[n] = args[0] if n.op == "call_module" else None
+            continue
+        size = list(n.meta["tensor_meta"].shape[1:])
+        if kind == "ADD" and out and out[-1][0] == "MATMUL" and len(args) == 1:  # x @ W + b: one dense node
+            out[-1] = ("DENSE", out[-1][1], out[-1][2], size)
+            tensor[n] = len(out)
+            continue
+        out.append((kind, args, mod, size))
+        tensor[n] = len(out)
+    return out
+
+
+def parameters_flat(model, nodes):
+    """The parameters in node order as float64, PyTorch's layouts (MatMul's (in, out) transposed)."""
+    vals, dense = [], [p for name, p in model.named_parameters() if name.startswith("w") or name.startswith("b")]
+    for kind, _, mod, _ in nodes:
+        if mod is None and kind == "DENSE":  # x @ W + b
+            w, b = dense[0], dense[1]
+            dense = dense[2:]
+            vals += [w.detach().t(), b.detach()]
+        elif isinstance(mod, (nn.Conv2d, nn.Linear)):
+            vals += [t.detach() for t in (mod.weight, mod.bias) if t is not None]
+        elif isinstance(mod, nn.BatchNorm2d):
+            vals += [mod.weight.detach(), mod.bias.detach(), mod.running_mean, mod.running_var]
+    return np.concatenate([v.double().reshape(-1).numpy() for v in vals]) if vals else np.zeros(0)
+
+
+def export(model, shape, path, opset, train):
+    model.train(train)
+    x = torch.randn(2, *shape)
+    torch.onnx.export(model, x, path, opset_version=opset, training=torch.onnx.TrainingMode.PRESERVE,
+                      do_constant_folding=False, input_names=["input"], output_names=["output"],
+                      dynamic_axes={"input": {0: "batch"}, "output": {0: "batch"}})
+    return model(x)
+
+
+def randomize_bn(model):
+    """Running statistics other than 0 and 1, so the test sees they are read;
+    momentum 0, so that a train-mode forward pass (the export's) keeps them."""
+    g = torch.Generator().manual_seed(7)
+    for m in model.modules():
+        if isinstance(m, nn.BatchNorm2d):
+            m.momentum = 0.0
+            m.running_mean.copy_(torch.randn(m.num_features, generator=g))
+            m.running_var.copy_(torch.rand(m.num_features, generator=g) + 0.5)
+            m.weight.data.copy_(torch.randn(m.num_features, generator=g))
+            m.bias.data.copy_(torch.randn(m.num_features, generator=g))
+
+
+def write_model(out, name, model, shape, opset, train):
+    randomize_bn(model)
+    nodes = traced_nodes(model, train, shape)
+    flat = parameters_flat(model, nodes)
+    y = export(model, shape, os.path.join(out, name + ".onnx"), opset, train)
+    assert np.array_equal(flat, parameters_flat(model, nodes)), "the export changed the parameters"
+    bn = sum(m.running_mean.numel() + m.running_var.numel() for m in model.modules() if isinstance(m, nn.BatchNorm2d))
+    flat.astype("<f8").tofile(os.path.join(out, name + ".f64"))
+    meta = {"kinds": [n[0] for n in nodes], "inputs": [n[1] for n in nodes], "shapes": [n[3] for n in nodes],
+            "scalars": [getattr(n[2], "eps", getattr(n[2], "p", 0)) if n[2] is not None else 0 for n in nodes],
+            "shape": list(shape),
+            "outputs": int(y.shape[1]), "params": sum(p.numel() for p in model.parameters()), "bn_stats": bn,
+            "values": int(flat.size), "opset": opset}
+    with open(os.path.join(out, name + ".json"), "w") as f:
+        json.dump(meta, f)
+
+
+def node_named(path, op):
+    """The ONNX name of the first node of type op in the exported file."""
+    return next(n.name for n in onnx.load(path).graph.node if n.op_type == op)
+
+
+def write_refused(out, name, model, shape, op, message, opset=13):
+    path = os.path.join(out, name + ".onnx")
+    export(model, shape, path, opset, False)
+    line = message.format(node=node_named(path, op)) if "{node}" in message else message
+    with open(os.path.join(out, name + ".json"), "w") as f:
+        json.dump({"error": line}, f)
+
+
+def main(out):
+    os.makedirs(out, exist_ok=True)
+    torch.manual_seed(0)
+    write_model(out, "chain", Chain(), (3, 16, 16), 13, True)
+    write_model(out, "residual", Residual(), (3, 8, 8), 15, False)
+    write_model(out, "mlp", Mlp(), (20,), 14, True)
+    write_model(out, "matmul", MatMulNet(), (12,), 16, False)
+    write_model(out, "resnet18", torchvision.models.resnet18(num_classes=10), (3, 32, 32), 17, False)
+    write_refused(out, "softmax", Softmaxed(), (6,), "Softmax",
+                  'node "{node}" (Softmax): operator not supported (supported: ' + SUPPORTED + ")")
+    write_refused(out, "grouped", Grouped(), (4, 6, 6), "Conv",
+                  'node "{node}" (Conv): attribute group = 2 is not supported (only 1)')
+    write_refused(out, "ceilpool", CeilPool(), (2, 7, 7), "MaxPool",
+                  'node "{node}" (MaxPool): attribute ceil_mode = 1 is not supported (only 0)')
+    write_refused(out, "opset12", Mlp(), (20,), "Gemm", "opset 12 is not supported (only 13 to 17)", opset=12)
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 2:
+        sys.exit(__doc__)
+    main(sys.argv[1])
