@@ -16,6 +16,9 @@ foreach(case
     onnx_unsupported_operator_is_refused_naming_the_node
     onnx_unsupported_attribute_is_refused_naming_node_and_value
     onnx_opset_outside_13_to_17_is_refused
+    onnx_gemm_transb0_reshape_identity_dropout_default
+    onnx_model_outside_the_supported_form_is_refused
+    onnx_inconsistent_shapes_are_refused_naming_the_node
     onnx_missing_or_corrupt_file_is_refused_in_one_line
     onnx_graph_records_the_files_crc32)
   foreach(np 1 2 3)

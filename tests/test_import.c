@@ -362,6 +362,44 @@ static PetscErrorCode onnx_opset_outside_13_to_17_is_refused(void)
   PetscFunctionReturn(0);
 }
 
+/* Written with onnx.helper: Identity (elided), Conv, Relu, Reshape by an
+ * initializer [-1, 75], Gemm with transB = 0 (B (in, out) transposed),
+ * Dropout without ratio (0.5). */
+static PetscErrorCode onnx_gemm_transb0_reshape_identity_dropout_default(void)
+{
+  NnGraph g;
+  PetscFunctionBeginUser;
+  PetscCall(check_model("handmade", &g));
+  NN_CHECK(g.nodes[3].weight_dims[0] == 4 && g.nodes[3].weight_dims[1] == 75 && g.nodes[0].input[0] == 0, "layout");
+  PetscCall(nn_graph_free(&g));
+  PetscFunctionReturn(0);
+}
+
+/* Whole-model refusals: external data, an INT8 initializer, two inputs, two
+ * outputs, an input of rank 3. */
+static PetscErrorCode onnx_model_outside_the_supported_form_is_refused(void)
+{
+  PetscFunctionBeginUser;
+  PetscCall(check_refused("external"));
+  PetscCall(check_refused("int8"));
+  PetscCall(check_refused("two_inputs"));
+  PetscCall(check_refused("two_outputs"));
+  PetscCall(check_refused("rank3"));
+  PetscFunctionReturn(0);
+}
+
+/* A Reshape that is no flatten, a conv weight for other channels, an Add of a
+ * constant, an Add of two shapes: each names its node. */
+static PetscErrorCode onnx_inconsistent_shapes_are_refused_naming_the_node(void)
+{
+  PetscFunctionBeginUser;
+  PetscCall(check_refused("reshape"));
+  PetscCall(check_refused("channels"));
+  PetscCall(check_refused("add_const"));
+  PetscCall(check_refused("add_shapes"));
+  PetscFunctionReturn(0);
+}
+
 /* A missing file and bytes that are no protobuf: one line naming the file, on every rank. */
 static PetscErrorCode onnx_missing_or_corrupt_file_is_refused_in_one_line(void)
 {
@@ -412,5 +450,8 @@ NN_TEST_MAIN(NN_TEST_CASE(onnx_chain_imports_with_kinds_shapes_and_exact_weights
              NN_TEST_CASE(onnx_unsupported_operator_is_refused_naming_the_node),
              NN_TEST_CASE(onnx_unsupported_attribute_is_refused_naming_node_and_value),
              NN_TEST_CASE(onnx_opset_outside_13_to_17_is_refused),
+             NN_TEST_CASE(onnx_gemm_transb0_reshape_identity_dropout_default),
+             NN_TEST_CASE(onnx_model_outside_the_supported_form_is_refused),
+             NN_TEST_CASE(onnx_inconsistent_shapes_are_refused_naming_the_node),
              NN_TEST_CASE(onnx_missing_or_corrupt_file_is_refused_in_one_line),
              NN_TEST_CASE(onnx_graph_records_the_files_crc32))

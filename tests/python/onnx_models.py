@@ -258,6 +258,91 @@ def write_refused(out, name, model, shape, op, message, opset=13):
         json.dump({"error": line}, f)
 
 
+# ---- models written with onnx.helper: what torch does not write ----------------
+
+def onnx_model(nodes, inits, inputs=(("x", [None, 2, 5, 5]),), outputs=("y",), opset=13):
+    from onnx import TensorProto, helper
+    ins = [helper.make_tensor_value_info(n, TensorProto.FLOAT, ["N" if d is None else d for d in dims])
+           for n, dims in inputs]
+    outs = [helper.make_tensor_value_info(n, TensorProto.FLOAT, None) for n in outputs]
+    graph = helper.make_graph(nodes, "g", ins, outs, initializer=inits)
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)])
+
+
+def init(name, array):
+    from onnx import numpy_helper
+    return numpy_helper.from_array(array, name)
+
+
+def write_handmade(out):
+    """Gemm with transB = 0, a Reshape by an initializer, Identity, a Dropout without ratio."""
+    from onnx import helper
+    rng = np.random.default_rng(1)
+    w = rng.standard_normal((3, 2, 3, 3)).astype(np.float32)
+    b = rng.standard_normal((75, 4)).astype(np.float32)
+    c = rng.standard_normal(4).astype(np.float32)
+    nodes = [helper.make_node("Identity", ["x"], ["x1"], name="id"),
+             helper.make_node("Conv", ["x1", "w"], ["c"], name="conv", pads=[1, 1, 1, 1]),
+             helper.make_node("Relu", ["c"], ["r"], name="relu"),
+             helper.make_node("Reshape", ["r", "shape"], ["f"], name="reshape"),
+             helper.make_node("Gemm", ["f", "b", "c_bias"], ["g"], name="gemm", transB=0),
+             helper.make_node("Dropout", ["g"], ["y"], name="drop")]
+    inits = [init("w", w), init("shape", np.array([-1, 75], dtype=np.int64)), init("b", b), init("c_bias", c)]
+    with open(os.path.join(out, "handmade.onnx"), "wb") as f:
+        f.write(onnx_model(nodes, inits).SerializeToString())
+    flat = np.concatenate([w.astype(np.float64).ravel(), b.T.astype(np.float64).ravel(), c.astype(np.float64)])
+    flat.astype("<f8").tofile(os.path.join(out, "handmade.f64"))
+    meta = {"kinds": ["CONV", "RELU", "FLATTEN", "DENSE", "DROPOUT"], "inputs": [[0], [1], [2], [3], [4]],
+            "shapes": [[3, 5, 5], [3, 5, 5], [75], [4], [4]], "scalars": [0, 0, 0, 0, 0.5], "shape": [2, 5, 5],
+            "outputs": 4, "params": int(w.size + b.size + c.size), "bn_stats": 0, "values": int(flat.size)}
+    with open(os.path.join(out, "handmade.json"), "w") as f:
+        json.dump(meta, f)
+
+
+def write_handmade_refused(out):
+    """Models nncas must refuse, each with the line it must say."""
+    from onnx import TensorProto, helper
+    w = init("w", np.ones((3, 2, 3, 3), dtype=np.float32))
+    conv = helper.make_node("Conv", ["x", "w"], ["c"], name="conv")
+    flat = helper.make_node("Flatten", ["c"], ["y"], name="flat")
+    external = init("w", np.ones((3, 2, 3, 3), dtype=np.float32))
+    external.ClearField("raw_data")
+    external.data_location = TensorProto.EXTERNAL
+    external.external_data.add(key="location", value="weights.bin")
+    cases = {
+        "external": (onnx_model([conv, flat], [external]),
+                     'initializer "w": its data is in an external file; nncas reads only self-contained models '
+                     "(export without external data)"),
+        "int8": (onnx_model([conv, flat], [init("w", np.ones((3, 2, 3, 3), dtype=np.int8))]),
+                 'initializer "w" has type INT8; nncas supports FLOAT and DOUBLE (and INT64 for shapes)'),
+        "two_inputs": (onnx_model([conv, flat], [w], inputs=(("x", [None, 2, 5, 5]), ("z", [None, 3]))),
+                       "the graph has 2 inputs that are not initializers; nncas reads models with one"),
+        "two_outputs": (onnx_model([conv, flat], [w], outputs=("y", "c")),
+                        "the graph has 2 outputs; nncas reads models with one"),
+        "rank3": (onnx_model([conv, flat], [w], inputs=(("x", [None, 2, 5]),)),
+                  'input "x" has rank 3; nncas reads inputs (N, F) or (N, C, H, W)'),
+        "reshape": (onnx_model([conv, helper.make_node("Reshape", ["c", "s"], ["y"], name="reshape")],
+                               [w, init("s", np.array([-1, 3, 9], dtype=np.int64))]),
+                    'node "reshape" (Reshape): shape [-1, 3, 9] is not supported: nncas reshapes only to (batch, 27), '
+                    "a flatten"),
+        "channels": (onnx_model([conv, flat], [init("w", np.ones((3, 4, 3, 3), dtype=np.float32))]),
+                     'node "conv" (Conv): weight "w" takes 4 input channels, the input has 2'),
+        "add_const": (onnx_model([conv, helper.make_node("Add", ["c", "k"], ["a"], name="add"), flat], [w, init(
+            "k", np.ones(3, dtype=np.float32))]),
+                      'node "add" (Add): adding the constant "k" is not supported (only two tensors, or a bias right '
+                      "after a MatMul)"),
+        "add_shapes": (onnx_model([conv, helper.make_node("Add", ["c", "x"], ["a"], name="add"),
+                                   helper.make_node("Flatten", ["a"], ["y"], name="flat")], [w]),
+                       'node "add" (Add): the inputs\' shapes (N, 3, 3, 3) and (N, 2, 5, 5) differ'),
+    }
+    for name, (model, line) in cases.items():
+        with open(os.path.join(out, name + ".onnx"), "wb") as f:
+            f.write(model.SerializeToString())
+        with open(os.path.join(out, name + ".json"), "w") as f:
+            json.dump({"error": line}, f)
+    return sorted(cases)
+
+
 def main(out):
     os.makedirs(out, exist_ok=True)
     torch.manual_seed(0)
@@ -273,6 +358,8 @@ def main(out):
     write_refused(out, "ceilpool", CeilPool(), (2, 7, 7), "MaxPool",
                   'node "{node}" (MaxPool): attribute ceil_mode = 1 is not supported (only 0)')
     write_refused(out, "opset12", Mlp(), (20,), "Gemm", "opset 12 is not supported (only 13 to 17)", opset=12)
+    write_handmade(out)
+    write_handmade_refused(out)
 
 
 if __name__ == "__main__":
