@@ -362,9 +362,9 @@ static PetscErrorCode onnx_opset_outside_13_to_17_is_refused(void)
   PetscFunctionReturn(0);
 }
 
-/* Written with onnx.helper: Identity (elided), Conv, Relu, Reshape by an
- * initializer [-1, 75], Gemm with transB = 0 (B (in, out) transposed),
- * Dropout without ratio (0.5). */
+/* Written with onnx.helper: Identity (elided), Conv, Relu, Reshape by a
+ * Constant [0, -1] (value_ints), Gemm with transB = 0 (B (in, out), DOUBLE in
+ * double_data, transposed; C in float_data), Dropout without ratio (0.5). */
 static PetscErrorCode onnx_gemm_transb0_reshape_identity_dropout_default(void)
 {
   NnGraph g;

@@ -25,6 +25,8 @@
 /* The batch size inside an evaluated shape (Shape of a tensor): not known
  * until run time, and the only thing nncas allows in front of a Reshape's F. */
 #define ONNX_BATCH INT64_MIN
+/* The most values per sample a tensor may hold (2^28): beyond, a file is refused. */
+#define ONNX_MAX_WIDTH (1 << 28)
 
 typedef enum {
   ONNX_VAL_TENSOR,     /* computed from the graph's input: tensor number t */

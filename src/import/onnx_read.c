@@ -122,7 +122,7 @@ static PetscErrorCode onnx_define_input(OnnxCtx *ctx)
   }
   ctx->batch = d[0] > 0 ? d[0] : 0;
   ctx->g->c = (PetscInt)d[1], ctx->g->h = (PetscInt)d[2], ctx->g->w = (PetscInt)d[3];
-  PetscCheck((int64_t)ctx->g->c * ctx->g->h * ctx->g->w <= (1 << 28), ctx->comm, PETSC_ERR_SUP,
+  PetscCheck((int64_t)ctx->g->c * ctx->g->h * ctx->g->w <= ONNX_MAX_WIDTH, ctx->comm, PETSC_ERR_SUP,
              "%s: input \"%s\" is implausibly large", ctx->path, onnx_str(in->name));
   ctx->g->spatial = rank == 4 ? PETSC_TRUE : PETSC_FALSE;
   ctx->shape[0]   = (OnnxShape){(PetscInt)rank, ctx->g->c, ctx->g->h, ctx->g->w};

@@ -220,6 +220,8 @@ PetscErrorCode onnx_emit(OnnxCtx *ctx, PetscInt name_k, const char *out_name, Nn
   OnnxValue   v = {0};
   PetscFunctionBeginUser;
   ONNX_CHECK(ctx, name_k, out_name && out_name[0], PETSC_ERR_FILE_UNEXPECTED, "the node has no output");
+  ONNX_CHECK(ctx, name_k, s->c >= 1 && (int64_t)s->c * s->h * s->w <= ONNX_MAX_WIDTH, PETSC_ERR_SUP,
+             "its output of %lld values per sample is implausibly large", (long long)((int64_t)s->c * s->h * s->w));
   nd = &g->nodes[g->nnodes];
   PetscCall(PetscMemzero(nd, sizeof *nd));
   nd->kind    = kind;

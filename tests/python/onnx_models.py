@@ -275,19 +275,22 @@ def init(name, array):
 
 
 def write_handmade(out):
-    """Gemm with transB = 0, a Reshape by an initializer, Identity, a Dropout without ratio."""
-    from onnx import helper
+    """Gemm with transB = 0 and a DOUBLE weight in double_data, its bias in
+    float_data, a Reshape by a Constant's value_ints, Identity, a Dropout without ratio."""
+    from onnx import TensorProto, helper
     rng = np.random.default_rng(1)
     w = rng.standard_normal((3, 2, 3, 3)).astype(np.float32)
-    b = rng.standard_normal((75, 4)).astype(np.float32)
+    b = rng.standard_normal((75, 4))
     c = rng.standard_normal(4).astype(np.float32)
     nodes = [helper.make_node("Identity", ["x"], ["x1"], name="id"),
              helper.make_node("Conv", ["x1", "w"], ["c"], name="conv", pads=[1, 1, 1, 1]),
              helper.make_node("Relu", ["c"], ["r"], name="relu"),
+             helper.make_node("Constant", [], ["shape"], name="shape", value_ints=[0, -1]),
              helper.make_node("Reshape", ["r", "shape"], ["f"], name="reshape"),
              helper.make_node("Gemm", ["f", "b", "c_bias"], ["g"], name="gemm", transB=0),
              helper.make_node("Dropout", ["g"], ["y"], name="drop")]
-    inits = [init("w", w), init("shape", np.array([-1, 75], dtype=np.int64)), init("b", b), init("c_bias", c)]
+    inits = [init("w", w), helper.make_tensor("b", TensorProto.DOUBLE, b.shape, b.ravel()),
+             helper.make_tensor("c_bias", TensorProto.FLOAT, c.shape, c)]
     with open(os.path.join(out, "handmade.onnx"), "wb") as f:
         f.write(onnx_model(nodes, inits).SerializeToString())
     flat = np.concatenate([w.astype(np.float64).ravel(), b.T.astype(np.float64).ravel(), c.astype(np.float64)])
