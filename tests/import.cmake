@@ -19,6 +19,7 @@ foreach(case
     onnx_gemm_transb0_reshape_identity_dropout_default
     onnx_model_outside_the_supported_form_is_refused
     onnx_inconsistent_shapes_are_refused_naming_the_node
+    onnx_unsupported_patterns_are_refused_naming_the_node
     onnx_missing_or_corrupt_file_is_refused_in_one_line
     onnx_graph_records_the_files_crc32)
   foreach(np 1 2 3)

@@ -400,6 +400,18 @@ static PetscErrorCode onnx_inconsistent_shapes_are_refused_naming_the_node(void)
   PetscFunctionReturn(0);
 }
 
+/* Patterns refused by node: a MaxPool's Indices or BN's running statistics
+ * used, dilations, auto_pad, Flatten's axis, a Mul that is no SiLU, another
+ * domain's operator, an undefined input, an unnamed node ("<op>_<index>"). */
+static PetscErrorCode onnx_unsupported_patterns_are_refused_naming_the_node(void)
+{
+  static const char *const names[] = {"indices", "bn_stats", "dilated",   "same_pad", "flatten2",
+                                      "mul",     "custom",   "undefined", "unnamed"};
+  PetscFunctionBeginUser;
+  for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) PetscCall(check_refused(names[i]));
+  PetscFunctionReturn(0);
+}
+
 /* A missing file and bytes that are no protobuf: one line naming the file, on every rank. */
 static PetscErrorCode onnx_missing_or_corrupt_file_is_refused_in_one_line(void)
 {
@@ -453,5 +465,6 @@ NN_TEST_MAIN(NN_TEST_CASE(onnx_chain_imports_with_kinds_shapes_and_exact_weights
              NN_TEST_CASE(onnx_gemm_transb0_reshape_identity_dropout_default),
              NN_TEST_CASE(onnx_model_outside_the_supported_form_is_refused),
              NN_TEST_CASE(onnx_inconsistent_shapes_are_refused_naming_the_node),
+             NN_TEST_CASE(onnx_unsupported_patterns_are_refused_naming_the_node),
              NN_TEST_CASE(onnx_missing_or_corrupt_file_is_refused_in_one_line),
              NN_TEST_CASE(onnx_graph_records_the_files_crc32))

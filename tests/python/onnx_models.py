@@ -302,6 +302,42 @@ def write_handmade(out):
         json.dump(meta, f)
 
 
+def refused_nodes(conv, flat, w):
+    """Single nodes or patterns nncas refuses, naming the node and what."""
+    from onnx import helper
+    flat_p = helper.make_node("Flatten", ["p"], ["y"], name="flat")
+    pool = helper.make_node("MaxPool", ["x"], ["p", "i"], name="pool", kernel_shape=[2, 2])
+    bn_init = [init(n, np.ones(2, dtype=np.float32)) for n in ("g", "b", "m", "v")]
+    bn = helper.make_node("BatchNormalization", ["x", "g", "b", "m", "v"], ["p", "rm", "rv"], name="bn",
+                          training_mode=1)
+    sig = helper.make_node("Sigmoid", ["x"], ["s"], name="sig")
+    return {
+        "indices": (onnx_model([pool, helper.make_node("Add", ["p", "i"], ["a"], name="add"),
+                                helper.make_node("Flatten", ["a"], ["y"], name="flat")], []),
+                    'node "pool" (MaxPool): output 1 ("i") is used; nncas supports only the first output'),
+        "bn_stats": (onnx_model([bn, flat_p], bn_init, outputs=("y", "rm")),
+                     'node "bn" (BatchNormalization): output 1 ("rm") is used; nncas supports only the first output'),
+        "dilated": (onnx_model([helper.make_node("Conv", ["x", "w"], ["c"], name="conv", dilations=[2, 2]), flat], [w]),
+                    'node "conv" (Conv): attribute dilations = [2, 2] is not supported (only [1, 1])'),
+        "same_pad": (onnx_model([helper.make_node("Conv", ["x", "w"], ["c"], name="conv", auto_pad="SAME_UPPER"), flat],
+                                [w]),
+                     'node "conv" (Conv): attribute auto_pad = SAME_UPPER is not supported (only NOTSET)'),
+        "flatten2": (onnx_model([conv, helper.make_node("Flatten", ["c"], ["y"], name="flat", axis=2)], [w]),
+                     'node "flat" (Flatten): attribute axis = 2 is not supported (only 1)'),
+        "mul": (onnx_model([sig, helper.make_node("Mul", ["s", "s"], ["p"], name="mul"), flat_p], []),
+                'node "mul" (Mul): operator Mul is supported only as x * Sigmoid(x) (SiLU)'),
+        "custom": (onnx_model([helper.make_node("Conv", ["x", "w"], ["c"], name="conv", domain="com.example"), flat],
+                              [w]),
+                   'node "conv" (Conv): operator of domain com.example not supported (only ONNX\'s own: '
+                   + SUPPORTED + ")"),
+        "undefined": (onnx_model([helper.make_node("Conv", ["x", "w2"], ["c"], name="conv"), flat], [w]),
+                      'node "conv" (Conv): input "w2" is neither an initializer nor an earlier node\'s output'),
+        "unnamed": (onnx_model([conv, helper.make_node("LayerNormalization", ["c"], ["y"])], [w]),
+                    'node "LayerNormalization_1" (LayerNormalization): operator not supported (supported: '
+                    + SUPPORTED + ")"),
+    }
+
+
 def write_handmade_refused(out):
     """Models nncas must refuse, each with the line it must say."""
     from onnx import TensorProto, helper
@@ -338,6 +374,7 @@ def write_handmade_refused(out):
                                    helper.make_node("Flatten", ["a"], ["y"], name="flat")], [w]),
                        'node "add" (Add): the inputs\' shapes (N, 3, 3, 3) and (N, 2, 5, 5) differ'),
     }
+    cases.update(refused_nodes(conv, flat, w))
     for name, (model, line) in cases.items():
         with open(os.path.join(out, name + ".onnx"), "wb") as f:
             f.write(model.SerializeToString())
