@@ -19,6 +19,7 @@ packages=(
   petsc-dev slepc-dev
   libscalapack-openmpi-dev libhdf5-openmpi-dev hdf5-tools
   libopenblas-dev zlib1g-dev
+  libprotobuf-c-dev protobuf-c-compiler python3-onnx
   dataset-fashion-mnist
   python3-h5py python3-numpy python3-matplotlib
 )

@@ -15,7 +15,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build=${1:-${NNCAS_BUILD:-$here/build}}
 fuzz=${build}-fuzz
 seconds=${NNCAS_FUZZ_SECONDS:-20}
-targets=${NNCAS_FUZZ_TARGETS:-idx cifar layers checkpoint}
+targets=${NNCAS_FUZZ_TARGETS:-idx cifar layers checkpoint onnx}
 
 echo "nncas fuzz: building the libFuzzer targets ($fuzz)"
 CC=clang cmake -S "$here" -B "$fuzz" -DCMAKE_BUILD_TYPE=Debug -DNNCAS_FUZZ=ON >/dev/null
