@@ -19,7 +19,8 @@ Writes into OUT_DIR (created; never committed, binary):
     no_train.h5 no_y.h5 count.h5 nan.h5 nonint.h5 rank3.h5 empty.h5
     shape.h5 truncated.h5 text.h5
 
-  and fuzz_seed/: tiny valid files, a seed corpus for fuzz/fuzz_h5data.c.
+  and fuzz_seed/: tiny valid files, seeds for fuzz/fuzz_h5data.c (the
+  committed tests/fuzz/h5data/flat_f32 and chw_f64_val were written so).
 """
 import os
 import sys
