@@ -18,10 +18,33 @@ static int  nn_fuzz_nfiles;
 /* LeakSanitizer runs after every input that allocated more than it freed;
  * what Open MPI keeps is not ours to judge, and neither is what it holds at
  * exit (PETSc and MPI are not finalized: libFuzzer exits from anywhere). */
-const char *__asan_default_options(void) { return "leak_check_at_exit=0"; }
+__attribute__((weak)) const char *const nn_fuzz_extra_asan_options = "";
+__attribute__((weak)) const char *const nn_fuzz_extra_suppressions  = "";
+
+/* buf (len bytes) <- a then b. Neither libc nor instrumented: the sanitizers
+ * ask for their options while they start, before their interceptors and
+ * shadow memory may be used. */
+__attribute__((no_sanitize("address", "undefined"))) static const char *concat(char *buf, size_t len, const char *a,
+                                                                               const char *b)
+{
+  size_t n = 0;
+  for (; *a && n + 1 < len; a++) buf[n++] = *a;
+  for (; *b && n + 1 < len; b++) buf[n++] = *b;
+  buf[n] = 0;
+  return buf;
+}
+
+const char *__asan_default_options(void)
+{
+  static char all[256];
+  return concat(all, sizeof all, "leak_check_at_exit=0", nn_fuzz_extra_asan_options);
+}
 const char *__lsan_default_suppressions(void)
 {
-  return "leak:libmpi.so\nleak:libopen-pal.so\nleak:libopen-rte.so\nleak:libhwloc.so\nleak:libpmix.so\nleak:mca_\n";
+  static char all[512];
+  return concat(all, sizeof all,
+                "leak:libmpi.so\nleak:libopen-pal.so\nleak:libopen-rte.so\nleak:libhwloc.so\nleak:libpmix.so\nleak:mca_\n",
+                nn_fuzz_extra_suppressions);
 }
 
 static void nn_fuzz_cleanup(void)

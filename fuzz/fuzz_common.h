@@ -8,6 +8,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* More LeakSanitizer suppressions ("leak:PATTERN\n" lines) and AddressSanitizer
+ * options (":name=value..."), for a target to define; fuzz_common.c's weak
+ * defaults are "". */
+extern const char *const nn_fuzz_extra_suppressions;
+extern const char *const nn_fuzz_extra_asan_options;
 /* LLVMFuzzerInitialize's work: PETSc (and MPI) without PETSc's signal handler,
  * so that the sanitizers see crashes, and with separate allocations for
  * PetscMalloc2..7, so that ASan sees an overrun of one array into the next;

@@ -8,8 +8,9 @@
 #   tests/fuzz.sh [BUILD_DIR]      (default: $NNCAS_BUILD or build/)
 #
 # NNCAS_FUZZ_SECONDS (20) is each target's time. fuzz_checkpoint_bytes (raw
-# bytes of a checkpoint, mostly libhdf5's parser) runs only when listed in
-# NNCAS_FUZZ_TARGETS, e.g. NNCAS_FUZZ_TARGETS="checkpoint_bytes".
+# bytes of a checkpoint) and fuzz_h5data (raw bytes of a -data_format h5
+# file), mostly libhdf5's parser, run only when listed in NNCAS_FUZZ_TARGETS,
+# e.g. NNCAS_FUZZ_TARGETS="checkpoint_bytes h5data".
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build=${1:-${NNCAS_BUILD:-$here/build}}

@@ -196,7 +196,8 @@ static PetscErrorCode use_options(const char *dir, const char *opts)
   static const char *const names[] = {
       "-data_format", "-data_dir",         "-data_positive_class", "-data_normalize",     "-data_augment",
       "-data_seed",   "-data_train_size",  "-data_val_size",       "-synth_train",        "-synth_val",
-      "-synth_shape", "-synth_separation", "-synth_noise",         "-synth_teacher_width"};
+      "-synth_shape", "-synth_separation", "-synth_noise",         "-synth_teacher_width", "-data_classes",
+      "-data_file"};
   PetscFunctionBeginUser;
   for (size_t k = 0; k < sizeof names / sizeof names[0]; k++) PetscCall(PetscOptionsClearValue(NULL, names[k]));
   if (opts) PetscCall(PetscOptionsInsertString(NULL, opts));
@@ -672,6 +673,90 @@ static PetscErrorCode size_caps_keep_splits_balanced(void)
   PetscFunctionReturn(0);
 }
 
+/* The value of setting `name` in s, or NULL. */
+static const char *setting(const NnSettings *s, const char *name)
+{
+  for (int i = 0; i < s->n; i++)
+    if (!strcmp(s->item[i].name, name)) return s->item[i].value;
+  return NULL;
+}
+
+/* Split s (-data_classes all) against the generated images: sample k is source
+ * sample k (offset `first` in the generated arrays), its class the label;
+ * count[c] <- the samples of class c. */
+static PetscErrorCode check_all_classes(const NnSamples *s, const uint8_t *pix, const uint8_t *lab, PetscInt first,
+                                        PetscInt *count)
+{
+  PetscFunctionBeginUser;
+  for (int c = 0; c < 10; c++) count[c] = 0;
+  for (PetscInt k = 0; k < s->n; k++) {
+    NN_CHECK(s->source_index[k] == k, "sample %d has source index %d", (int)k, (int)s->source_index[k]);
+    NN_CHECK(s->label[k] == (double)lab[first + k], "label of sample %d is %g, class %d", (int)k, s->label[k],
+             (int)lab[first + k]);
+    NN_CHECK(!memcmp(s->pixels + 16 * k, pix + 16 * (first + k), 16), "pixels of sample %d", (int)k);
+    count[lab[first + k]]++;
+  }
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode classes_all_keeps_every_sample_with_its_class_as_label(void)
+{
+  char       dir[PETSC_MAX_PATH_LEN];
+  Dataset    ds, bin;
+  NnSettings sa = {0}, sb = {0};
+  uint8_t   *pix, *lab;
+  PetscInt   count[10], want[2][10] = {{0}};
+  double     lo, hi;
+  PetscBool  pm;
+  PetscFunctionBeginUser;
+  PetscCall(write_idx_dir("idx_all", 400, 400, 300, 4, 4, 1, -1, dir, sizeof dir));
+  PetscCall(make_images(700, 4, 4, 5, &pix, &lab)); /* the same images as in the files */
+  for (PetscInt i = 0; i < 700; i++) want[i >= 400][lab[i]]++;
+  PetscCall(open_dataset(dir, "-data_classes all", &ds));
+  NN_CHECK(ds->train.n == 400 && ds->val.n == 300, "sizes %d, %d", (int)ds->train.n, (int)ds->val.n);
+  for (int split = 0; split < 2; split++) {
+    PetscCall(check_all_classes(split ? &ds->val : &ds->train, pix, lab, split ? 400 : 0, count));
+    for (int c = 0; c < 10; c++)
+      NN_CHECK(count[c] == want[split][c] && count[c] > 0, "%s split: %d samples of class %d, the files hold %d",
+               split ? "validation" : "training", (int)count[c], c, (int)want[split][c]);
+  }
+  PetscCall(dataset_get_label_range(ds, NN_SPLIT_TRAIN, &lo, &hi, &pm));
+  NN_CHECK(lo == 0 && hi == 9 && !pm, "label range %g..%g, +-1 %d", lo, hi, (int)pm);
+  PetscCall(dataset_view(ds, PETSC_VIEWER_STDOUT_WORLD));
+  /* the setting is recorded, so a restart with the other value is refused */
+  PetscCall(open_dataset(dir, NULL, &bin));
+  PetscCall(dataset_get_settings(ds, &sa));
+  PetscCall(dataset_get_settings(bin, &sb));
+  NN_CHECK(setting(&sa, "-data_classes") && !strcmp(setting(&sa, "-data_classes"), "all"), "-data_classes all not recorded");
+  NN_CHECK(setting(&sb, "-data_classes") && !strcmp(setting(&sb, "-data_classes"), "binary"), "binary not recorded");
+  NN_CHECK(!setting(&sa, "-data_positive_class") && setting(&sb, "-data_positive_class"), "-data_positive_class");
+  NN_CHECK(strcmp(setting(&sa, "training data"), setting(&sb, "training data")), "the same CRC for both");
+  PetscCall(dataset_get_label_range(bin, NN_SPLIT_TRAIN, &lo, &hi, &pm));
+  NN_CHECK(lo == -1 && hi == 1 && pm, "binary label range %g..%g, +-1 %d", lo, hi, (int)pm);
+  PetscCall(dataset_destroy(&bin));
+  PetscCall(dataset_destroy(&ds));
+  /* a cap draws from all classes, in source order */
+  PetscCall(open_dataset(dir, "-data_classes all -data_train_size 51", &ds));
+  NN_CHECK(ds->train.n == 51 && ds->val.n == 300, "capped sizes %d, %d", (int)ds->train.n, (int)ds->val.n);
+  for (PetscInt k = 0; k < ds->train.n; k++) {
+    PetscInt src = ds->train.source_index[k];
+    NN_CHECK(k == 0 || src > ds->train.source_index[k - 1], "capped split not in source order");
+    NN_CHECK(ds->train.label[k] == (double)lab[src], "label of source sample %d", (int)src);
+  }
+  PetscCall(dataset_destroy(&ds));
+  PetscCall(PetscFree2(pix, lab));
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode classes_all_applies_to_image_readers_only(void)
+{
+  PetscErrorCode ierr;
+  PetscFunctionBeginUser;
+  PetscCall(try_dataset(NULL, "-data_format mixture -data_classes all", &ierr));
+  PetscCall(expect_error(ierr, "-data_classes applies to the image readers (-data_format idx or cifar10) only", NULL));
+  PetscFunctionReturn(0);
+}
+
 /* --------------------------------------------- statistics and batches -- */
 
 static PetscErrorCode standardisation_gives_zero_mean_unit_variance_per_channel(void)
@@ -883,6 +968,8 @@ NN_TEST_MAIN(NN_TEST_CASE(idx_reads_raw_and_gzip_identically), NN_TEST_CASE(idx_
              NN_TEST_CASE(dataset_rejects_split_without_positive_class),
              NN_TEST_CASE(relabel_is_balanced_and_keeps_all_positives), NN_TEST_CASE(relabel_same_on_every_rank),
              NN_TEST_CASE(size_caps_keep_splits_balanced),
+             NN_TEST_CASE(classes_all_keeps_every_sample_with_its_class_as_label),
+             NN_TEST_CASE(classes_all_applies_to_image_readers_only),
              NN_TEST_CASE(standardisation_gives_zero_mean_unit_variance_per_channel),
              NN_TEST_CASE(augmentation_crop_and_flip_match_a_direct_computation),
              NN_TEST_CASE(augmentation_independent_of_who_assembles),

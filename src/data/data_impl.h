@@ -4,8 +4,10 @@
  *   gzread.c     reading gzip or raw files through zlib; the readers' label check
  *   idx.c        IDX (MNIST, Fashion-MNIST) images and labels
  *   cifar.c      CIFAR-10 binary batches
+ *   h5data.c     the user's samples in an HDF5 file (-data_format h5)
  *   subset.c     the binary relabelling (App. G) and the size caps
  *   images.c     the image splits: their files under -data_dir, shape, relabelling
+ *                (binary) or every class (-data_classes all)
  *   synthetic.c  the synthetic generators and their options (-synth_*)
  *   batch.c      mini-batches: standardisation, augmentation
  *   dataset.c    the Dataset object: options, reading or generating, statistics */
@@ -43,12 +45,17 @@ static inline double nn_sample_value(const NnSamples *s, size_t k)
   return s->pixels ? (double)s->pixels[k] : s->values[k];
 }
 
-/* -data_{train,val}_size: keeps cap/2 positives and cap/2 negatives of split
- * (0 train, 1 validation), drawn by the seed, in source order. */
+/* Whether every label of s is -1 or +1. */
+PetscBool nn_samples_plus_minus_one(const NnSamples *s);
+
+/* -data_{train,val}_size: keeps cap samples of split (0 train, 1 validation),
+ * drawn by the seed, in source order: cap/2 positives and cap/2 negatives when
+ * the labels are +-1, else cap drawn alike from all. */
 PetscErrorCode dataset_cap_split(Dataset ds, PetscInt split, PetscInt cap);
 
 /* -data_format idx or cifar10: reads, checks and relabels the image split
- * (0 train, 1 validation) into s. The training split sets ds->(c, h, w); the
+ * (0 train, 1 validation) into s (-data_classes binary: +1/-1; all: every
+ * sample, its class 0..9 as the label). The training split sets ds->(c, h, w); the
  * validation images must have that shape. */
 PetscErrorCode dataset_load_image_split(Dataset ds, PetscInt split, NnSamples *s);
 

@@ -1,7 +1,8 @@
 /* The image splits of -data_format idx and cifar10: locating the files under
  * -data_dir, reading them (idx.c, cifar.c), checking that the validation images
  * have the training images' shape, and keeping the samples of the binary
- * relabelling (App. G, subset.c) with labels +1/-1. */
+ * relabelling (App. G, subset.c) with labels +1/-1 (-data_classes binary), or
+ * every sample with its class 0..9 as the label (-data_classes all). */
 #include "data_impl.h"
 
 #include <string.h>
@@ -135,6 +136,23 @@ static PetscErrorCode dataset_keep_relabelled(Dataset ds, PetscInt split, const 
   PetscFunctionReturn(0);
 }
 
+/* s <- every sample of raw, its class 0..9 as the label (-data_classes all). */
+static PetscErrorCode dataset_keep_all(const RawImages *raw, NnSamples *s)
+{
+  size_t d = (size_t)raw->c * (size_t)raw->h * (size_t)raw->w;
+  PetscFunctionBeginUser;
+  PetscCall(PetscMalloc1(raw->n, &s->label));
+  PetscCall(PetscMalloc1(raw->n, &s->source_index));
+  PetscCall(PetscMalloc1((size_t)raw->n * d, &s->pixels));
+  for (PetscInt i = 0; i < raw->n; i++) {
+    s->label[i]        = (double)raw->labels[i];
+    s->source_index[i] = i;
+  }
+  if (raw->n) memcpy(s->pixels, raw->pixels, (size_t)raw->n * d);
+  s->n = raw->n;
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode dataset_load_image_split(Dataset ds, PetscInt split, NnSamples *s)
 {
   RawImages      raw = {0};
@@ -143,7 +161,8 @@ PetscErrorCode dataset_load_image_split(Dataset ds, PetscInt split, NnSamples *s
   if (ds->format == NN_DATA_IDX) ierr = dataset_read_idx(ds, split, &raw);
   else ierr = dataset_read_cifar(ds, split, &raw);
   if (!ierr) ierr = dataset_check_shape(ds, split, &raw);
-  if (!ierr) ierr = dataset_keep_relabelled(ds, split, &raw, s);
+  if (!ierr && ds->classes == NN_CLASSES_ALL) ierr = dataset_keep_all(&raw, s);
+  else if (!ierr) ierr = dataset_keep_relabelled(ds, split, &raw, s);
   PetscCall(raw_images_free(&raw));
   PetscCall(ierr);
   PetscFunctionReturn(0);

@@ -33,6 +33,13 @@ PetscInt nn_samples_count_positives(const NnSamples *s)
   return npos;
 }
 
+PetscBool nn_samples_plus_minus_one(const NnSamples *s)
+{
+  for (PetscInt i = 0; i < s->n; i++)
+    if (s->label[i] != 1.0 && s->label[i] != -1.0) return PETSC_FALSE;
+  return PETSC_TRUE;
+}
+
 unsigned long nn_samples_fingerprint(const NnSamples *s, PetscInt d)
 {
   uLong crc = crc32(0L, Z_NULL, 0);

@@ -75,8 +75,23 @@ static PetscErrorCode cap_choose_class(const NnSamples *s, double label, PetscIn
   PetscFunctionReturn(0);
 }
 
-/* -data_{train,val}_size: keeps cap/2 positives and cap/2 negatives of split,
- * drawn by the seed, in source order. */
+/* Labels other than +-1 (every class, or the user's labels): keeps cap samples
+ * of s drawn alike from all, by the substream of the positives' draw (the
+ * binary draw is never made on such a split). */
+static PetscErrorCode cap_uniform(Dataset ds, NnSamples *s, PetscInt split, PetscInt cap)
+{
+  PetscBool *keep;
+  NnRngKey   key = nn_rng_key((uint64_t)ds->seed, NN_STREAM_SUBSET, nn_subset_cap_substream((uint64_t)split, 1));
+  PetscFunctionBeginUser;
+  PetscCall(PetscMalloc1(s->n, &keep));
+  PetscCall(choose_subset(key, s->n, cap, keep));
+  samples_compact(s, ds->c * ds->h * ds->w, keep);
+  PetscCall(PetscFree(keep));
+  PetscFunctionReturn(0);
+}
+
+/* -data_{train,val}_size: keeps cap/2 positives and cap/2 negatives of split
+ * (labels +-1), or cap samples (other labels), drawn by the seed, in source order. */
 PetscErrorCode dataset_cap_split(Dataset ds, PetscInt split, PetscInt cap)
 {
   NnSamples *s    = split ? &ds->val : &ds->train;
@@ -85,6 +100,10 @@ PetscErrorCode dataset_cap_split(Dataset ds, PetscInt split, PetscInt cap)
   uint64_t   seed = (uint64_t)ds->seed;
   PetscFunctionBeginUser;
   if (!cap || cap >= s->n) PetscFunctionReturn(0);
+  if (!nn_samples_plus_minus_one(s)) {
+    PetscCall(cap_uniform(ds, s, split, cap));
+    PetscFunctionReturn(0);
+  }
   PetscCheck(half > 0, ds->comm, PETSC_ERR_ARG_OUTOFRANGE, "-data_%s_size %" PetscInt_FMT " keeps no sample",
              split ? "val" : "train", cap);
   PetscCheck(npos >= half && s->n - npos >= half, ds->comm, PETSC_ERR_ARG_OUTOFRANGE,
