@@ -38,14 +38,32 @@ static Layer *graph_add_layer(GraphBuild *b, LayerKind kind, PetscInt t, PetscIn
   return L;
 }
 
-/* "layer1.0.conv1.weight" -> "layer1.0.conv1": the parameter group's name, '/' made '_'. */
-static void group_name(const char *init, char *name, size_t len)
+/* name <- s without a ".weight" ending and a leading '/', its '/' made '_' (HDF5 paths). */
+static void clean_name(const char *s, char *name, size_t len)
 {
-  size_t n = strlen(init);
-  if (n > 7 && !strcmp(init + n - 7, ".weight")) n -= 7;
+  size_t n = strlen(s);
+  if (n > 7 && !strcmp(s + n - 7, ".weight")) n -= 7;
+  if (n && s[0] == '/') s++, n--;
   n = PetscMin(n, len - 1);
-  for (size_t i = 0; i < n; i++) name[i] = init[i] == '/' ? '_' : init[i];
+  for (size_t i = 0; i < n; i++) name[i] = s[i] == '/' ? '_' : s[i];
   name[n] = 0;
+}
+
+/* L's parameter group name: "layer1.0.conv1" for the initializer "layer1.0.conv1.weight";
+ * the node's name when an earlier layer has that one (torch's export shares
+ * initializers of equal values, as BN's gammas are at initialisation), and the
+ * layer's index after it if that is taken too. */
+static void group_name(const GraphBuild *b, Layer *L, const NnGraphNode *nd)
+{
+  const size_t len = sizeof L->pname;
+  clean_name(nd->weight_name, L->pname, len);
+  for (int pass = 0; pass < 2; pass++)
+    for (PetscInt l = 0; l < L->index; l++) {
+      if (strcmp(b->net->layers[l].pname, L->pname)) continue;
+      if (pass == 0) clean_name(nd->name, L->pname, len);
+      else PetscSNPrintf(L->pname + strlen(L->pname), len - strlen(L->pname), "_L%d", (int)L->index);
+      break;
+    }
 }
 
 static PetscErrorCode graph_conv(GraphBuild *b, const NnGraphNode *nd, PetscInt t, PetscInt i)
@@ -61,7 +79,7 @@ static PetscErrorCode graph_conv(GraphBuild *b, const NnGraphNode *nd, PetscInt 
   PetscCheck(nd->weight_dims[1] == L->in.c, PETSC_COMM_WORLD, PETSC_ERR_ARG_INCOMP,
              "%s (Conv): its weight takes %" PetscInt_FMT " channels, its input has %" PetscInt_FMT, what, nd->weight_dims[1], L->in.c);
   L->out = (NnShape){nd->out_channels, oh, ow, PETSC_TRUE};
-  group_name(nd->weight_name, L->pname, sizeof L->pname);
+  group_name(b, L, nd);
   PetscFunctionReturn(0);
 }
 
@@ -80,7 +98,7 @@ static PetscErrorCode graph_dense(GraphBuild *b, const NnGraphNode *nd, PetscInt
              nd->weight_dims[1], nn_shape_size(L->in));
   L->has_bias = nd->bias ? PETSC_TRUE : PETSC_FALSE;
   L->out      = (NnShape){nd->out_channels, 1, 1, PETSC_FALSE};
-  group_name(nd->weight_name, L->pname, sizeof L->pname);
+  group_name(b, L, nd);
   PetscFunctionReturn(0);
 }
 
@@ -98,7 +116,7 @@ static PetscErrorCode graph_bn(GraphBuild *b, const NnGraphNode *nd, PetscInt t,
     }
   }
   L = graph_add_layer(b, LAYER_SCALE, L->index + 1, i);
-  group_name(nd->weight_name, L->pname, sizeof L->pname);
+  group_name(b, L, nd);
   PetscFunctionReturn(0);
 }
 
