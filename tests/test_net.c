@@ -438,6 +438,23 @@ static PetscErrorCode expect_spec_error(const char *spec, PetscInt c, PetscInt h
   PetscFunctionReturn(0);
 }
 
+/* -net_outputs K: the last dense layer of a preset gets K outputs; a string that does not end with one is refused. */
+static PetscErrorCode presets_take_k_outputs(void)
+{
+  char spec[NN_NET_SPEC_MAX];
+  Net  net;
+  PetscFunctionBeginUser;
+  PetscCall(net_spec_expand_preset("lenet_small", spec, sizeof spec));
+  PetscCall(net_spec_set_outputs(spec, sizeof spec, 10));
+  NN_CHECK(!strcmp(spec, "conv:8:5,relu,pool:2,conv:16:5,relu,pool:2,dense:64,relu,dense:10"), "lenet_small with 10 outputs: %s", spec);
+  PetscCall(make_net(spec, 1, 28, 28, 4, PETSC_TRUE, LOSS_CROSS_ENTROPY, 1, &net));
+  NN_CHECK(net->K == 10, "K = %d", (int)net->K);
+  PetscCall(net_destroy(&net));
+  PetscCall(PetscStrncpy(spec, "dense:5,relu", sizeof spec));
+  PetscCall(nn_expect_error(net_spec_set_outputs(spec, sizeof spec, 3), "-net_outputs on a string ending with relu", "must end with a dense layer", NULL, NULL));
+  PetscFunctionReturn(0);
+}
+
 static PetscErrorCode layer_string_errors_are_reported(void)
 {
   PetscFunctionBeginUser;
@@ -453,7 +470,8 @@ static PetscErrorCode layer_string_errors_are_reported(void)
   PetscFunctionReturn(0);
 }
 
-NN_TEST_MAIN(NN_TEST_CASE(dense_gradient_matches_central_difference), NN_TEST_CASE(conv_gradient_matches_central_difference),
+NN_TEST_MAIN(NN_TEST_CASE(dense_gradient_matches_central_difference), NN_TEST_CASE(presets_take_k_outputs),
+             NN_TEST_CASE(conv_gradient_matches_central_difference),
              NN_TEST_CASE(pool_gradient_matches_central_difference),
              NN_TEST_CASE(activations_gradient_matches_central_difference),
              NN_TEST_CASE(batchnorm_gradient_matches_central_difference),

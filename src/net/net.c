@@ -49,6 +49,7 @@ PetscErrorCode net_set_from_options(Net net)
   static const char *bnstats[] = {"running", "batch"};
   PetscInt           bnchoice  = net->bn_running ? 0 : 1;
   PetscBool          set;
+  PetscInt           outputs = 0;
   PetscFunctionBeginUser;
   PetscOptionsBegin(net->comm, NULL, "Network options", NULL);
   PetscCall(PetscOptionsString("-net_preset", "named architecture: lenet (Table 3), lenet_small, vgg12 (App. G.3), vgg12_nobn, mlp",
@@ -61,6 +62,8 @@ PetscErrorCode net_set_from_options(Net net)
                               "PyTorch's eval mode) or batch (each batch's own statistics, App. G.3)", NULL, bnstats, 2,
                               bnstats[net->bn_running ? 0 : 1], &bnchoice, NULL));
   PetscCall(PetscOptionsBool("-net_bias", "layers have biases", NULL, net->bias, &net->bias, NULL));
+  PetscCall(PetscOptionsBoundedInt("-net_outputs", "K: the last dense layer of the preset or layer string gets K outputs (0: as written; "
+                                   "a preset with a multi-class loss: 10)", NULL, outputs, &outputs, NULL, 0));
   PetscCall(PetscOptionsEnum("-net_init", "initialisation: old = U(+-1/sqrt(fan_in)), normal = N(0, std^2), scaled = N(0, c/fan_in)",
                              NULL, NnInits, (PetscEnum)net->init, (PetscEnum *)&net->init, NULL));
   PetscCall(PetscOptionsReal("-net_init_std", "standard deviation of -net_init normal (App. G.3: 1e-4)", NULL, net->init_std,
@@ -78,6 +81,8 @@ PetscErrorCode net_set_from_options(Net net)
   net->bn_running = bnchoice == 0 ? PETSC_TRUE : PETSC_FALSE;
   if (set) PetscCall(PetscStrncpy(net->spec, layers, sizeof net->spec));
   else PetscCall(net_spec_expand_preset(net->preset, net->spec, sizeof net->spec));
+  if (!outputs && !set && loss_is_multiclass(net->loss)) outputs = 10; /* a preset for the built-in readers' ten classes */
+  if (outputs) PetscCall(net_spec_set_outputs(net->spec, sizeof net->spec, outputs));
   PetscCall(nn_option_check_real(net->comm, "-net_init_std", net->init_std, "(0, inf)"));
   PetscCall(nn_option_check_real(net->comm, "-net_init_c", net->init_c, "(0, inf)"));
   PetscCheck(net->workspace_mb > 0, net->comm, PETSC_ERR_ARG_OUTOFRANGE, "-net_workspace_mb must be positive");

@@ -62,6 +62,18 @@ PetscErrorCode net_spec_expand_preset(const char *preset, char *spec, size_t len
   SETERRQ(PETSC_COMM_WORLD, PETSC_ERR_ARG_UNKNOWN_TYPE, "-net_preset: unknown preset \"%s\" (known: %s)", preset, known);
 }
 
+PetscErrorCode net_spec_set_outputs(char *spec, size_t len, PetscInt K)
+{
+  char *last = strrchr(spec, ',');
+  last       = last ? last + 1 : spec;
+  PetscFunctionBeginUser;
+  while (*last == ' ') last++;
+  PetscCheck(!strncmp(last, "dense:", 6), PETSC_COMM_WORLD, PETSC_ERR_ARG_WRONG,
+             "-net_outputs: the layer string must end with a dense layer, but it ends with \"%s\"", last);
+  PetscCall(PetscSNPrintf(last, len - (size_t)(last - spec), "dense:%" PetscInt_FMT, K));
+  PetscFunctionReturn(0);
+}
+
 /* Reads a positive integer field of item `item`; *s advances past it. */
 static PetscErrorCode spec_int(const char *item, const char **s, PetscInt lo, PetscInt *v)
 {

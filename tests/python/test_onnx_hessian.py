@@ -20,19 +20,21 @@ ENV = dict(os.environ, OPENBLAS_NUM_THREADS="1")
 
 
 class Chain(nn.Module):
-    """conv (stride 2, pad 1), BN, tanh, maxpool 3/2/1, conv, BN, SiLU, avgpool 2, view, linear: 3 classes."""
+    """conv (stride 2, pad 1), BN, tanh, maxpool 3/2/1, conv (3x2 kernel, stride (1, 2), pad (1, 0)), BN, SiLU,
+    avgpool 3/1/1 without the padding in the mean, avgpool 2, view, linear: 3 classes."""
 
     def __init__(self):
         super().__init__()
         self.conv1, self.bn1 = nn.Conv2d(2, 4, 3, stride=2, padding=1), nn.BatchNorm2d(4)
         self.pool1 = nn.MaxPool2d(3, stride=2, padding=1)
-        self.conv2, self.bn2 = nn.Conv2d(4, 4, 3, padding=1), nn.BatchNorm2d(4)
-        self.pool2 = nn.AvgPool2d(2)
-        self.fc = nn.Linear(16, 3)
+        self.conv2, self.bn2 = nn.Conv2d(4, 4, (3, 2), stride=(1, 2), padding=(1, 0)), nn.BatchNorm2d(4)
+        self.pool2 = nn.AvgPool2d(3, stride=1, padding=1, count_include_pad=False)
+        self.pool3 = nn.AvgPool2d(2)
+        self.fc = nn.Linear(8, 3)
 
     def forward(self, x):
         x = self.pool1(torch.tanh(self.bn1(self.conv1(x))))
-        x = self.pool2(nn.functional.silu(self.bn2(self.conv2(x))))
+        x = self.pool3(self.pool2(nn.functional.silu(self.bn2(self.conv2(x)))))
         return self.fc(x.view(x.size(0), -1))
 
 
@@ -41,13 +43,13 @@ class Residual(nn.Module):
 
     def __init__(self, k=5):
         super().__init__()
-        self.stem = nn.Sequential(nn.Conv2d(2, 4, 3, padding=1, bias=False), nn.BatchNorm2d(4), nn.ReLU())
-        self.a = nn.Sequential(nn.Conv2d(4, 4, 3, padding=1, bias=False), nn.BatchNorm2d(4), nn.ReLU(),
+        self.stem = nn.Sequential(nn.Conv2d(2, 3, 3, padding=1, bias=False), nn.BatchNorm2d(3), nn.ReLU())
+        self.a = nn.Sequential(nn.Conv2d(3, 3, 3, padding=1, bias=False), nn.BatchNorm2d(3), nn.ReLU(),
+                               nn.Conv2d(3, 3, 3, padding=1, bias=False), nn.BatchNorm2d(3))
+        self.b = nn.Sequential(nn.Conv2d(3, 4, 3, stride=2, padding=1, bias=False), nn.BatchNorm2d(4), nn.ReLU(),
                                nn.Conv2d(4, 4, 3, padding=1, bias=False), nn.BatchNorm2d(4))
-        self.b = nn.Sequential(nn.Conv2d(4, 6, 3, stride=2, padding=1, bias=False), nn.BatchNorm2d(6), nn.ReLU(),
-                               nn.Conv2d(6, 6, 3, padding=1, bias=False), nn.BatchNorm2d(6))
-        self.down = nn.Sequential(nn.Conv2d(4, 6, 1, stride=2, bias=False), nn.BatchNorm2d(6))
-        self.fc = nn.Linear(6, k)
+        self.down = nn.Sequential(nn.Conv2d(3, 4, 1, stride=2, bias=False), nn.BatchNorm2d(4))
+        self.fc = nn.Linear(4, k)
 
     def forward(self, x):
         x = self.stem(x)
@@ -121,7 +123,8 @@ def nncas_hessian(tmp_path, onnx_path, data, loss, ranks, bn):
     n = h5py.File(data, "r")["train/y"].shape[0]
     cmd = ["mpiexec", "-q", "-n", str(ranks), "--oversubscribe", os.path.join(BUILD, "nncas"), "-net_file", str(onnx_path),
            "-net_bn_statistics", bn, "-net_loss", loss, "-data_format", "h5", "-data_file", str(data), "-train_epochs", "1",
-           "-train_batch", str(n), "-spectrum_every", "1", "-hessian_samples", str(n), "-spectrum_trace_vecs", "4",
+           "-train_batch", str(n), "-spectrum_every", "1", "-hessian_samples", str(n), "-spectrum_trace_vecs", "0",
+           "-spectrum_density", "false", "-spectrum_extremes", "false",
            "-hessian_dense", "-hessian_dense_matrix", "-coupling_every", "0", "-output_dir", str(out)]
     r = subprocess.run(cmd, capture_output=True, text=True, env=ENV)
     assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
