@@ -4,6 +4,7 @@
 #include "nncas/graph.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 const char *const NnLosses[] = {"hinge", "absolute", "logistic", "squared", "cross_entropy", "multi_hinge", "NnLoss", "LOSS_", NULL};
@@ -367,11 +368,14 @@ PetscErrorCode net_check_labels(Net net, PetscInt n, const double *y, const char
              "-net_loss %s needs at least 2 outputs per sample, but the network gives %" PetscInt_FMT, NnLosses[net->loss], net->K);
   for (PetscInt i = 0; i < n; i++) {
     const PetscBool ok = multi ? y[i] >= 0 && y[i] < net->K && y[i] == floor(y[i]) : y[i] == 1 || y[i] == -1;
-    PetscCheck(ok || !multi, net->comm, PETSC_ERR_ARG_OUTOFRANGE,
-               "%s: sample %" PetscInt_FMT " has label %g, but -net_loss %s with the network's %" PetscInt_FMT " outputs takes 0..%" PetscInt_FMT,
-               what, i, y[i], NnLosses[net->loss], net->K, net->K - 1);
-    PetscCheck(ok, net->comm, PETSC_ERR_ARG_OUTOFRANGE, "%s: sample %" PetscInt_FMT " has label %g, but -net_loss %s takes +1 and -1", what,
-               i, y[i], NnLosses[net->loss]);
+    char            label[32];
+    if (ok) continue;
+    snprintf(label, sizeof label, "%.17g", y[i]);
+    PetscCheck(!multi, net->comm, PETSC_ERR_ARG_OUTOFRANGE,
+               "%s: sample %" PetscInt_FMT " has label %s, but -net_loss %s with the network's %" PetscInt_FMT " outputs takes 0..%" PetscInt_FMT,
+               what, i, label, NnLosses[net->loss], net->K, net->K - 1);
+    SETERRQ(net->comm, PETSC_ERR_ARG_OUTOFRANGE, "%s: sample %" PetscInt_FMT " has label %s, but -net_loss %s takes +1 and -1", what, i, label,
+            NnLosses[net->loss]);
   }
   PetscFunctionReturn(0);
 }

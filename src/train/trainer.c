@@ -136,6 +136,21 @@ static PetscErrorCode trainer_resolve_restart(Trainer t, char *from, size_t len)
   PetscFunctionReturn(0);
 }
 
+/* The labels of both splits fit the loss and the network's outputs; errors name the file (-data_format h5). */
+static PetscErrorCode trainer_check_labels(Trainer t)
+{
+  NnDataFormat format;
+  const char  *file;
+  char         what[2][PETSC_MAX_PATH_LEN + 16];
+  PetscFunctionBeginUser;
+  PetscCall(dataset_get_format(t->ds, &format, &file));
+  PetscCall(PetscSNPrintf(what[0], sizeof what[0], format == NN_DATA_H5 ? "%s: /train/y" : "the training split", file));
+  PetscCall(PetscSNPrintf(what[1], sizeof what[1], format == NN_DATA_H5 ? "%s: /val/y" : "the validation split", file));
+  PetscCall(net_check_labels(t->net, t->train->n, t->train->label, what[0]));
+  PetscCall(net_check_labels(t->net, t->val->n, t->val->label, what[1]));
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode trainer_setup(Trainer t)
 {
   char     from[PETSC_MAX_PATH_LEN];
@@ -150,8 +165,7 @@ PetscErrorCode trainer_setup(Trainer t)
   PetscCall(net_get_outputs(t->net, &t->K));
   t->F = c * h * w;
   PetscCheck(t->train->n > 0, t->comm, PETSC_ERR_ARG_WRONG, "the training split is empty");
-  PetscCall(net_check_labels(t->net, t->train->n, t->train->label, "the training split"));
-  PetscCall(net_check_labels(t->net, t->val->n, t->val->label, "the validation split"));
+  PetscCall(trainer_check_labels(t));
   PetscCall(rundir_setup(t->rundir));
   PetscCall(trainer_alloc(t));
   PetscCall(trainer_resolve_restart(t, from, sizeof from));

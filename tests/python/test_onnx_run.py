@@ -67,3 +67,24 @@ def test_imported_model_trains_restarts_bitwise_and_runs_every_stage(tmp_path):
                         str(straight / "results.h5"), "--out", str(figs)], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr[-3000:]
     assert any(p.suffix == ".png" for p in figs.iterdir())
+
+
+def test_mismatches_between_model_data_and_loss_are_refused_before_any_work(tmp_path):
+    torch.manual_seed(6)
+    onnx_path = tmp_path / "residual.onnx"
+    export(Residual(k=5), (2, 8, 8), onnx_path)
+    cases = [  # (x shape, labels, loss, expected words in the one line)
+        ((6, 1, 8, 8), np.arange(6) % 5, "cross_entropy", "takes inputs of 2x8x8 per sample, the data set gives 1x8x8"),
+        ((6, 2, 8, 8), np.arange(6) % 7, "cross_entropy", "has label 5, but -net_loss cross_entropy with the network's 5 outputs takes 0..4"),
+        ((6, 2, 8, 8), np.where(np.arange(6) % 2, 1, -1), "hinge", "-net_loss hinge takes one output per sample, but the network gives 5"),
+    ]
+    for i, (shape, y, loss, words) in enumerate(cases):
+        data = tmp_path / f"data{i}.h5"
+        write_data(data, np.zeros(shape), y.astype(np.int64))
+        out = tmp_path / f"run{i}"
+        cmd = [os.path.join(BUILD, "nncas"), "-net_file", str(onnx_path), "-net_loss", loss, "-data_format", "h5",
+               "-data_file", str(data), "-output_dir", str(out)]
+        r = subprocess.run(cmd, capture_output=True, text=True, env=ENV, timeout=60)
+        assert r.returncode == 1 and words in r.stderr, (words, r.stderr[-2000:])
+        assert len(r.stderr.strip().splitlines()) == 1, r.stderr
+        assert not out.exists()
