@@ -513,18 +513,27 @@ static PetscErrorCode hessian_mult(Mat A, Vec x, Vec y)
   PetscCall(PetscContainerGetPointer(cont, (void **)&c));
   h = c->h;
   PetscCall(PetscLogEventBegin(ev_mult, A, x, y, 0));
-  PetscCall(PetscArrayzero(h->vfull, h->N));
-  PetscCall(VecGetArrayRead(x, &xa));
-  PetscCall(PetscLogEventBegin(ev_comm, 0, 0, 0, 0));
-  PetscCallMPI(MPI_Allgatherv(xa, c->ccounts[h->rank], MPI_DOUBLE, h->vfull + c->coff, c->ccounts, c->cdispls, MPI_DOUBLE, h->comm));
-  PetscCall(PetscLogEventEnd(ev_comm, 0, 0, 0, 0));
-  PetscCall(VecRestoreArrayRead(x, &xa));
-  PetscCall(PetscArrayzero(h->hv, h->N));
-  PetscCall(hessian_apply_local(h, c->part, 1, h->vfull, h->hv));
-  PetscCall(VecGetArray(y, &ya));
-  PetscCall(PetscLogEventBegin(ev_comm, 0, 0, 0, 0));
-  PetscCallMPI(MPI_Reduce_scatter(h->hv + c->roff, ya, c->rcounts, MPI_DOUBLE, MPI_SUM, h->comm));
-  PetscCall(PetscLogEventEnd(ev_comm, 0, 0, 0, 0));
+  if (h->size == 1 && c->coff == 0 && c->cn == h->N && c->roff == 0 && c->rn == h->N) {
+    /* one rank, the whole operator: y = H x on the vectors' own arrays (no copies) */
+    PetscCall(VecGetArrayRead(x, &xa));
+    PetscCall(VecGetArray(y, &ya));
+    PetscCall(PetscArrayzero(ya, h->N));
+    PetscCall(hessian_apply_local(h, c->part, 1, xa, ya));
+    PetscCall(VecRestoreArrayRead(x, &xa));
+  } else {
+    PetscCall(PetscArrayzero(h->vfull, h->N));
+    PetscCall(VecGetArrayRead(x, &xa));
+    PetscCall(PetscLogEventBegin(ev_comm, 0, 0, 0, 0));
+    PetscCallMPI(MPI_Allgatherv(xa, c->ccounts[h->rank], MPI_DOUBLE, h->vfull + c->coff, c->ccounts, c->cdispls, MPI_DOUBLE, h->comm));
+    PetscCall(PetscLogEventEnd(ev_comm, 0, 0, 0, 0));
+    PetscCall(VecRestoreArrayRead(x, &xa));
+    PetscCall(PetscArrayzero(h->hv, h->N));
+    PetscCall(hessian_apply_local(h, c->part, 1, h->vfull, h->hv));
+    PetscCall(VecGetArray(y, &ya));
+    PetscCall(PetscLogEventBegin(ev_comm, 0, 0, 0, 0));
+    PetscCallMPI(MPI_Reduce_scatter(h->hv + c->roff, ya, c->rcounts, MPI_DOUBLE, MPI_SUM, h->comm));
+    PetscCall(PetscLogEventEnd(ev_comm, 0, 0, 0, 0));
+  }
   PetscCall(hessian_check_finite(h, (size_t)c->rcounts[h->rank], ya, "a Hessian-vector product"));
   PetscCall(VecRestoreArray(y, &ya));
   PetscCall(PetscLogEventEnd(ev_mult, A, x, y, 0));
