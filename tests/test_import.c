@@ -78,7 +78,7 @@ static void json_rows(const char *text, const char *key, PetscInt rows, double v
   }
 }
 
-/* The flat list of numbers (or of strings' first letters: not needed) under key. */
+/* The flat list of numbers under key into v (at most max); their count. */
 static PetscInt json_numbers(const char *text, const char *key, double *v, PetscInt max)
 {
   const char *p = json_at(text, key);
