@@ -9,6 +9,7 @@ add_executable(test_import test_import.c)
 target_link_libraries(test_import PRIVATE nncas_testlib)
 foreach(case
     onnx_chain_imports_with_kinds_shapes_and_exact_weights
+    onnx_fixed_batch_and_initializers_as_inputs_are_read
     onnx_residual_add_takes_two_earlier_tensors
     onnx_mlp_keeps_its_dropout_ratios
     onnx_matmul_and_its_bias_are_one_dense_node

@@ -29,10 +29,11 @@ if [ $# -eq 0 ] && [ "${NNCAS_SKIP_SANITIZE:-0}" != 1 ]; then
   echo "nncas tests: the C unit tests under AddressSanitizer and UndefinedBehaviorSanitizer ($san)"
   cmake -S "$here" -B "$san" -DCMAKE_BUILD_TYPE=Debug -DNNCAS_SANITIZE=ON >/dev/null
   cmake --build "$san" -j "$(nproc)" >"$san/build.log" 2>&1 || { tail -n 30 "$san/build.log"; exit 1; }
-  # Leak checking on, with Open MPI's own allocations suppressed (tests/lsan.supp).
+  # Leak checking on, with Open MPI's own allocations suppressed (tests/lsan.supp);
+  # the C tests are test_* and the ONNX reader's onnx_* (tests/import.cmake).
   cd "$san" && ASAN_OPTIONS=detect_leaks=1:fast_unwind_on_malloc=0:abort_on_error=1 \
     LSAN_OPTIONS=suppressions=$here/tests/lsan.supp:print_suppressions=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-    ctest --output-on-failure --timeout 900 -j 2 -R '^test_'
+    ctest --output-on-failure --timeout 900 -j 2 -R '^test_|^onnx_'
 fi
 
 if [ $# -eq 0 ] && [ "${NNCAS_SKIP_FUZZ:-0}" != 1 ]; then

@@ -78,7 +78,7 @@ static void json_rows(const char *text, const char *key, PetscInt rows, double v
   }
 }
 
-/* The flat list of numbers (or of strings' first letters: not needed) under key. */
+/* The flat list of numbers under key into v (at most max); their count. */
 static PetscInt json_numbers(const char *text, const char *key, double *v, PetscInt max)
 {
   const char *p = json_at(text, key);
@@ -284,6 +284,19 @@ static PetscErrorCode onnx_chain_imports_with_kinds_shapes_and_exact_weights(voi
   PetscFunctionReturn(0);
 }
 
+/* (a) again, exported in eval mode at opset 17 with a fixed batch of 2 (the
+ * view's shape is then [2, -1] from Constants) and the initializers listed as
+ * graph inputs (keep_initializers_as_inputs). */
+static PetscErrorCode onnx_fixed_batch_and_initializers_as_inputs_are_read(void)
+{
+  NnGraph g;
+  PetscFunctionBeginUser;
+  PetscCall(check_model("chain_fixed", &g));
+  NN_CHECK(g.nodes[8].kind == NN_NODE_FLATTEN && g.outputs == 7, "the Reshape [2, -1] is a flatten");
+  PetscCall(nn_graph_free(&g));
+  PetscFunctionReturn(0);
+}
+
 /* (b) two residual blocks, the second with a 1x1 stride-2 conv and BN on the skip. */
 static PetscErrorCode onnx_residual_add_takes_two_earlier_tensors(void)
 {
@@ -456,6 +469,7 @@ static PetscErrorCode onnx_graph_records_the_files_crc32(void)
 }
 
 NN_TEST_MAIN(NN_TEST_CASE(onnx_chain_imports_with_kinds_shapes_and_exact_weights),
+             NN_TEST_CASE(onnx_fixed_batch_and_initializers_as_inputs_are_read),
              NN_TEST_CASE(onnx_residual_add_takes_two_earlier_tensors), NN_TEST_CASE(onnx_mlp_keeps_its_dropout_ratios),
              NN_TEST_CASE(onnx_matmul_and_its_bias_are_one_dense_node),
              NN_TEST_CASE(onnx_resnet18_imports_with_its_parameter_count),

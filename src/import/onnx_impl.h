@@ -1,7 +1,8 @@
 /* The ONNX reader's private header (src/import). The files, lowest first:
  *   onnx_util.c    errors naming the node, attributes, the table of named
- *                  values, initializers' data as doubles or integers, and the
- *                  emission of a graph node;
+ *                  values, and the emission of a graph node;
+ *   onnx_tensor.c  initializers' data (typed fields or little-endian raw_data)
+ *                  as doubles or integers, and the parameters of a node;
  *   onnx_consts.c  the operators that compute constants only: Constant, and
  *                  the integer shape subgraphs torch writes for x.view(x.size(0), -1)
  *                  (Shape, Gather, Unsqueeze, Concat), Transpose of a weight;
@@ -98,6 +99,7 @@ PetscErrorCode   onnx_tensor_input(OnnxCtx *ctx, PetscInt k, PetscInt i, PetscIn
 PetscErrorCode   onnx_initializer_input(OnnxCtx *ctx, PetscInt k, PetscInt i, const Onnx__TensorProto **tp);
 PetscErrorCode   onnx_outputs_unused(OnnxCtx *ctx, PetscInt k, PetscInt from);
 
+/* ---- onnx_tensor.c ---- */
 /* An initializer's data: "where" names it in errors. */
 PetscErrorCode onnx_tensor_count(OnnxCtx *ctx, const char *where, const Onnx__TensorProto *tp, PetscInt *n);
 PetscErrorCode onnx_tensor_doubles(OnnxCtx *ctx, const char *where, const Onnx__TensorProto *tp, PetscInt *n,

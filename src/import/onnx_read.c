@@ -18,7 +18,7 @@
 /* Rank 0's bytes of the file (*len, -errno on failure) on every rank. */
 static PetscErrorCode onnx_read_bytes(MPI_Comm comm, const char *path, uint8_t **bytes, int64_t *len)
 {
-  int      rank;
+  int      rank, ok;
   int64_t  n = 0;
   uint8_t *buf = NULL;
   PetscFunctionBeginUser;
@@ -35,7 +35,10 @@ static PetscErrorCode onnx_read_bytes(MPI_Comm comm, const char *path, uint8_t *
   if (n < 0) free(buf);
   PetscCheck(n >= 0, comm, PETSC_ERR_FILE_OPEN, "%s: cannot read the ONNX model (%s)", path, strerror((int)-n));
   if (rank) buf = malloc((size_t)n + 1);
-  PetscCheck(buf, PETSC_COMM_SELF, PETSC_ERR_MEM, "%s: no memory for its %lld bytes", path, (long long)n);
+  ok = buf != NULL; /* agreed, so that no rank waits in the broadcast below */
+  PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, &ok, 1, MPI_INT, MPI_MIN, comm));
+  if (!ok) free(buf);
+  PetscCheck(ok, comm, PETSC_ERR_MEM, "%s: no memory for its %lld bytes", path, (long long)n);
   for (int64_t off = 0; off < n; off += 1 << 30) {
     int chunk = (int)(n - off < (1 << 30) ? n - off : (1 << 30));
     PetscCallMPI(MPI_Bcast(buf + off, chunk, MPI_BYTE, 0, comm));

@@ -206,12 +206,15 @@ def parameters_flat(model, nodes):
     return np.concatenate([v.double().reshape(-1).numpy() for v in vals]) if vals else np.zeros(0)
 
 
-def export(model, shape, path, opset, train):
+def export(model, shape, path, opset, train, fixed_batch=False, inits_as_inputs=False):
+    """fixed_batch: the file's batch dimension is 2, not symbolic; inits_as_inputs:
+    the initializers are listed as graph inputs too (keep_initializers_as_inputs)."""
     model.train(train)
     x = torch.randn(2, *shape)
+    axes = None if fixed_batch else {"input": {0: "batch"}, "output": {0: "batch"}}
     torch.onnx.export(model, x, path, opset_version=opset, training=torch.onnx.TrainingMode.PRESERVE,
                       do_constant_folding=False, input_names=["input"], output_names=["output"],
-                      dynamic_axes={"input": {0: "batch"}, "output": {0: "batch"}})
+                      dynamic_axes=axes, keep_initializers_as_inputs=inits_as_inputs)
     return model(x)
 
 
@@ -228,11 +231,11 @@ def randomize_bn(model):
             m.bias.data.copy_(torch.randn(m.num_features, generator=g))
 
 
-def write_model(out, name, model, shape, opset, train):
+def write_model(out, name, model, shape, opset, train, **how):
     randomize_bn(model)
     nodes = traced_nodes(model, train, shape)
     flat = parameters_flat(model, nodes)
-    y = export(model, shape, os.path.join(out, name + ".onnx"), opset, train)
+    y = export(model, shape, os.path.join(out, name + ".onnx"), opset, train, **how)
     assert np.array_equal(flat, parameters_flat(model, nodes)), "the export changed the parameters"
     bn = sum(m.running_mean.numel() + m.running_var.numel() for m in model.modules() if isinstance(m, nn.BatchNorm2d))
     flat.astype("<f8").tofile(os.path.join(out, name + ".f64"))
@@ -390,6 +393,7 @@ def main(out):
     write_model(out, "residual", Residual(), (3, 8, 8), 15, False)
     write_model(out, "mlp", Mlp(), (20,), 14, True)
     write_model(out, "matmul", MatMulNet(), (12,), 16, False)
+    write_model(out, "chain_fixed", Chain(), (3, 16, 16), 17, False, fixed_batch=True, inits_as_inputs=True)
     write_model(out, "resnet18", torchvision.models.resnet18(num_classes=10), (3, 32, 32), 17, False)
     write_refused(out, "softmax", Softmaxed(), (6,), "Softmax",
                   'node "{node}" (Softmax): operator not supported (supported: ' + SUPPORTED + ")")
