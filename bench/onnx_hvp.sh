@@ -42,7 +42,8 @@ for net in "${nets[@]}"; do
   [ "$net" = resnet18 ] && reps=${NNCAS_BENCH_REPS:-3} loss=cross_entropy samples=64
   "$py" "$here/bench/torch_onnx_ref.py" export --net "$net" --dir "$dir"
   data=(-data_format h5 -data_file "$dir/$net.h5" -hessian_samples "$samples" -net_loss "$loss" -bench_reps "$reps" -bench_clock "$clock")
-  nncas() { mpiexec -q -n 1 "$build/bench/nncas_bench_hvp" "${data[@]}" "$@"; }
+  # one rank unbound, as PyTorch: Open MPI would bind it to core 0, where other work may be running
+  nncas() { mpiexec -q -n 1 --bind-to none "$build/bench/nncas_bench_hvp" "${data[@]}" "$@"; }
   nncas -net_file "$dir/$net.onnx" -bench_v "$dir/${net}_v.bin" -bench_hv "$dir/${net}_hv.bin" | sed 's/^/nncas imported float64: /'
   nncas -net_file "$dir/$net.onnx" -hessian_precision single | sed 's/^/nncas imported float32: /'
   if [ "$net" != resnet18 ]; then
