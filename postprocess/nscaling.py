@@ -346,12 +346,12 @@ def report(res):
                          f"per-draw fits ({f['draw_fits']}) t-interval [{fmt(f['t_lo'])}, {fmt(f['t_hi'])}]); "
                          f"slope of the count per entry against N {fmt(f['slope'])}; the paper: a = {f['paper_a']}")
     if res["geometry"]:
-        lines.append("\n### geometry of the correlated pairs (first draw, seed's full correlation matrix)\n")
+        lines.append("\n### geometry of the correlated pairs (first draw of each run with cc/full; fraction of the pairs, in brackets the null fraction)\n")
         lines.append("| N | seed | epoch | pairs | " + " | ".join(f"{g} (null)" for g in GEOMETRY) + " |")
         lines.append("|---|---|---|---|" + "---|" * len(GEOMETRY))
         for g in res["geometry"]:
             tot = sum(g["pairs"])
-            cells = [f"{fmt(c / tot if tot else math.nan)} ({fmt(n)})" for c, n in zip(g["pairs"], g["null_fraction"])]
+            cells = [f"{fmt(c / tot if tot else math.nan)} [{fmt(n)}]" for c, n in zip(g["pairs"], g["null_fraction"])]
             lines.append(f"| {g['N']:,} | {g['seed']} | {g['epoch']} | {int(tot)} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
