@@ -347,7 +347,7 @@ def report(res):
                          f"slope of the count per entry against N {fmt(f['slope'])}; the paper: a = {f['paper_a']}")
     if res["geometry"]:
         lines.append("\n### geometry of the correlated pairs (first draw of each run with cc/full; fraction of the pairs, in brackets the null fraction)\n")
-        lines.append("| N | seed | epoch | pairs | " + " | ".join(f"{g} (null)" for g in GEOMETRY) + " |")
+        lines.append("| N | seed | epoch | pairs | " + " | ".join(f"{g} [null]" for g in GEOMETRY) + " |")
         lines.append("|---|---|---|---|" + "---|" * len(GEOMETRY))
         for g in res["geometry"]:
             tot = sum(g["pairs"])
