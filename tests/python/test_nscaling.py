@@ -126,3 +126,20 @@ def test_a_file_without_coupling_is_one_error(tmp_path):
     with h5py.File(p, "w") as f:
         f.attrs["net_parameters"] = 1
     assert nscaling.main([str(p), "--out", str(tmp_path / "o"), "--no-figure"]) == 1
+
+
+def test_reproduce_lists_the_nscaling_runs_in_their_order(tmp_path):
+    import os
+    import subprocess
+
+    script = os.path.join(os.path.dirname(__file__), "..", "..", "jobs", "reproduce.sh")
+    (tmp_path / "nscaling_w32_s1").mkdir()
+    (tmp_path / "nscaling_w32_s1" / "DONE").write_text("exit status 0\n")
+    out = subprocess.run(["bash", script, "-l", "-o", str(tmp_path), "nscaling"], capture_output=True, text=True, check=True)
+    names = [line.split()[0] for line in out.stdout.splitlines()]
+    widths = (16, 32, 64, 128, 256, 512)
+    assert names == ([f"nscaling_w{w}_s1" for w in widths] + [f"nscaling_w{w}_s2" for w in widths]
+                     + ["nscaling_w1024_s1", "nscaling_w1024_s2"])
+    assert "done" in out.stdout.splitlines()[1] and "not started" in out.stdout.splitlines()[0]
+    bad = subprocess.run(["bash", script, "-l", "nscaling_w17_s1"], capture_output=True, text=True)
+    assert bad.returncode == 2 and "unknown experiment" in bad.stderr
