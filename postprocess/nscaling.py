@@ -379,10 +379,10 @@ def figure(res, outdir):
                 b = f["slope"]
                 c0 = np.exp(np.mean(np.log(m)) - b * np.mean(np.log(N)))
                 ax.plot(N, c0 * N ** b, "-", color=col, lw=1,
-                        label=f"fit a = {f['a']:.2f} [{f['boot_lo']:.2f}, {f['boot_hi']:.2f}]")
+                        label=f"fit a = {f['a']:.2f}, bootstrap 95% [{f['boot_lo']:.2f}, {f['boot_hi']:.2f}]")
                 pb = PAPER_A[stat] - 2 * (ORDER[stat] - 1)
                 c1 = np.exp(np.mean(np.log(m)) - pb * np.mean(np.log(N)))
-                ax.plot(N, c1 * N ** pb, ":", color=col, lw=1, label=f"the paper's a = {PAPER_A[stat]}" if label == "end" else None)
+                ax.plot(N, c1 * N ** pb, ":", color=col, lw=1, label=f"the paper's a = {PAPER_A[stat]} (through the means)" if label == "end" else None)
         ax.set_xscale("log")
         ax.set_yscale("log")
         ax.set_xlabel("N (parameters)")
