@@ -143,3 +143,17 @@ def test_reproduce_lists_the_nscaling_runs_in_their_order(tmp_path):
     assert "done" in out.stdout.splitlines()[1] and "not started" in out.stdout.splitlines()[0]
     bad = subprocess.run(["bash", script, "-l", "nscaling_w17_s1"], capture_output=True, text=True)
     assert bad.returncode == 2 and "unknown experiment" in bad.stderr
+
+
+def test_main_writes_the_tables_json_and_figure(files, tmp_path, capsys):
+    import json
+
+    assert nscaling.main(files + ["--out", str(tmp_path), "--bootstrap", "100"]) == 0
+    text = capsys.readouterr().out
+    import re
+
+    a = [float(x) for x in re.findall(r"exponent of N: a = ([0-9.]+)", text)]
+    assert len(a) == 6 and abs(a[0] - 1.5) < 0.05 and abs(a[-1] - 4.5) < 0.05  # CC first, kurtosis last
+    res = json.loads((tmp_path / "nscaling.json").read_text())
+    assert set(res["stats"]) == {f"{s}/{e}" for s in nscaling.STATS for e in ("init", "end")}
+    assert (tmp_path / "nscaling.png").stat().st_size > 10000
