@@ -313,7 +313,48 @@ def analyse(paths, nboot=2000, seed=0):
             g = geometry_split(r["path"], ep)
             if g:
                 geo.append({"N": r["N"], "seed": r["seed"], "epoch": ep, "label": label} | g)
+    geo.sort(key=lambda g: (g["N"], g["seed"], g["epoch"]))
     out["geometry"] = geo
+    out["geometry_fit"] = geometry_fit(geo)
+    return out
+
+
+def regression_interval(x, y):
+    """Least-squares slope of y on x and its 95% t-interval from the
+    residuals (n - 2 degrees of freedom)."""
+    x, y = np.asarray(x, float), np.asarray(y, float)
+    b = slope(x, y)
+    if x.size < 3:
+        return b, math.nan, math.nan
+    r = y - y.mean() - b * (x - x.mean())
+    se = math.sqrt(np.dot(r, r) / (x.size - 2) / np.dot(x - x.mean(), x - x.mean()))
+    h = t95(x.size - 2) * se
+    return b, b - h, b + h
+
+
+def geometry_fit(geo):
+    """The exponent a of the correlation count split by geometry (first
+    draw of each run with cc/full): pairs sharing a row or column index
+    against the others. A sampled N_b x N_b block holds 2(N_b - 1) entries
+    sharing a row or column with a given one whatever N is, where a uniform
+    sample of N_b^2 of the N^2 entries would hold ~2 N_b^2 / N: couplings
+    along rows and columns (population a = 1 at most) give a count per
+    entry independent of N, which the model reads as a = 2."""
+    out = {}
+    for label in ("init", "end"):
+        rows = [g for g in geo if g["label"] == label]
+        if len({g["N"] for g in rows}) < 3:
+            continue
+        N = np.log([g["N"] for g in rows])
+        per = lambda g, cls: sum(g["pairs"][c] for c in cls) / g["N_b"] ** 2  # noqa: E731
+        fit = {}
+        for name, cls in (("row_or_column", (0, 1)), ("other", (2, 3)), ("all", (0, 1, 2, 3))):
+            y = [per(g, cls) for g in rows]
+            if min(y) <= 0:
+                continue
+            b, lo, hi = regression_interval(N, np.log(y))
+            fit[name] = {"a": b + 2, "lo": lo + 2, "hi": hi + 2, "per_entry": y, "N": [g["N"] for g in rows]}
+        out[label] = fit
     return out
 
 
@@ -353,6 +394,12 @@ def report(res):
             tot = sum(g["pairs"])
             cells = [f"{fmt(c / tot if tot else math.nan)} [{fmt(n)}]" for c, n in zip(g["pairs"], g["null_fraction"])]
             lines.append(f"| {g['N']:,} | {g['seed']} | {g['epoch']} | {int(tot)} | " + " | ".join(cells) + " |")
+    for label, fit in res.get("geometry_fit", {}).items():
+        lines.append(f"\nexponent of N by geometry, {'initialisation' if label == 'init' else 'end of training'} "
+                     f"(first draw per width; 95% t-interval of the regression, not over draws):")
+        for name, f in fit.items():
+            counts = ", ".join(fmt(c) for c in f["per_entry"])
+            lines.append(f"- {name.replace('_', ' ')}: count per entry {counts}; a = {fmt(f['a'])} [{fmt(f['lo'])}, {fmt(f['hi'])}]")
     return "\n".join(lines)
 
 

@@ -157,3 +157,16 @@ def test_main_writes_the_tables_json_and_figure(files, tmp_path, capsys):
     res = json.loads((tmp_path / "nscaling.json").read_text())
     assert set(res["stats"]) == {f"{s}/{e}" for s in nscaling.STATS for e in ("init", "end")}
     assert (tmp_path / "nscaling.png").stat().st_size > 10000
+
+
+def test_geometry_fit_separates_row_and_column_pairs_from_the_others():
+    # row/column pairs: a count per entry independent of N (slope 0, a = 2);
+    # the others ~ N^{-1/2} (a = 3/2)
+    geo = []
+    for N in (1e4, 1e5, 1e6):
+        rc, other = 20.0 * 1e4, 50.0 * 1e4 * (N / 1e4) ** -0.5  # pairs in a 100 x 100 sample
+        geo.append({"N": N, "label": "end", "N_b": 100, "pairs": [rc / 2, rc / 2, other / 2, other / 2]})
+    fit = nscaling.geometry_fit(geo)["end"]
+    assert fit["row_or_column"]["a"] == pytest.approx(2.0)
+    assert fit["other"]["a"] == pytest.approx(1.5)
+    assert fit["other"]["per_entry"][0] == pytest.approx(50.0)
