@@ -15,6 +15,14 @@
 #                   with the dynamic step: preset vgg_small_nobn, bias-free
 #   initscale_c1, initscale_chalf, initscale_c2_constant, initscale_bn
 #                   the other runs of Fig. 3c/d (inputs/initscale_*.opts)
+#   nscaling        not in the default list (about 3 hours on one core): Fig.
+#                   1f's N^{3/2}, N^3, N^{9/2} tested by varying N: an MLP with
+#                   BN (inputs/nscaling.opts) at widths 16 ... 1024 (N = 12,849
+#                   ... 1,854,465), seeds 1 and 2, Algorithm 1 (B = 5) at epochs
+#                   0 and 10; the runs nscaling_wW_sS one by one, seed 1 with the
+#                   first draw's whole correlation matrix (800 MB an epoch, for
+#                   the geometry split); then postprocess/nscaling.py
+#                   (docs/reproduction.md, "N-scaling")
 #
 # Every run uses its paper option file, then the overrides listed in
 # experiment() below (data, net, sizes).
@@ -39,6 +47,12 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build=${NNCAS_BUILD:-$here/build}
 np=2 out=runs/reproduce list=
 all=(lenet quickstart vggbn initscale initscale_c1 initscale_chalf initscale_c2_constant initscale_bn)
+# the N-scaling runs, in the order they run: the widths up to 512 at both
+# seeds first (a fit over 1.7 decades of N), the largest width last
+nscaling_widths=(16 32 64 128 256 512)
+nscaling=()
+for s in 1 2; do for w in "${nscaling_widths[@]}"; do nscaling+=("nscaling_w${w}_s$s"); done; done
+nscaling+=(nscaling_w1024_s1 nscaling_w1024_s2)
 usage() { echo "usage: $0 [-n NP] [-o OUT] [-l] [EXPERIMENT ...]   (${all[*]})" >&2; exit 2; }
 while getopts "n:o:l" opt; do
   case $opt in
@@ -49,10 +63,13 @@ while getopts "n:o:l" opt; do
   esac
 done
 shift $((OPTIND - 1))
-todo=("$@")
+todo=()
+for e in "$@"; do
+  if [ "$e" = nscaling ]; then todo+=("${nscaling[@]}"); else todo+=("$e"); fi
+done
 [ ${#todo[@]} -gt 0 ] || todo=("${all[@]}")
 for e in "${todo[@]}"; do
-  [[ " ${all[*]} " == *" $e "* ]] || { echo "$0: unknown experiment '$e' (${all[*]})" >&2; exit 2; }
+  [[ " ${all[*]} ${nscaling[*]} " == *" $e "* ]] || { echo "$0: unknown experiment '$e' (${all[*]} nscaling)" >&2; exit 2; }
 done
 
 mnist=${NNCAS_MNIST:-$here/data/mnist}
@@ -86,6 +103,13 @@ experiment() {
     initscale_chalf) opts=initscale_chalf_dynamic extra=("${small_vgg[@]}" -net_preset vgg_small_nobn) ;;
     initscale_c2_constant) opts=initscale_c2_constant extra=("${small_vgg[@]}" -net_preset vgg_small_nobn) ;;
     initscale_bn) opts=initscale_c2_bn_dynamic extra=("${small_vgg[@]}" -net_preset vgg_small) ;;
+    nscaling_w*_s*)
+      local w=${1#nscaling_w} s=${1##*_s}
+      w=${w%_s*}
+      opts=nscaling
+      extra=(-data_dir "$fashion" -net_layers "dense:$w,bn,relu,dense:$w,bn,relu,dense:1"
+        -net_seed "$s" -train_seed "$s" -coupling_seed "$s")
+      if [ "$s" = 1 ]; then extra+=(-coupling_full_cc); fi ;;
   esac
 }
 
@@ -128,8 +152,17 @@ done
 # the runs of Fig. 3 together (one colour per run)
 figures() { /usr/bin/python3 "$here/postprocess/quickstart_figures.py" "$@" >/dev/null 2>>"$out/figures.log" || true; }
 for e in "${todo[@]}"; do
+  [[ $e == nscaling_* ]] && continue # their summary is postprocess/nscaling.py's, below
   [ -f "$out/$e/DONE" ] && figures "$out/$e/results.h5" --out "$out/$e/figures"
 done
+ns=()
+for e in "${nscaling[@]}"; do
+  [ -f "$out/$e/DONE" ] && ns+=("$out/$e/results.h5")
+done
+if [ ${#ns[@]} -gt 0 ] && [[ " ${todo[*]} " == *" nscaling_"* ]]; then
+  /usr/bin/python3 "$here/postprocess/nscaling.py" "${ns[@]}" --out "$out/nscaling" > "$out/nscaling.txt" 2>>"$out/figures.log" ||
+    echo "reproduce: postprocess/nscaling.py failed (see $out/figures.log)" >&2
+fi
 fig3=()
 for e in initscale initscale_c1 initscale_chalf initscale_c2_constant initscale_bn; do
   [ -f "$out/$e/DONE" ] && fig3+=("$out/$e/results.h5")

@@ -412,6 +412,12 @@ static PetscErrorCode presets_have_the_papers_shapes(void)
   /* 32*25+32 + 64*32*25+64 + 512*1024+512 + 512+1 */
   NN_CHECK(net->N == 577409, "lenet has %d parameters", (int)net->N);
   PetscCall(net_destroy(&net));
+  PetscCall(net_spec_expand_preset("lenet_paper", spec, sizeof spec));
+  PetscCall(make_net(spec, 1, 28, 28, 2, PETSC_TRUE, LOSS_HINGE, 1, &net));
+  /* App. G.2's 1,232,768 plus the output bias: conv2 padded by 2 gives 12x12 -> 6x6x64 = 2304 features,
+     32*25+32 + 64*32*25+64 + 512*2304+512 + 512+1 */
+  NN_CHECK(net->N == 1232769, "lenet_paper has %d parameters", (int)net->N);
+  PetscCall(net_destroy(&net));
   PetscCall(net_spec_expand_preset("vgg12", spec, sizeof spec));
   PetscCall(make_net(spec, 3, 32, 32, 2, PETSC_TRUE, LOSS_HINGE, 1, &net));
   NN_CHECK(net->N == 8684865, "vgg12 has %d parameters", (int)net->N);
