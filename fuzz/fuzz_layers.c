@@ -2,7 +2,7 @@
  * strings, for three input shapes (1x28x28, 3x32x32 and 10 flat features).
  * Properties: no crash, leak or undefined behaviour (in particular no integer
  * overflow in the shapes and parameter counts); a parsed net chains its
- * shapes and ends with one output. A net that parses and is small is then set
+ * shapes and ends with flat outputs (K per sample). A net that parses and is small is then set
  * up and run forward and backward on two samples, which checks the kernels
  * against the shapes the parser computed. */
 #include "fuzz_common.h"
@@ -21,7 +21,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
   return 0;
 }
 
-/* The shapes of a parsed net chain from the input to one output; *small says
+/* The shapes of a parsed net chain from the input to flat outputs; *small says
  * whether it is cheap to run. */
 static void check_parsed(Net net, PetscBool *small)
 {
@@ -34,14 +34,14 @@ static void check_parsed(Net net, PetscBool *small)
       nn_fuzz_fail("net_parse: a layer's input is not its predecessor's output");
     if (L->out.c < 1 || L->out.h < 1 || L->out.w < 1) nn_fuzz_fail("net_parse: an empty tensor");
     if (L->kind == LAYER_DENSE || L->kind == LAYER_CONV) {
-      double w = (double)L->out.c * (L->kind == LAYER_DENSE ? (double)nn_shape_size(L->in) : (double)L->in.c * L->k * L->k);
+      double w = (double)L->out.c * (L->kind == LAYER_DENSE ? (double)nn_shape_size(L->in) : (double)L->in.c * L->win.kh * L->win.kw);
       params += w;
       work += L->kind == LAYER_CONV ? w * L->out.h * L->out.w : w;
     }
     feat = PetscMax(feat, (double)L->out.c * L->out.h * L->out.w);
     cur  = L->out;
   }
-  if (nn_shape_size(cur) != 1) nn_fuzz_fail("net_parse: the net does not end with one output");
+  if (cur.spatial && nn_shape_size(cur) != 1) nn_fuzz_fail("net_parse: the net does not end with flat outputs");
   *small = params <= SMALL && feat <= SMALL && work <= 50 * SMALL ? PETSC_TRUE : PETSC_FALSE;
 }
 
@@ -49,19 +49,22 @@ static void check_parsed(Net net, PetscBool *small)
 static void run_small(const char *spec, NnShape in, PetscBool bias)
 {
   Net      net;
-  double  *theta, *grad, x[2 * 3 * 32 * 32], out[2], dout[2] = {1, -1};
+  double  *theta, *grad, *out, *dout, x[2 * 3 * 32 * 32];
   PetscInt ids[2] = {0, 1};
   if (net_create(PETSC_COMM_SELF, &net)) nn_fuzz_fail("net_create");
   net->bias = bias;
   memcpy(net->spec, spec, sizeof net->spec);
   if (net_setup(net, in.c, in.h, in.w, 2)) nn_fuzz_fail("net_setup failed on a net that parses");
-  if (PetscCalloc1(net->N + 1, &theta) || PetscCalloc1(net->N + 1, &grad)) nn_fuzz_fail("out of memory");
+  if (PetscCalloc1(net->N + 1, &theta) || PetscCalloc1(net->N + 1, &grad) || PetscMalloc2(2 * net->K, &out, 2 * net->K, &dout))
+    nn_fuzz_fail("out of memory");
+  for (PetscInt i = 0; i < 2 * net->K; i++) dout[i] = i % 2 ? -1 : 1;
   for (size_t i = 0; i < sizeof x / sizeof x[0]; i++) x[i] = (double)(i % 7) - 3;
   NnPass p = {.B = 2, .Bglobal = 2, .batch_comm = PETSC_COMM_SELF, .train = PETSC_TRUE, .dropout_key = 1, .sample_ids = ids};
   if (net_init_params(net, theta) || net_forward(net, &p, theta, x, out) || net_backward(net, &p, theta, dout, grad))
     nn_fuzz_fail("a net that parses cannot run");
   PetscFree(theta);
   PetscFree(grad);
+  PetscFree2(out, dout);
   net_destroy(&net);
 }
 

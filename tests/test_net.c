@@ -468,6 +468,7 @@ static PetscErrorCode layer_string_errors_are_reported(void)
   PetscCall(expect_spec_error("conv:8,dense:1", 1, 28, 28, "expected"));
   PetscCall(expect_spec_error("conv:0:3,dense:1", 1, 28, 28, "integer"));
   PetscCall(expect_spec_error("conv:2:3", 1, 28, 28, "as a flat layer"));
+  PetscCall(expect_spec_error("flatten", 10, 1, 1, "leaves no layer"));
   PetscCall(expect_spec_error("conv:2:40,dense:1", 1, 28, 28, "window is larger"));
   PetscCall(expect_spec_error("dense:4,conv:2:3,dense:1", 1, 28, 28, "spatial"));
   PetscCall(expect_spec_error("dropout:1.5,dense:1", 4, 1, 1, "probability"));

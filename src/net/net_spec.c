@@ -270,6 +270,8 @@ static PetscErrorCode spec_build(Net net, char **items, int nitems)
     cur      = L->out;
   }
   net->nlayers = n;
+  PetscCheck(n > 0, PETSC_COMM_WORLD, PETSC_ERR_ARG_WRONG, "-net_layers: \"%s\" leaves no layer on this input (a flatten of flat input does nothing)",
+             net->spec);
   PetscCheck(nn_shape_size(cur) == 1 || !cur.spatial, PETSC_COMM_WORLD, PETSC_ERR_ARG_INCOMP,
              "-net_layers: the network must end with its outputs per sample as a flat layer (e.g. dense:1 or dense:10), but it gives a "
              "%" PetscInt_FMT "x%" PetscInt_FMT "x%" PetscInt_FMT " image",
