@@ -59,8 +59,9 @@ class Residual(nn.Module):
         return self.fc(torch.flatten(x, 1))
 
 
-def mlp(k, act):
-    return nn.Sequential(nn.Linear(6, 8), act(), nn.Dropout(0.3), nn.Linear(8, 8), act(), nn.Linear(8, k))
+def mlp(k, act, bn=False):
+    norm = [nn.BatchNorm1d(8)] if bn else []
+    return nn.Sequential(nn.Linear(6, 8), *norm, act(), nn.Dropout(0.3), nn.Linear(8, 8), act(), nn.Linear(8, k))
 
 
 def export(model, shape, path):
@@ -75,7 +76,7 @@ def randomize_bn(model, seed):
     """Running statistics and affine parameters away from their defaults, so that every term shows."""
     g = torch.Generator().manual_seed(seed)
     for m in model.modules():
-        if isinstance(m, nn.BatchNorm2d):
+        if isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d)):
             m.running_mean.copy_(0.3 * torch.randn(m.num_features, generator=g))
             m.running_var.copy_(0.5 + torch.rand(m.num_features, generator=g))
             m.weight.data.copy_(1 + 0.3 * torch.randn(m.num_features, generator=g))
@@ -148,7 +149,9 @@ def case_residual(tmp_path):
 
 def case_mlp_ce(tmp_path):
     torch.manual_seed(3)
-    return mlp(4, nn.Tanh), (6,), 4, "cross_entropy", nn.functional.cross_entropy
+    m = mlp(4, nn.Tanh, bn=True)  # batch normalization of flat features too
+    randomize_bn(m, 3)
+    return m, (6,), 4, "cross_entropy", nn.functional.cross_entropy
 
 
 def multi_margin(t, y):
@@ -178,11 +181,11 @@ def test_imported_hessian_matches_pytorch(tmp_path, name):
     data = tmp_path / "data.h5"
     write_data(data, x.numpy(), y.numpy().astype(np.int64))
     names = theta_names(onnx_path)
-    has_bn = any(isinstance(m, nn.BatchNorm2d) for m in model.modules())
+    has_bn = any(isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d)) for m in model.modules())
     for bn in ("running", "batch") if has_bn else ("running",):
         model.eval()  # dropout off, as nncas's Hessian has it
         for m in model.modules():  # batch statistics: BN layers in training mode
-            if isinstance(m, nn.BatchNorm2d):
+            if isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d)):
                 m.train(bn == "batch")
         if torch_loss is multi_margin:  # the written-out loss is PyTorch's
             out = model.double()(x)
