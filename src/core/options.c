@@ -74,7 +74,7 @@ int nn_options_files_readable(int argc, char **argv)
 
 PetscBool nn_option_is_text(const char *name)
 {
-  static const char *const text[] = {"-data_dir", "-output_dir", "-restart", "-net_layers", "-net_preset", "-options_file"};
+  static const char *const text[] = {"-data_dir", "-data_file", "-output_dir", "-restart", "-net_layers", "-net_preset", "-net_file", "-options_file"};
   for (size_t k = 0; k < sizeof text / sizeof text[0]; k++)
     if (!strcmp(name, text[k])) return PETSC_TRUE;
   return PETSC_FALSE;
