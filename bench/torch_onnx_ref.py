@@ -35,6 +35,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "postprocess"))
+from nncas_onnx import theta_names  # noqa: E402  (postprocess/, nncas's theta order)
 
 PRESETS = {  # src/net/net_spec.c
     "lenet": "conv:32:5,relu,pool:2,conv:64:5,relu,pool:2,dense:512,relu,dense:1",
@@ -69,19 +70,6 @@ def risk_of(model, x, y, classes):
     if classes:
         return torch.nn.functional.cross_entropy(t, y)
     return torch.clamp(1 - y * t.reshape(-1), min=0).mean()
-
-
-def theta_names(onnx_path):
-    """The parameters in nncas's theta order (tests/python/test_onnx_hessian.py has the same rule)."""
-    import onnx
-    m = onnx.load(str(onnx_path))
-    inits = {t.name for t in m.graph.initializer}
-    names = []
-    for node in m.graph.node:
-        if node.op_type in ("Conv", "Gemm", "MatMul", "Add", "BatchNormalization"):
-            take = node.input[1:3] if node.op_type in ("Conv", "Gemm", "BatchNormalization") else node.input
-            names += [n for n in take if n in inits and n not in names]
-    return names
 
 
 def paths(a):

@@ -229,7 +229,6 @@ PetscErrorCode net_build_from_file(Net net)
   base = strrchr(net->file, '/');
   PetscCall(PetscSNPrintf(net->spec, sizeof net->spec, "onnx:%s crc32=%08x bn=%s", base ? base + 1 : net->file, g->crc32,
                           net->bn_running ? "running" : "batch"));
-  net->file_crc32 = g->crc32;
   net->preset[0]  = 0;
   PetscFunctionReturn(0);
 }

@@ -72,7 +72,6 @@ struct _p_Net {
   PetscReal colcache_mb;
 
   char      file[PETSC_MAX_PATH_LEN]; /* -net_file: an ONNX model ("": the layer string) */
-  unsigned int file_crc32;
   PetscBool bn_running; /* -net_bn_statistics running: bn layers use the file's running statistics */
   double   *theta0;     /* the file's parameters (N), or NULL */
   struct NnGraph_ *graph; /* the file's graph between net_build_from_file and net_load_file_params */

@@ -10,9 +10,9 @@ import subprocess
 
 import h5py
 import numpy as np
-import onnx
 import pytest
 import torch
+from nncas_onnx import theta_names
 from torch import nn
 
 BUILD = os.environ.get("NNCAS_BUILD", "build")
@@ -81,18 +81,6 @@ def randomize_bn(model, seed):
             m.running_var.copy_(0.5 + torch.rand(m.num_features, generator=g))
             m.weight.data.copy_(1 + 0.3 * torch.randn(m.num_features, generator=g))
             m.bias.data.copy_(0.2 * torch.randn(m.num_features, generator=g))
-
-
-def theta_names(onnx_path):
-    """The parameters in nncas's theta order: the ONNX nodes' initializers, node after node (weight, then bias)."""
-    m = onnx.load(str(onnx_path))
-    inits = {t.name for t in m.graph.initializer}
-    names = []
-    for node in m.graph.node:
-        if node.op_type in ("Conv", "Gemm", "MatMul", "Add", "BatchNormalization"):
-            take = node.input[1:3] if node.op_type in ("Conv", "Gemm", "BatchNormalization") else node.input
-            names += [n for n in take if n in inits and n not in names]
-    return names
 
 
 def torch_hessian(model, names, x, y, loss):
