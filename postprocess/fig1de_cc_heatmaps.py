@@ -2,12 +2,21 @@
 """Fig. 1d/1e: heat maps of the stored correlation-coefficient submatrices of
 Hessian entries (a uniformly sampled set of the first draw's N_b^2 entries),
 at the first and the last epoch with coupling statistics (or chosen ones), on
-a diverging colour scale over [-1, 1]. One row per results file. Entries that
-were constant across the batches (nncas leaves them out and stores 0, also on
-the diagonal) are drawn grey.
+a diverging colour scale over [-1, 1]. One row per results file.
+
+As the paper's heat map: a uniform sample of all the N_b^2 sampled entries,
+the ones constant across the batches (no correlation: zero rows and columns,
+as the paper draws them) included at their share. nncas stores the submatrix among
+the entries that vary (m of them) and the number of constant entries of the
+first draw (`constant_variables`, a fraction f of N_b^2): a panel of
+-coupling_submatrix entries keeps the first round(size (1 - f)) of the stored
+varying ones (a uniform sample of them) and adds the rest as constant, zero
+rows and columns at the positions of a fixed pseudo-random order, each marked
+by a black tick on the left and top edges. With --varying-only, the stored
+submatrix alone (constant variables, if any, grey).
 
     fig1de_cc_heatmaps.py runs/vgg/results.h5 --out figures
-    fig1de_cc_heatmaps.py runs/vgg/results.h5 --epochs 0,10,20 --out figures
+    fig1de_cc_heatmaps.py runs/vgg/results.h5 --epochs 0,10,20 --varying-only --out figures
 """
 import sys
 
@@ -17,11 +26,12 @@ import cli
 import plotting
 import reading
 
-READS = ("/coupling/epoch_EEEE/cc/submatrix and submatrix_variables, the attributes threshold and N_b of "
-         "/coupling/epoch_EEEE/cc")
+READS = ("/coupling/epoch_EEEE/cc/submatrix and submatrix_variables, constant_variables (the first draw's), "
+         "the attributes threshold and N_b of /coupling/epoch_EEEE/cc")
 STEM = "fig1de_cc_heatmaps"
 NEEDS = ("coupling",)  # groups every file must have
 CMAP = "RdBu_r"
+SUBMATRIX_DEFAULT = 100  # nncas's -coupling_submatrix
 
 
 def constant_mask(sub):
@@ -29,8 +39,27 @@ def constant_mask(sub):
     return np.abs(np.diag(sub)) < 0.5
 
 
-def panel_data(res, epochs=None):
-    """[(epoch, submatrix, constant, attrs)] of the epochs to draw (default: first and last)."""
+def with_constant_entries(sub, n_const, nb, size, seed=0):
+    """(matrix, constant): a uniform sample of `size` of all N_b^2 entries made
+    from the stored submatrix of the m varying ones (a uniform sample of them):
+    round(size (1 - f)) varying entries, the first of the stored ones, and the
+    rest constant (zero rows and columns), f = n_const / N_b^2, in a fixed
+    pseudo-random order; constant[k] says which rows are constant."""
+    m = len(sub)
+    size = min(int(size), nb * nb)
+    kv = min(m, int(round(size * (1 - n_const / float(nb * nb)))))
+    const = np.ones(size, dtype=bool)
+    const[np.random.default_rng(seed).permutation(size)[:kv]] = False
+    keep = np.flatnonzero(~const)
+    out = np.zeros((size, size))
+    out[np.ix_(keep, keep)] = sub[:kv, :kv]
+    return out, const
+
+
+def panel_data(res, epochs=None, varying_only=False):
+    """[(epoch, matrix, constant, attrs)] of the epochs to draw (default: first
+    and last): the stored submatrix (varying_only) or, as the paper draws it,
+    a uniform sample of all entries with the constant ones as zeros."""
     have = res.coupling_epochs()
     if not have:
         raise reading.ResultsError(f"{res.path}: /coupling holds no epoch_EEEE group")
@@ -42,18 +71,56 @@ def panel_data(res, epochs=None):
     out = []
     for e in epochs:
         sub, _ = res.cc_submatrix(e)
-        a = res.coupling_group(e, "cc").attrs
-        out.append((e, sub, constant_mask(sub), {k: reading.decode_attr(v) for k, v in a.items()}))
+        g = res.coupling_group(e, "cc")
+        a = {k: reading.decode_attr(v) for k, v in g.attrs.items()}
+        if varying_only or "constant_variables" not in g:
+            const = constant_mask(sub)
+        else:
+            size = int(res.option("coupling_submatrix") or SUBMATRIX_DEFAULT)
+            sub, const = with_constant_entries(sub, float(g["constant_variables"][0]), int(a["N_b"]), size, seed=e)
+        out.append((e, sub, const, a))
     return out
 
 
-def draw(results, epochs=None, mask_constant=True):
+def _panel_text(ax, m, nb, const, a, varying_only):
+    thr = a.get("threshold")
+    valid = ~const
+    off = valid[:, None] & valid[None, :] & ~np.eye(m, dtype=bool)
+    if varying_only:
+        lines = [f"{m} of the varying entries of N_b² = {nb * nb if nb else '?'}; {int(const.sum())} constant (grey)"]
+    else:
+        lines = [f"{m} of N_b² = {nb * nb if nb else '?'} entries; {int(const.sum())} constant (0, ticked)"]
+    if thr is not None and off.any():
+        frac = (np.abs(ax.images[0].get_array().data[off]) > thr).mean()
+        lines.append(f"|r| > {thr:g}: {100 * frac:.1f}% of the {int(off.sum())} varying off-diagonal pairs")
+    elif thr is not None:
+        lines.append("no pair of non-constant entries")
+    ax.set_xlabel("\n".join(lines), fontsize=8)
+
+
+def _mark_constant(ax, const):
+    """A black tick outside the left and top edges at each constant row/column."""
+    import matplotlib.transforms as mtransforms
+
+    k = np.flatnonzero(const)
+    if not len(k):
+        return
+    left = mtransforms.blended_transform_factory(ax.transAxes, ax.transData)
+    top = mtransforms.blended_transform_factory(ax.transData, ax.transAxes)
+    ax.plot(np.full(len(k), -0.02), k, transform=left, ls="none", marker="_", ms=4, color="k", clip_on=False,
+            label="_constant_rows")
+    ax.plot(k, np.full(len(k), 1.02), transform=top, ls="none", marker="|", ms=4, color="k", clip_on=False,
+            label="_constant_columns")
+
+
+def draw(results, epochs=None, varying_only=False):
     """Rows: files; columns: epochs; returns the matplotlib Figure. Each panel
-    is one AxesImage whose data is the stored submatrix (a masked array: the
-    constant variables masked when mask_constant)."""
+    is one AxesImage: a uniform sample of all entries with the constant ones
+    as zero rows and columns (ticked), or with varying_only the stored
+    submatrix (a masked array, constant variables masked)."""
     import matplotlib.pyplot as plt
 
-    data = [panel_data(r, epochs) for r in results]
+    data = [panel_data(r, epochs, varying_only) for r in results]
     ncol = max(len(d) for d in data)
     cmap = plt.get_cmap(CMAP).copy()
     cmap.set_bad("0.78")
@@ -64,24 +131,14 @@ def draw(results, epochs=None, mask_constant=True):
         for row, res, d in zip(axes, results, data):
             for ax, (e, sub, const, a) in zip(row, d):
                 m = len(sub)
-                rows = np.zeros_like(sub, dtype=bool)
-                if mask_constant:
-                    rows = const[:, None] | const[None, :]
-                im = ax.imshow(np.ma.masked_array(sub, mask=rows), cmap=cmap, vmin=-1, vmax=1,
+                mask = const[:, None] | const[None, :] if varying_only else np.zeros_like(sub, dtype=bool)
+                im = ax.imshow(np.ma.masked_array(sub, mask=mask), cmap=cmap, vmin=-1, vmax=1,
                                interpolation="nearest", origin="upper")
                 ax.grid(False)
-                nb = a.get("N_b")
-                thr = a.get("threshold")
-                valid = ~const
-                off = valid[:, None] & valid[None, :] & ~np.eye(m, dtype=bool)
-                frac = (np.abs(sub[off]) > thr).mean() if thr is not None and off.any() else float("nan")
                 ax.set_title(f"{res.label}: epoch {e}", fontsize=10)
-                lines = [f"{m} of N_b² = {nb * nb if nb else '?'} entries; {int(const.sum())} constant (grey)"]
-                if thr is not None and off.any():
-                    lines.append(f"|r| > {thr:g}: {100 * frac:.1f}% of the {int(off.sum())} off-diagonal pairs")
-                elif thr is not None:
-                    lines.append("no pair of non-constant entries")
-                ax.set_xlabel("\n".join(lines), fontsize=8)
+                _panel_text(ax, m, a.get("N_b"), const, a, varying_only)
+                if not varying_only:
+                    _mark_constant(ax, const)
                 ax.set_xticks([0, m - 1])
                 ax.set_yticks([0, m - 1])
                 if const.all():
@@ -99,11 +156,12 @@ def main(argv=None):
     cli.add_common_arguments(p)
     p.add_argument("--epochs", metavar="E,E,...",
                    help="epochs to draw (default: the first and the last with coupling statistics)")
-    p.add_argument("--no-mask", action="store_true", help="draw constant entries as the stored 0 instead of grey")
+    p.add_argument("--varying-only", action="store_true",
+                   help="draw the stored submatrix among the varying entries only (not the paper's view)")
 
     def draw_args(results, a):
         epochs = [int(e) for e in a.epochs.split(",")] if a.epochs else None
-        return draw(results, epochs, not a.no_mask)
+        return draw(results, epochs, a.varying_only)
 
     return cli.figure_main("fig1de_cc_heatmaps.py", p, STEM, draw_args, argv)
 

@@ -1,9 +1,12 @@
 #!/usr/bin/python3
 """Fig. 1f and Fig. 6: the mean count per Hessian entry of non-zero correlation
 coefficients, skewness and excess kurtosis (Algorithm 1) against epoch, (a) as
-counts on a log axis and (b) as exponents of N_b (Fig. 1f), with +- one
-standard error over the bootstrap draws as bands. Panel (b) also marks the
-exponents the paper reports at the end of training (3/2, 3, 9/2), a light line
+counts on a log axis and (b) as exponents of N_b (Fig. 1f), with bands of
++- one standard deviation over the bootstrap draws (as the paper's Fig. 6a;
+--band se for one standard error), the legend saying which. Panel (b) also
+marks the exponents the paper reports at the end of training (3/2, 3, 9/2 for
+its VGG with BN: drawn only when a file's network has batch normalization,
+`bn` in its layers), a light line
 at the exponent of all statistics counted over (total / N_b^2) and, at the
 right, the ratio count / total at the last epoch. Panel (a) marks, dashed, the
 chance level: Algorithm 3's null fraction at the same threshold times the
@@ -47,9 +50,16 @@ def _mean_se(x):
     return x.mean(), (x.std(ddof=1) / np.sqrt(len(x)) if len(x) > 1 else float("nan"))
 
 
+def has_batch_norm(res):
+    """True when the run's network (root attribute net_spec) has a bn layer:
+    the paper's exponents belong to its VGG with BN."""
+    spec = str(res.attrs.get("net_spec", ""))
+    return not spec.startswith("onnx:") and "bn" in spec.replace(" ", ",").split(",")
+
+
 def series(res, stat):
-    """Per epoch arrays of one statistic: epoch, mean, se (per entry), exponent,
-    exponent_se, total_exponent (of the mean total per entry), ratio (sum of
+    """Per epoch arrays of one statistic: epoch, mean, se and sd (per entry, over
+    the draws: sd = se sqrt(B)), exponent, exponent_se, exponent_sd, total_exponent (of the mean total per entry), ratio (sum of
     counts / sum of totals over the draws), constant (mean constant variables),
     chance (the null's expected count per entry, NaN without /coupling/null),
     N_b, threshold."""
@@ -62,8 +72,8 @@ def series(res, stat):
         ntot = nl["histogram"].sum() if "histogram" in nl else None
         if ntot:
             null_frac, null_thr = float(nl["count_mean"]) / ntot, float(nl["threshold"])
-    cols = {k: [] for k in ("epoch", "mean", "se", "exponent", "exponent_se", "total_exponent", "ratio",
-                            "constant", "chance")}
+    cols = {k: [] for k in ("epoch", "mean", "se", "sd", "exponent", "exponent_se", "exponent_sd", "total_exponent",
+                            "ratio", "constant", "chance")}
     nb = thr = None
     for e in epochs:
         d = res.coupling(e, stat)
@@ -77,15 +87,18 @@ def series(res, stat):
         tot = float(np.mean(d["total"])) / nb**2
         cols["epoch"].append(e)
         cols["mean"].append(m)
+        root_b = np.sqrt(len(d["per_entry"]))
         cols["se"].append(se)
+        cols["sd"].append(se * root_b)
         cols["exponent"].append(ex)
         cols["exponent_se"].append(exse)
+        cols["exponent_sd"].append(exse * root_b)
         cols["total_exponent"].append(np.log(tot) / lg if tot > 0 else np.nan)
         cols["ratio"].append(d["counts"].sum() / d["total"].sum() if d["total"].sum() > 0 else np.nan)
         cols["constant"].append(float(np.mean(d.get("constant_variables", [np.nan]))))
         cols["chance"].append(null_frac * tot if null_frac is not None and null_thr == thr else np.nan)
     out = {k: np.asarray(v, dtype=float) for k, v in cols.items()}
-    out["N_b"], out["threshold"] = nb, thr
+    out["N_b"], out["threshold"], out["draws"] = nb, thr, len(d["per_entry"])
     return out
 
 
@@ -132,7 +145,7 @@ def _draw_nb_panel(ax, results, several):
             e, ee = sr[key], sr[key + "_standard_error"]
             ref = np.exp(np.mean(np.log(m[ok])) - e * np.mean(np.log(nb[ok]))) if np.isfinite(e) else np.nan
             what = "s₀/N_b²" if name == "entry" else "s₀/V (varying)"
-            err = f" ± {ee:.2f}" if np.isfinite(ee) else ""
+            err = f" ± {ee:.2f} SE" if np.isfinite(ee) else ""
             ax.plot(nb, ref * nb**e, color=COLORS["cc"], ls=ls, lw=1, alpha=0.8 if name == "entry" else 0.4,
                     label=f"{pre}{what}: fitted N_b^{e:.2f}{err}")
         ax.plot([], [], ls="none", label=f"{pre}single-N_b conversion at N_b = {int(sr['nb'][-1])}: {sr['exponent_mean']:.2f}")
@@ -144,16 +157,19 @@ def _draw_nb_panel(ax, results, several):
     ax.legend(frameon=False, fontsize=7, loc="best")
 
 
-def draw(results, stats=reading.STATS, chance=True, paper=True):
+def draw(results, stats=reading.STATS, chance=True, paper=True, band="sd"):
     """Two panels, (a) mean non-zero count per entry (log axis) and (b) its
-    exponent of N_b, one line per (file, statistic) with its s.e. band;
+    exponent of N_b, one line per (file, statistic) with a band of +- one SD
+    (band="sd") or SE (band="se") over the draws;
     returns the matplotlib Figure. Epochs where a mean count is 0 (exponent
     -inf) are left out of the lines and marked by a triangle at the bottom."""
     import matplotlib.pyplot as plt
     import matplotlib.transforms as mtransforms
     from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
 
     data = [[(s, series(r, s)) for s in stats] for r in results]
+    paper = paper and any(has_batch_norm(r) for r in results)
     with_nb = "cc" in stats and any(nb_series(r, r.coupling_epochs()[-1]) is not None for r in results)
     with plotting.style():
         npanel = 3 if with_nb else 2
@@ -178,12 +194,12 @@ def draw(results, stats=reading.STATS, chance=True, paper=True):
                 lab = f"{reading.STAT_NAMES[s]} (N_b = {sr['N_b']}, |·| > {sr['threshold']:g})"
                 if several:
                     lab = f"{res.label}: {lab}"
-                x, m, se = sr["epoch"], sr["mean"], sr["se"]
+                x, m, se = sr["epoch"], sr["mean"], sr[band]
                 ok = m > 0
                 axa.plot(x[ok], m[ok], color=c, ls=ls, label=lab, **MARKERS[s])
-                band = ok & np.isfinite(se)
-                if band.any():
-                    axa.fill_between(x[band], np.maximum(m[band] - se[band], lowest), m[band] + se[band],
+                shown = ok & np.isfinite(se)
+                if shown.any():
+                    axa.fill_between(x[shown], np.maximum(m[shown] - se[shown], lowest), m[shown] + se[shown],
                                      color=c, alpha=0.18, lw=0)
                 if (~ok).any():
                     zero_marked = True
@@ -192,12 +208,12 @@ def draw(results, stats=reading.STATS, chance=True, paper=True):
                 if chance and np.isfinite(sr["chance"]).any():
                     axa.plot(x, sr["chance"], color=c, ls=(0, (2, 2)), lw=0.9, alpha=0.7, label="_chance")
                 # (b) exponents
-                ex, exse = sr["exponent"], sr["exponent_se"]
+                ex, exse = sr["exponent"], sr["exponent_" + band]
                 fin = np.isfinite(ex)
                 axb.plot(x[fin], ex[fin], color=c, ls=ls, label=lab, **MARKERS[s])
-                band = fin & np.isfinite(exse)
-                if band.any():
-                    axb.fill_between(x[band], ex[band] - exse[band], ex[band] + exse[band], color=c, alpha=0.18, lw=0)
+                shown = fin & np.isfinite(exse)
+                if shown.any():
+                    axb.fill_between(x[shown], ex[shown] - exse[shown], ex[shown] + exse[shown], color=c, alpha=0.18, lw=0)
                 te = sr["total_exponent"]
                 tf = np.isfinite(te)
                 if tf.any():
@@ -208,7 +224,7 @@ def draw(results, stats=reading.STATS, chance=True, paper=True):
         if paper:
             for s in stats:
                 axb.axhline(PAPER_EXPONENTS[s], color=COLORS[s], ls=":", lw=1.0, label="_paper")
-                axb.annotate(f"paper: {PAPER_TEXT[s]}", (first, PAPER_EXPONENTS[s]), xytext=(0, 2),
+                axb.annotate(f"paper (VGG, BN): {PAPER_TEXT[s]}", (first, PAPER_EXPONENTS[s]), xytext=(0, 2),
                              textcoords="offset points", color=COLORS[s], fontsize=7, va="bottom")
         if notes:  # spread the ratio labels apart where they would overlap
             lo, hi = axb.get_ylim()
@@ -236,10 +252,13 @@ def draw(results, stats=reading.STATS, chance=True, paper=True):
             extra.append(Line2D([], [], color="0.3", ls="none", marker="v", mfc="none", label="count 0 at this epoch"))
         if chance and any(np.isfinite(sr["chance"]).any() for d in data for _, sr in d):
             extra.append(Line2D([], [], color="0.3", ls=(0, (2, 2)), lw=0.9, label="chance level (Alg. 3 null)"))
+        draws = sorted({sr["draws"] for d in data for _, sr in d})
+        extra.append(Patch(color="0.5", alpha=0.3, lw=0, label=f"band: ± 1 {band.upper()} over the B = "
+                           f"{', '.join(map(str, draws))} draws"))
         axa.legend(handles=h + extra, frameon=False, fontsize=7, loc="best")
         hb = [Line2D([], [], color="0.5", lw=3, alpha=0.35, label="all statistics (total / N_b²); ratio at right")]
         if paper:
-            hb.append(Line2D([], [], color="0.3", ls=":", label="paper, end of training"))
+            hb.append(Line2D([], [], color="0.3", ls=":", label="paper, end of training (its VGG with BN)"))
         axb.legend(handles=hb, frameon=False, fontsize=7, loc="best")
     return fig
 
@@ -251,6 +270,8 @@ def main(argv=None):
                    help="statistics to draw, of cc, skewness, kurtosis (default: all three)")
     p.add_argument("--no-chance", action="store_true", help="do not draw the chance level of Algorithm 3's null")
     p.add_argument("--no-paper", action="store_true", help="do not mark the paper's exponents 3/2, 3, 9/2")
+    p.add_argument("--band", choices=("sd", "se"), default="sd",
+                   help="bands of one standard deviation over the draws (the paper's Fig. 6a, default) or one standard error")
 
     def check(a):
         bad = [s for s in a.stats.split(",") if s not in reading.STATS]
@@ -258,7 +279,8 @@ def main(argv=None):
             p.error(f"--stats: unknown {', '.join(bad)} (choose from {', '.join(reading.STATS)})")
 
     return cli.figure_main("fig1f_coupling.py", p, STEM,
-                           lambda results, a: draw(results, a.stats.split(","), not a.no_chance, not a.no_paper), argv, check)
+                           lambda results, a: draw(results, a.stats.split(","), not a.no_chance, not a.no_paper, a.band), argv,
+                           check)
 
 
 if __name__ == "__main__":

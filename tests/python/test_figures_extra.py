@@ -152,8 +152,9 @@ def test_readers_return_the_files(runs):
 
 
 def test_fig1de_images_are_the_stored_submatrices(runs):
+    """--varying-only: each panel is the stored submatrix among the varying entries."""
     with reading.open_results(runs["coupling"], "tiny") as r:
-        fig = fig1de_cc_heatmaps.draw([r])
+        fig = fig1de_cc_heatmaps.draw([r], varying_only=True)
     panels = [ax for ax in fig.axes if ax.images]
     assert len(panels) == 2 and len(fig.axes) == 3  # first and last epoch, and the colour bar
     with h5py.File(runs["coupling"], "r") as f:
@@ -168,15 +169,40 @@ def test_fig1de_images_are_the_stored_submatrices(runs):
             assert np.all(np.isfinite(sub)) and np.abs(sub).max() <= 1 + 1e-12
             assert im.get_clim() == (-1, 1) and im.get_cmap().name.startswith("RdBu_r")
             assert ax.get_title() == f"tiny: epoch {e}"
-            assert f"{int(const.sum())} constant (grey)" in ax.get_xlabel()
+            assert "0 constant (grey)" in ax.get_xlabel()
     plt.close(fig)
     runs2 = cli.load_all([runs["coupling"], runs["coupling"]], "A,B")
-    fig = fig1de_cc_heatmaps.draw(runs2, epochs=[0, 1, 2], mask_constant=False)
+    fig = fig1de_cc_heatmaps.draw(runs2, epochs=[0, 1, 2], varying_only=True)
     for r in runs2:
         r.close()
     panels = [ax for ax in fig.axes if ax.images]
     assert len(panels) == 6 and [ax.get_title() for ax in panels[:3]] == [f"A: epoch {e}" for e in (0, 1, 2)]
-    assert not np.ma.getmaskarray(panels[1].images[0].get_array()).any()
+    plt.close(fig)
+
+
+def test_fig1de_default_shows_constant_entries_as_zeros(runs):
+    """The paper's view: a uniform sample of all N_b^2 entries, the constant ones
+    at their share as zero rows and columns (ticked), the others the stored ones."""
+    with reading.open_results(runs["coupling"]) as r:
+        fig = fig1de_cc_heatmaps.draw([r])
+    panels = [ax for ax in fig.axes if ax.images]
+    with h5py.File(runs["coupling"], "r") as f:
+        for ax, e in zip(panels, [0, 2]):
+            g = f[f"coupling/epoch_{e:04d}/cc"]
+            sub, nb = g["submatrix"][()], int(g.attrs["N_b"])
+            f_const = g["constant_variables"][0] / nb**2
+            size = min(100, nb * nb)  # -coupling_submatrix's default
+            a = ax.images[0].get_array()
+            assert a.shape == (size, size) and not np.ma.getmaskarray(a).any()
+            const = np.abs(np.diag(a.data)) < 0.5
+            kv = int(round(size * (1 - f_const)))
+            assert 0 < const.sum() == size - kv  # this run has constant entries
+            assert not a.data[const].any() and not a.data[:, const].any()
+            keep = np.flatnonzero(~const)
+            np.testing.assert_array_equal(a.data[np.ix_(keep, keep)], sub[:kv, :kv])
+            ticks = [ln for ln in ax.get_lines() if ln.get_label() == "_constant_rows"]
+            np.testing.assert_array_equal(ticks[0].get_ydata(), np.flatnonzero(const))
+            assert f"{size} of N_b² = {nb * nb} entries; {size - kv} constant (0, ticked)" in ax.get_xlabel()
     plt.close(fig)
 
 
@@ -224,8 +250,40 @@ def test_fig1f_lines_bands_references_and_ratios(runs):
     refs = sorted(ln.get_ydata()[0] for ln in axb.get_lines() if ln.get_label() == "_paper")
     assert refs == [1.5, 3.0, 4.5]
     assert sorted(t.get_text() for t in axb.texts if t.get_text().startswith("paper")) == \
-        ["paper: 3", "paper: 3/2", "paper: 9/2"]
+        ["paper (VGG, BN): 3", "paper (VGG, BN): 3/2", "paper (VGG, BN): 9/2"]
     assert "chance level (Alg. 3 null)" in legend_texts(axa)
+    assert "band: ± 1 SD over the B = 2 draws" in legend_texts(axa)
+    plt.close(fig)
+
+
+@pytest.mark.parametrize("band", ["sd", "se"])
+def test_fig1f_bands_are_the_named_spread(runs, band):
+    """The band of (a) is the mean ± one SD (the paper's Fig. 6a) or SE of the count per entry over the draws."""
+    with reading.open_results(runs["coupling"]) as r:
+        fig = fig1f_coupling.draw([r], stats=["cc"], band=band)
+    axa = fig.axes[0]
+    (poly,) = [c for c in axa.collections if isinstance(c, PolyCollection)]
+    ys = poly.get_paths()[0].vertices[:, 1]
+    with h5py.File(runs["coupling"], "r") as f:
+        for e in COUPLING_EPOCHS:
+            g = f[f"coupling/epoch_{e:04d}/cc"]
+            b = len(g["per_entry"][()])
+            spread = g.attrs["per_entry_standard_error"] * (np.sqrt(b) if band == "sd" else 1)
+            assert np.isclose(ys, g.attrs["per_entry_mean"] + spread, rtol=1e-12, atol=0).any(), e
+    assert f"band: ± 1 {band.upper()} over the B = 2 draws" in legend_texts(axa)
+    plt.close(fig)
+
+
+def test_fig1f_paper_exponents_only_for_a_network_with_bn(edited):
+    """The paper's 3/2, 3, 9/2 are its VGG with BN's: not drawn for a net without BN."""
+    def no_bn(f):
+        f.attrs["net_spec"] = "dense:8,relu,dense:8,relu,dense:1"
+    path = edited("coupling", no_bn)
+    with reading.open_results(path) as r:
+        fig = fig1f_coupling.draw([r])
+    axb = fig.axes[1]
+    assert not [ln for ln in axb.get_lines() if ln.get_label() == "_paper"]
+    assert not [t for t in axb.texts if t.get_text().startswith("paper")]
     plt.close(fig)
 
 
