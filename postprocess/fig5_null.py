@@ -33,9 +33,9 @@ def panel_data(res, stats):
 
 
 def null_label(d):
-    """'null count 16.00 ± 6.69 (B = 5)': Table 2's s_0."""
+    """'null count 16.00 ± 1.67 SE (B = 5)': Table 2's s_0."""
     se = float(d.get("count_standard_error", np.nan))
-    return (f"null count {float(d['count_mean']):.2f}" + (f" ± {se:.2f}" if np.isfinite(se) else "")
+    return (f"null count {float(d['count_mean']):.2f}" + (f" ± {se:.2f} SE" if np.isfinite(se) else "")
             + f" (B = {len(d['counts'])})")
 
 

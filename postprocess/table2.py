@@ -30,8 +30,13 @@ def read(res):
     return {s: res.coupling_null(s) for s in reading.STATS}
 
 
-def _pm(m, se):
-    return f"{m:.2f} ± {se:.2f}" if np.isfinite(se) else f"{m:.2f}"
+def _pm(m, se, draws):
+    """'16.00 ± 1.67 SE (SD 3.73)': the mean over the B null draws, its standard
+    error and the draws' standard deviation (SE sqrt(B)); the paper's "±" in
+    Table 2 has the size of an SD (docs/reproduction.md)."""
+    if not np.isfinite(se):
+        return f"{m:.2f}"
+    return f"{m:.2f} ± {se:.2f} SE (SD {se * np.sqrt(draws):.2f})"
 
 
 def format_text(tables):
@@ -40,7 +45,7 @@ def format_text(tables):
     for res, t in tables:
         rows = [
             ["Test Statistics"] + [HEADERS[s] for s in reading.STATS],
-            ["Non-zero Count s_0"] + [_pm(float(t[s]["count_mean"]), float(t[s]["count_standard_error"]))
+            ["Non-zero Count s_0"] + [_pm(float(t[s]["count_mean"]), float(t[s]["count_standard_error"]), len(t[s]["counts"]))
                                       for s in reading.STATS],
             ["Threshold"] + [f"{float(t[s]['threshold']):g}" for s in reading.STATS],
             ["N_b"] + [str(int(t[s]["N_b"])) for s in reading.STATS],

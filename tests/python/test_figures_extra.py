@@ -335,7 +335,7 @@ def test_fig5_histograms_thresholds_and_null_counts(runs):
             texts = legend_texts(ax)
             assert texts[0] == f"null statistics (N_b = {g.attrs['N_b']}, n = {g.attrs['n']})"
             assert texts[1] == (f"threshold ±{thr:g}: null count {g.attrs['count_mean']:.2f} ± "
-                                f"{g.attrs['count_standard_error']:.2f} (B = 3)")
+                                f"{g.attrs['count_standard_error']:.2f} SE (B = 3)")
             assert f"target / 100 = {g.attrs['target'] / 100:.3g}" in ax.get_title()
     plt.close(fig)
 
@@ -348,9 +348,10 @@ def test_table2_numbers_are_the_files(runs, tmp_path, capsys):
     rows = {ln.split("  ")[1].strip(): ln for ln in text.splitlines() if ln.startswith("  ") and not ln.startswith("   ")}
     with h5py.File(runs["coupling"], "r") as f:
         g = [f[f"coupling/null/{s}"] for s in STATS]
-        s0 = re.findall(r"([\d.]+) ± ([\d.]+)", rows["Non-zero Count s_0"])
-        assert [(float(m), float(se)) for m, se in s0] == [
-            (round(x.attrs["count_mean"], 2), round(x.attrs["count_standard_error"], 2)) for x in g]
+        s0 = re.findall(r"([\d.]+) ± ([\d.]+) SE \(SD ([\d.]+)\)", rows["Non-zero Count s_0"])
+        assert [(float(m), float(se), float(sd)) for m, se, sd in s0] == [
+            (round(x.attrs["count_mean"], 2), round(x.attrs["count_standard_error"], 2),
+             round(x.attrs["count_standard_error"] * np.sqrt(3), 2)) for x in g]
         assert rows["Threshold"].split()[1:] == [f"{x.attrs['threshold']:g}" for x in g]
         assert rows["N_b"].split()[1:] == [str(x.attrs["N_b"]) for x in g]
         assert "Correlation Coefficients" in rows["Test Statistics"] and "Excess Kurtosis" in rows["Test Statistics"]
