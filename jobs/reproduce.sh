@@ -12,7 +12,8 @@
 #                   Algorithm 1 at epochs 0 and 10, spectra at 0, 5, 10
 #   initscale       Fig. 3a/b at initialisation (c = 1/2, 1, 2; gradient norms
 #                   over 20 initialisations, spectra) and Fig. 3c/d's c = 2 run
-#                   with the dynamic step: preset vgg_small_nobn, bias-free
+#                   with the dynamic step: vgg_small_nobn with vgg12's dropout
+#                   pattern, bias-free, plain gradient descent (Sec. 5.2)
 #   initscale_c1, initscale_chalf, initscale_c2_constant, initscale_bn
 #                   the other runs of Fig. 3c/d (inputs/initscale_*.opts)
 #   nscaling        not in the default list (about 3 hours on one core): Fig.
@@ -78,6 +79,13 @@ fm=(-data_format idx -data_dir "$fashion" -data_positive_class 0)
 # the small VGG-style nets on Fashion-MNIST in place of the 12-layer VGG on
 # CIFAR-10 (10000 training and 2000 validation samples, as App. G.3)
 small_vgg=("${fm[@]}" -data_train_size 10000 -data_val_size 2000 -data_augment false)
+# Fig. 3's nets at that size: vgg_small(_nobn) with the dropout of vgg12 after
+# the same convolutions and around the hidden dense layer (Sec. 5.2: "the same
+# configuration as that in fig. 1 but with BN removed"; inputs/initscale*.opts)
+fig3_small=conv:16:3:1,relu,dropout:0.3,conv:16:3:1,relu,pool:2,conv:32:3:1,relu,dropout:0.4,conv:32:3:1,relu,pool:2
+fig3_small+=,conv:64:3:1,relu,pool:2,dropout:0.5,dense:64,relu,dropout:0.5,dense:1
+fig3_small_bn=conv:16:3:1,bn,relu,dropout:0.3,conv:16:3:1,bn,relu,pool:2,conv:32:3:1,bn,relu,dropout:0.4
+fig3_small_bn+=,conv:32:3:1,bn,relu,pool:2,conv:64:3:1,bn,relu,pool:2,dropout:0.5,dense:64,bn,relu,dropout:0.5,dense:1
 
 # experiment NAME: sets opts (the option file) and extra (its overrides)
 experiment() {
@@ -98,11 +106,11 @@ experiment() {
         -coupling_every 10) ;;
     initscale)
       opts=initscale
-      extra=("${small_vgg[@]}" -net_preset vgg_small_nobn -train_epochs 2) ;;
-    initscale_c1) opts=initscale_c1_dynamic extra=("${small_vgg[@]}" -net_preset vgg_small_nobn) ;;
-    initscale_chalf) opts=initscale_chalf_dynamic extra=("${small_vgg[@]}" -net_preset vgg_small_nobn) ;;
-    initscale_c2_constant) opts=initscale_c2_constant extra=("${small_vgg[@]}" -net_preset vgg_small_nobn) ;;
-    initscale_bn) opts=initscale_c2_bn_dynamic extra=("${small_vgg[@]}" -net_preset vgg_small) ;;
+      extra=("${small_vgg[@]}" -net_layers "$fig3_small" -train_epochs 2) ;;
+    initscale_c1) opts=initscale_c1_dynamic extra=("${small_vgg[@]}" -net_layers "$fig3_small") ;;
+    initscale_chalf) opts=initscale_chalf_dynamic extra=("${small_vgg[@]}" -net_layers "$fig3_small") ;;
+    initscale_c2_constant) opts=initscale_c2_constant extra=("${small_vgg[@]}" -net_layers "$fig3_small") ;;
+    initscale_bn) opts=initscale_c2_bn_dynamic extra=("${small_vgg[@]}" -net_layers "$fig3_small_bn") ;;
     nscaling_w*_s*)
       local w=${1#nscaling_w} s=${1##*_s}
       w=${w%_s*}

@@ -425,6 +425,14 @@ static PetscErrorCode presets_have_the_papers_shapes(void)
   for (PetscInt l = 0; l < net->nlayers; l++) convs += net->layers[l].kind == LAYER_CONV, denses += net->layers[l].kind == LAYER_DENSE;
   NN_CHECK(convs == 10 && denses == 2, "vgg12 has %d conv and %d dense layers", (int)convs, (int)denses);
   PetscCall(net_destroy(&net));
+  /* Fig. 3's net: vgg12 with every bn item removed and nothing else changed */
+  char nobn[4096], *o = nobn;
+  for (const char *p = spec; *p;)
+    if (!strncmp(p, ",bn", 3) && (p[3] == ',' || !p[3])) p += 3;
+    else *o++ = *p++;
+  *o = 0;
+  PetscCall(net_spec_expand_preset("vgg12_nobn_dropout", spec, sizeof spec));
+  NN_CHECK(!strcmp(spec, nobn), "vgg12_nobn_dropout is \"%s\", not vgg12 without bn \"%s\"", spec, nobn);
   PetscFunctionReturn(0);
 }
 

@@ -53,7 +53,7 @@ PetscErrorCode net_set_from_options(Net net)
   PetscInt           outputs = 0;
   PetscFunctionBeginUser;
   PetscOptionsBegin(net->comm, NULL, "Network options", NULL);
-  PetscCall(PetscOptionsString("-net_preset", "named architecture: lenet_paper (Table 3, the paper's count), lenet (valid convolutions), lenet_small, vgg12 (App. G.3), vgg12_nobn, vgg_small, vgg_small_nobn, mlp",
+  PetscCall(PetscOptionsString("-net_preset", "named architecture: lenet_paper (Table 3, the paper's count), lenet (valid convolutions), lenet_small, vgg12 (App. G.3), vgg12_nobn, vgg12_nobn_dropout, vgg_small, vgg_small_nobn, mlp",
                                NULL, net->preset, net->preset, sizeof net->preset, NULL));
   PetscCall(PetscOptionsString("-net_layers", "layer string, overrides -net_preset (e.g. conv:32:5,relu,pool:2,dense:512,relu,dense:1)",
                                NULL, layers, layers, sizeof layers, &set));

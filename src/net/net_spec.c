@@ -39,6 +39,14 @@ static const NetPreset presets[] = {
    "conv:256:3:1,relu,conv:256:3:1,relu,conv:256:3:1,relu,pool:2,"
    "conv:512:3:1,relu,conv:512:3:1,relu,conv:512:3:1,relu,pool:2,dense:512,relu,dense:1",
    "the 12-layer VGG without normalization and dropout (Sec. 5.2 spectra)"},
+  {"vgg12_nobn_dropout",
+   "conv:64:3:1,relu,dropout:0.3,conv:64:3:1,relu,pool:2,"
+   "conv:128:3:1,relu,dropout:0.4,conv:128:3:1,relu,pool:2,"
+   "conv:256:3:1,relu,dropout:0.4,conv:256:3:1,relu,dropout:0.4,conv:256:3:1,relu,pool:2,"
+   "conv:512:3:1,relu,dropout:0.4,conv:512:3:1,relu,dropout:0.4,conv:512:3:1,relu,pool:2,dropout:0.5,"
+   "dense:512,relu,dropout:0.5,dense:1",
+   "vgg12 with the normalization removed and its dropout kept: Fig. 3's net (Sec. 5.2: \"the same configuration as that in "
+   "fig. 1 but with BN removed\")"},
   {"vgg_small",
    "conv:16:3:1,bn,relu,conv:16:3:1,bn,relu,pool:2,conv:32:3:1,bn,relu,conv:32:3:1,bn,relu,pool:2,"
    "conv:64:3:1,bn,relu,pool:2,dense:64,bn,relu,dense:1",

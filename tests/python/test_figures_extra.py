@@ -552,3 +552,32 @@ def test_fig1f_panel_c_counts_against_nb_with_the_fitted_exponent(tmp_path):
         assert any(f"fitted N_b^{e:.2f}" in t for t in labels), labels
     assert any("single-N_b conversion at N_b = 12" in t for t in labels), labels
     plt.close(fig)
+
+
+class _Run:
+    """A stand-in for reading.Results in bn_gradient_ratio: label, attrs (net_spec), option()."""
+
+    def __init__(self, label, spec, c):
+        self.label, self.attrs, self._c = label, {"net_spec": spec}, c
+
+    def option(self, name):
+        return self._c if name == "net_init_c" else None
+
+
+def test_fig3_bn_gradient_ratio_pairs_runs_with_and_without_bn():
+    """Sec. 5.2's ~10^4 -> ~10^2: the ratio of the median ||g||^2 of a run without BN
+    to one with BN (same step rule and c), with a bootstrap interval around it."""
+    rng = np.random.default_rng(1)
+    steps = lambda scale: {"grad_norm": np.sqrt(scale * rng.lognormal(0, 0.3, 300)),  # noqa: E731
+                           "attrs": {"step_rule": "dynamic"}}
+    plain, bn = _Run("plain", "conv:4:3:1,relu,dense:1", "2"), _Run("bn", "conv:4:3:1,bn,relu,dense:1", "2")
+    other_c = _Run("bn_c1", "conv:4:3:1,bn,relu,dense:1", "1")
+    runs = [(plain, steps(1e4)), (bn, steps(1e2)), (other_c, steps(1e2))]
+    (row,) = fig3_initscale.bn_gradient_ratio(runs)
+    l0, l1, m0, m1, ratio, lo, hi = row
+    assert (l0, l1) == ("plain", "bn")
+    x0, x1 = runs[0][1]["grad_norm"][:200] ** 2, runs[1][1]["grad_norm"][:200] ** 2
+    assert m0 == np.median(x0) and m1 == np.median(x1) and ratio == m0 / m1
+    assert lo < ratio < hi and 50 < lo and hi < 200
+    runs[1][1]["attrs"]["step_rule"] = "constant"  # another step rule: no pair
+    assert fig3_initscale.bn_gradient_ratio(runs) == []
