@@ -40,6 +40,18 @@ pairs of varying entries (what a count blind to geometry would give).
     /usr/bin/python3 postprocess/nscaling.py runs/nscaling/nscaling_w*_s*/results.h5 --out runs/nscaling/nscaling
 
 prints the tables (markdown) and writes nscaling.json and nscaling.png to --out.
+
+The counts themselves, small enough to keep where the results files are not
+(docs/data/nscaling_counts.json holds the runs behind docs/reproduction.md):
+
+    nscaling.py RUNS/nscaling_w*_s*/results.h5 --counts-out counts.json
+    nscaling.py counts.json [more results.h5 ...]
+
+--counts-out writes, per run, N, width, seed, the per-draw counts per entry
+of every statistic and epoch (with the nested N_b of the correlations) and
+the geometry split of the first draw; such a file is read back in place of
+the results files it came from (a run in both is taken once, from the
+results file).
 """
 import argparse
 import json
@@ -99,6 +111,40 @@ def slope(x, y):
 def option(options, name, default=None):
     m = re.search(r"(?:^|\s)-" + name + r"\s+(\S+)", options)
     return m.group(1) if m else default
+
+
+def read_counts(path):
+    """The runs of a --counts-out file, as read_run returns them (the arrays as
+    numpy arrays, the epochs keyed by int) with their stored geometry."""
+    try:
+        with open(path) as f:
+            d = json.load(f)
+    except (OSError, ValueError) as e:
+        raise NScalingError(f"{path}: not a counts file of nscaling.py --counts-out ({e})") from None
+    if d.get("kind") != "nncas nscaling counts":
+        raise NScalingError(f"{path}: not a counts file of nscaling.py --counts-out (no kind 'nncas nscaling counts')")
+    runs = []
+    for r in d["runs"]:
+        r["epochs"] = {int(e): {k: ({kk: (np.asarray(vv) if isinstance(vv, list) else vv) for kk, vv in v.items()}
+                                    if isinstance(v, dict) else v) for k, v in ep.items()}
+                       for e, ep in r["epochs"].items()}
+        r["geometry"] = {int(e): g for e, g in r.get("geometry", {}).items()}
+        runs.append(r)
+    return runs
+
+
+def counts_record(runs, geometry):
+    """The --counts-out document of runs (read_run's) and their geometry rows."""
+    out = []
+    for r in runs:
+        rec = {k: r[k] for k in ("path", "N", "width", "seed", "spec", "null")}
+        rec["epochs"] = {str(e): {k: ({kk: (vv.tolist() if isinstance(vv, np.ndarray) else vv) for kk, vv in v.items()}
+                                      if isinstance(v, dict) else v) for k, v in ep.items()}
+                         for e, ep in sorted(r["epochs"].items())}
+        rec["geometry"] = {str(g["epoch"]): {k: g[k] for k in ("N_b", "threshold", "pairs", "null_fraction", "varying")}
+                           for g in geometry if g["path"] == r["path"]}
+        out.append(rec)
+    return {"kind": "nncas nscaling counts", "runs": out}
 
 
 def read_run(path):
@@ -275,8 +321,20 @@ def null_split(valid, p, q, blk):
 
 
 # ---------------------------------------------------------------- report
+def read_runs(paths):
+    """The runs of results files and counts files; a run (path) in both is taken from its results file."""
+    runs, stored = [], []
+    for p in paths:
+        if p.endswith(".json"):
+            stored += read_counts(p)
+        else:
+            runs.append(read_run(p))
+    have = {os.path.realpath(r["path"]) for r in runs}
+    return runs + [r for r in stored if os.path.realpath(r["path"]) not in have]
+
+
 def analyse(paths, nboot=2000, seed=0):
-    runs = [read_run(p) for p in paths]
+    runs = read_runs(paths)
     rng = np.random.default_rng(seed)
     first = lambda r: min(r["epochs"])  # noqa: E731
     last = lambda r: max(r["epochs"])  # noqa: E731
@@ -310,12 +368,13 @@ def analyse(paths, nboot=2000, seed=0):
     geo = []
     for r in runs:
         for label, ep in (("init", first(r)), ("end", last(r))):
-            g = geometry_split(r["path"], ep)
+            g = r["geometry"].get(ep) if "geometry" in r else geometry_split(r["path"], ep)
             if g:
-                geo.append({"N": r["N"], "seed": r["seed"], "epoch": ep, "label": label} | g)
+                geo.append({"N": r["N"], "seed": r["seed"], "epoch": ep, "label": label, "path": r["path"]} | g)
     geo.sort(key=lambda g: (g["N"], g["seed"], g["epoch"]))
     out["geometry"] = geo
     out["geometry_fit"] = geometry_fit(geo)
+    out["counts"] = counts_record(runs, geo)
     return out
 
 
@@ -448,6 +507,8 @@ def main(argv=None):
     p.add_argument("--out", default="nscaling", metavar="DIR", help="where nscaling.json and nscaling.png go")
     p.add_argument("--bootstrap", type=int, default=2000, help="bootstrap resamples (default 2000)")
     p.add_argument("--no-figure", action="store_true")
+    p.add_argument("--counts-out", metavar="FILE.json", help="also write the runs' per-draw counts and geometry here "
+                   "(read back as an input in place of the results files)")
     a = p.parse_args(argv)
     try:
         res = analyse(a.results, a.bootstrap)
@@ -455,8 +516,12 @@ def main(argv=None):
         print(f"nscaling.py: error: {e}", file=sys.stderr)
         return 1
     os.makedirs(a.out, exist_ok=True)
+    counts = res.pop("counts")
     with open(os.path.join(a.out, "nscaling.json"), "w") as f:
         json.dump(res, f, indent=1, default=float)
+    if a.counts_out:
+        with open(a.counts_out, "w") as f:
+            json.dump(counts, f, indent=None, separators=(",", ":"), default=float)
     if not a.no_figure:
         figure(res, a.out)
     print(report(res))

@@ -170,3 +170,32 @@ def test_geometry_fit_separates_row_and_column_pairs_from_the_others():
     assert fit["row_or_column"]["a"] == pytest.approx(2.0)
     assert fit["other"]["a"] == pytest.approx(1.5)
     assert fit["other"]["per_entry"][0] == pytest.approx(50.0)
+
+
+def test_counts_file_stands_in_for_the_results_files(files, tmp_path, capsys):
+    """--counts-out keeps each run's per-draw counts and geometry; read back, the
+    analysis is the one of the results files, and a run in both is taken once."""
+    def both_ways(paths, name):
+        counts = tmp_path / f"{name}.json"
+        assert nscaling.main(paths + ["--out", str(tmp_path / name), "--no-figure", "--counts-out", str(counts)]) == 0
+        direct = capsys.readouterr().out
+        assert nscaling.main([str(counts), "--out", str(tmp_path / name), "--no-figure"]) == 0
+        assert capsys.readouterr().out == direct
+        assert nscaling.main([str(counts)] + paths[:3] + ["--out", str(tmp_path / name), "--no-figure"]) == 0
+        assert capsys.readouterr().out == direct
+        return direct
+
+    both_ways(files, "counts")
+    geo_runs = []
+    nb = 6
+    C = np.eye(nb * nb)
+    C[0, 7] = C[7, 0] = 0.9  # one correlated pair
+    for w in (16, 32):
+        geo_runs.append(str(tmp_path / f"geo{w}.h5"))
+        write_run(geo_runs[-1], w, 1, {"cc": -0.5, "skewness": -1.0, "kurtosis": -1.5}, np.random.default_rng(w),
+                  full=(C, np.arange(nb), np.arange(nb), np.array([[0, 100]])))
+    assert "same row" in both_ways(geo_runs, "geo")
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"runs": []}')
+    assert nscaling.main([str(bad), "--out", str(tmp_path / "d")]) == 1
+    assert "not a counts file" in capsys.readouterr().err
