@@ -22,7 +22,7 @@ static PetscErrorCode table2(void)
     PetscCall(coupling_null_counts(PETSC_COMM_WORLD, (NnStatKind)k, n, nb[k], thr[k], B, 1, NULL, counts));
     for (PetscInt b = 0; b < B; b++) s += counts[b], s2 += counts[b] * counts[b];
     double mean = s / B, se = sqrt(PetscMax(0, (s2 - s * s / B) / (B - 1)) / B);
-    PetscCall(PetscPrintf(PETSC_COMM_WORLD, "%-10s %5d %10.2f %12.2f +- %6.2f %12.1f   (%s)\n", NnStatNames[k], (int)nb[k], (double)thr[k], mean, se,
+    PetscCall(PetscPrintf(PETSC_COMM_WORLD, "%-10s %5d %10.2f %12.2f +- %6.2f SE %9.1f   (%s)\n", NnStatNames[k], (int)nb[k], (double)thr[k], mean, se,
                           MPI_Wtime() - t0, paper[k]));
   }
   PetscFunctionReturn(0);

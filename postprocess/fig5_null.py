@@ -2,7 +2,7 @@
 """Fig. 5: histograms of the null statistics of Algorithm 3 (correlation
 coefficients, skewness and excess kurtosis of n observations of N_b^2
 independent N(0, 1) variables, first null draw), one panel per statistic,
-with the thresholds +-theta marked and the null count above them (mean +- s.e.
+with the thresholds +-theta marked and the null count above them (mean +- SE
 over the null draws, Table 2) in the legend. Several files: one colour each.
 
     fig5_null.py runs/vgg/results.h5 --out figures

@@ -228,7 +228,7 @@ def format_coupling(s):
                 lines.append("  " + " ".join(v.rjust(w) for v, (_, w) in zip(vals, cols)))
     nl = s.get("null")
     if nl:
-        parts = [f"{st} {_fmt(d['count_mean'], '{:.2f}')} +- {_fmt(d['count_standard_error'], '{:.2f}')} above "
+        parts = [f"{st} {_fmt(d['count_mean'], '{:.2f}')} +- {_fmt(d['count_standard_error'], '{:.2f}')} SE above "
                  f"{_fmt(d['threshold'], '{:g}')} (target/100 {_fmt(d['target'] / 100 if d['target'] else None, '{:.3g}')})"
                  for st, d in nl.items()]
         lines.append(f"  null counts (Algorithm 3, {next(iter(nl.values()))['draws']} draws; table2.py): " + "; ".join(parts))

@@ -9,6 +9,8 @@
 # is the verdict.
 #
 #   tests/run.sh [ctest arguments...]      e.g. tests/run.sh -R restart
+#   tests/run.sh --quick                   the tests labelled quick (ctest -L quick:
+#                                          C unit tests, ONNX import; a few minutes)
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build=${NNCAS_BUILD:-$here/build}
@@ -22,6 +24,10 @@ if [ "$(id -u)" = 0 ]; then
   export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 fi
 cd "$build"
+if [ "${1:-}" = --quick ]; then
+  shift
+  set -- -L quick "$@"
+fi
 ctest --output-on-failure --timeout 900 -j 2 "$@"
 
 if [ $# -eq 0 ] && [ "${NNCAS_SKIP_SANITIZE:-0}" != 1 ]; then

@@ -35,7 +35,7 @@ PetscErrorCode coupling_calibrate(CouplingStage *st, RunDir rd)
     }
     PetscCall(coupling_null_counts(st->comm, (NnStatKind)k, n, nb, st->thr[k], st->null_draws, (uint64_t)st->seed, &hist, counts));
     coupling_mean_se(st->null_draws, counts, &mean, &se);
-    PetscCall(PetscPrintf(st->comm, "[coupling] null %-8s N_b %3d n %d: threshold %.2f, null count %.2f +- %.2f (target/100 = %.1f)\n",
+    PetscCall(PetscPrintf(st->comm, "[coupling] null %-8s N_b %3d n %d: threshold %.2f, null count %.2f +- %.2f SE (target/100 = %.1f)\n",
                           NnStatNames[k], (int)nb, (int)n, st->thr[k], mean, se, target / 100));
     if (mean > target / 100)
       PetscCall(PetscPrintf(st->comm, "[coupling] warning: at threshold %.2f independent variables already give %.3g %s counts, more than target/100: "

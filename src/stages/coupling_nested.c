@@ -196,7 +196,7 @@ PetscErrorCode coupling_nested_write(CouplingStage *st, NnH5File *f, const char 
   PetscCall(write_matrix(f, g, "per_varying_entry_by_nb", B, K, x, "count", "s_0 / V per draw and N_b (NaN for V = 0)"));
   PetscCall(write_fits(st, f, g, r, nb2, fit));
   if (K > 1)
-    PetscCall(PetscPrintf(st->comm, "[coupling] cc fit over N_b %s: s_0/N_b^2 ~ N_b^%.3f +- %.3f (%d draws; of the mean %.3f), s_0/V ~ N_b^%.3f +- %.3f; a fraction N_b^-1/2 of N_b^2 would be 1.5\n",
+    PetscCall(PetscPrintf(st->comm, "[coupling] cc fit over N_b %s: s_0/N_b^2 ~ N_b^%.3f +- %.3f SE (%d draws; of the mean %.3f), s_0/V ~ N_b^%.3f +- %.3f SE; a fraction N_b^-1/2 of N_b^2 would be 1.5\n",
                           list, fit[0].exponent, fit[0].standard_error, (int)fit[0].draws_fitted, fit[0].exponent_of_mean, fit[1].exponent,
                           fit[1].standard_error));
   PetscCall(write_blocks(st, f, g, r));

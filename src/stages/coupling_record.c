@@ -59,7 +59,7 @@ PetscErrorCode coupling_record_write(CouplingStage *st, NnH5File *f, const char 
   PetscCall(nn_h5_attr_double(f, g, "per_entry_mean", m));
   PetscCall(nn_h5_attr_double(f, g, "per_entry_standard_error", se));
   char sebuf[32];
-  PetscCall(PetscPrintf(st->comm, "[coupling] %-8s N_b %3d: non-zero per entry %.4g +- %s", NnStatNames[k], (int)nb, m,
+  PetscCall(PetscPrintf(st->comm, "[coupling] %-8s N_b %3d: non-zero per entry %.4g +- %s SE", NnStatNames[k], (int)nb, m,
                         se_text(se, "%.2g", sebuf, sizeof sebuf)));
   /* exponent of the mean per-entry count, its error by the delta method */
   double pm = m, pse = se;
@@ -69,7 +69,7 @@ PetscErrorCode coupling_record_write(CouplingStage *st, NnH5File *f, const char 
   PetscCall(nn_h5_attr_double(f, g, "exponent_standard_error", se));
   PetscCall(nn_h5_attr_double(f, g, "threshold", st->thr[k]));
   PetscCall(nn_h5_attr_int64(f, g, "N_b", nb));
-  PetscCall(PetscPrintf(st->comm, " = N_b^%.3f (+- %s)\n", m, se_text(se, "%.3f", sebuf, sizeof sebuf)));
+  PetscCall(PetscPrintf(st->comm, " = N_b^%.3f (+- %s SE)\n", m, se_text(se, "%.3f", sebuf, sizeof sebuf)));
   if (k == STAT_CC) PetscCall(coupling_nested_write(st, f, g, r));
   PetscFunctionReturn(0);
 }

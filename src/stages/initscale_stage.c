@@ -141,7 +141,7 @@ static PetscErrorCode initscale_write_gradients(InitScaleStage *st, NnH5File *f,
                                      "homogeneity of a bias-free ReLU net on the hinge's linear side gives L-1 = %d)\n",
                         slope, (int)L, (int)L, (int)L - 1));
   for (PetscInt i = 0; i < st->nc; i++)
-    PetscCall(PetscPrintf(st->comm, "[initscale]   c = %-6g E||grad R||^2 = %.4e +- %.2e\n", (double)st->c[i], mean[i], sd[i]));
+    PetscCall(PetscPrintf(st->comm, "[initscale]   c = %-6g E||grad R||^2 = %.4e +- %.2e SD\n", (double)st->c[i], mean[i], sd[i]));
   PetscCall(PetscFree2(mean, sd));
   PetscFunctionReturn(0);
 }
