@@ -270,7 +270,7 @@ PetscErrorCode spectrum_statistics(Spectrum s, double mean_abs_dl)
                         "||H||_2/E|l'| %.4e%s\n",
                         s->norm2, s->abs_ratio, s->neg_mass, s->sym_w1, s->sym_tv, s->ratio_c,
                         s->do_trace ? "" : ""));
-  if (s->do_trace) PetscCall(PetscPrintf(s->comm, "[spectrum] trace %.6e +- %.2e (%" PetscInt_FMT " Rademacher vectors)\n", s->trace, s->trace_se, s->trace_vecs));
+  if (s->do_trace) PetscCall(PetscPrintf(s->comm, "[spectrum] trace %.6e +- %.2e SE (%" PetscInt_FMT " Rademacher vectors)\n", s->trace, s->trace_se, s->trace_vecs));
   PetscFunctionReturn(0);
 }
 
