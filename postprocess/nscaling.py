@@ -141,7 +141,8 @@ def counts_record(runs, geometry):
         rec["epochs"] = {str(e): {k: ({kk: (vv.tolist() if isinstance(vv, np.ndarray) else vv) for kk, vv in v.items()}
                                       if isinstance(v, dict) else v) for k, v in ep.items()}
                          for e, ep in sorted(r["epochs"].items())}
-        rec["geometry"] = {str(g["epoch"]): {k: g[k] for k in ("N_b", "threshold", "pairs", "null_fraction", "varying")}
+        rec["geometry"] = {str(g["epoch"]): {k: g[k] for k in ("N_b", "threshold", "pairs", "null_fraction", "varying", "draws")
+                                             if k in g}
                            for g in geometry if g["path"] == r["path"]}
         out.append(rec)
     return {"kind": "nncas nscaling counts", "runs": out}
@@ -173,6 +174,8 @@ def read_run(path):
                     continue
                 h = g[s]
                 ep[s] = {"per_entry": h["per_entry"][...], "N_b": int(h.attrs["N_b"]), "threshold": float(h.attrs["threshold"])}
+                if s == "cc" and "geometry" in h:
+                    ep[s]["geometry"] = h["geometry"][...]
                 if s == "cc" and "per_entry_by_nb" in h:
                     ep[s]["by_nb"] = h["per_entry_by_nb"][...]
                     ep[s]["nb"] = h["nb"][...]
@@ -287,6 +290,20 @@ def geometry_split(path, epoch, chunk=1000):
             "varying": int(valid.sum())}
 
 
+def geometry_of_draws(cc):
+    """The geometry split of every draw, from cc/geometry (nncas writes it per
+    draw: 4 classes of the correlated pairs, then the same 4 of all pairs of
+    varying variables), summed over the draws; None without it."""
+    geo = cc.get("geometry")
+    if geo is None:
+        return None
+    geo = np.asarray(geo, dtype=float)
+    null = geo[:, 4:].sum(axis=0)
+    return {"N_b": int(cc["N_b"]), "threshold": float(cc["threshold"]), "pairs": geo[:, :4].sum(axis=0).tolist(),
+            "null_fraction": (null / null.sum()).tolist(), "varying": float(np.mean(np.sqrt(geo[:, 4:].sum(axis=1) + 0.25) + 0.5)),
+            "draws": int(geo.shape[0])}
+
+
 def geometry_class(p, q, blk, ra, rb):
     cls = np.full(ra.size, 3)
     same_blk = blk[ra] == blk[rb]
@@ -368,7 +385,8 @@ def analyse(paths, nboot=2000, seed=0):
     geo = []
     for r in runs:
         for label, ep in (("init", first(r)), ("end", last(r))):
-            g = r["geometry"].get(ep) if "geometry" in r else geometry_split(r["path"], ep)
+            g = (r["geometry"].get(ep) if "geometry" in r else
+                 geometry_of_draws(r["epochs"][ep].get("cc", {})) or geometry_split(r["path"], ep))
             if g:
                 geo.append({"N": r["N"], "seed": r["seed"], "epoch": ep, "label": label, "path": r["path"]} | g)
     geo.sort(key=lambda g: (g["N"], g["seed"], g["epoch"]))
@@ -405,7 +423,7 @@ def geometry_fit(geo):
         if len({g["N"] for g in rows}) < 3:
             continue
         N = np.log([g["N"] for g in rows])
-        per = lambda g, cls: sum(g["pairs"][c] for c in cls) / g["N_b"] ** 2  # noqa: E731
+        per = lambda g, cls: sum(g["pairs"][c] for c in cls) / g["N_b"] ** 2 / g.get("draws", 1)  # noqa: E731
         fit = {}
         for name, cls in (("row_or_column", (0, 1)), ("other", (2, 3)), ("all", (0, 1, 2, 3))):
             y = [per(g, cls) for g in rows]
@@ -446,16 +464,17 @@ def report(res):
                          f"per-draw fits ({f['draw_fits']}) t-interval [{fmt(f['t_lo'])}, {fmt(f['t_hi'])}]); "
                          f"slope of the count per entry against N {fmt(f['slope'])}; the paper: a = {f['paper_a']}")
     if res["geometry"]:
-        lines.append("\n### geometry of the correlated pairs (first draw of each run with cc/full; fraction of the pairs, in brackets the null fraction)\n")
-        lines.append("| N | seed | epoch | pairs | " + " | ".join(f"{g} [null]" for g in GEOMETRY) + " |")
-        lines.append("|---|---|---|---|" + "---|" * len(GEOMETRY))
+        lines.append("\n### geometry of the correlated pairs (every draw where the run wrote cc/geometry, else the first "
+                     "draw's cc/full; fraction of the pairs, in brackets the null fraction)\n")
+        lines.append("| N | seed | epoch | draws | pairs | " + " | ".join(f"{g} [null]" for g in GEOMETRY) + " |")
+        lines.append("|---|---|---|---|---|" + "---|" * len(GEOMETRY))
         for g in res["geometry"]:
             tot = sum(g["pairs"])
             cells = [f"{fmt(c / tot if tot else math.nan)} [{fmt(n)}]" for c, n in zip(g["pairs"], g["null_fraction"])]
-            lines.append(f"| {g['N']:,} | {g['seed']} | {g['epoch']} | {int(tot)} | " + " | ".join(cells) + " |")
+            lines.append(f"| {g['N']:,} | {g['seed']} | {g['epoch']} | {g.get('draws', 1)} | {int(tot)} | " + " | ".join(cells) + " |")
     for label, fit in res.get("geometry_fit", {}).items():
         lines.append(f"\nexponent of N by geometry, {'initialisation' if label == 'init' else 'end of training'} "
-                     f"(first draw per width; 95% t-interval of the regression, not over draws):")
+                     f"(per run: the mean over its draws with geometry; 95% t-interval of the regression, not over draws):")
         for name, f in fit.items():
             counts = ", ".join(fmt(c) for c in f["per_entry"])
             lines.append(f"- {name.replace('_', ' ')}: count per entry {counts}; a = {fmt(f['a'])} [{fmt(f['lo'])}, {fmt(f['hi'])}]")

@@ -142,7 +142,7 @@ PetscErrorCode coupling_draw(CouplingStage *st, PetscInt epoch, NnH5File *f, Pet
     PetscCall(cc_count(st->comm, n, M, Z, valid, st->thr[STAT_CC], &hist, &C, &c));
     coupling_record_set(&rec[STAT_CC], d, nb, &c, nconst);
     PetscCall(coupling_nested_counts(st, d, Z, valid, nconst, &c, &rec[STAT_CC]));
-    if (!d) PetscCall(coupling_block_counts(st, C, i, j, valid, &rec[STAT_CC]));
+    PetscCall(coupling_block_counts(st, d, C, i, j, valid, &rec[STAT_CC]));
     if (!d) PetscCall(write_first_draw(st, epoch, f, C, M, valid, &hist));
     PetscCall(histogram_destroy(&hist));
     PetscCall(scamat_destroy(&C));

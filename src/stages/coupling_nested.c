@@ -15,7 +15,14 @@
  * layer together). For the first draw at the largest N_b: the variables and
  * the varying variables per block, and the ordered pairs (a, b), a != b, both
  * varying, |r_ab| > threshold, by (block of a, block of b) (L^2 x L^2); their
- * sum is the draw's s_0. */
+ * sum is the draw's s_0.
+ *
+ * Geometry, every draw at the largest N_b: the same pairs by the first class
+ * that fits, sharing the row index p, the column index q, the layer block, or
+ * none; beside them the split of all ordered pairs of varying variables (the
+ * null: a count blind to geometry). Sampled rows and columns make a pair share
+ * p or q far more often than N_b^2 entries drawn uniformly from the N^2 would
+ * (docs/reproduction.md, "N-scaling"). */
 #include "coupling_stage.h"
 
 #include <math.h>
@@ -61,22 +68,60 @@ static PetscInt layer_of(CouplingStage *st, PetscInt idx)
 typedef struct {
   const PetscInt  *blk; /* block of each variable, layer(i_p) L + layer(j_q) */
   const PetscBool *valid;
-  PetscInt         L2;
-  double           thr, *pairs;
+  PetscInt         L2, nb;
+  double           thr, *pairs; /* pairs: NULL but for the first draw */
+  double           geometry[NN_GEOMETRY_CLASSES];
 } BlockTally;
+
+/* The geometry class of the ordered pair (a, b) of variables v = p N_b + q. */
+static int geometry_class(const BlockTally *t, PetscInt a, PetscInt b)
+{
+  if (a / t->nb == b / t->nb) return 0;
+  if (a % t->nb == b % t->nb) return 1;
+  return t->blk[a] == t->blk[b] ? 2 : 3;
+}
 
 static PetscErrorCode block_tally(void *ctx, PetscInt a, PetscInt b, double *r)
 {
   BlockTally *t = (BlockTally *)ctx;
-  if (a == b || !t->valid[a] || !t->valid[b]) return 0;
-  if (PetscAbsReal(*r) > t->thr) t->pairs[t->blk[a] * t->L2 + t->blk[b]] += 1; /* as cc_count counts s_0 */
+  if (a == b || !t->valid[a] || !t->valid[b] || !(PetscAbsReal(*r) > t->thr)) return 0; /* as cc_count counts s_0 */
+  if (t->pairs) t->pairs[t->blk[a] * t->L2 + t->blk[b]] += 1;
+  t->geometry[geometry_class(t, a, b)] += 1;
   return 0;
 }
 
-PetscErrorCode coupling_block_counts(CouplingStage *st, ScaMat C, const PetscInt *i, const PetscInt *j, const PetscBool *valid,
+/* The ordered pairs of distinct varying variables by geometry class, in
+ * closed form from the counts of varying variables per row p, per column q,
+ * per block, per (row, layer of the column index) and per (column, layer of
+ * the row index): what a count blind to geometry would give. */
+static PetscErrorCode geometry_null(CouplingStage *st, const BlockTally *t, double null[NN_GEOMETRY_CLASSES])
+{
+  const PetscInt nb = t->nb, L = st->L;
+  double        *row, *col, *blk, *rowl, *coll, V = 0, same_blk = 0, row_blk = 0, col_blk = 0;
+  PetscFunctionBeginUser;
+  PetscCall(PetscCalloc5(nb, &row, nb, &col, L * L, &blk, nb * L, &rowl, nb * L, &coll));
+  for (PetscInt v = 0; v < nb * nb; v++) {
+    const PetscInt p = v / nb, q = v % nb;
+    if (!t->valid[v]) continue;
+    V += 1, row[p] += 1, col[q] += 1, blk[t->blk[v]] += 1;
+    rowl[p * L + t->blk[v] % L] += 1; /* the layer of j_q */
+    coll[q * L + t->blk[v] / L] += 1; /* the layer of i_p */
+  }
+  for (int c = 0; c < NN_GEOMETRY_CLASSES; c++) null[c] = 0;
+  for (PetscInt p = 0; p < nb; p++) null[0] += row[p] * (row[p] - 1), null[1] += col[p] * (col[p] - 1);
+  for (PetscInt k = 0; k < L * L; k++) same_blk += blk[k] * (blk[k] - 1);
+  for (PetscInt k = 0; k < nb * L; k++) row_blk += rowl[k] * (rowl[k] - 1), col_blk += coll[k] * (coll[k] - 1);
+  null[2] = same_blk - row_blk - col_blk; /* same block, neither row nor column (one pair cannot share both) */
+  null[3] = V * (V - 1) - null[0] - null[1] - null[2];
+  PetscCall(PetscFree5(row, col, blk, rowl, coll));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode coupling_block_counts(CouplingStage *st, PetscInt d, ScaMat C, const PetscInt *i, const PetscInt *j, const PetscBool *valid,
                                      DrawRecord *r)
 {
   const PetscInt nb = st->nb[STAT_CC], L = st->L;
+  double        *g = r->geometry + d * 2 * NN_GEOMETRY_CLASSES;
   PetscInt      *blk;
   BlockTally     t;
   PetscFunctionBeginUser;
@@ -86,12 +131,13 @@ PetscErrorCode coupling_block_counts(CouplingStage *st, ScaMat C, const PetscInt
       const PetscInt lp = layer_of(st, i[p]), lq = layer_of(st, j[q]), v = p * nb + q;
       PetscCheck(lp >= 0 && lq >= 0, st->comm, PETSC_ERR_PLIB, "coupling: index %" PetscInt_FMT " or %" PetscInt_FMT " in no weight layer", i[p], j[q]);
       blk[v] = lp * L + lq;
-      r->block_vars[blk[v]] += 1;
-      r->block_varying[blk[v]] += valid[v];
+      if (!d) r->block_vars[blk[v]] += 1, r->block_varying[blk[v]] += valid[v];
     }
-  t = (BlockTally){blk, valid, L * L, st->thr[STAT_CC], r->block_pairs};
+  t = (BlockTally){blk, valid, L * L, nb, st->thr[STAT_CC], d ? NULL : r->block_pairs, {0}};
   PetscCall(scamat_foreach_local(C, block_tally, &t));
-  PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, r->block_pairs, (int)(L * L * L * L), MPI_DOUBLE, MPI_SUM, st->comm));
+  if (!d) PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, r->block_pairs, (int)(L * L * L * L), MPI_DOUBLE, MPI_SUM, st->comm));
+  PetscCallMPI(MPI_Allreduce(t.geometry, g, NN_GEOMETRY_CLASSES, MPI_DOUBLE, MPI_SUM, st->comm));
+  PetscCall(geometry_null(st, &t, g + NN_GEOMETRY_CLASSES));
   PetscCall(PetscFree(blk));
   PetscFunctionReturn(0);
 }
@@ -200,6 +246,10 @@ PetscErrorCode coupling_nested_write(CouplingStage *st, NnH5File *f, const char 
                           list, fit[0].exponent, fit[0].standard_error, (int)fit[0].draws_fitted, fit[0].exponent_of_mean, fit[1].exponent,
                           fit[1].standard_error));
   PetscCall(write_blocks(st, f, g, r));
+  PetscCall(write_matrix(f, g, "geometry", B, 2 * NN_GEOMETRY_CLASSES, r->geometry, "count",
+                         "per draw at the largest N_b: correlated ordered pairs (a, b) of varying variables sharing the row index p, "
+                         "the column index q (not p), the layer block (neither), none; then all ordered pairs of distinct varying "
+                         "variables split the same way (the null)"));
   PetscCall(PetscFree2(nb2, x));
   PetscFunctionReturn(0);
 }

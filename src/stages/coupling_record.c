@@ -81,7 +81,8 @@ PetscErrorCode coupling_record_alloc(PetscInt B, PetscInt nb, PetscInt K, PetscI
   PetscCall(PetscMalloc2((size_t)B * nb, &r->rows, (size_t)B * nb, &r->cols));
   r->K = K, r->L = L;
   PetscCall(PetscCalloc2((size_t)B * K, &r->count_by_nb, (size_t)B * K, &r->varying_by_nb));
-  PetscCall(PetscCalloc3((size_t)L * L, &r->block_vars, (size_t)L * L, &r->block_varying, (size_t)L * L * L * L, &r->block_pairs));
+  PetscCall(PetscCalloc4((size_t)L * L, &r->block_vars, (size_t)L * L, &r->block_varying, (size_t)L * L * L * L, &r->block_pairs,
+                         (size_t)B * 2 * NN_GEOMETRY_CLASSES * (L > 0), &r->geometry));
   PetscFunctionReturn(0);
 }
 
@@ -91,7 +92,7 @@ PetscErrorCode coupling_record_free(DrawRecord *r)
   PetscCall(PetscFree5(r->count, r->per_entry, r->exponent, r->total, r->nconst));
   PetscCall(PetscFree2(r->rows, r->cols));
   PetscCall(PetscFree2(r->count_by_nb, r->varying_by_nb));
-  PetscCall(PetscFree3(r->block_vars, r->block_varying, r->block_pairs));
+  PetscCall(PetscFree4(r->block_vars, r->block_varying, r->block_pairs, r->geometry));
   PetscFunctionReturn(0);
 }
 

@@ -47,7 +47,12 @@ typedef struct {
   double  *count_by_nb, *varying_by_nb; /* (B x K): s_0 and the varying variables V at each N_b */
   double  *block_vars, *block_varying;  /* (L x L): the first draw's variables (i_p, j_q) by (layer(i_p), layer(j_q)) */
   double  *block_pairs;                 /* (L^2 x L^2): its correlated ordered pairs (a, b) by (block of a, block of b) */
+  double  *geometry;                    /* (B x 8): per draw, the correlated ordered pairs by geometry (NN_GEOMETRY_CLASSES), then all
+                                           ordered pairs of varying variables by the same classes (the null split) */
 } DrawRecord;
+
+/* Geometry classes of an ordered pair (a, b) of variables, a = (i_p, j_q), b = (i_p', j_q'): the first that fits. */
+#define NN_GEOMETRY_CLASSES 4 /* same row index (p = p'), same column index (q = q'), same layer block, none */
 
 /* coupling_draw.c: draw d at epoch for the statistics using N_b = nb[0] (CC;
  * high: skewness and kurtosis with nb[1]), into rec; the first CC draw's
@@ -63,12 +68,13 @@ PetscErrorCode coupling_progress_save(CouplingStage *st, PetscInt epoch, const d
 PetscErrorCode coupling_progress_end(CouplingStage *st, RunDir rd, PetscBool finished);
 
 /* coupling_nested.c: draw d's correlation counts at each N_b of -coupling_nb
- * from the largest one's standardised sample Z (n x N_b^2) and count c; the
- * first draw's counts by layer block from its correlation matrix C; writing
- * them, with the fitted exponents, into the group g of the correlations. */
+ * from the largest one's standardised sample Z (n x N_b^2) and count c; draw
+ * d's counts by geometry (and the first draw's by layer block) from its
+ * correlation matrix C; writing them, with the fitted exponents, into the
+ * group g of the correlations. */
 PetscErrorCode coupling_nested_counts(CouplingStage *st, PetscInt d, const double *Z, const PetscBool *valid, PetscInt nconst,
                                       const NnStatCount *c, DrawRecord *r);
-PetscErrorCode coupling_block_counts(CouplingStage *st, ScaMat C, const PetscInt *i, const PetscInt *j, const PetscBool *valid,
+PetscErrorCode coupling_block_counts(CouplingStage *st, PetscInt d, ScaMat C, const PetscInt *i, const PetscInt *j, const PetscBool *valid,
                                      DrawRecord *r);
 PetscErrorCode coupling_nested_write(CouplingStage *st, NnH5File *f, const char *g, DrawRecord *r);
 

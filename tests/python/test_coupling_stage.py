@@ -45,7 +45,7 @@ def test_coupling_counts_identical_on_1_2_3_ranks(runs):
             for stat in ("cc", "skewness", "kurtosis"):
                 for name in ("counts", "total", "row_index", "col_index", "constant_variables"):
                     np.testing.assert_array_equal(g[f"{e}/{stat}/{name}"][()], ref[f"{e}/{stat}/{name}"][()])
-            for name in ("nb", "counts_by_nb", "varying_by_nb", "blocks/variables", "blocks/varying", "blocks/pairs"):
+            for name in ("nb", "counts_by_nb", "varying_by_nb", "blocks/variables", "blocks/varying", "blocks/pairs", "geometry"):
                 np.testing.assert_array_equal(g[f"{e}/cc/{name}"][()], ref[f"{e}/cc/{name}"][()])
             np.testing.assert_allclose(g[f"{e}/cc/submatrix"][()], ref[f"{e}/cc/submatrix"][()], atol=1e-12)
         for stat in ("cc", "skewness", "kurtosis"):
@@ -147,3 +147,25 @@ def test_layer_blocks_hold_the_correlations(runs):
         direct = np.zeros((9, 9))
         np.add.at(direct, (blk[:, None].repeat(400, 1)[above], blk[None, :].repeat(400, 0)[above]), 1)
         np.testing.assert_array_equal(pairs, direct)
+
+
+def test_geometry_of_every_draw_against_the_whole_matrix(runs):
+    """cc/geometry: per draw, the correlated ordered pairs by the first class that
+    fits (same row index, same column index, same layer block, none) sum to s_0,
+    the null split to V(V - 1); the first draw's equal a brute-force count over
+    the whole correlation matrix (postprocess/nscaling.py's geometry_split)."""
+    import nscaling
+
+    f = runs[2]
+    for e in (0, 1):
+        g = f[f"coupling/epoch_{e:04d}/cc"]
+        geo = g["geometry"][()]
+        assert geo.shape == (2, 8)
+        np.testing.assert_array_equal(geo[:, :4].sum(axis=1), g["counts"][()])
+        valid = 400 - g["constant_variables"][()]
+        np.testing.assert_array_equal(geo[:, 4:].sum(axis=1), valid * (valid - 1))
+        brute = nscaling.geometry_split(f.filename, e)
+        assert brute["varying"] == valid[0]
+        np.testing.assert_array_equal(geo[0, :4], brute["pairs"])
+        np.testing.assert_allclose(geo[0, 4:] / geo[0, 4:].sum(), brute["null_fraction"], rtol=1e-12)
+    assert f["coupling/epoch_0001/cc/geometry"][()][:, :4].sum() > 0  # the test sees correlated pairs

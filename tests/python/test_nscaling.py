@@ -199,3 +199,24 @@ def test_counts_file_stands_in_for_the_results_files(files, tmp_path, capsys):
     bad.write_text('{"runs": []}')
     assert nscaling.main([str(bad), "--out", str(tmp_path / "d")]) == 1
     assert "not a counts file" in capsys.readouterr().err
+
+
+def test_geometry_of_every_draw_is_summed_over_the_draws(tmp_path, capsys):
+    """Where nncas wrote cc/geometry (every draw), the geometry rows are the sums
+    over the draws and the fit uses the mean per draw."""
+    paths = []
+    for w, scale in ((16, 1.0), (64, 0.5), (256, 0.25)):
+        p = tmp_path / f"g{w}.h5"
+        write_run(p, w, 1, {"cc": -0.5, "skewness": -1.0, "kurtosis": -1.5}, np.random.default_rng(w))
+        with h5py.File(p, "a") as f:
+            for e in (0, 10):
+                geo = np.array([[10, 6, 2, 2, 90, 90, 1000, 8800], [30, 18, 6, 6, 90, 90, 1000, 8800]]) * scale
+                f[f"coupling/epoch_{e:04d}/cc/geometry"] = geo
+        paths.append(str(p))
+    res = nscaling.analyse(paths, nboot=50)
+    rows = [g for g in res["geometry"] if g["epoch"] == 0]
+    assert [g["draws"] for g in rows] == [2, 2, 2]
+    np.testing.assert_allclose(rows[0]["pairs"], [40, 24, 8, 8])
+    np.testing.assert_allclose(rows[0]["null_fraction"], np.array([90, 90, 1000, 8800]) / 9980)
+    fit = res["geometry_fit"]["init"]["row_or_column"]
+    np.testing.assert_allclose(fit["per_entry"], np.array([32, 16, 8]) / 100**2)  # (40 + 24) / 2 draws / N_b^2, halving
