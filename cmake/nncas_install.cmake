@@ -12,6 +12,7 @@ set(NNCAS_INSTALL_DATADIR "${CMAKE_INSTALL_DATADIR}/nncas")
 
 # The benchmarks go beside nncas: bench/*.sh and docs/performance.md time a machine with them.
 install(TARGETS nncas nncas_bench_hvp nncas_bench_table2 nncas_bench_dgemm RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+file(GLOB NNCAS_INPUT_FILES CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/inputs/*.opts)
 install(FILES ${NNCAS_INPUT_FILES} DESTINATION ${NNCAS_INSTALL_DATADIR}/inputs)
 install(DIRECTORY postprocess/ DESTINATION ${NNCAS_INSTALL_PYTHONDIR}/nncas_post
   FILES_MATCHING PATTERN "*.py" PATTERN "__pycache__" EXCLUDE)
