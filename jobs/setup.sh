@@ -6,7 +6,9 @@
 #
 # BUILD_DIR defaults to build/ in the repository. Idempotent: a second run
 # installs nothing and rebuilds only what changed. NNCAS_SKIP_APT=1 skips the
-# package check (e.g. on a cluster with modules instead of Debian packages).
+# package check (e.g. on a cluster with modules instead of Debian packages;
+# then PETSC_DIR, SLEPC_DIR, HDF5_ROOT, ... say where they are: README.md,
+# "Install on a cluster", and cmake/nncas_deps.cmake).
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)

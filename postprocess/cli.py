@@ -15,8 +15,12 @@ import os
 import sys
 import textwrap
 
-from plotting import save_figure
-from reading import Results, ResultsError
+if __package__:  # imported as nncas_post.cli (pyproject.toml, the installed tree)
+    from .plotting import save_figure
+    from .reading import Results, ResultsError
+else:  # run as python3 postprocess/cli.py, or postprocess/ on sys.path
+    from plotting import save_figure
+    from reading import Results, ResultsError
 
 def add_common_arguments(p, default_out="figures", out_help=None):
     p.add_argument("results", nargs="+", metavar="RESULTS.h5",

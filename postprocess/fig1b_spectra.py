@@ -9,9 +9,14 @@ import sys
 
 import numpy as np
 
-import cli
-import plotting
-import reading
+if __package__:  # imported as nncas_post.fig1b_spectra (pyproject.toml, the installed tree)
+    from . import cli
+    from . import plotting
+    from . import reading
+else:  # run as python3 postprocess/fig1b_spectra.py, or postprocess/ on sys.path
+    import cli
+    import plotting
+    import reading
 
 READS = ("/spectrum/epoch_EEEE/density (grid, density, ritz_values, ritz_weights, steps; "
          "attributes lo, hi, M, sigma_normalized), and the attribute hessian_samples of /spectrum/epoch_EEEE")

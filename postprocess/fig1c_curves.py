@@ -9,9 +9,14 @@ import sys
 
 import numpy as np
 
-import cli
-import plotting
-import reading
+if __package__:  # imported as nncas_post.fig1c_curves (pyproject.toml, the installed tree)
+    from . import cli
+    from . import plotting
+    from . import reading
+else:  # run as python3 postprocess/fig1c_curves.py, or postprocess/ on sys.path
+    import cli
+    import plotting
+    import reading
 
 READS = ("/training (epoch, train_loss, train_acc, val_loss, val_acc); the attribute risk of "
          "/spectrum/epoch_EEEE when present")

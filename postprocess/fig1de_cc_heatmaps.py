@@ -22,9 +22,14 @@ import sys
 
 import numpy as np
 
-import cli
-import plotting
-import reading
+if __package__:  # imported as nncas_post.fig1de_cc_heatmaps (pyproject.toml, the installed tree)
+    from . import cli
+    from . import plotting
+    from . import reading
+else:  # run as python3 postprocess/fig1de_cc_heatmaps.py, or postprocess/ on sys.path
+    import cli
+    import plotting
+    import reading
 
 READS = ("/coupling/epoch_EEEE/cc/submatrix and submatrix_variables, constant_variables (the first draw's), "
          "the attributes threshold and N_b of /coupling/epoch_EEEE/cc")

@@ -23,9 +23,14 @@ import sys
 
 import numpy as np
 
-import cli
-import plotting
-import reading
+if __package__:  # imported as nncas_post.fig1f_coupling (pyproject.toml, the installed tree)
+    from . import cli
+    from . import plotting
+    from . import reading
+else:  # run as python3 postprocess/fig1f_coupling.py, or postprocess/ on sys.path
+    import cli
+    import plotting
+    import reading
 
 READS = ("/coupling/epoch_EEEE/{cc,skewness,kurtosis} (counts, per_entry, total, constant_variables; attributes "
          "N_b, threshold, per_entry_mean, per_entry_standard_error, exponent_mean, exponent_standard_error), "

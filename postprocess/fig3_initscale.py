@@ -20,10 +20,16 @@ import sys
 
 import numpy as np
 
-import cli
-import plotting
-import reading
-import fig1b_spectra
+if __package__:  # imported as nncas_post.fig3_initscale (pyproject.toml, the installed tree)
+    from . import cli
+    from . import plotting
+    from . import reading
+    from . import fig1b_spectra
+else:  # run as python3 postprocess/fig3_initscale.py, or postprocess/ on sys.path
+    import cli
+    import plotting
+    import reading
+    import fig1b_spectra
 
 READS = ("/initscale (c, grad_norm_sq, grad_norm_sq_mean, grad_norm_sq_std; attributes grad_norm_sq_exponent, "
          "weight_layers, inits), /initscale/c_II/density (as /spectrum/epoch_EEEE/density; attribute c), "

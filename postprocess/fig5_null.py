@@ -11,9 +11,14 @@ import sys
 
 import numpy as np
 
-import cli
-import plotting
-import reading
+if __package__:  # imported as nncas_post.fig5_null (pyproject.toml, the installed tree)
+    from . import cli
+    from . import plotting
+    from . import reading
+else:  # run as python3 postprocess/fig5_null.py, or postprocess/ on sys.path
+    import cli
+    import plotting
+    import reading
 
 READS = ("/coupling/null/{cc,skewness,kurtosis}: histogram (attributes lo, hi), counts, and the attributes "
          "threshold, count_mean, count_standard_error, target, N_b, n")

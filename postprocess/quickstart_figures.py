@@ -10,17 +10,30 @@ a note on stderr.
 import os
 import sys
 
-import cli
-import plotting
-import reading
-import fig1b_spectra
-import fig1c_curves
-import fig1de_cc_heatmaps
-import fig1f_coupling
-import fig3_initscale
-import fig5_null
-import summary
-import table2
+if __package__:  # imported as nncas_post.quickstart_figures (pyproject.toml, the installed tree)
+    from . import cli
+    from . import plotting
+    from . import reading
+    from . import fig1b_spectra
+    from . import fig1c_curves
+    from . import fig1de_cc_heatmaps
+    from . import fig1f_coupling
+    from . import fig3_initscale
+    from . import fig5_null
+    from . import summary
+    from . import table2
+else:  # run as python3 postprocess/quickstart_figures.py, or postprocess/ on sys.path
+    import cli
+    import plotting
+    import reading
+    import fig1b_spectra
+    import fig1c_curves
+    import fig1de_cc_heatmaps
+    import fig1f_coupling
+    import fig3_initscale
+    import fig5_null
+    import summary
+    import table2
 
 # The figures, in drawing order: module with STEM, NEEDS (groups every file
 # must have) or missing(results) (why the files cannot give the figure, None

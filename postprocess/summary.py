@@ -15,8 +15,12 @@ import sys
 
 import numpy as np
 
-import cli
-import reading
+if __package__:  # imported as nncas_post.summary (pyproject.toml, the installed tree)
+    from . import cli
+    from . import reading
+else:  # run as python3 postprocess/summary.py, or postprocess/ on sys.path
+    import cli
+    import reading
 
 READS = ("/spectrum/epoch_EEEE (attribute risk; extremes/lambda_min, lambda_max; the attributes of "
          "statistics/; density/ritz_values, ritz_weights, steps with --zero-tol) and /training "

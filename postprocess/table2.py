@@ -15,8 +15,12 @@ import sys
 
 import numpy as np
 
-import cli
-import reading
+if __package__:  # imported as nncas_post.table2 (pyproject.toml, the installed tree)
+    from . import cli
+    from . import reading
+else:  # run as python3 postprocess/table2.py, or postprocess/ on sys.path
+    import cli
+    import reading
 
 READS = ("/coupling/null/{cc,skewness,kurtosis}: counts and the attributes threshold, count_mean, "
          "count_standard_error, target, N_b, n")

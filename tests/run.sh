@@ -16,8 +16,8 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build=${NNCAS_BUILD:-$here/build}
 
 # The tests also need pytest, PyTorch and torchvision (the reference for the cross-checks and the exported models),
-# SLURM, and clang with libFuzzer for tests/fuzz.sh.
-NNCAS_EXTRA_PACKAGES="python3-pytest python3-torch python3-torchvision slurm-wlm munge clang libclang-rt-14-dev ${NNCAS_EXTRA_PACKAGES:-}" "$here/jobs/setup.sh" "$build"
+# SLURM, clang with libFuzzer for tests/fuzz.sh, and Lmod (tests/test_install.sh loads the module file).
+NNCAS_EXTRA_PACKAGES="python3-pytest python3-torch python3-torchvision slurm-wlm munge clang libclang-rt-14-dev lmod ${NNCAS_EXTRA_PACKAGES:-}" "$here/jobs/setup.sh" "$build"
 
 export OPENBLAS_NUM_THREADS=1
 if [ "$(id -u)" = 0 ]; then

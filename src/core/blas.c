@@ -10,7 +10,11 @@
  * programs do is to ask OpenBLAS which kernels it chose; if they lack the
  * AVX2 the CPU has, and OPENBLAS_CORETYPE is unset, the program sets it and
  * executes itself again, before MPI starts. A user who sets
- * OPENBLAS_CORETYPE keeps what they set. */
+ * OPENBLAS_CORETYPE keeps what they set.
+ *
+ * Built against another BLAS (NNCAS_HAVE_OPENBLAS undefined: the configure
+ * found no openblas_get_corename in it, cmake/nncas_deps.cmake), the kernels
+ * are "not OpenBLAS" and nothing is replaced. */
 #include "nncas/core.h"
 
 #include <stdlib.h>
@@ -21,10 +25,15 @@
 #define NN_BLAS_FROM "NNCAS_BLAS_CORE_FROM" /* the core OpenBLAS chose itself; also the guard against a loop */
 #define NN_NOT_OPENBLAS "not OpenBLAS"
 
-/* OpenBLAS's own query; absent (NULL) when another BLAS is linked. */
+#ifdef NNCAS_HAVE_OPENBLAS
+/* OpenBLAS's own query. Weak: a libblas.so.3 chosen at run time (Debian's
+ * alternatives) may be another BLAS, and then it is NULL. */
 extern char *openblas_get_corename(void) __attribute__((weak));
 
 const char *nn_blas_core(void) { return openblas_get_corename ? openblas_get_corename() : NN_NOT_OPENBLAS; }
+#else
+const char *nn_blas_core(void) { return NN_NOT_OPENBLAS; }
+#endif
 
 const char *nn_blas_better_core(const char *core, PetscBool avx512, PetscBool avx2)
 {
