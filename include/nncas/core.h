@@ -68,6 +68,9 @@ PetscBool nn_divergence_marked(void);
 /* The kernels OpenBLAS chose ("SkylakeX", "Haswell", ...; "not OpenBLAS"
  * under another BLAS): the rounding of every GEMM depends on them. */
 const char *nn_blas_core(void);
+/* OpenBLAS's build ("OpenBLAS 0.3.21 DYNAMIC_ARCH NO_AFFINITY Haswell
+ * MAX_THREADS=64"), or "not OpenBLAS". */
+const char *nn_blas_config(void);
 /* The OPENBLAS_CORETYPE that suits a CPU with the given vector units when
  * OpenBLAS chose `core`, or NULL when `core` already uses them. */
 const char *nn_blas_better_core(const char *core, PetscBool avx512, PetscBool avx2);

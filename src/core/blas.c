@@ -21,10 +21,12 @@
 #define NN_BLAS_FROM "NNCAS_BLAS_CORE_FROM" /* the core OpenBLAS chose itself; also the guard against a loop */
 #define NN_NOT_OPENBLAS "not OpenBLAS"
 
-/* OpenBLAS's own query; absent (NULL) when another BLAS is linked. */
+/* OpenBLAS's own queries; absent (NULL) when another BLAS is linked. */
 extern char *openblas_get_corename(void) __attribute__((weak));
+extern char *openblas_get_config(void) __attribute__((weak));
 
 const char *nn_blas_core(void) { return openblas_get_corename ? openblas_get_corename() : NN_NOT_OPENBLAS; }
+const char *nn_blas_config(void) { return openblas_get_config ? openblas_get_config() : NN_NOT_OPENBLAS; }
 
 const char *nn_blas_better_core(const char *core, PetscBool avx512, PetscBool avx2)
 {
