@@ -123,7 +123,8 @@ PetscErrorCode nn_usage_version(void)
                         (int)sv[1], (int)sv[2]));
   PetscCall(PetscPrintf(PETSC_COMM_WORLD, "HDF5 %s\nMPI: %s\n", h5, mpi));
   PetscCall(PetscPrintf(PETSC_COMM_WORLD, "BLAS: %s; kernels %s", nn_blas_config(), nn_blas_core()));
-  if (nn_blas_replaced()) PetscCall(PetscPrintf(PETSC_COMM_WORLD, " (OPENBLAS_CORETYPE set by nncas: OpenBLAS chose %s)", nn_blas_replaced()));
+  if (nn_blas_replaced()) /* src/core/blas.c */
+    PetscCall(PetscPrintf(PETSC_COMM_WORLD, " (OPENBLAS_CORETYPE set by nncas: OpenBLAS chose %s)", nn_blas_replaced()));
   PetscCall(PetscPrintf(PETSC_COMM_WORLD, "\n"));
   PetscFunctionReturn(0);
 }
