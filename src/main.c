@@ -4,18 +4,15 @@
  *
  * Stages: data set -> network -> training (with checkpoints); later stages
  * (Hessian spectra, coupling statistics) hook into the training loop. Every
- * option is in PETSc's options database; -help lists them. */
+ * option is in PETSc's options database; -help lists nncas's, -help all
+ * PETSc's too, -version the versions (src/usage.c). An option that no
+ * component reads stops the run before any work. */
+#include "nncas/spectrum.h"
 #include "nncas/stage.h"
 #include "nncas/trainer.h"
 #include "nncas/version.h"
+#include "usage.h"
 #include <slepcsys.h>
-
-static const char help[] = "nncas " NNCAS_VERSION " (" NNCAS_GIT_HASH "): trains neural networks and measures their loss landscape.\n"
-                           "Usage: mpiexec -n P nncas [-options_file FILE] [options]\n\n";
-
-/* Options starting with these are nncas's own: one that no component read is a typo. */
-static const char *const own_prefixes[] = {"data_",      "synth_",   "net_",    "train_",  "output_",
-                                           "checkpoint_", "restart", "hessian_", "spectrum_", "dense_", "initscale", "coupling_", NULL};
 
 #define NN_MAX_STAGES 8
 typedef struct {
@@ -27,8 +24,8 @@ typedef struct {
   int     status; /* exit status on success paths */
 } App;
 
-/* Creates the components and reads their options (this is what -help lists). */
-static PetscErrorCode app_configure(App *app)
+/* Creates the components and reads their options. */
+static PetscErrorCode app_create(App *app)
 {
   PetscFunctionBeginUser;
   PetscCall(dataset_create(PETSC_COMM_WORLD, &app->ds));
@@ -43,7 +40,21 @@ static PetscErrorCode app_configure(App *app)
     PetscCall(nn_stage_create(nn_stage_types[app->nstages], app->ds, app->net, st));
     PetscCall(nn_stage_set_from_options(*st));
   }
-  PetscCall(nn_options_check_unknown(own_prefixes));
+  PetscFunctionReturn(0);
+}
+
+/* The components with their options, and the records of PETSc's -help text
+ * of them (under -help all PETSc prints it instead); before a run, an option
+ * nothing read is refused. Every option is read here but those of the SLEPc
+ * objects a spectrum makes when it runs, and those PetscFinalize reads. */
+static PetscErrorCode app_configure(App *app, NnUsage usage, NnOptionRecords *known)
+{
+  PetscFunctionBeginUser;
+  if (usage != NN_USAGE_HELP_PETSC) PetscCall(nn_options_record_begin());
+  PetscCall(app_create(app));
+  if (usage == NN_USAGE_HELP_PETSC) PetscFunctionReturn(0);
+  PetscCall(nn_options_record_end(known));
+  if (usage == NN_USAGE_RUN) PetscCall(nn_options_check_unknown(known, spectrum_options_read_later()));
   PetscFunctionReturn(0);
 }
 
@@ -115,22 +126,37 @@ static PetscErrorCode app_destroy(App *app)
   PetscFunctionReturn(0);
 }
 
+/* The mode: argv's (src/usage.c), or PETSc's -help from an options file or
+ * PETSC_OPTIONS, whose long help PETSc has printed already. */
+static PetscErrorCode app_usage(NnUsage *usage)
+{
+  PetscBool help;
+  PetscFunctionBeginUser;
+  PetscCall(PetscOptionsHasHelp(NULL, &help));
+  if (help && *usage == NN_USAGE_RUN) *usage = NN_USAGE_HELP_PETSC;
+  PetscFunctionReturn(0);
+}
+
 int main(int argc, char **argv)
 {
-  App            app = {0};
-  PetscBool      want_help = PETSC_FALSE;
-  PetscErrorCode ierr;
+  App             app   = {0};
+  NnOptionRecords known = {0};
+  NnUsage         usage;
+  PetscErrorCode  ierr;
 
   nn_blas_select(argv); /* OpenBLAS's kernels for this CPU (src/core/blas.c); may execute nncas again */
   nn_signals_block(); /* a preemption signal during start-up must not kill the job */
+  usage = nn_usage_mode(&argc, argv); /* takes -help, -h, --help, -version off argv */
   if (nn_options_files_readable(argc, argv)) return NN_EXIT_ERROR; /* PETSc would print a traceback */
-  if (SlepcInitialize(&argc, &argv, NULL, help)) return NN_EXIT_ERROR;
+  if (SlepcInitialize(&argc, &argv, NULL, nn_usage_intro)) return NN_EXIT_ERROR;
   nn_signals_install();
   ierr = nn_error_handler_push();
-  if (!ierr) ierr = nn_h5_init();
-  if (!ierr) ierr = app_configure(&app);
-  if (!ierr) ierr = PetscOptionsHasHelp(NULL, &want_help);
-  if (!ierr && !want_help) ierr = app_run(&app);
+  if (!ierr) ierr = app_usage(&usage);
+  if (!ierr && usage == NN_USAGE_VERSION) ierr = nn_usage_version();
+  if (!ierr && usage != NN_USAGE_VERSION) ierr = nn_h5_init();
+  if (!ierr && usage != NN_USAGE_VERSION) ierr = app_configure(&app, usage, &known);
+  if (!ierr && usage == NN_USAGE_HELP) ierr = nn_usage_help(&known);
+  if (!ierr && usage == NN_USAGE_RUN) ierr = app_run(&app);
   if (ierr && nn_divergence_marked() && app.trainer && trainer_running_stage(app.trainer)) {
     /* a Hessian product in a stage was not finite, on every rank alike */
     char what[256];
@@ -145,7 +171,8 @@ int main(int argc, char **argv)
     return NN_EXIT_ERROR;
   }
   ierr = app_destroy(&app);
-  if (!ierr && !want_help) ierr = nn_options_warn_unused();
+  if (!ierr) ierr = nn_options_records_destroy(&known);
+  if (!ierr && usage == NN_USAGE_RUN) ierr = nn_options_warn_unused(); /* -eps_* and the like that nothing read after all */
   if (SlepcFinalize() || ierr) return NN_EXIT_ERROR;
   return app.status;
 }

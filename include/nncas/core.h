@@ -24,12 +24,36 @@ PetscErrorCode nn_error_handler_push(void);
  * rank is left hanging in a collective. */
 void nn_error_exit(PetscErrorCode ierr, double timeout_s);
 
+/* ---- the options the components read (core/options_record.c) ---- */
+/* What PETSc's -help prints for each option a PetscOptionsBegin block reads. */
+typedef struct {
+  char *name;  /* without the dash: "train_epochs" */
+  char *deflt; /* the value before the options were read ("" if none) */
+  char *text;  /* the description; an enumeration's values after "; one of" */
+} NnOptionRecord;
+typedef struct {
+  PetscInt        n;
+  NnOptionRecord *item;
+} NnOptionRecords;
+/* From nn_options_record_begin() to nn_options_record_end(), PETSc's help text
+ * is kept instead of printed (-help is set meanwhile unless it was), and then
+ * read into records: the options the components registered, with their
+ * defaults and descriptions, in the order they were read. */
+PetscErrorCode nn_options_record_begin(void);
+PetscErrorCode nn_options_record_end(NnOptionRecords *r);
+PetscErrorCode nn_options_records_destroy(NnOptionRecords *r);
+
 /* ---- options (core/options.c) ---- */
-/* Error if an option starting with one of the prefixes (without the dash,
- * NULL-terminated list) was never read: a misspelt nncas option. */
-PetscErrorCode nn_options_check_unknown(const char *const prefixes[]);
+/* Error "unknown option -X (did you mean -Y? ...)" for the first option given
+ * that nothing has read, unless `later` (NULL-terminated, without the dash;
+ * an entry ending in "_" is a prefix) says it is read after this point, or
+ * PetscFinalize reads it. Y is the nearest (edit distance) of the recorded
+ * names and PETSc's general options. Collective on PETSC_COMM_WORLD. */
+PetscErrorCode nn_options_check_unknown(const NnOptionRecords *known, const char *const later[]);
 /* Rank 0 warns on stderr about every option that was given but never read
- * (PETSc's -options_left, one line each); called after a successful run. */
+ * (PETSc's -options_left, one line each; not those PetscFinalize reads):
+ * called after a successful run, for the options the check let pass as read
+ * late (a misspelt -eps_* option). */
 PetscErrorCode nn_options_warn_unused(void);
 /* Error naming the option unless its value v is a finite number in the
  * interval `range`, written as in mathematics: "(0, inf)", "[0, 1)". */
@@ -68,6 +92,9 @@ PetscBool nn_divergence_marked(void);
 /* The kernels OpenBLAS chose ("SkylakeX", "Haswell", ...; "not OpenBLAS"
  * under another BLAS): the rounding of every GEMM depends on them. */
 const char *nn_blas_core(void);
+/* OpenBLAS's build ("OpenBLAS 0.3.21 DYNAMIC_ARCH NO_AFFINITY Haswell
+ * MAX_THREADS=64"), or "not OpenBLAS". */
+const char *nn_blas_config(void);
 /* The OPENBLAS_CORETYPE that suits a CPU with the given vector units when
  * OpenBLAS chose `core`, or NULL when `core` already uses them. */
 const char *nn_blas_better_core(const char *core, PetscBool avx512, PetscBool avx2);

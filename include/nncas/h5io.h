@@ -29,6 +29,8 @@ typedef struct {
 
 /* Silence HDF5's own error printing (errors are reported by nncas). */
 PetscErrorCode nn_h5_init(void);
+/* The HDF5 library in use: "1.10.8 (parallel)". */
+PetscErrorCode nn_h5_library_version(char *buf, size_t len);
 
 PetscErrorCode nn_h5_create(MPI_Comm comm, const char *path, NnH5File *f);      /* new file at PATH.tmp */
 PetscErrorCode nn_h5_open_update(MPI_Comm comm, const char *path, NnH5File *f); /* copy of PATH at PATH.tmp, read-write */

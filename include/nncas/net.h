@@ -131,6 +131,8 @@ PetscErrorCode net_init_params_scaled(Net net, PetscReal c, PetscInt seed, doubl
 
 /* Layer string parsing and presets (net_spec.c). */
 PetscErrorCode net_spec_expand_preset(const char *preset, char *spec, size_t len);
+/* The name of the k-th preset (k = 0, 1, ...) and what it is; NULL past the last. */
+const char *net_preset_name(size_t k, const char **about);
 /* The layer string's last item, a dense layer, gets K outputs (-net_outputs). */
 PetscErrorCode net_spec_set_outputs(char *spec, size_t len, PetscInt K);
 

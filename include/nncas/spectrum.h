@@ -28,6 +28,11 @@ PetscErrorCode spectrum_create(MPI_Comm comm, Spectrum *sp);
 /* -log_view events NnSpecExtremes, NnSpecLanczos, NnSpecTrace (spectrum_create calls it). */
 PetscErrorCode spectrum_initialize_package(void);
 PetscErrorCode spectrum_set_from_options(Spectrum sp);
+/* The options (prefixes ending in "_", without the dash; NULL-terminated)
+ * that the SLEPc objects of a computation read when they are created, long
+ * after spectrum_set_from_options: SLEPc's -eps_*, -st_*, ... and the
+ * Lanczos basis's -spectrum_bv_*. */
+const char *const *spectrum_options_read_later(void);
 PetscErrorCode spectrum_set_operator(Spectrum sp, Mat A);
 /* The extremes' convergence tolerance unless -eps_tol gives one: Krylov-Schur's
  * and the Ritz pairs' test (default 1e-10; an operator computed in float32

@@ -26,13 +26,16 @@
 #define NN_NOT_OPENBLAS "not OpenBLAS"
 
 #ifdef NNCAS_HAVE_OPENBLAS
-/* OpenBLAS's own query. Weak: a libblas.so.3 chosen at run time (Debian's
- * alternatives) may be another BLAS, and then it is NULL. */
+/* OpenBLAS's own queries. Weak: a libblas.so.3 chosen at run time (Debian's
+ * alternatives) may be another BLAS, and then they are NULL. */
 extern char *openblas_get_corename(void) __attribute__((weak));
+extern char *openblas_get_config(void) __attribute__((weak));
 
 const char *nn_blas_core(void) { return openblas_get_corename ? openblas_get_corename() : NN_NOT_OPENBLAS; }
+const char *nn_blas_config(void) { return openblas_get_config ? openblas_get_config() : NN_NOT_OPENBLAS; }
 #else
 const char *nn_blas_core(void) { return NN_NOT_OPENBLAS; }
+const char *nn_blas_config(void) { return NN_NOT_OPENBLAS; }
 #endif
 
 const char *nn_blas_better_core(const char *core, PetscBool avx512, PetscBool avx2)

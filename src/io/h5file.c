@@ -32,6 +32,19 @@ PetscErrorCode nn_h5_init(void)
   PetscFunctionReturn(0);
 }
 
+PetscErrorCode nn_h5_library_version(char *buf, size_t len)
+{
+  unsigned major, minor, release;
+  PetscFunctionBeginUser;
+  PetscCheck(H5get_libversion(&major, &minor, &release) >= 0, PETSC_COMM_SELF, PETSC_ERR_LIB, "cannot ask HDF5 its version");
+#if defined(H5_HAVE_PARALLEL)
+  PetscCall(PetscSNPrintf(buf, len, "%u.%u.%u (parallel)", major, minor, release));
+#else
+  PetscCall(PetscSNPrintf(buf, len, "%u.%u.%u", major, minor, release));
+#endif
+  PetscFunctionReturn(0);
+}
+
 static PetscErrorCode file_init(MPI_Comm comm, const char *path, PetscBool writable, NnH5File *f)
 {
   PetscFunctionBeginUser;

@@ -73,6 +73,13 @@ PetscErrorCode net_spec_expand_preset(const char *preset, char *spec, size_t len
   SETERRQ(PETSC_COMM_WORLD, PETSC_ERR_ARG_UNKNOWN_TYPE, "-net_preset: unknown preset \"%s\" (known: %s)", preset, known);
 }
 
+const char *net_preset_name(size_t k, const char **about)
+{
+  if (k >= sizeof presets / sizeof presets[0]) return NULL;
+  if (about) *about = presets[k].about;
+  return presets[k].name;
+}
+
 PetscErrorCode net_spec_set_outputs(char *spec, size_t len, PetscInt K)
 {
   char *last = strrchr(spec, ',');

@@ -63,7 +63,7 @@ static PetscErrorCode lanczos_steps(Mat A, Vec v0, PetscInt M, BV *Vout, double 
   PetscCall(BVCreate(comm, &V));
   PetscCall(BVSetSizesFromVec(V, v0, M + 1));
   PetscCall(BVSetOrthogonalization(V, BV_ORTHOG_CGS, BV_ORTHOG_REFINE_ALWAYS, PETSC_DEFAULT, BV_ORTHOG_BLOCK_GS));
-  PetscCall(BVSetOptionsPrefix(V, "spectrum_"));
+  PetscCall(BVSetOptionsPrefix(V, SPECTRUM_BV_PREFIX));
   PetscCall(BVSetFromOptions(V));
   PetscCall(PetscMalloc1(M + 1, &h));
   PetscCall(BVInsertVec(V, 0, v0));

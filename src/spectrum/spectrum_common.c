@@ -1,5 +1,5 @@
-/* What the spectrum's files share: the log events, the random vectors, the
- * normalization interval and the density's arrays. */
+/* What the spectrum's files share: the log events, the options read late,
+ * the random vectors, the normalization interval and the density's arrays. */
 #include "spectrumimpl.h"
 
 PetscLogEvent spectrum_ev_extremes, spectrum_ev_density, spectrum_ev_trace;
@@ -16,6 +16,17 @@ PetscErrorCode spectrum_initialize_package(void)
   PetscCall(PetscLogEventRegister("NnSpecLanczos", cls, &spectrum_ev_density));
   PetscCall(PetscLogEventRegister("NnSpecTrace", cls, &spectrum_ev_trace));
   PetscFunctionReturn(0);
+}
+
+const char *const *spectrum_options_read_later(void)
+{
+  /* EPSSetFromOptions and EPSSolve (extremes.c, no prefix) read -eps_*, and
+   * through the solver's ST (with its KSP and PC), BV, DS and RG -st_*,
+   * -bv_*, -ds_*, -rg_*, -fn_*; the small dense matrices SLEPc assembles
+   * inside read -mat_* (MatAssemblyEnd: -mat_view); BVSetFromOptions of the
+   * Lanczos basis reads -spectrum_bv_*. */
+  static const char *const later[] = {"eps_", "st_", "bv_", "ds_", "rg_", "fn_", "mat_", SPECTRUM_BV_PREFIX "bv_", NULL};
+  return later;
 }
 
 PetscErrorCode spectrum_random_vector(Spectrum s, uint64_t which, PetscBool rademacher, Vec v)

@@ -5,6 +5,9 @@
 
 #include "nncas/spectrum.h"
 
+/* The options prefix of the Lanczos basis (BVSetOptionsPrefix): -spectrum_bv_* */
+#define SPECTRUM_BV_PREFIX "spectrum_"
+
 struct _p_Spectrum {
   MPI_Comm comm;
   Mat      A;

@@ -15,6 +15,7 @@ typedef struct {
   PetscInt  every;
   PetscBool dense, dense_matrix; /* -hessian_dense: also the dense Hessian (ScaLAPACK); -hessian_dense_matrix: write it */
   PetscInt  dense_max;          /* -hessian_dense_max: refuse larger N */
+  PetscInt  dense_block;        /* -dense_block: ScaLAPACK's block size (0: the matrix's default) */
   PetscBool save_weights, save_weights_set; /* -spectrum_save_weights (default: N <= NN_SPECTRUM_WEIGHTS_AUTO) */
   MPI_Comm  comm;
   Net       net;
@@ -34,6 +35,9 @@ static PetscErrorCode spectrum_stage_set_from_options(NnStage stage)
   PetscCall(PetscOptionsBool("-hessian_dense_matrix", "write the dense Hessian to the results file", NULL, st->dense_matrix,
                              &st->dense_matrix, NULL));
   PetscCall(PetscOptionsInt("-hessian_dense_max", "largest N the dense mode accepts", NULL, st->dense_max, &st->dense_max, NULL));
+  /* read here, not by scamat_set_from_options when the matrix is made: every option is read before the work */
+  PetscCall(PetscOptionsBoundedInt("-dense_block", "block size of the dense Hessian's block-cyclic layout (bounded by N; 0: 64)",
+                                   NULL, st->dense_block, &st->dense_block, NULL, 0));
   PetscCall(PetscOptionsBool("-spectrum_save_weights",
                              "record the weights of each spectrum in the results file (8 N bytes each; default: true for N <= 2,000,000)",
                              NULL, st->save_weights, &st->save_weights, &st->save_weights_set));
@@ -91,7 +95,7 @@ static PetscErrorCode spectrum_stage_dense(SpectrumStage *st, NnH5File *f, const
   PetscCall(net_get_size(st->net, &N));
   n = (hsize_t)N;
   PetscCall(scamat_create(st->comm, N, &A));
-  PetscCall(scamat_set_from_options(A));
+  if (st->dense_block) PetscCall(scamat_set_block_size(A, st->dense_block));
   PetscCall(hessian_dense_assemble(st->h, HESSIAN_FULL, A));
   PetscCall(scamat_symmetry_error(A, &sym));
   PetscCall(PetscMalloc1(N, &w));

@@ -52,11 +52,13 @@ PetscErrorCode nn_stage_create(const char *type, Dataset ds, Net net, NnStage *s
 
 PetscErrorCode nn_stage_set_from_options(NnStage st)
 {
-  char name[64];
+  char name[64], title[64];
   PetscFunctionBeginUser;
   PetscCall(st->ops.set_from_options(st));
   PetscCall(PetscSNPrintf(name, sizeof name, "-%s_stop_after", st->type));
-  PetscOptionsBegin(st->comm, NULL, "Stage testing options", NULL);
+  /* a title of its own: PETSc's -help prints a (prefix, title) block once */
+  PetscCall(PetscSNPrintf(title, sizeof title, "Stage %s testing options", st->type));
+  PetscOptionsBegin(st->comm, NULL, title, NULL);
   PetscCall(PetscOptionsInt(name, "testing: act on a stop signal after this many units of the stage's work (0: off)", NULL,
                             st->stop_after, &st->stop_after, NULL));
   PetscOptionsEnd();
