@@ -275,6 +275,8 @@ nncas_job() {
   local data=()
   [ -z "${NNCAS_DATA:-}" ] || data=(-data_dir "$NNCAS_DATA")
   local before; before=$(nncas_checkpoint_stamp)
+  # A new chain forgets a stall noted by an earlier one in this directory.
+  [ "$NNCAS_CHAIN" != 0 ] || rm -f "$nncas_out/.nncas-job.stalled"
   [ -z "$nncas_signalled" ] ||
     nncas_die "SIG$nncas_signalled came before nncas started; not starting it" \
       "(is the --signal lead time shorter than the time limit, by a minute or more?)"
