@@ -109,8 +109,31 @@ mkdir -p "$dir/busy"
 holder=$!
 sleep 0.2
 case_ output_dir_in_use "in use by another nncas run" -- "${small[@]}" -output_dir "$dir/busy"
-kill "$holder" 2>/dev/null
+# The lock file that stands in for flock where the file system refuses it
+# (-output_lock_file forces it here): one naming a live process on this host,
+# and one naming another host (which cannot be checked), are in use; the
+# message says how to remove a stale one.
+mkdir -p "$dir/busy_file" "$dir/busy_elsewhere"
+echo "$(hostname) $holder" >"$dir/busy_file/.nncas.lock.owner"
+echo "some-other-node 12345" >"$dir/busy_elsewhere/.nncas.lock.owner"
+case_ output_dir_in_use_lock_file "in use by another nncas run: $dir/busy_file/.nncas.lock.owner names host and pid \"$(hostname) $holder\"" -- \
+  "${small[@]}" -output_dir "$dir/busy_file" -output_lock_file
+case_ output_dir_locked_on_another_host "some-other-node 12345\". If that run has ended .* remove $dir/busy_elsewhere/.nncas.lock.owner" -- \
+  "${small[@]}" -output_dir "$dir/busy_elsewhere" -output_lock_file
+kill "$holder" 2>/dev/null; wait "$holder" 2>/dev/null
 case_ output_dir_is_a_file "-output_dir" -- "${small[@]}" -output_dir "$dir/not_hdf5.h5/sub"
+
+# A lock file left by a process of this host that has ended is stale: the
+# run replaces it, and removes its own at the end.
+mkdir -p "$dir/stale" && echo "$(hostname) $holder" >"$dir/stale/.nncas.lock.owner"
+mpiexec -q -n 2 --oversubscribe "$nncas" "${small[@]}" -output_dir "$dir/stale" -output_lock_file >"$dir/stale.log" 2>&1
+rc=$?
+if [ "$rc" != 0 ] || [ -e "$dir/stale/.nncas.lock.owner" ]; then
+  echo "FAIL stale_lock_file_replaced: status $rc, lock file $(ls "$dir/stale/.nncas.lock.owner" 2>&1)"; tail -n 3 "$dir/stale.log"
+  failures=$((failures + 1))
+else
+  echo "ok   stale_lock_file_replaced"
+fi
 
 # -output_overwrite replaces damaged files (an empty checkpoint.h5 and
 # results.h5) instead of failing on them, and starts results.h5 anew.

@@ -5,6 +5,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -19,6 +21,8 @@ struct _p_RunDir {
   char        dir[PETSC_MAX_PATH_LEN];
   char        checkpoint_path[PETSC_MAX_PATH_LEN], results_path[PETSC_MAX_PATH_LEN];
   int         lock_fd; /* rank 0: the open, locked OUTPUT_DIR/.nncas.lock (-1: none) */
+  PetscBool   lock_file;                     /* -output_lock_file: the O_EXCL lock file, not flock */
+  char        lock_owner[PETSC_MAX_PATH_LEN]; /* rank 0: the lock file this run created ("": none) */
   PetscBool   fresh;   /* the next rundir_results_open starts results.h5 anew */
   NnH5File    results; /* the results file rundir_results_open opened, until committed or discarded */
 };
@@ -59,6 +63,10 @@ PetscErrorCode rundir_set_from_options(RunDir rd)
   PetscCall(PetscStrncpy(dir, rd->dir, sizeof dir));
   PetscOptionsBegin(rd->comm, NULL, "Output options", NULL);
   PetscCall(PetscOptionsString("-output_dir", "directory for checkpoint.h5 and results.h5", NULL, dir, dir, sizeof dir, NULL));
+  PetscCall(PetscOptionsBool("-output_lock_file",
+                             "lock -output_dir with the file .nncas.lock.owner (O_EXCL, host and pid) instead of flock, as where the file "
+                             "system refuses flock; for a flock that is node-local (Lustre's localflock), and for tests",
+                             NULL, rd->lock_file, &rd->lock_file, NULL));
   PetscOptionsEnd();
   PetscCall(rundir_set_path(rd, dir));
   PetscFunctionReturn(0);
@@ -91,26 +99,81 @@ static PetscErrorCode rundir_make(RunDir rd)
   PetscFunctionReturn(0);
 }
 
+/* Rank 0: flock on PATH, kept open in *fd while the run lives (closing it
+ * releases the lock). Returns 0 or errno. */
+static int lock_flock(const char *path, int *fd)
+{
+  int f = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644), err = 0;
+  if (f < 0) return errno;
+  if (flock(f, LOCK_EX | LOCK_NB)) err = errno, close(f);
+  else *fd = f;
+  return err;
+}
+
+/* Rank 0, where flock is refused: PATH created with O_EXCL, holding "host pid".
+ * One that exists names its holder in holder[len] (EEXIST); one left by a dead
+ * process on this host is stale and replaced (another host's cannot be
+ * checked). Returns 0 or errno. */
+static int lock_owner_file(const char *path, char *holder, size_t len)
+{
+  char host[256] = "?", other[256];
+  int  pid;
+  if (gethostname(host, sizeof host - 1)) host[0] = '?';
+  for (int attempt = 0; attempt < 2; attempt++) {
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (fd >= 0) {
+      int err = dprintf(fd, "%s %d\n", host, (int)getpid()) < 0 || fsync(fd) ? errno : 0;
+      close(fd);
+      if (err) unlink(path);
+      return err;
+    }
+    if (errno != EEXIST) return errno;
+    FILE *f = fopen(path, "r");
+    holder[0] = 0;
+    if (f) {
+      if (!fgets(holder, (int)len, f)) holder[0] = 0;
+      fclose(f);
+    }
+    holder[strcspn(holder, "\n")] = 0;
+    if (sscanf(holder, "%255s %d", other, &pid) != 2 || strcmp(other, host)) return EEXIST;
+    if (pid != (int)getpid() && (!kill(pid, 0) || errno != ESRCH)) return EEXIST; /* alive on this host */
+    if (unlink(path) && errno != ENOENT) return errno; /* stale: its process has ended */
+  }
+  return EEXIST;
+}
+
 /* Rank 0 holds an exclusive lock on OUTPUT_DIR/.nncas.lock until
  * rundir_destroy() (the kernel drops it when the process ends, however it
- * ends). */
+ * ends). Where the file system refuses flock (Lustre mounted without -o flock:
+ * ENOSYS, EOPNOTSUPP, ENOLCK), or with -output_lock_file, the lock is the file
+ * OUTPUT_DIR/.nncas.lock.owner instead (lock_owner_file), removed by
+ * rundir_destroy(); a run killed on another host leaves it behind. */
 static PetscErrorCode rundir_lock(RunDir rd)
 {
-  char path[PETSC_MAX_PATH_LEN];
-  int  err = 0;
+  char path[PETSC_MAX_PATH_LEN], owner[PETSC_MAX_PATH_LEN], holder[300] = "";
+  int  st[2] = {0, 0}, err; /* errno, and whether the lock file stands in for flock */
   PetscFunctionBeginUser;
   PetscCall(PetscSNPrintf(path, sizeof path, "%s/.nncas.lock", rd->dir));
+  PetscCall(PetscSNPrintf(owner, sizeof owner, "%s.owner", path));
   if (!rd->rank) {
-    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (fd < 0) err = errno;
-    else if (flock(fd, LOCK_EX | LOCK_NB)) err = errno, close(fd);
-    else rd->lock_fd = fd; /* open while the run lives: closing it releases the lock */
+    if (!rd->lock_file) st[0] = lock_flock(path, &rd->lock_fd);
+    st[1] = rd->lock_file || st[0] == ENOSYS || st[0] == EOPNOTSUPP || st[0] == ENOLCK;
+    if (st[1]) {
+      st[0] = lock_owner_file(owner, holder, sizeof holder);
+      if (!st[0]) PetscCall(PetscStrncpy(rd->lock_owner, owner, sizeof rd->lock_owner));
+    }
   }
-  PetscCallMPI(MPI_Bcast(&err, 1, MPI_INT, 0, rd->comm));
+  PetscCallMPI(MPI_Bcast(st, 2, MPI_INT, 0, rd->comm));
+  PetscCallMPI(MPI_Bcast(holder, sizeof holder, MPI_CHAR, 0, rd->comm));
+  err = st[0];
   PetscCheck(err != EWOULDBLOCK, rd->comm, PETSC_ERR_FILE_OPEN,
              "-output_dir %s is in use by another nncas run (it holds %s); wait for it to end or choose another directory",
              rd->dir, path);
-  PetscCheck(!err, rd->comm, PETSC_ERR_FILE_OPEN, "-output_dir %s: cannot lock %s (%s)", rd->dir, path, strerror(err));
+  PetscCheck(err != EEXIST, rd->comm, PETSC_ERR_FILE_OPEN,
+             "-output_dir %s is in use by another nncas run: %s names host and pid \"%s\". If that run has ended (killed, or its "
+             "node failed: a lock of another host cannot be checked from here), remove %s and start again",
+             rd->dir, owner, holder, owner);
+  PetscCheck(!err, rd->comm, PETSC_ERR_FILE_OPEN, "-output_dir %s: cannot lock %s (%s)", rd->dir, st[1] ? owner : path, strerror(err));
   PetscFunctionReturn(0);
 }
 
@@ -127,6 +190,7 @@ PetscErrorCode rundir_destroy(RunDir *rd)
   PetscFunctionBeginUser;
   if (!*rd) PetscFunctionReturn(0);
   if ((*rd)->lock_fd >= 0) close((*rd)->lock_fd);
+  if ((*rd)->lock_owner[0]) unlink((*rd)->lock_owner);
   PetscCall(PetscFree(*rd));
   PetscFunctionReturn(0);
 }

@@ -18,7 +18,6 @@
 # Stops the cluster at the end, also on failure. Exit 77 (skipped) without
 # root or without SLURM/munge installed (tests/run.sh installs them).
 set -euo pipefail
-export PATH=$PATH:/usr/sbin:/sbin # the daemons, for a PATH without sbin
 build=$(cd "$1" && pwd)
 scratch=$2
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -28,98 +27,7 @@ script=$repo/jobs/slurm/quickstart.sbatch
 # do after SIGUSR1 (see chain_scenario), so the chain needs a resubmission.
 epochs=${NNCAS_SLURM_TEST_EPOCHS:-60}
 run_opts=(-spectrum_every 0 -coupling_every 0 -train_epochs "$epochs")
-t0=$SECONDS
-
-fail() { echo "FAIL: $*" >&2; exit 1; }
-note() { echo "[$((SECONDS - t0)) s] $*"; }
-
-skip_unless_possible() {
-  local t
-  [ "$(id -u)" = 0 ] || { echo "SKIP: the SLURM test runs the daemons as root"; exit 77; }
-  for t in munged slurmctld slurmd sbatch; do
-    command -v "$t" >/dev/null || { echo "SKIP: $t missing (Debian packages slurm-wlm munge; tests/run.sh installs them)"; exit 77; }
-  done
-}
-
-# The cluster's directory is fixed for a scratch directory, so that a cluster
-# left by an interrupted test is found and stopped; it is short because
-# munged's socket path must fit in 108 bytes.
-start_cluster() {
-  cluster=$scratch/cluster
-  [ ${#cluster} -lt 60 ] || cluster=/tmp/nncas-slurm-$(echo "$scratch" | md5sum | cut -c1-10)
-  [ ! -d "$cluster" ] || "$here/cluster.sh" stop "$cluster" >/dev/null
-  rm -rf "$cluster" "$scratch" && mkdir -p "$scratch"
-  trap 'stop_cluster' EXIT
-  trap 'exit 1' INT TERM
-  "$here/cluster.sh" start "$cluster"
-  export SLURM_CONF=$cluster/slurm.conf
-}
-
-stop_cluster() {
-  local rc=$?
-  "$here/cluster.sh" stop "$cluster" || rc=1
-  [ $rc = 0 ] || echo "cluster logs kept in $cluster/log"
-  exit $rc
-}
-
-# show_jobs DIR: the state of every job of DIR and the tail of its output, for a failure.
-show_jobs() {
-  local f id
-  squeue || true
-  for f in "$1"/*.out; do
-    [ -f "$f" ] || continue
-    id=${f##*-}; id=${id%.out}
-    scontrol show job "$id" 2>/dev/null | grep -E "JobId|JobState|RunTime|StartTime|ExitCode" || true
-    echo "---- $f (tail)"; tail -n 15 "$f"
-  done
-  tail -n 20 "$cluster/log/slurmctld.log"
-}
-
-# submit DIR [sbatch options]: submits the quick-start job from DIR (where
-# its output files go) with the output directory DIR/out; prints the job id.
-submit() {
-  local dir=$1; shift
-  mkdir -p "$dir"
-  (cd "$dir" && NNCAS_BUILD=$build NNCAS_OUT=out sbatch --parsable --ntasks=2 "$@" "$script" "${run_opts[@]}")
-}
-
-# wait_idle DIR SECONDS: waits until no job is queued or running (a chain
-# always has its next job queued before the current one ends). The deadline
-# follows the jobs' progress: it fails when their output (DIR/*.out) has not
-# grown for SECONDS, so a busy machine that runs the jobs slower does not fail
-# the test, while a hung job does; and when the whole test has run for
-# budget seconds, so that it always stops the cluster before ctest's TIMEOUT.
-budget=${NNCAS_SLURM_BUDGET:-1500}
-wait_idle() {
-  local stall=$2 size last=-1 end
-  while [ -n "$(squeue -h -o %i)" ]; do
-    size=$( (cat "$1"/*.out 2>/dev/null || true) | wc -c)
-    if [ "$size" != "$last" ]; then
-      last=$size
-      end=$((SECONDS + stall))
-    fi
-    [ $SECONDS -lt $end ] || { show_jobs "$1"; fail "jobs still queued, their output unchanged for $stall s"; }
-    [ $SECONDS -lt "$budget" ] || { show_jobs "$1"; fail "jobs still queued after $budget s of the test"; }
-    sleep 1
-  done
-}
-
-# job_state ID: SLURM's final state of a job (kept MinJobAge seconds).
-job_state() { scontrol show job "$1" | sed -n 's/^ *JobState=\([A-Z_]*\).*/\1/p'; }
-
-# ckpt_state FILE: "epoch step" of a checkpoint (the next step to run).
-ckpt_state() {
-  /usr/bin/python3 -c 'import h5py, sys; s = h5py.File(sys.argv[1], "r")["state"].attrs; print(int(s["epoch"]), int(s["step"]))' "$1"
-}
-
-# same_weights WHAT A B: the weights and momentum of checkpoints A and B are
-# bitwise identical.
-same_weights() {
-  local r
-  r=$(/usr/bin/python3 "$repo/tests/h5compare.py" "$2" "$3" --bitwise) ||
-    { echo "$r"; fail "$1: the weights differ from the uninterrupted run"; }
-  echo "$1: $r"
-}
+source "$here/lib.sh"
 
 reference_scenario() {
   note "reference: one job with time to spare ($epochs epochs, 2 tasks)"
@@ -161,26 +69,6 @@ chain_scenario() {
   done
   same_weights "chain of $((resubmissions + 1)) jobs vs uninterrupted" "$scratch/ref/out/checkpoint.h5" "$scratch/chain/out/checkpoint.h5"
   note "chain done: $resubmissions resubmissions (first job $first)"
-}
-
-# wait_epoch DIR EPOCH: waits until DIR/out/checkpoint.h5 is at EPOCH or
-# later, then a moment more, so that the run is inside the next epoch. Fails
-# when the jobs' output has not grown for 60 s (as wait_idle).
-wait_epoch() {
-  local ck=$1/out/checkpoint.h5 e size last=-1 end
-  while :; do
-    e=$(ckpt_state "$ck" 2>/dev/null | cut -d' ' -f1) || true
-    [ "${e:-0}" -lt "$2" ] || break
-    size=$( (cat "$1"/*.out 2>/dev/null || true) | wc -c)
-    if [ "$size" != "$last" ]; then
-      last=$size
-      end=$((SECONDS + 60))
-    fi
-    [ $SECONDS -lt $end ] || { show_jobs "$1"; fail "no checkpoint of epoch $2, the output unchanged for 60 s"; }
-    [ $SECONDS -lt "$budget" ] || { show_jobs "$1"; fail "no checkpoint of epoch $2 after $budget s of the test"; }
-    sleep 0.2
-  done
-  sleep 0.3
 }
 
 # check_restart DIR JOB STATE: job JOB continued from "epoch step" STATE (the
