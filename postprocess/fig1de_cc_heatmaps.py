@@ -140,7 +140,7 @@ def draw(results, epochs=None, varying_only=False):
                 im = ax.imshow(np.ma.masked_array(sub, mask=mask), cmap=cmap, vmin=-1, vmax=1,
                                interpolation="nearest", origin="upper")
                 ax.grid(False)
-                ax.set_title(f"{res.label}: epoch {e}", fontsize=10)
+                ax.set_title(f"{res.label}: epoch {e}", fontsize=10, pad=10)
                 _panel_text(ax, m, a.get("N_b"), const, a, varying_only)
                 if not varying_only:
                     _mark_constant(ax, const)
