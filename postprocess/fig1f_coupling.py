@@ -55,13 +55,6 @@ def _mean_se(x):
     return x.mean(), (x.std(ddof=1) / np.sqrt(len(x)) if len(x) > 1 else float("nan"))
 
 
-def has_batch_norm(res):
-    """True when the run's network (root attribute net_spec) has a bn layer:
-    the paper's exponents belong to its VGG with BN."""
-    spec = str(res.attrs.get("net_spec", ""))
-    return not spec.startswith("onnx:") and "bn" in spec.replace(" ", ",").split(",")
-
-
 def series(res, stat):
     """Per epoch arrays of one statistic: epoch, mean, se and sd (per entry, over
     the draws: sd = se sqrt(B)), exponent, exponent_se, exponent_sd, total_exponent (of the mean total per entry), ratio (sum of
@@ -174,7 +167,7 @@ def draw(results, stats=reading.STATS, chance=True, paper=True, band="sd"):
     from matplotlib.patches import Patch
 
     data = [[(s, series(r, s)) for s in stats] for r in results]
-    paper = paper and any(has_batch_norm(r) for r in results)
+    paper = paper and any(reading.has_batch_norm(r) for r in results)  # the paper's exponents are its VGG with BN's
     with_nb = "cc" in stats and any(nb_series(r, r.coupling_epochs()[-1]) is not None for r in results)
     with plotting.style():
         npanel = 3 if with_nb else 2

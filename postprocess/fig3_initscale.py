@@ -59,8 +59,7 @@ def describe_run(res, st):
         desc = f"{rule} η = {st['step_size'][taken][0]:.3g}"
     else:
         desc = rule
-    spec = str(res.attrs.get("net_spec", ""))
-    if "bn" in spec.split(","):
+    if reading.has_batch_norm(res):
         desc = "with BN, " + desc
     c = res.option("net_init_c")
     if c and str(res.attrs.get("net_init")) == "scaled":
@@ -196,7 +195,7 @@ def bn_gradient_ratio(runs, nsteps=200, block=20, nboot=2000, seed=0):
         idx = (starts[:, :, None] + np.arange(block)[None, None, :]).reshape(nboot, -1)[:, : len(x)]
         return np.median(x[np.minimum(idx, len(x) - 1)], axis=1)
 
-    bn = [(r, st) for r, st in runs if "bn" in str(r.attrs.get("net_spec", "")).split(",")]
+    bn = [(r, st) for r, st in runs if reading.has_batch_norm(r)]
     plain = [(r, st) for r, st in runs if (r, st) not in bn]
     out, rng = [], np.random.default_rng(seed)
     for r0, s0 in plain:

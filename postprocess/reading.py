@@ -320,6 +320,13 @@ def open_results(path, label=None):
     return Results(path, label)
 
 
+def has_batch_norm(res):
+    """True when the run's network (root attribute net_spec, a layer string)
+    has a bn layer; a model file's (onnx:...) is not looked into."""
+    spec = str(res.attrs.get("net_spec", ""))
+    return not spec.startswith("onnx:") and "bn" in spec.replace(" ", ",").split(",")
+
+
 def default_label(path):
     """A run's name: its output directory's name (runs/lenet/results.h5 -> lenet)."""
     d = os.path.basename(os.path.dirname(os.path.abspath(path)))
