@@ -31,11 +31,9 @@ while getopts "n:o:s:" opt; do
 done
 fashion=${NNCAS_FASHION:-/usr/share/datasets/fashion-mnist}
 etas=(0.001 0.00316 0.01 0.0316 0.1 0.316 1 3.16 10 31.6)
-# the nets of jobs/reproduce.sh's initscale runs (fig3_small, fig3_small_bn)
-plain=conv:16:3:1,relu,dropout:0.3,conv:16:3:1,relu,pool:2,conv:32:3:1,relu,dropout:0.4,conv:32:3:1,relu,pool:2
-plain+=,conv:64:3:1,relu,pool:2,dropout:0.5,dense:64,relu,dropout:0.5,dense:1
-bn=conv:16:3:1,bn,relu,dropout:0.3,conv:16:3:1,bn,relu,pool:2,conv:32:3:1,bn,relu,dropout:0.4
-bn+=,conv:32:3:1,bn,relu,pool:2,conv:64:3:1,bn,relu,pool:2,dropout:0.5,dense:64,bn,relu,dropout:0.5,dense:1
+# the nets of jobs/reproduce.sh's initscale runs
+source "$here/jobs/fig3_nets.sh"
+plain=$fig3_small bn=$fig3_small_bn
 
 "$here/jobs/setup.sh" "$build" >/dev/null
 export OPENBLAS_NUM_THREADS=1

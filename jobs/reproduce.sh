@@ -80,13 +80,8 @@ fm=(-data_format idx -data_dir "$fashion" -data_positive_class 0)
 # the small VGG-style nets on Fashion-MNIST in place of the 12-layer VGG on
 # CIFAR-10 (10000 training and 2000 validation samples, as App. G.3)
 small_vgg=("${fm[@]}" -data_train_size 10000 -data_val_size 2000 -data_augment false)
-# Fig. 3's nets at that size: vgg_small(_nobn) with the dropout of vgg12 after
-# the same convolutions and around the hidden dense layer (Sec. 5.2: "the same
-# configuration as that in fig. 1 but with BN removed"; inputs/initscale*.opts)
-fig3_small=conv:16:3:1,relu,dropout:0.3,conv:16:3:1,relu,pool:2,conv:32:3:1,relu,dropout:0.4,conv:32:3:1,relu,pool:2
-fig3_small+=,conv:64:3:1,relu,pool:2,dropout:0.5,dense:64,relu,dropout:0.5,dense:1
-fig3_small_bn=conv:16:3:1,bn,relu,dropout:0.3,conv:16:3:1,bn,relu,pool:2,conv:32:3:1,bn,relu,dropout:0.4
-fig3_small_bn+=,conv:32:3:1,bn,relu,pool:2,conv:64:3:1,bn,relu,pool:2,dropout:0.5,dense:64,bn,relu,dropout:0.5,dense:1
+# Fig. 3's nets at that size: fig3_small, fig3_small_bn
+source "$here/jobs/fig3_nets.sh"
 
 # experiment NAME: sets opts (the option file) and extra (its overrides)
 experiment() {
