@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# The paper's experiments, reduced to fit a 2-core machine in about two hours
-# (docs/reproduction.md says what is reduced and what each run answers):
+# The paper's experiments, reduced to fit a 2-core machine in a few hours
+# (about 2 h 50 min in all on 2026-12-01; several runs have changed since and
+# the whole has not been timed again). docs/reproduction.md says what is
+# reduced and what each run answers:
 #
 #   lenet           Fig. 1b/c at full scale: the paper's LeNet (preset
 #                   lenet_paper, inputs/lenet_mnist.opts) on binary MNIST, or
@@ -17,7 +19,7 @@
 #                   pattern, bias-free, plain gradient descent (Sec. 5.2)
 #   initscale_c1, initscale_chalf, initscale_c2_constant, initscale_bn
 #                   the other runs of Fig. 3c/d (inputs/initscale_*.opts)
-#   nscaling        not in the default list (about 3 hours on one core): Fig.
+#   nscaling        not in the default list (estimated 3 hours of one core): Fig.
 #                   1f's N^{3/2}, N^3, N^{9/2} tested by varying N: an MLP with
 #                   BN (inputs/nscaling.opts) at widths 16 ... 1024 (N = 12,849
 #                   ... 1,854,465), seeds 1 and 2, Algorithm 1 (B = 5) at epochs
