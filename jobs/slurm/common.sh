@@ -11,8 +11,10 @@
 #     (`#SBATCH --signal=B:USR1@SECONDS`). `B:` sends it to this batch shell
 #     only, which runs the launcher (srun or mpirun) in the background and
 #     forwards the signal to it; both pass SIGUSR1 on to every rank.
-#  2. nncas finishes its current training step, writes OUTPUT_DIR/checkpoint.h5
-#     and exits with status 3.
+#  2. nncas finishes its current unit of work (a training step; in the
+#     spectrum and coupling stages a Lanczos or trace vector or a batch of a
+#     draw, whose finished units it saves to OUTPUT_DIR/*_progress.h5),
+#     writes OUTPUT_DIR/checkpoint.h5 and exits with status 3.
 #  3. resubmit (the default): this script submits the same script again, with
 #     the same arguments, environment, node/task counts, time limit,
 #     partition, account and QOS, depending on this job (afterany), and ends.

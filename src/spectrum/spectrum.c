@@ -80,9 +80,10 @@ PetscErrorCode spectrum_set_operator(Spectrum s, Mat A)
   PetscFunctionBeginUser;
   PetscCall(MatGetSize(A, &N, NULL));
   /* Lanczos finds an invariant subspace within N steps: more cannot be taken */
-  PetscCheck(s->M0 <= N && s->M <= N, s->comm, PETSC_ERR_ARG_OUTOFRANGE,
-             "-spectrum_m0 %" PetscInt_FMT " and -spectrum_m %" PetscInt_FMT " must not exceed the operator's order N = %" PetscInt_FMT, s->M0,
-             s->M, N);
+  PetscCheck(!s->separate_normalization || s->M0 <= N, s->comm, PETSC_ERR_ARG_OUTOFRANGE,
+             "-spectrum_m0 %" PetscInt_FMT " must not exceed the operator's order N = %" PetscInt_FMT, s->M0, N);
+  PetscCheck(!s->do_density || s->M <= N, s->comm, PETSC_ERR_ARG_OUTOFRANGE,
+             "-spectrum_m %" PetscInt_FMT " must not exceed the operator's order N = %" PetscInt_FMT, s->M, N);
   s->A = A;
   PetscFunctionReturn(0);
 }

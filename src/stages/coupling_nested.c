@@ -237,9 +237,9 @@ PetscErrorCode coupling_nested_write(CouplingStage *st, NnH5File *f, const char 
   PetscCall(write_matrix(f, g, "counts_by_nb", B, K, r->count_by_nb, "count", "s_0 per draw (rows) and N_b (columns)"));
   PetscCall(write_matrix(f, g, "varying_by_nb", B, K, r->varying_by_nb, "count", "V, the variables varying over the batches (N_b^2 - constant_variables), per draw and N_b"));
   for (PetscInt q = 0; q < B * K; q++) x[q] = r->count_by_nb[q] / nb2[q];
-  PetscCall(write_matrix(f, g, "per_entry_by_nb", B, K, x, "count", "s_0 / N_b^2 per draw and N_b"));
+  PetscCall(write_matrix(f, g, "per_entry_by_nb", B, K, x, "1", "s_0 / N_b^2 per draw and N_b"));
   for (PetscInt q = 0; q < B * K; q++) x[q] = r->varying_by_nb[q] > 0 ? r->count_by_nb[q] / r->varying_by_nb[q] : NAN;
-  PetscCall(write_matrix(f, g, "per_varying_entry_by_nb", B, K, x, "count", "s_0 / V per draw and N_b (NaN for V = 0)"));
+  PetscCall(write_matrix(f, g, "per_varying_entry_by_nb", B, K, x, "1", "s_0 / V per draw and N_b (NaN for V = 0)"));
   PetscCall(write_fits(st, f, g, r, nb2, fit));
   if (K > 1)
     PetscCall(PetscPrintf(st->comm, "[coupling] cc fit over N_b %s: s_0/N_b^2 ~ N_b^%.3f +- %.3f SE (%d draws; of the mean %.3f), s_0/V ~ N_b^%.3f +- %.3f SE; a fraction N_b^-1/2 of N_b^2 would be 1.5\n",

@@ -41,7 +41,7 @@ PetscErrorCode coupling_record_write(CouplingStage *st, NnH5File *f, const char 
   PetscFunctionBeginUser;
   PetscCall(nn_h5_group(f, g));
   PetscCall(nn_h5_write_vector(f, g, "counts", (hsize_t)B, r->count, "count", "statistics above the threshold (s_0) per draw"));
-  PetscCall(nn_h5_write_vector(f, g, "per_entry", (hsize_t)B, r->per_entry, "count", "s_0 / N_b^2 per draw (Algorithm 1 step 4)"));
+  PetscCall(nn_h5_write_vector(f, g, "per_entry", (hsize_t)B, r->per_entry, "1", "s_0 / N_b^2 per draw (Algorithm 1 step 4)"));
   PetscCall(nn_h5_write_vector(f, g, "exponent", (hsize_t)B, r->exponent, "1", "log(s_0 / N_b^2) / log(N_b) per draw (NaN when s_0 = 0); exponent_mean is that of the mean per-entry count"));
   PetscCall(nn_h5_write_vector(f, g, "total", (hsize_t)B, r->total, "count", "statistics counted over per draw"));
   PetscCall(nn_h5_write_vector(f, g, "constant_variables", (hsize_t)B, r->nconst, "count", "Hessian entries constant across the batches (left out)"));

@@ -26,9 +26,9 @@ PetscErrorCode trainer_initialize_package(void)
 const char *const NnStepRules[] = {"constant", "dynamic", "NnStepRule", "STEP_", NULL};
 
 const NnColumn nn_epoch_columns[NN_EPOCH_NCOLS] = {
-  {"train_loss", "loss", "mean training loss over the epoch's mini-batches (training mode: dropout on, augmentation on)"},
-  {"train_acc", "fraction", "fraction of training samples classified correctly during the epoch (sign of the output)"},
-  {"val_loss", "loss", "mean loss on the validation split after the epoch (evaluation mode, batch statistics of each evaluation batch)"},
+  {"train_loss", "loss", "mean training loss over the epoch's mini-batches (training mode: dropout on, augmentation with -data_augment)"},
+  {"train_acc", "fraction", "fraction of training samples classified correctly during the epoch (the sign of the output with a binary loss, the largest output with a multi-class one)"},
+  {"val_loss", "loss", "mean loss on the validation split after the epoch (evaluation mode; batch normalization with the statistics of each evaluation batch, or the running ones with -net_bn_statistics running)"},
   {"val_acc", "fraction", "fraction of validation samples classified correctly after the epoch"},
   {"lr", "1", "learning rate of the epoch (with -train_step dynamic: the numerator eta_0 of eta_0/||g||^2)"},
   {"seconds", "s", "wall-clock seconds of the epoch's training steps (without evaluation and I/O)"},
