@@ -25,6 +25,7 @@ static const UsageGroup groups[] = {
   {"Network (-net_*)", {"net_"}},
   {"Training (-train_*)", {"train_"}},
   {"Output, checkpoints and restart", {"output_", "checkpoint_", "restart"}},
+  {"Rank groups of the stages (-stage_groups)", {"stage_"}},
   {"Hessian operator (-hessian_*, -dense_*)", {"hessian_", "dense_"}},
   {"Spectrum (-spectrum_*; SLEPc's -eps_* apply to the extreme eigenvalues)", {"spectrum_"}},
   {"Coupling-set statistics, App. E (-coupling_*)", {"coupling_"}},

@@ -269,7 +269,73 @@ static PetscErrorCode density_independent_of_rank_count(void)
   PetscFunctionReturn(0);
 }
 
+/* Stops a computation at every other poll (after every other unit of work). */
+static PetscErrorCode stop_every_other(void *ctx, PetscBool *stop)
+{
+  int *polls = (int *)ctx;
+  *stop      = ++*polls % 2 == 0;
+  return 0;
+}
+
+/* Density and trace with the world's ranks in G groups (every G from 1 to the
+ * ranks), each group with its own copy of the Hessian: the same Ritz values,
+ * weights and trace samples as one group, to rounding; and a grouped run
+ * stopped at every other poll (between rounds) and continued each time
+ * equals one never stopped, bit for bit. */
+static PetscErrorCode groups_give_the_spectrum_of_one_group(void)
+{
+  const HCaseOpts o = {.spec = SPEC, .loss = LOSS_LOGISTIC, .m = 40};
+  HCase           world;
+  Spectrum        ref = NULL;
+  PetscMPIInt     rank, size;
+  PetscFunctionBeginUser;
+  PetscCallMPI(MPI_Comm_rank(PETSC_COMM_WORLD, &rank));
+  PetscCallMPI(MPI_Comm_size(PETSC_COMM_WORLD, &size));
+  PetscCall(hcase_create(PETSC_COMM_WORLD, o, &world));
+  for (PetscInt G = 1; G <= size; G++) {
+    NnRankGroups   g;
+    HCase          grp;
+    Spectrum       s[2];
+    int            polls = 0, stops = 0;
+    PetscCall(nn_rank_groups_create(PETSC_COMM_WORLD, G, &g));
+    NN_CHECK(g.index == (PetscInt)rank * G / size, "rank %d in group %d of %d", rank, (int)g.index, (int)G);
+    PetscCall(hcase_create(G > 1 ? g.group_comm : PETSC_COMM_WORLD, o, &grp));
+    for (int r = 0; r < 2; r++) { /* r = 1: stopped at every other poll, continued */
+      PetscCall(spectrum_create(PETSC_COMM_WORLD, &s[r]));
+      s[r]->M = s[r]->M0 = 48, s[r]->K = 128, s[r]->nvec = 5, s[r]->trace_vecs = 7, s[r]->do_trace = PETSC_TRUE;
+      PetscCall(spectrum_set_operator(s[r], world.H));
+      PetscCall(spectrum_set_groups(s[r], grp.H, &g));
+      if (r) PetscCall(spectrum_set_poll(s[r], stop_every_other, &polls));
+      PetscCall(spectrum_compute(s[r], 1));
+      for (; s[r]->stopped; stops++) PetscCall(spectrum_compute(s[r], 1));
+    }
+    NN_CHECK(stops >= 2, "G = %d: only %d stops", (int)G, stops);
+    NN_CHECK(!memcmp(s[0]->ritz, s[1]->ritz, sizeof(double) * 5 * 48) && !memcmp(s[0]->weights, s[1]->weights, sizeof(double) * 5 * 48) &&
+               !memcmp(s[0]->trace_samples, s[1]->trace_samples, sizeof(double) * 7),
+             "G = %d: a stopped and continued run differs from one never stopped", (int)G);
+    if (!ref) ref = s[0], s[0] = NULL;
+    else {
+      double scale = ref->norm2, dr = 0, dw = 0, dt = 0;
+      for (PetscInt i = 0; i < 5 * 48; i++) dr = fmax(dr, fabs(ref->ritz[i] - s[0]->ritz[i])), dw = fmax(dw, fabs(ref->weights[i] - s[0]->weights[i]));
+      for (PetscInt k = 0; k < 7; k++) dt = fmax(dt, fabs(ref->trace_samples[k] - s[0]->trace_samples[k]) / fabs(ref->trace_samples[k]));
+      NN_CHECK(!memcmp(ref->steps, s[0]->steps, sizeof(PetscInt) * 5), "G = %d: Lanczos steps differ", (int)G);
+      NN_CHECK(dr <= 1e-9 * scale && dw <= 1e-9 && dt <= 1e-9, "G = %d: Ritz values differ by %.2e (scale %.2e), weights by %.2e, trace samples by %.2e",
+               (int)G, dr, scale, dw, dt);
+      PetscCall(PetscPrintf(PETSC_COMM_WORLD, "     G = %d groups: Ritz values within %.1e (of %.1e), weights %.1e, trace samples %.1e (relative)\n",
+                            (int)G, dr, scale, dw, dt));
+    }
+    PetscCall(spectrum_destroy(&s[0]));
+    PetscCall(spectrum_destroy(&s[1]));
+    PetscCall(hcase_destroy(&grp));
+    PetscCall(nn_rank_groups_destroy(&g));
+  }
+  PetscCall(spectrum_destroy(&ref));
+  PetscCall(hcase_destroy(&world));
+  PetscFunctionReturn(0);
+}
+
 NN_TEST_MAIN(NN_TEST_CASE(extremes_match_dense_eigenvalues), NN_TEST_CASE(extremes_from_normalization_match_dense_eigenvalues),
              NN_TEST_CASE(lanczos_density_is_close_in_wasserstein1),
              NN_TEST_CASE(hutchinson_trace_within_three_standard_errors), NN_TEST_CASE(symmetry_statistics_on_known_measures),
-             NN_TEST_CASE(density_independent_of_rank_count))
+             NN_TEST_CASE(density_independent_of_rank_count),
+             NN_TEST_CASE(groups_give_the_spectrum_of_one_group))

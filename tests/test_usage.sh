@@ -55,7 +55,7 @@ for flag in -help -h --help; do
   grep -q "PETSc Release\|Options for all PETSc" "$out" && bad+=("prints PETSc's help")
   [ "$(wc -l <"$out")" -lt 150 ] || bad+=("$(wc -l <"$out") lines")
   titles=$(grep -E '^[A-Z].*:$' "$out" | cut -d' ' -f1 | tr '\n' ' ')
-  [ "$titles" = "Options Data Network Training Output, Hessian Spectrum Coupling-set Initialisation-scaling Presets " ] ||
+  [ "$titles" = "Options Data Network Training Output, Rank Hessian Spectrum Coupling-set Initialisation-scaling Presets " ] ||
     bad+=("groups: $titles")
   grep -q -- '^  -train_epochs <10> *number of epochs$' "$out" || bad+=("no '-train_epochs <10>  number of epochs'")
   for o in "${registered[@]}"; do

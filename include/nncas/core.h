@@ -140,6 +140,30 @@ void nn_progress_start(NnProgress *p, const char *stage, PetscInt total);
 /* Prints at most every min_interval seconds, and always when done == total. */
 PetscErrorCode nn_progress_report(NnProgress *p, PetscInt done, double min_interval, const char *fmt, ...);
 
+/* ---------------------------------------------------------- rank groups -- */
+/* -stage_groups G: the ranks of comm in G contiguous groups (rank r of P in
+ * group r G / P; sizes differ by at most one), each with its own
+ * communicator, working on independent units (vectors, initialisations) side
+ * by side in rounds: units [k0, k0 + G), unit k0 + g on group g, while every
+ * group has one; the last units, fewer than G, one at a time on all ranks (a
+ * group alone would take about G times as long). */
+typedef struct {
+  MPI_Comm    comm, group_comm; /* all ranks; this rank's group (MPI_COMM_NULL with one group) */
+  PetscInt    n, index;         /* G; this rank's group */
+  PetscMPIInt group_rank;       /* this rank's rank in its group */
+} NnRankGroups;
+PetscErrorCode nn_rank_groups_create(MPI_Comm comm, PetscInt ngroups, NnRankGroups *g);
+PetscErrorCode nn_rank_groups_destroy(NnRankGroups *g);
+/* The round from unit k0 of n: returns its width w (G, or 1 for a unit on
+ * all ranks), the units [k0, k0 + w); *mine is this rank's unit (< k0 + w). */
+PetscInt nn_rank_groups_round(const NnRankGroups *g, PetscInt k0, PetscInt n, PetscInt *mine);
+/* The end of a round [k0, k1) of width > 1: the units' results (n values of
+ * type t each, unit k at buf + k n, computed by its group) made the same on
+ * every rank, exactly: each group's first rank contributes its unit, every
+ * other slot is zeroed, and one MPI_Allreduce sums them. Nothing to do for a
+ * round of width 1. */
+PetscErrorCode nn_rank_groups_share(const NnRankGroups *g, PetscInt k0, PetscInt k1, PetscInt n, MPI_Datatype t, void *buf);
+
 /* ---------------------------------------------------------------- misc -- */
 /* Parse a comma-separated list of reals / integers from a string. */
 PetscErrorCode nn_parse_real_list(const char *what, const char *s, PetscInt max, PetscReal *v, PetscInt *n);

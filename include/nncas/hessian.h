@@ -37,6 +37,12 @@ extern const char *const HessianPrecisions[];
 typedef struct _p_Hessian *Hessian; /* private: src/hessian/hessianimpl.h */
 
 PetscErrorCode hessian_create(Dataset ds, Net net, Hessian *h);
+/* The same operator (net, data set, samples, batches, seed, block, precision)
+ * over the ranks of comm, a sub-communicator of h's such as a rank group
+ * (the data set is replicated, so any ranks can hold any samples); before
+ * hessian_setup of h. The copy shares h's net, whose buffers the two use in
+ * turn, so the net must hold hessian_local_samples(dup, size of comm). */
+PetscErrorCode hessian_duplicate(Hessian h, MPI_Comm comm, Hessian *dup);
 /* -log_view events NnHessianMult, NnHessianSlice, NnHessianComm (hessian_create calls it). */
 PetscErrorCode hessian_initialize_package(void);
 PetscErrorCode hessian_set_from_options(Hessian h);

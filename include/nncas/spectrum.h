@@ -34,6 +34,16 @@ PetscErrorCode spectrum_set_from_options(Spectrum sp);
  * Lanczos basis's -spectrum_bv_*. */
 const char *const *spectrum_options_read_later(void);
 PetscErrorCode spectrum_set_operator(Spectrum sp, Mat A);
+/* Rank groups (-stage_groups): g splits the ranks of sp's communicator and
+ * Ag is this rank's group's own copy of the operator over the group's ranks
+ * (the same operator: a Hessian duplicated on g->group_comm; g is copied, its
+ * communicators must outlive sp). The density's starting vectors and the
+ * trace's vectors are then spread over the groups in rounds
+ * (nn_rank_groups_round) whose results every rank receives at the end of the
+ * round; the polls come between rounds. The extremes and the normalization
+ * run stay on the whole operator. Results equal those of one group to
+ * rounding (the reductions inside a product are over fewer ranks). */
+PetscErrorCode spectrum_set_groups(Spectrum sp, Mat Ag, const NnRankGroups *g);
 /* The extremes' convergence tolerance unless -eps_tol gives one: Krylov-Schur's
  * and the Ritz pairs' test (default 1e-10; an operator computed in float32
  * cannot reach it, see docs/hessian.md). */

@@ -29,13 +29,14 @@ PetscErrorCode hessian_initialize_package(void)
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode hessian_create(Dataset ds, Net net, Hessian *h)
+/* A Hessian of net on ds's samples over the ranks of comm, with the defaults. */
+static PetscErrorCode hessian_create_on(MPI_Comm comm, Dataset ds, Net net, Hessian *h)
 {
   Hessian r;
   PetscFunctionBeginUser;
   PetscCall(hessian_initialize_package());
   PetscCall(PetscNew(&r));
-  PetscCall(dataset_get_comm(ds, &r->comm));
+  r->comm = comm;
   PetscCallMPI(MPI_Comm_rank(r->comm, &r->rank));
   PetscCallMPI(MPI_Comm_size(r->comm, &r->size));
   r->ds         = ds;
@@ -47,6 +48,27 @@ PetscErrorCode hessian_create(Dataset ds, Net net, Hessian *h)
   r->reuse      = PETSC_TRUE;
   r->inject_nan = inject_nan;
   *h = r;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode hessian_create(Dataset ds, Net net, Hessian *h)
+{
+  MPI_Comm comm;
+  PetscFunctionBeginUser;
+  PetscCall(dataset_get_comm(ds, &comm));
+  PetscCall(hessian_create_on(comm, ds, net, h));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode hessian_duplicate(Hessian h, MPI_Comm comm, Hessian *dup)
+{
+  Hessian r;
+  PetscFunctionBeginUser;
+  PetscCheck(!h->sample_ids, h->comm, PETSC_ERR_ORDER, "hessian_duplicate: duplicate before hessian_setup()");
+  PetscCall(hessian_create_on(comm, h->ds, h->net, &r));
+  r->nsamples = h->nsamples, r->batch = h->batch, r->seed = h->seed; /* the sample set */
+  r->kmax = h->kmax, r->reuse = h->reuse, r->precision = h->precision, r->inject_nan = h->inject_nan;
+  *dup = r;
   PetscFunctionReturn(0);
 }
 

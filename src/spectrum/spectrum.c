@@ -28,6 +28,7 @@ PetscErrorCode spectrum_create(MPI_Comm comm, Spectrum *sp)
   s->zero_tol    = 1e-3;
   s->eps_tol     = 1e-10;
   s->do_extremes = s->do_density = PETSC_TRUE;
+  s->groups      = (NnRankGroups){.comm = comm, .group_comm = MPI_COMM_NULL, .n = 1};
   *sp = s;
   PetscFunctionReturn(0);
 }
@@ -88,6 +89,22 @@ PetscErrorCode spectrum_set_operator(Spectrum s, Mat A)
   PetscFunctionReturn(0);
 }
 
+PetscErrorCode spectrum_set_groups(Spectrum s, Mat Ag, const NnRankGroups *g)
+{
+  PetscInt N, Ng;
+  PetscFunctionBeginUser;
+  PetscCheck(g->comm == s->comm || g->n == 1, s->comm, PETSC_ERR_ARG_WRONG, "spectrum_set_groups: the groups split another communicator");
+  s->groups = *g, s->Ag = NULL;
+  if (g->n == 1) PetscFunctionReturn(0);
+  PetscCheck(s->A, s->comm, PETSC_ERR_ORDER, "spectrum_set_groups: call spectrum_set_operator() first");
+  PetscCall(MatGetSize(s->A, &N, NULL));
+  PetscCall(MatGetSize(Ag, &Ng, NULL));
+  PetscCheck(N == Ng, s->comm, PETSC_ERR_ARG_SIZ, "spectrum_set_groups: the group's operator has order %" PetscInt_FMT ", the whole one %" PetscInt_FMT,
+             Ng, N);
+  s->Ag = Ag;
+  PetscFunctionReturn(0);
+}
+
 /* Papyan's Normalization: [lo, hi] from the Ritz values of M0 Lanczos steps. */
 static PetscErrorCode spectrum_normalization(Spectrum s, Vec v)
 {
@@ -128,12 +145,14 @@ static void spectrum_smooth(Spectrum s)
  * starting vectors from done_vecs on, polling after each; then the smoothing. */
 static PetscErrorCode spectrum_density_continue(Spectrum s)
 {
-  Vec        v;
+  Vec        v, vg;
   NnProgress prog;
   PetscFunctionBeginUser;
   PetscCall(PetscLogEventBegin(spectrum_ev_density, 0, 0, 0, 0));
   if (!s->done_normalization && !s->done_vecs) PetscCall(spectrum_density_allocate(s)); /* a fresh density */
   PetscCall(MatCreateVecs(s->A, &v, NULL));
+  vg = NULL;
+  if (s->groups.n > 1) PetscCall(MatCreateVecs(s->Ag, &vg, NULL));
   nn_progress_start(&prog, "spectrum density", s->nvec + 1);
   if (!s->done_normalization && s->separate_normalization) {
     PetscCall(spectrum_normalization(s, v));
@@ -141,12 +160,19 @@ static PetscErrorCode spectrum_density_continue(Spectrum s)
     s->done_normalization = PETSC_TRUE;
     PetscCall(spectrum_poll(s, &s->stopped));
   }
-  for (PetscInt k = s->done_vecs; k < s->nvec && !s->stopped; k++) {
-    PetscCall(spectrum_random_vector(s, nn_spectrum_density_substream((uint64_t)k), PETSC_FALSE, v));
-    PetscCall(lanczos_tridiagonal(s->A, v, s->M, &s->steps[k], s->ritz + k * s->M, s->weights + k * s->M));
+  for (PetscInt k0 = s->done_vecs, k1, k; k0 < s->nvec && !s->stopped; k0 = k1) {
+    const PetscInt w = nn_rank_groups_round(&s->groups, k0, s->nvec, &k); /* k: this rank's vector */
+    k1 = k0 + w;
+    if (k < k1) {
+      PetscCall(spectrum_random_vector(s, nn_spectrum_density_substream((uint64_t)k), PETSC_FALSE, w > 1 ? vg : v));
+      PetscCall(lanczos_tridiagonal(w > 1 ? s->Ag : s->A, w > 1 ? vg : v, s->M, &s->steps[k], s->ritz + k * s->M, s->weights + k * s->M));
+    }
+    PetscCall(nn_rank_groups_share(&s->groups, k0, k1, s->M, MPI_DOUBLE, s->ritz));
+    PetscCall(nn_rank_groups_share(&s->groups, k0, k1, s->M, MPI_DOUBLE, s->weights));
+    PetscCall(nn_rank_groups_share(&s->groups, k0, k1, 1, MPIU_INT, s->steps));
     if (!s->done_normalization) spectrum_set_interval(s, s->ritz, s->steps[0]), s->done_normalization = PETSC_TRUE; /* from vector 0 */
-    PetscCall(nn_progress_report(&prog, k + 2, 10.0, "starting vector %" PetscInt_FMT "/%" PetscInt_FMT, k + 1, s->nvec));
-    s->done_vecs = k + 1;
+    PetscCall(nn_progress_report(&prog, k1 + 1, 10.0, "starting vector %" PetscInt_FMT "/%" PetscInt_FMT, k1, s->nvec));
+    s->done_vecs = k1;
     PetscCall(spectrum_poll(s, &s->stopped));
   }
   if (!s->stopped) {
@@ -154,6 +180,7 @@ static PetscErrorCode spectrum_density_continue(Spectrum s)
     spectrum_smooth(s);
   }
   PetscCall(VecDestroy(&v));
+  PetscCall(VecDestroy(&vg));
   PetscCall(PetscLogEventEnd(spectrum_ev_density, 0, 0, 0, 0));
   PetscFunctionReturn(0);
 }
@@ -170,7 +197,7 @@ PetscErrorCode spectrum_density(Spectrum s)
  * then their mean and standard error, added in the order of k. */
 static PetscErrorCode spectrum_trace_continue(Spectrum s)
 {
-  Vec        z, y;
+  Vec        z[2], y[2]; /* on all ranks, on the group */
   NnMoments  m = {0, 0, 0};
   NnProgress prog;
   PetscFunctionBeginUser;
@@ -179,23 +206,30 @@ static PetscErrorCode spectrum_trace_continue(Spectrum s)
     PetscCall(PetscFree(s->trace_samples));
     PetscCall(PetscMalloc1(s->trace_vecs, &s->trace_samples));
   }
-  PetscCall(MatCreateVecs(s->A, &z, &y));
+  PetscCall(MatCreateVecs(s->A, &z[0], &y[0]));
+  z[1] = y[1] = NULL;
+  if (s->groups.n > 1) PetscCall(MatCreateVecs(s->Ag, &z[1], &y[1]));
   nn_progress_start(&prog, "spectrum trace", s->trace_vecs);
-  for (PetscInt k = s->done_trace; k < s->trace_vecs && !s->stopped; k++) {
-    PetscScalar q;
-    PetscCall(spectrum_random_vector(s, nn_spectrum_trace_substream((uint64_t)k), PETSC_TRUE, z));
-    PetscCall(MatMult(s->A, z, y));
-    PetscCall(VecDot(z, y, &q)); /* z^T A z, E[z^T A z] = tr A */
+  for (PetscInt k0 = s->done_trace, k1, k; k0 < s->trace_vecs && !s->stopped; k0 = k1) {
+    const PetscInt w = nn_rank_groups_round(&s->groups, k0, s->trace_vecs, &k), g = w > 1; /* k: this rank's vector, on its group */
+    PetscScalar    q;
+    k1 = k0 + w;
+    PetscCall(spectrum_random_vector(s, nn_spectrum_trace_substream((uint64_t)k), PETSC_TRUE, z[g]));
+    PetscCall(MatMult(g ? s->Ag : s->A, z[g], y[g]));
+    PetscCall(VecDot(z[g], y[g], &q)); /* z^T A z, E[z^T A z] = tr A */
     s->trace_samples[k] = PetscRealPart(q);
-    s->done_trace       = k + 1;
-    PetscCall(nn_progress_report(&prog, k + 1, 10.0, NULL));
+    PetscCall(nn_rank_groups_share(&s->groups, k0, k1, 1, MPI_DOUBLE, s->trace_samples));
+    s->done_trace = k1;
+    PetscCall(nn_progress_report(&prog, k1, 10.0, NULL));
     PetscCall(spectrum_poll(s, &s->stopped));
   }
   for (PetscInt k = 0; k < s->done_trace; k++) nn_moments_add(&m, s->trace_samples[k]);
   s->trace    = nn_moments_mean(&m);
   s->trace_se = nn_moments_se(&m);
-  PetscCall(VecDestroy(&z));
-  PetscCall(VecDestroy(&y));
+  for (int g = 0; g < 2; g++) {
+    PetscCall(VecDestroy(&z[g]));
+    PetscCall(VecDestroy(&y[g]));
+  }
   PetscCall(PetscLogEventEnd(spectrum_ev_trace, 0, 0, 0, 0));
   PetscFunctionReturn(0);
 }

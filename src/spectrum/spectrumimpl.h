@@ -11,6 +11,10 @@
 struct _p_Spectrum {
   MPI_Comm comm;
   Mat      A;
+  /* rank groups (spectrum_set_groups): density and trace vectors spread over
+   * ngroups copies of A, unit k on group k mod ngroups, shared after each round */
+  Mat          Ag;         /* this rank's group's copy of A */
+  NnRankGroups groups;     /* one group (all ranks) unless spectrum_set_groups */
   /* options */
   PetscInt  nev, topk;        /* -spectrum_nev (each end), -spectrum_topk (by magnitude) */
   PetscInt  M0, M, K, nvec;   /* -spectrum_m0, -spectrum_m, -spectrum_k, -spectrum_nvec */

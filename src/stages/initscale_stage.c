@@ -14,6 +14,8 @@ typedef struct {
   MPI_Comm  comm;
   Net       net;
   Hessian   h;
+  Hessian   hg;          /* with -stage_groups: h's copy on this rank's group */
+  NnRankGroups groups;   /* the stage's */
   Spectrum  sp;
   double   *gn2;         /* (nc, ninit) squared gradient norms */
   double   *lmax, *lmin; /* (nc) extreme eigenvalues at the first init */
@@ -43,11 +45,10 @@ static PetscErrorCode initscale_stage_set_from_options(NnStage stage)
 static PetscErrorCode initscale_stage_local_samples(NnStage stage, PetscInt train_batch, PetscInt *nlocal)
 {
   InitScaleStage *st = (InitScaleStage *)stage->data;
-  PetscMPIInt     size;
   PetscFunctionBeginUser;
   (void)train_batch;
-  PetscCallMPI(MPI_Comm_size(stage->comm, &size));
-  *nlocal = st->on ? hessian_local_samples(st->h, size) : 0;
+  *nlocal = 0;
+  if (st->on) PetscCall(nn_stage_hessian_local_samples(stage, st->h, nlocal));
   PetscFunctionReturn(0);
 }
 
@@ -62,10 +63,13 @@ static PetscErrorCode initscale_stage_setup(NnStage stage, PetscInt train_batch)
   PetscCheck(strncmp(spec, "onnx:", 5), stage->comm, PETSC_ERR_ARG_INCOMP,
              "-initscale: the init-scaling study redraws the weights of a layer-string network (Sec. 5.2: a bias-free ReLU chain); "
              "a -net_file model keeps its own: run it without -initscale");
+  PetscCall(nn_stage_group_hessian(stage, st->h, &st->hg));
   PetscCall(hessian_setup(st->h));
   Mat H;
   PetscCall(hessian_get_mat(st->h, HESSIAN_FULL, &H));
   PetscCall(spectrum_set_operator(st->sp, H));
+  PetscCall(nn_stage_group_spectrum(stage, st->hg, st->sp));
+  st->groups = stage->groups;
   PetscCall(PetscMalloc3((size_t)st->nc * st->ninit, &st->gn2, st->nc, &st->lmax, st->nc, &st->lmin));
   PetscFunctionReturn(0);
 }
@@ -88,25 +92,30 @@ static double loglog_slope(PetscInt n, const PetscReal *x, const double *y)
   return n > 1 ? (n * sxy - sx * sy) / (n * sxx - sx * sx) : NAN;
 }
 
-/* ||grad R||^2 for every c and every initialisation (seeds net_seed + k). */
+/* ||grad R||^2 for every c and every initialisation (seeds net_seed + k):
+ * unit u = i ninit + k, spread over the rank groups in rounds. */
 static PetscErrorCode initscale_gradients(InitScaleStage *st, double *theta, double *grad)
 {
-  NnProgress prog;
-  PetscInt   N, seed;
+  const PetscInt n = st->nc * st->ninit;
+  NnProgress     prog;
+  PetscInt       N, seed;
   PetscFunctionBeginUser;
   PetscCall(net_get_size(st->net, &N));
   PetscCall(net_get_init(st->net, NULL, &seed));
-  nn_progress_start(&prog, "initscale gradients", st->nc * st->ninit);
-  for (PetscInt i = 0; i < st->nc; i++)
-    for (PetscInt k = 0; k < st->ninit; k++) {
-      double R, g2 = 0;
-      PetscCall(net_init_params_scaled(st->net, st->c[i], seed + k, theta));
-      PetscCall(hessian_set_point(st->h, theta));
-      PetscCall(hessian_risk(st->h, &R, grad, NULL));
-      for (PetscInt q = 0; q < N; q++) g2 += grad[q] * grad[q];
-      st->gn2[i * st->ninit + k] = g2;
-      PetscCall(nn_progress_report(&prog, i * st->ninit + k + 1, 10.0, "c = %g", (double)st->c[i]));
-    }
+  nn_progress_start(&prog, "initscale gradients", n);
+  for (PetscInt u0 = 0, u1, u; u0 < n; u0 = u1) {
+    const PetscInt w = nn_rank_groups_round(&st->groups, u0, n, &u), i = u / st->ninit, k = u % st->ninit;
+    const Hessian  h = w > 1 ? st->hg : st->h;
+    double         R, g2 = 0;
+    u1 = u0 + w;
+    PetscCall(net_init_params_scaled(st->net, st->c[i], seed + k, theta));
+    PetscCall(hessian_set_point(h, theta));
+    PetscCall(hessian_risk(h, &R, grad, NULL));
+    for (PetscInt q = 0; q < N; q++) g2 += grad[q] * grad[q];
+    st->gn2[u] = g2;
+    PetscCall(nn_rank_groups_share(&st->groups, u0, u1, 1, MPI_DOUBLE, st->gn2));
+    PetscCall(nn_progress_report(&prog, u1, 10.0, "c = %g", (double)st->c[(u1 - 1) / st->ninit]));
+  }
   PetscFunctionReturn(0);
 }
 
@@ -160,6 +169,7 @@ static PetscErrorCode initscale_spectra(InitScaleStage *st, NnH5File *f, double 
     PetscCall(PetscPrintf(st->comm, "[initscale] spectrum at c = %g\n", (double)st->c[i]));
     PetscCall(net_init_params_scaled(st->net, st->c[i], seed, theta));
     PetscCall(hessian_set_point(st->h, theta));
+    if (st->hg) PetscCall(hessian_set_point(st->hg, theta));
     PetscCall(hessian_risk(st->h, NULL, NULL, &mean_abs_dl));
     PetscCall(spectrum_compute(st->sp, mean_abs_dl));
     PetscCall(spectrum_get_range(st->sp, &st->lmin[i], &st->lmax[i]));
@@ -219,6 +229,7 @@ static PetscErrorCode initscale_stage_destroy(NnStage stage)
   if (st->gn2) PetscCall(PetscFree3(st->gn2, st->lmax, st->lmin));
   PetscCall(spectrum_destroy(&st->sp));
   PetscCall(hessian_destroy(&st->h));
+  PetscCall(hessian_destroy(&st->hg));
   PetscCall(PetscFree(stage->data));
   PetscFunctionReturn(0);
 }

@@ -20,6 +20,7 @@ typedef struct {
   MPI_Comm  comm;
   Net       net;
   Hessian   h;
+  Hessian   hg;                 /* with -stage_groups: h's copy on this rank's group */
   Spectrum  sp;
 } SpectrumStage;
 
@@ -50,11 +51,10 @@ static PetscErrorCode spectrum_stage_set_from_options(NnStage stage)
 static PetscErrorCode spectrum_stage_local_samples(NnStage stage, PetscInt train_batch, PetscInt *nlocal)
 {
   SpectrumStage *st = (SpectrumStage *)stage->data;
-  PetscMPIInt    size;
   PetscFunctionBeginUser;
   (void)train_batch;
-  PetscCallMPI(MPI_Comm_size(stage->comm, &size));
-  *nlocal = st->every ? hessian_local_samples(st->h, size) : 0;
+  *nlocal = 0;
+  if (st->every) PetscCall(nn_stage_hessian_local_samples(stage, st->h, nlocal));
   PetscFunctionReturn(0);
 }
 
@@ -67,12 +67,14 @@ static PetscErrorCode spectrum_stage_setup(NnStage stage, PetscInt train_batch)
   PetscCheck(!st->dense || stage->N <= st->dense_max, stage->comm, PETSC_ERR_ARG_OUTOFRANGE,
              "-hessian_dense: N = %" PetscInt_FMT " exceeds -hessian_dense_max %" PetscInt_FMT " (the dense mode stores N^2 doubles)",
              stage->N, st->dense_max);
+  PetscCall(nn_stage_group_hessian(stage, st->h, &st->hg));
   PetscCall(hessian_setup(st->h));
   PetscCall(hessian_view(st->h, PETSC_VIEWER_STDOUT_(stage->comm)));
   if (!st->save_weights_set) st->save_weights = stage->N <= NN_SPECTRUM_WEIGHTS_AUTO ? PETSC_TRUE : PETSC_FALSE;
   Mat H;
   PetscCall(hessian_get_mat(st->h, HESSIAN_FULL, &H));
   PetscCall(spectrum_set_operator(st->sp, H));
+  PetscCall(nn_stage_group_spectrum(stage, st->hg, st->sp));
   PetscCall(spectrum_view(st->sp, PETSC_VIEWER_STDOUT_(stage->comm)));
   PetscFunctionReturn(0);
 }
@@ -210,6 +212,7 @@ static PetscErrorCode spectrum_stage_run(NnStage stage, PetscInt epoch, const do
   PetscCall(PetscPrintf(stage->comm, "[spectrum] epoch %" PetscInt_FMT ": Hessian on %" PetscInt_FMT " samples, N = %" PetscInt_FMT "\n", epoch,
                         nsamples, stage->N));
   PetscCall(hessian_set_point(st->h, theta));
+  if (st->hg) PetscCall(hessian_set_point(st->hg, theta));
   PetscCall(hessian_risk(st->h, &R, NULL, &mean_abs_dl));
   PetscCall(spectrum_stage_resume(stage, epoch, theta, rd));
   PetscCall(spectrum_compute(st->sp, mean_abs_dl));
@@ -235,6 +238,7 @@ static PetscErrorCode spectrum_stage_destroy(NnStage stage)
   PetscFunctionBeginUser;
   PetscCall(spectrum_destroy(&st->sp));
   PetscCall(hessian_destroy(&st->h));
+  PetscCall(hessian_destroy(&st->hg));
   PetscCall(PetscFree(stage->data));
   PetscFunctionReturn(0);
 }

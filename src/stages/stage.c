@@ -43,10 +43,27 @@ PetscErrorCode nn_stage_create(const char *type, Dataset ds, Net net, NnStage *s
   s->ds   = ds;
   s->net  = net;
   s->type = stage_types[k].type;
+  s->groups = (NnRankGroups){.comm = comm, .group_comm = MPI_COMM_NULL, .n = 1};
   PetscCall(PetscSNPrintf(event, sizeof event, "NnStage_%s", s->type));
   PetscCall(PetscLogEventRegister(event, stage_class, &s->event));
   PetscCall(stage_types[k].create(s));
   *st = s;
+  PetscFunctionReturn(0);
+}
+
+/* -stage_groups G (nn_rank_groups_create). */
+static PetscErrorCode nn_stage_groups_setup(NnStage st)
+{
+  PetscInt G = st->groups.n;
+  PetscFunctionBeginUser;
+  PetscOptionsBegin(st->comm, NULL, "Rank groups of the stages", NULL);
+  PetscCall(PetscOptionsInt("-stage_groups",
+                            "split the ranks into G groups, each with its own copy of the Hessian, working on independent "
+                            "units side by side (the spectrum's density and trace vectors, the init-scaling study's initialisations)",
+                            NULL, G, &G, NULL));
+  PetscOptionsEnd();
+  PetscCall(nn_rank_groups_destroy(&st->groups));
+  PetscCall(nn_rank_groups_create(st->comm, G, &st->groups));
   PetscFunctionReturn(0);
 }
 
@@ -63,6 +80,7 @@ PetscErrorCode nn_stage_set_from_options(NnStage st)
                             st->stop_after, &st->stop_after, NULL));
   PetscOptionsEnd();
   PetscCheck(st->stop_after >= 0, st->comm, PETSC_ERR_ARG_OUTOFRANGE, "%s must be non-negative (0: off)", name);
+  PetscCall(nn_stage_groups_setup(st));
   PetscFunctionReturn(0);
 }
 
@@ -98,6 +116,7 @@ PetscErrorCode nn_stage_destroy(NnStage *st)
   PetscFunctionBeginUser;
   if (!*st) PetscFunctionReturn(0);
   if ((*st)->ops.destroy) PetscCall((*st)->ops.destroy(*st));
+  PetscCall(nn_rank_groups_destroy(&(*st)->groups));
   PetscCall(PetscFree(*st));
   PetscFunctionReturn(0);
 }

@@ -64,3 +64,37 @@ PetscErrorCode nn_stage_hessian_spectrum_options(Hessian h, Spectrum sp)
   if (precision == HESSIAN_PRECISION_SINGLE) PetscCall(spectrum_set_tolerance(sp, NN_SPECTRUM_SINGLE_TOL));
   PetscFunctionReturn(0);
 }
+
+PetscErrorCode nn_stage_hessian_local_samples(NnStage st, Hessian h, PetscInt *nlocal)
+{
+  PetscMPIInt size;
+  PetscFunctionBeginUser;
+  PetscCallMPI(MPI_Comm_size(st->comm, &size));
+  *nlocal = hessian_local_samples(h, size);
+  if (st->groups.n > 1) { /* a group's copy holds more samples per rank */
+    PetscCallMPI(MPI_Comm_size(st->groups.group_comm, &size));
+    *nlocal = PetscMax(*nlocal, hessian_local_samples(h, size));
+  }
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode nn_stage_group_hessian(NnStage st, Hessian h, Hessian *hg)
+{
+  PetscFunctionBeginUser;
+  *hg = NULL;
+  if (st->groups.n > 1) PetscCall(hessian_duplicate(h, st->groups.group_comm, hg));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode nn_stage_group_spectrum(NnStage st, Hessian hg, Spectrum sp)
+{
+  Mat Hg;
+  PetscFunctionBeginUser;
+  if (!hg) PetscFunctionReturn(0);
+  PetscCall(hessian_setup(hg));
+  PetscCall(hessian_get_mat(hg, HESSIAN_FULL, &Hg));
+  PetscCall(spectrum_set_groups(sp, Hg, &st->groups));
+  PetscCall(PetscPrintf(st->comm, "[%s] %" PetscInt_FMT " rank groups, each with its own copy of the Hessian: their units side by side\n",
+                        st->type, st->groups.n));
+  PetscFunctionReturn(0);
+}

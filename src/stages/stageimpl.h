@@ -27,6 +27,7 @@ struct _p_NnStage {
   PetscLogEvent event; /* NnStage<Type> in -log_view */
   void         *data;  /* the type's own state */
   PetscInt      stop_after, units; /* testing (-stage_stop_after): stop after this many units of work (0: off); units done */
+  NnRankGroups  groups; /* -stage_groups: a type spreads its independent units over them, or ignores them */
 };
 
 /* A stage's safe point, after each unit of its work (a batch, a vector):
@@ -47,6 +48,15 @@ PetscErrorCode nn_stage_write_hessian_samples(NnStage st, Hessian h, NnH5File *f
  * sp (stage_samples.c), the extremes' tolerance loosened to 1e-6 with
  * single-precision products: the spectrum and initscale stages take the same. */
 PetscErrorCode nn_stage_hessian_spectrum_options(Hessian h, Spectrum sp);
+
+/* Rank groups (-stage_groups) for a stage's Hessian h and spectrum sp
+ * (stage_samples.c): the samples per rank of h on all ranks or on a group,
+ * whichever is more; hg, h's copy on this rank's group (NULL with one group;
+ * before h's setup); after spectrum_set_operator, hg set up and sp's density
+ * and trace vectors spread over the groups (nothing for hg NULL). */
+PetscErrorCode nn_stage_hessian_local_samples(NnStage st, Hessian h, PetscInt *nlocal);
+PetscErrorCode nn_stage_group_hessian(NnStage st, Hessian h, Hessian *hg);
+PetscErrorCode nn_stage_group_spectrum(NnStage st, Hessian hg, Spectrum sp);
 
 /* Each type's constructor: sets title and ops, allocates data with the defaults. */
 PetscErrorCode nn_stage_create_initscale(NnStage st);
