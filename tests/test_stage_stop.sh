@@ -7,14 +7,16 @@
 # -STAGE_stop_after K acts as if the signal came after the stage's K-th unit
 # of work (a coupling batch; the spectrum's normalization with its extremes, a density
 # or trace vector), deterministic; with REAL=1 (coupling) a SIGUSR1 is sent to
-# mpiexec in the middle of the stage.
-# Usage: test_stage_stop.sh NNCAS_BINARY SCRATCH_DIR NP STAGE [REAL]
+# mpiexec in the middle of the stage. Options after REAL go to every run
+# (-stage_groups G: the stop comes inside a round of the groups).
+# Usage: test_stage_stop.sh NNCAS_BINARY SCRATCH_DIR NP STAGE [REAL [NNCAS_OPTIONS...]]
 set -uo pipefail
 nncas=$1
 dir=$2
 np=$3
 stage=$4
 real=${5:-0}
+extra=("${@:6}")
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 rm -rf "$dir" && mkdir -p "$dir"
 base=(-data_format mixture -synth_train 240 -synth_val 60 -synth_shape 1,6,6 -net_layers "dense:12,tanh,dense:8,relu,dense:1"
@@ -27,6 +29,7 @@ case $stage in
             stop_after=3 ;; # the normalization (density vector 1) with the extremes: one unit; two more density vectors
   *) echo "unknown stage $stage"; exit 2 ;;
 esac
+base+=("${extra[@]}")
 if [ "$real" = 1 ]; then # a stage long enough to be signalled in the middle
   base=(-data_format mixture -synth_train 2400 -synth_val 60 -synth_shape 1,12,12 -net_layers "dense:64,tanh,dense:32,relu,dense:1"
         -train_batch 40 -train_epochs 1 -coupling_every 1 -coupling_nb 40 -coupling_nb_high 4 -coupling_draws 2

@@ -25,6 +25,12 @@ foreach(stage coupling spectrum)
     set_tests_properties(${stage}_stop_resumes_bitwise_np${np} PROPERTIES ENVIRONMENT "${NNCAS_TEST_ENV}" TIMEOUT 600 PROCESSORS ${np})
   endforeach()
 endforeach()
+# The same with rank groups on 4 ranks: a stop inside a round of G = 2 groups.
+foreach(stage coupling spectrum)
+  add_test(NAME stage_groups_${stage}_stop_resumes_bitwise_np4
+    COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/test_stage_stop.sh $<TARGET_FILE:nncas> ${CMAKE_CURRENT_BINARY_DIR}/scratch_${stage}_groups_stop 4 ${stage} 0 -stage_groups 2)
+  set_tests_properties(stage_groups_${stage}_stop_resumes_bitwise_np4 PROPERTIES ENVIRONMENT "${NNCAS_TEST_ENV}" TIMEOUT 600 PROCESSORS 4)
+endforeach()
 add_test(NAME stage_stop_on_sigusr1_resumes_bitwise
   COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/test_stage_stop.sh $<TARGET_FILE:nncas> ${CMAKE_CURRENT_BINARY_DIR}/scratch_stage_signal 2 coupling 1)
 set_tests_properties(stage_stop_on_sigusr1_resumes_bitwise PROPERTIES ENVIRONMENT "${NNCAS_TEST_ENV}" TIMEOUT 900 PROCESSORS 2)

@@ -163,6 +163,8 @@ PetscInt nn_rank_groups_round(const NnRankGroups *g, PetscInt k0, PetscInt n, Pe
  * other slot is zeroed, and one MPI_Allreduce sums them. Nothing to do for a
  * round of width 1. */
 PetscErrorCode nn_rank_groups_share(const NnRankGroups *g, PetscInt k0, PetscInt k1, PetscInt n, MPI_Datatype t, void *buf);
+/* The rank in g->comm of group index's first rank (a root for its results). */
+PetscErrorCode nn_rank_groups_first_rank(const NnRankGroups *g, PetscInt index, PetscMPIInt *rank);
 
 /* ---------------------------------------------------------------- misc -- */
 /* Parse a comma-separated list of reals / integers from a string. */

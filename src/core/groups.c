@@ -40,6 +40,15 @@ PetscInt nn_rank_groups_round(const NnRankGroups *g, PetscInt k0, PetscInt n, Pe
   return w;
 }
 
+PetscErrorCode nn_rank_groups_first_rank(const NnRankGroups *g, PetscInt index, PetscMPIInt *rank)
+{
+  PetscMPIInt size;
+  PetscFunctionBeginUser;
+  PetscCallMPI(MPI_Comm_size(g->comm, &size));
+  *rank = (PetscMPIInt)(((long long)index * size + g->n - 1) / g->n); /* the least r with r G / P >= index */
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode nn_rank_groups_share(const NnRankGroups *g, PetscInt k0, PetscInt k1, PetscInt n, MPI_Datatype t, void *buf)
 {
   int      tsize;

@@ -14,6 +14,13 @@ static PetscErrorCode poll_stage(void *ctx, PetscBool *stop)
   PetscFunctionReturn(0);
 }
 
+static PetscErrorCode poll_group(void *ctx, PetscBool *stop)
+{
+  PetscFunctionBeginUser;
+  PetscCall(nn_stage_poll_stop_group((NnStage)ctx, stop));
+  PetscFunctionReturn(0);
+}
+
 /* X (n x nb^2, column-major, replicated): observation b (batch b) of
  * variable p nb + q is H_b[i_p, j_q]. The entries of progress slot `slot`
  * are reused and completed; a stop signal leaves X unset and *stopped. */
@@ -109,6 +116,45 @@ static PetscErrorCode write_first_draw(CouplingStage *st, PetscInt epoch, NnH5Fi
     PetscCall(PetscSNPrintf(path, sizeof path, "%s/full", g));
     PetscCall(scamat_write(C, f, path));
     PetscCall(nn_h5_describe(f, path, "1", "the whole correlation matrix of the first draw (N_b^2 x N_b^2)"));
+  }
+  PetscFunctionReturn(0);
+}
+
+/* Draw d's per-batch entries, both statistics, by this rank's group on its
+ * copy hg of the Hessian, into their progress slots (completing them). */
+static PetscErrorCode coupling_draw_entries_group(CouplingStage *st, PetscInt epoch, PetscInt d, PetscBool *stopped)
+{
+  PetscFunctionBeginUser;
+  for (int high = 0; high < 2 && !*stopped; high++) {
+    const PetscInt nb = st->nb[high ? STAT_SKEWNESS : STAT_CC], slot = 2 * d + high;
+    PetscInt      *i, *j;
+    char           what[80];
+    PetscCall(PetscMalloc2(nb, &i, nb, &j));
+    PetscCall(draw_indices(st, epoch, d, 2 * high, nb, i));
+    PetscCall(draw_indices(st, epoch, d, 2 * high + 1, nb, j));
+    PetscCall(PetscSNPrintf(what, sizeof what, "coupling draw %d/%d N_b=%d, rank group %d", (int)d + 1, (int)st->draws, (int)nb,
+                            (int)st->groups.index + 1));
+    PetscCall(hessian_entries_resumable(st->hg, nb, i, nb, j, what, poll_group, st->stage, st->progress.done[slot], st->progress.all[slot],
+                                        stopped));
+    PetscCall(PetscFree2(i, j));
+  }
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode coupling_round_entries(CouplingStage *st, PetscInt epoch, PetscInt d0, PetscInt d1, PetscInt d, PetscBool *stopped)
+{
+  const PetscInt n = st->nbatches;
+  PetscFunctionBeginUser;
+  PetscCall(coupling_draw_entries_group(st, epoch, d, stopped));
+  PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, stopped, 1, MPIU_BOOL, MPI_LOR, st->comm)); /* a stop in any group stops all */
+  for (PetscInt e = d0; e < d1; e++) { /* draw e is group e - d0's: from its first rank to all */
+    PetscMPIInt root;
+    PetscCall(nn_rank_groups_first_rank(&st->groups, e - d0, &root));
+    for (int high = 0; high < 2; high++) {
+      const PetscInt nb = st->nb[high ? STAT_SKEWNESS : STAT_CC], slot = 2 * e + high;
+      PetscCallMPI(MPI_Bcast(st->progress.all[slot], (int)(n * nb * nb), MPI_DOUBLE, root, st->comm));
+      PetscCallMPI(MPI_Bcast(st->progress.done[slot], (int)n, MPIU_BOOL, root, st->comm));
+    }
   }
   PetscFunctionReturn(0);
 }

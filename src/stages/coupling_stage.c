@@ -89,12 +89,19 @@ static PetscErrorCode coupling_stage_setup(NnStage stage, PetscInt train_batch)
   /* the whole training split: n = ceil(m / batch) batches */
   PetscCall(hessian_set_samples(st->h, train->n, train_batch, st->seed));
   PetscCall(hessian_set_block(st->h, st->kmax));
+  PetscCall(nn_stage_group_hessian(stage, st->h, &st->hg)); /* the same batches, on this rank's group */
+  st->groups = stage->groups;
   PetscCheck(n >= size, stage->comm, PETSC_ERR_ARG_OUTOFRANGE,
              "-coupling_every: %" PetscInt_FMT " batches for %d ranks; each rank needs a whole batch", n, (int)size);
   for (int k = 0; k < 2; k++)
     PetscCheck(st->nb[k] <= stage->N, stage->comm, PETSC_ERR_ARG_OUTOFRANGE, "-coupling_nb%s %" PetscInt_FMT " exceeds N = %" PetscInt_FMT,
                k ? "_high" : "", st->nb[k], stage->N);
   PetscCall(hessian_setup(st->h));
+  if (st->hg) {
+    PetscCall(hessian_setup(st->hg));
+    PetscCall(PetscPrintf(stage->comm, "[coupling] %" PetscInt_FMT " rank groups, each with its own copy of the Hessian: the draws' per-batch entries side by side\n",
+                          st->groups.n));
+  }
   PetscCall(hessian_get_samples(st->h, NULL, NULL, &st->nbatches));
   st->N = stage->N; /* known once the net is set up */
   PetscCall(coupling_stage_layers(st, stage->net));
@@ -120,15 +127,21 @@ static PetscErrorCode coupling_stage_run(NnStage stage, PetscInt epoch, const do
   PetscCall(PetscPrintf(stage->comm, "[coupling] epoch %" PetscInt_FMT ": %d draws over %" PetscInt_FMT " batches of %" PetscInt_FMT "\n", epoch,
                         (int)st->draws, st->nbatches, st->batch));
   PetscCall(hessian_set_point(st->h, theta));
+  if (st->hg) PetscCall(hessian_set_point(st->hg, theta));
   PetscCall(coupling_progress_start(st, epoch, theta, rd));
   for (int k = 0; k < 3; k++) PetscCall(coupling_record_alloc(st->draws, st->nb[k], k ? 0 : st->knb, k ? 0 : st->L, &rec[k]));
   PetscCall(rundir_results_open(rd, &f));
   PetscCall(PetscSNPrintf(g, sizeof g, "/coupling/epoch_%04d", (int)epoch));
   PetscCall(nn_h5_delete(f, g));
   PetscCall(nn_h5_group(f, g));
-  for (PetscInt d = 0; d < st->draws && !*stopped; d++) {
-    PetscCall(coupling_draw(st, epoch, f, d, PETSC_FALSE, rec, stopped));
-    if (!*stopped) PetscCall(coupling_draw(st, epoch, f, d, PETSC_TRUE, rec, stopped));
+  for (PetscInt d0 = 0, d1, d; d0 < st->draws && !*stopped; d0 = d1) { /* a round: with rank groups, one draw's entries per group */
+    const PetscInt w = nn_rank_groups_round(&st->groups, d0, st->draws, &d);
+    d1 = d0 + w;
+    if (w > 1) PetscCall(coupling_round_entries(st, epoch, d0, d1, d, stopped));
+    for (PetscInt e = d0; e < d1 && !*stopped; e++) {
+      PetscCall(coupling_draw(st, epoch, f, e, PETSC_FALSE, rec, stopped));
+      if (!*stopped) PetscCall(coupling_draw(st, epoch, f, e, PETSC_TRUE, rec, stopped));
+    }
   }
   if (*stopped) { /* no results: they are computed again, from the saved entries, by the run that finishes */
     for (int k = 0; k < 3; k++) PetscCall(coupling_record_free(&rec[k]));
@@ -161,6 +174,7 @@ static PetscErrorCode coupling_stage_destroy(NnStage stage)
   CouplingStage *st = (CouplingStage *)stage->data;
   PetscFunctionBeginUser;
   PetscCall(hessian_destroy(&st->h));
+  PetscCall(hessian_destroy(&st->hg));
   PetscCall(PetscFree2(st->layer_off, st->layer_len));
   PetscCall(PetscFree(stage->data));
   PetscFunctionReturn(0);

@@ -31,6 +31,8 @@ typedef struct {
   MPI_Comm  comm;
   PetscInt  N;        /* parameters (after setup) */
   Hessian   h;
+  Hessian   hg;       /* with -stage_groups: h's copy on this rank's group */
+  NnRankGroups groups; /* the stage's: the draws' per-batch entries in rounds */
   NnStage   stage;    /* its stage: nn_stage_poll_stop between batches */
   struct {
     double   **all;   /* [2 B] slot 2 d + high: draw d's per-batch entries (n x N_b^2) */
@@ -59,6 +61,14 @@ typedef struct {
  * histogram and submatrix go to f's /coupling/epoch_EEEE/cc. */
 PetscErrorCode coupling_draw(CouplingStage *st, PetscInt epoch, NnH5File *f, PetscInt d, PetscBool high, DrawRecord *rec,
                              PetscBool *stopped);
+
+/* coupling_draw.c, with rank groups: a round of draws [d0, d1), one per
+ * group; this rank's group computes draw d's per-batch entries (both
+ * statistics) on hg into their progress slots, the groups agree on a stop,
+ * and every slot of the round goes from its group to all ranks. The draws'
+ * statistics then run on all ranks as without groups (coupling_draw finds
+ * their entries done). */
+PetscErrorCode coupling_round_entries(CouplingStage *st, PetscInt epoch, PetscInt d0, PetscInt d1, PetscInt d, PetscBool *stopped);
 
 /* coupling_progress.c: the progress of the run at epoch with weights theta:
  * start (allocate, take up OUTPUT_DIR/coupling_progress.h5 if it matches),

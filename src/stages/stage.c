@@ -59,7 +59,8 @@ static PetscErrorCode nn_stage_groups_setup(NnStage st)
   PetscOptionsBegin(st->comm, NULL, "Rank groups of the stages", NULL);
   PetscCall(PetscOptionsInt("-stage_groups",
                             "split the ranks into G groups, each with its own copy of the Hessian, working on independent "
-                            "units side by side (the spectrum's density and trace vectors, the init-scaling study's initialisations)",
+                            "units side by side (the spectrum's density and trace vectors, the coupling draws' per-batch entries, the "
+                            "init-scaling study's initialisations)",
                             NULL, G, &G, NULL));
   PetscOptionsEnd();
   PetscCall(nn_rank_groups_destroy(&st->groups));

@@ -13,6 +13,14 @@ PetscErrorCode nn_stage_poll_stop(NnStage st, PetscBool *stop)
   PetscFunctionReturn(0);
 }
 
+PetscErrorCode nn_stage_poll_stop_group(NnStage st, PetscBool *stop)
+{
+  PetscFunctionBeginUser;
+  PetscCall(nn_signal_agreed(st->groups.group_comm, stop));
+  if (st->stop_after && ++st->units >= st->stop_after) *stop = PETSC_TRUE;
+  PetscFunctionReturn(0);
+}
+
 int64_t nn_stage_weights_crc32(NnStage st, const double *theta)
 {
   return (int64_t)crc32_z(crc32(0L, Z_NULL, 0), (const Bytef *)theta, (z_size_t)st->N * sizeof(double));

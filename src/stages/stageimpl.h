@@ -34,6 +34,9 @@ struct _p_NnStage {
  * *stop if any rank got a stop signal, or (testing) the -stage_stop_after-th
  * unit of this run is done. Collective. */
 PetscErrorCode nn_stage_poll_stop(NnStage st, PetscBool *stop);
+/* The same within this rank's rank group (collective over it), for the units
+ * a group works on alone; the groups agree at the end of their round. */
+PetscErrorCode nn_stage_poll_stop_group(NnStage st, PetscBool *stop);
 /* CRC-32 (zlib) of the weights theta (N values): what saved progress belongs to. */
 int64_t nn_stage_weights_crc32(NnStage st, const double *theta);
 
