@@ -16,8 +16,9 @@
 static PetscErrorCode coupling_stage_set_from_options(NnStage stage)
 {
   CouplingStage *st      = (CouplingStage *)stage->data;
-  PetscInt       nb_high = st->nb[STAT_SKEWNESS], knb = COUPLING_MAX_NB;
-  PetscBool      set;
+  PetscInt         nb_high = st->nb[STAT_SKEWNESS], knb = COUPLING_MAX_NB;
+  PetscBool        set;
+  HessianPrecision precision;
   PetscFunctionBeginUser;
   PetscOptionsBegin(stage->comm, NULL, "Coupling-set statistics (App. E)", NULL);
   PetscCall(PetscOptionsInt("-coupling_every", "Algorithm 1 at epoch 0 and every k epochs (0: never; the paper: 10)", NULL, st->every, &st->every, NULL));
@@ -38,7 +39,13 @@ static PetscErrorCode coupling_stage_set_from_options(NnStage stage)
   PetscCall(PetscOptionsInt("-coupling_submatrix", "size of the uniformly sampled correlation submatrix kept (Fig. 1d/e)", NULL, st->sub, &st->sub, NULL));
   PetscCall(PetscOptionsInt("-coupling_block", "Hessian columns computed per R-operator pass", NULL, st->kmax, &st->kmax, NULL));
   PetscCall(PetscOptionsInt("-coupling_seed", "seed of the index draws and the null samples", NULL, st->seed, &st->seed, NULL));
+  PetscCall(hessian_get_precision(st->h, &precision));
+  PetscCall(PetscOptionsEnum("-coupling_precision",
+                             "precision of the network's passes for the per-batch Hessian entries: double, or single (float32 SGEMM; "
+                             "the entries are kept and every statistic computed in double)",
+                             "hessian_set_precision", HessianPrecisions, (PetscEnum)precision, (PetscEnum *)&precision, NULL));
   PetscOptionsEnd();
+  PetscCall(hessian_set_precision(st->h, precision));
   PetscCheck(st->every >= 0 && st->draws > 0 && st->null_draws > 0 && st->kmax > 0, stage->comm, PETSC_ERR_ARG_OUTOFRANGE,
              "-coupling_every must be non-negative; -coupling_draws, -coupling_null_draws, -coupling_block positive");
   PetscCheck(st->knb > 0, stage->comm, PETSC_ERR_ARG_OUTOFRANGE, "-coupling_nb needs a value (or a list of at most %d)", COUPLING_MAX_NB);
