@@ -58,6 +58,8 @@ for flag in -help -h --help; do
   [ "$titles" = "Options Data Network Training Output, Rank Hessian Spectrum Coupling-set Initialisation-scaling Presets " ] ||
     bad+=("groups: $titles")
   grep -q -- '^  -train_epochs <10> *number of epochs$' "$out" || bad+=("no '-train_epochs <10>  number of epochs'")
+  grep -q -- '^  -initscale_c <0.5,1,2> ' "$out" && grep -q -- '^  -synth_shape <1,28,28> ' "$out" ||
+    bad+=("a list option's default not whole (-initscale_c <0.5,1,2>, -synth_shape <1,28,28>)")
   for o in "${registered[@]}"; do
     grep -q -- "^  -$o[ <]" "$out" || grep -q -- "^ *-$o[ :<].*testing:" "$dir/help_all.out" || bad+=("lacks -$o")
   done

@@ -112,6 +112,13 @@ static PetscErrorCode record_parse(char *line, NnOptionRecord *rec, PetscBool *o
   rest = line + 1 + len;
   parse_default(&rest, &deflt);
   strip_mansec(rest);
+  /* a list option's whole default: PETSc prints only its first value, so the text ends in "[default: A,B,C]" */
+  char *list = strstr(rest, " [default: ");
+  if (list && rest[strlen(rest) - 1] == ']') {
+    rest[strlen(rest) - 1] = 0;
+    *list = 0;
+    deflt = list + strlen(" [default: ");
+  }
   if ((choices = strstr(rest, " (choose one of)"))) { /* an enumeration: "TEXT (choose one of) A B C" */
     *choices = 0;
     PetscCall(PetscSNPrintf(text, sizeof text, "%s; one of%s", rest, choices + strlen(" (choose one of)")));

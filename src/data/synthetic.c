@@ -26,14 +26,17 @@ PetscErrorCode synth_options(PetscOptionItems *PetscOptionsObject, NnSynthSettin
 {
   PetscInt  shape[3] = {st->c, st->h, st->w};
   PetscBool set;
+  char      help[96];
   PetscFunctionBeginUser;
   PetscCall(PetscOptionsBoundedInt("-synth_train", "number of synthetic training samples", "dataset_set_from_options",
                                    st->n_train, &st->n_train, NULL, 0));
   PetscCall(PetscOptionsBoundedInt("-synth_val", "number of synthetic validation samples", "dataset_set_from_options",
                                    st->n_val, &st->n_val, NULL, 0));
   *nshape = 3;
-  PetscCall(PetscOptionsIntArray("-synth_shape", "shape c,h,w of a synthetic sample (c <= 3)",
-                                 "dataset_set_from_options", shape, nshape, &set));
+  /* the whole default in the text: PETSc's help prints a list's first value only (core/options_record.c) */
+  PetscCall(PetscSNPrintf(help, sizeof help, "shape c,h,w of a synthetic sample (c <= 3) [default: %d,%d,%d]", (int)shape[0], (int)shape[1],
+                          (int)shape[2]));
+  PetscCall(PetscOptionsIntArray("-synth_shape", help, "dataset_set_from_options", shape, nshape, &set));
   if (!set) *nshape = 3; /* PetscOptionsIntArray zeroes the count of an absent option */
   if (set && *nshape == 3) {
     st->c = shape[0];

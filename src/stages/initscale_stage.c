@@ -4,6 +4,7 @@
 #include "nncas/linalg.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #define NN_MAX_INITSCALE 16
@@ -26,10 +27,14 @@ static PetscErrorCode initscale_stage_set_from_options(NnStage stage)
   InitScaleStage *st = (InitScaleStage *)stage->data;
   PetscInt        nc = NN_MAX_INITSCALE;
   PetscBool       set;
+  char            help[96 + 16 * NN_MAX_INITSCALE] = "variance factors c of N(0, c/fan_in) [default: ";
   PetscFunctionBeginUser;
+  for (PetscInt i = 0; i < st->nc; i++) /* the whole default in the text: PETSc's help prints a list's first value only */
+    snprintf(help + strlen(help), sizeof help - strlen(help), "%s%g", i ? "," : "", (double)st->c[i]); /* C's %g: "1", not PETSc's "1." */
+  PetscCall(PetscStrlcat(help, "]", sizeof help));
   PetscOptionsBegin(stage->comm, NULL, "Initialisation-scaling study (Sec. 5.2)", NULL);
   PetscCall(PetscOptionsBool("-initscale", "run the study before training", NULL, st->on, &st->on, NULL));
-  PetscCall(PetscOptionsRealArray("-initscale_c", "variance factors c of N(0, c/fan_in)", NULL, st->c, &nc, &set));
+  PetscCall(PetscOptionsRealArray("-initscale_c", help, NULL, st->c, &nc, &set));
   if (set) st->nc = nc;
   PetscCall(PetscOptionsInt("-initscale_inits", "random initialisations per c for the gradient norm", NULL, st->ninit, &st->ninit, NULL));
   PetscCall(PetscOptionsBool("-initscale_spectra", "also the Hessian spectrum at initialisation for each c", NULL, st->spectra,
