@@ -31,20 +31,11 @@ done
 shift $((OPTIND - 1))
 [ $# = 2 ] || { echo "$usage" >&2; exit 2; }
 build=$1 pyh=$2
-[ -x "$build/nncas" ] || { echo "$0: $build/nncas: no such program (give a build directory)" >&2; exit 2; }
 [ -f "$pyh/pyhessian/hessian.py" ] || { echo "$0: $pyh: not a PyHessian checkout (no pyhessian/hessian.py)" >&2; exit 2; }
-export OPENBLAS_NUM_THREADS=1
-. "$here/bench/blas_kernels.sh"
-nncas_export_blas_kernels "$build"
-[ "$(id -u)" = 0 ] && export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
-if [ -z "$out" ]; then
-  out=$(mktemp -d)
-  trap 'rm -rf "$out"' EXIT
-fi
-mkdir -p "$out"
-
-opts=(-net_preset lenet -data_val_size 100 -train_epochs 0 -data_train_size 1000 -hessian_samples 200 -spectrum_every 1
-  -spectrum_trace_vecs 100 -coupling_every 0 -spectrum_save_weights true)
+. "$here/bench/stages_common.sh"
+nncas_bench_start "$out" "$build"
+out=$nncas_bench_out
+opts=("${nncas_lenet_common[@]}" "${nncas_lenet_spectrum[@]}" -spectrum_save_weights true)
 
 nncas_run() { # PRECISION ROUND: the stage's seconds
   local dir="$out/nncas_$1_$2"

@@ -28,23 +28,10 @@ done
 shift $((OPTIND - 1))
 [ $# -ge 1 ] || { echo "usage: $0 [-n NP] [-s spectrum,coupling] [-o DIR] BUILD [BASELINE_BUILD]" >&2; exit 2; }
 builds=("$@")
-for b in "${builds[@]}"; do
-  [ -x "$b/nncas" ] || { echo "$0: $b/nncas: no such program (give a build directory)" >&2; exit 2; }
-done
-export OPENBLAS_NUM_THREADS=1
-. "$here/bench/blas_kernels.sh"
-nncas_export_blas_kernels "${builds[0]}" # a baseline older than src/core/blas.c runs the same kernels
-[ "$(id -u)" = 0 ] && export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
-if [ -z "$out" ]; then
-  out=$(mktemp -d)
-  trap 'rm -rf "$out"' EXIT
-fi
-mkdir -p "$out"
-
-common=(-net_preset lenet -data_val_size 100 -train_epochs 0)
-spectrum_opts=(-data_train_size 1000 -hessian_samples 200 -spectrum_every 1 -spectrum_trace_vecs 100 -coupling_every 0)
-coupling_opts=(-data_train_size 10000 -train_batch 64 -spectrum_every 0 -coupling_every 1 -coupling_draws 1
-  -coupling_calibrate false -coupling_block 16)
+. "$here/bench/stages_common.sh"
+nncas_bench_start "$out" "${builds[@]}"
+out=$nncas_bench_out
+common=("${nncas_lenet_common[@]}") spectrum_opts=("${nncas_lenet_spectrum[@]}") coupling_opts=("${nncas_lenet_coupling[@]}")
 
 # run STAGE INDEX: the stage on build INDEX; prints its seconds
 run() {
