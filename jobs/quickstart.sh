@@ -22,6 +22,6 @@ fi
 echo "nncas quickstart: $ranks ranks, output in $out"
 mpiexec -n "$ranks" --oversubscribe "$build/nncas" -options_file "$here/inputs/quickstart.opts" \
   -output_dir "$out" -output_overwrite "$@"
-echo "Inspect with: h5ls -r $out/results.h5   (or h5py; layout in docs/files.md, docs/spectrum.md)"
+echo "Inspect with: h5ls -r --follow-symlinks $out/results.h5   (or h5py; layout in docs/files.md, docs/spectrum.md)"
 echo "Figures (Fig. 1b-1f, Fig. 5), Table 2 and the summary table:"
 /usr/bin/python3 "$here/postprocess/quickstart_figures.py" "$out/results.h5" --out "$out/figures"

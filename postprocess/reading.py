@@ -112,9 +112,26 @@ class Results:
             self.f.close()
             what = f"kind '{kind}'" if kind else "no 'kind' attribute"
             raise ResultsError(f"{path}: {what}, not an nncas results file (OUTPUT_DIR/results.h5)")
+        missing = self._missing_parts()
+        if missing:
+            self.f.close()
+            raise ResultsError(f"{path} links to {missing[0]}, which is missing ({len(missing)} file(s) missing): "
+                               "results.h5 is the index of the files in results/ beside it; copy them together")
         self.attrs = {k: decode_attr(v) for k, v in self.f.attrs.items()}
         self.label = label or default_label(path)
         self.label_given = bool(label)  # named by the caller (--labels), not by its directory
+
+    def _missing_parts(self):
+        """The files that the index's external links name and that are not
+        there (a results.h5 written before 2026-12-07 has no links)."""
+        here, missing = os.path.dirname(os.path.abspath(self.path)), []
+        groups = [self.f] + [g for g in self.f.values() if isinstance(g, h5py.Group)]
+        for g in groups:
+            for name in g:
+                link = g.get(name, getlink=True)
+                if isinstance(link, h5py.ExternalLink) and not os.path.exists(os.path.join(here, link.filename)):
+                    missing.append(os.path.join(here, link.filename))
+        return missing
 
     def close(self):
         self.f.close()

@@ -3,7 +3,8 @@
 
     h5same.py A.h5 B.h5 [--ignore-attr NAME ...]
 
-Compares the set of groups and datasets, every dataset's shape, type and bytes,
+Compares the set of groups and datasets (following external links, as a
+reader of results.h5 does), every dataset's shape, type and bytes,
 and every attribute of every object (values compared as bytes; NaN equals NaN
 of the same bits). The root's provenance attributes that name the build, the
 time and the command line (git_hash, nncas_version, written_at, options) are
@@ -33,8 +34,20 @@ def as_bytes(v):
 
 
 def objects(f):
+    """Every group and dataset by path, through external links (results.h5
+    links each result to its own file; visititems would not follow)."""
     out = {"/": f}
-    f.visititems(lambda name, obj: out.__setitem__("/" + name, obj))
+
+    def walk(group, prefix):
+        for name in group:
+            obj = group.get(name)
+            if obj is None:
+                raise SystemExit(f"h5same: {group.file.filename}: {prefix}{name} is a link to a missing file or object")
+            out[prefix + name] = obj
+            if isinstance(obj, h5py.Group):
+                walk(obj, prefix + name + "/")
+
+    walk(f, "/")
     return out
 
 

@@ -36,8 +36,8 @@ case_() {
     echo "FAIL $name: message lacks \"$want\": $msg"; failures=$((failures + 1))
   elif [ "$(sha256sum <"$out/checkpoint.h5")" != "$sum" ]; then
     echo "FAIL $name: the last good checkpoint changed"; failures=$((failures + 1))
-  elif ls "$out"/*.tmp >/dev/null 2>&1; then
-    echo "FAIL $name: a temporary file is left: $(ls "$out"/*.tmp)"; failures=$((failures + 1))
+  elif [ -n "$(find "$out" -name '*.tmp')" ]; then
+    echo "FAIL $name: a temporary file is left: $(find "$out" -name '*.tmp')"; failures=$((failures + 1))
   elif ! /usr/bin/python3 - "$out/results.h5" "$want" <<'EOF'; then
 import sys, h5py
 with h5py.File(sys.argv[1], "r") as f:

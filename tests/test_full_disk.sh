@@ -49,8 +49,8 @@ check_failed() {
     fail "$name: not one error line naming a file in $out and the full disk: $msg"
   elif grep -qE "HDF5|mca_|MPI_ABORT|Segmentation" "$log"; then
     fail "$name: more than the error line: $(grep -E "HDF5|mca_|MPI_ABORT|Segmentation" "$log" | head -n 1)"
-  elif ls "$out"/*.tmp >/dev/null 2>&1; then
-    fail "$name: a temporary file is left: $(ls "$out"/*.tmp)"
+  elif [ -n "$(find "$out" -name '*.tmp')" ]; then
+    fail "$name: a temporary file is left: $(find "$out" -name '*.tmp')"
   else
     echo "ok   $name: $msg"
     return 0
@@ -99,12 +99,13 @@ inject() {
     { cat "$dir/reference.log"; echo "FAIL: the reference run did not complete"; exit 1; }
   [ "$(run "$dir/run.log" -output_dir "$dir/run" -train_epochs 2)" = 0 ] ||
     { cat "$dir/run.log"; echo "FAIL: the first run did not complete"; exit 1; }
-  # The restarted run reserves space some 400 times (about 130 an epoch: the
-  # results of the spectrum stage, with its samples and weights, and of the
-  # trainer, then the checkpoint); at this commit these hit opening results.h5
-  # and the writes of the trainer's results, of the stage's and of the
-  # checkpoint.
-  for n in 1 45 130 260; do
+  # The restarted run reserves space some 300 times an epoch: the trainer's
+  # results (results/training.h5), the index results.h5, the spectrum's
+  # results (results/spectrum/epoch_EEEE.h5, with its samples and weights),
+  # the index again, then the checkpoint. At this commit these hit creating
+  # results/training.h5, writing it, writing the spectrum's, writing the
+  # index, and writing the checkpoint.
+  for n in 1 45 130 260 290; do
     out=$dir/enospc_$n
     cp -r "$dir/run" "$out"
     rc=$(run "$out.log" -output_dir "$out" -restart "${epochs[@]}" -io_inject_enospc "$n")
@@ -113,9 +114,10 @@ inject() {
       continue
     fi
     check_failed "enospc_$n" "$out" "$out.log" "$rc" && resume "enospc_$n" "$out" "${epochs[@]}"
-    hit+=("$(grep -o "[a-z]*\.h5:" "$out.log" | head -n 1)")
+    hit+=("$(grep -o "results[^ ]*\.h5:\|checkpoint\.h5:" "$out.log" | head -n 1)")
   done
-  if [ ${#hit[@]} -lt 4 ] || ! grep -q checkpoint <<<"${hit[*]}" || ! grep -q results <<<"${hit[*]}"; then
+  if [ ${#hit[@]} -lt 5 ] || ! grep -q checkpoint <<<"${hit[*]}" || ! grep -q "results.h5:" <<<"${hit[*]}" ||
+    ! grep -q "results/spectrum/" <<<"${hit[*]}"; then
     fail "the injected failures hit too few writes: ${hit[*]}"
   fi
 }
@@ -124,7 +126,7 @@ inject() {
 readable() {
   /usr/bin/python3 - "$1" <<'PY'
 import glob, sys, h5py
-for path in glob.glob(sys.argv[1] + "/*.h5"):
+for path in glob.glob(sys.argv[1] + "/**/*.h5", recursive=True):
     with h5py.File(path, "r") as f:
         f.visititems(lambda name, obj: obj[()] if isinstance(obj, h5py.Dataset) else None)
 PY

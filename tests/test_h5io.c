@@ -157,11 +157,12 @@ static PetscErrorCode range_roundtrip(const char *file, int tag, int ndims, cons
   double  *v;
   PetscFunctionBeginUser;
   for (int i = 0; i < ndims; i++) total *= dims[i];
-  scratch(file, path);
+  PetscCall(PetscSNPrintf(name, sizeof name, "%d_%s", tag, file));
+  scratch(name, path);
   PetscCall(PetscSNPrintf(name, sizeof name, "/range/t%d", tag));
   PetscCall(PetscMalloc1(total, &v));
   random_cuts(nn_rng_key(7, NN_STREAM_TEST, (uint64_t)tag), total, k, c);
-  PetscCall(tag ? nn_h5_open_update(PETSC_COMM_WORLD, path, &f) : nn_h5_create(PETSC_COMM_WORLD, path, &f));
+  PetscCall(nn_h5_create(PETSC_COMM_WORLD, path, &f));
   for (int r = 0; r < 3; r++) {
     hsize_t a = c[3 * p + r], b = c[3 * p + r + 1];
     for (hsize_t i = a; i < b; i++) v[i - a] = ref_value(tag, i);
@@ -310,7 +311,7 @@ static PetscErrorCode block_cyclic_roundtrip(const char *path, int tag, hsize_t 
     for (hsize_t i = (hsize_t)prow; i * mb < M; i += (hsize_t)pr)
       add_block(&L, tag, N, i * mb, PetscMin(mb, M - i * mb), j * nb, PetscMin(nb, N - j * nb));
   PetscCall(PetscSNPrintf(name, sizeof name, "/blocks/m%d", tag));
-  PetscCall(nn_h5_open_update(PETSC_COMM_WORLD, path, &f));
+  PetscCall(nn_h5_create(PETSC_COMM_WORLD, path, &f));
   PetscCall(nn_h5_write_double_blocks(&f, name, M, N, L.n, L.r0, L.nr, L.c0, L.nc, L.off, L.data));
   PetscCall(nn_h5_commit(&f));
   PetscCall(check_matrix(path, name, tag, M, N));
@@ -323,7 +324,6 @@ static PetscErrorCode block_write_matches_serial_reference(void)
   int  P = nn_test_size(), tag = 0;
   PetscFunctionBeginUser;
   scratch("blocks.h5", path);
-  PetscCall(make_file(path, 0));
   for (int pr = 1; pr <= P; pr++) {
     if (P % pr) continue;
     PetscCall(block_cyclic_roundtrip(path, tag++, 13, 11, 3, 4, pr, P / pr));
@@ -506,7 +506,7 @@ static PetscErrorCode commit_replaces_old_file_atomically(void)
   PetscCall(nn_h5_commit(&f));
   PetscCall(expect_scalar(path, 1));
 
-  PetscCall(nn_h5_open_update(PETSC_COMM_WORLD, path, &f));
+  PetscCall(nn_h5_create(PETSC_COMM_WORLD, path, &f)); /* a new file replaces it at commit */
   two = 2;
   PetscCall(nn_h5_write_double(&f, "/v", 1, &one, &two));
   PetscCall(nn_h5_open_read(PETSC_COMM_WORLD, path, &g)); /* the old file, while the new one is written */
@@ -532,7 +532,7 @@ static PetscErrorCode discard_leaves_old_file_intact(void)
   scratch("discard_new.h5", fresh);
   PetscCall(PetscSNPrintf(tmp, sizeof tmp, "%s.tmp", path));
   PetscCall(make_file(path, 1));
-  PetscCall(nn_h5_open_update(PETSC_COMM_WORLD, path, &f));
+  PetscCall(nn_h5_create(PETSC_COMM_WORLD, path, &f)); /* to replace it */
   PetscCall(nn_h5_write_double(&f, "/v", 1, &one, &nine));
   PetscCall(nn_h5_write_double(&f, "/extra", 1, &one, &nine));
   PetscCall(nn_h5_discard(&f));
@@ -542,7 +542,7 @@ static PetscErrorCode discard_leaves_old_file_intact(void)
   PetscCall(nn_h5_open_read(PETSC_COMM_WORLD, path, &f));
   PetscCall(nn_h5_exists(&f, "/extra", &exists));
   PetscCall(nn_h5_commit(&f));
-  NN_EXPECT(!exists, "/extra of a discarded update is in %s", path);
+  NN_EXPECT(!exists, "/extra of a discarded replacement is in %s", path);
 
   PetscCall(root_write_text(fresh, NULL));
   PetscCall(nn_h5_create(PETSC_COMM_WORLD, fresh, &f));
@@ -552,47 +552,38 @@ static PetscErrorCode discard_leaves_old_file_intact(void)
   PetscFunctionReturn(0);
 }
 
-static PetscErrorCode update_keeps_existing_content_and_adds_new(void)
+/* An external link reads as the object it names, from any working
+ * directory: a relative file name is taken from the linking file's directory. */
+static PetscErrorCode external_links_read_through(void)
 {
-  char      path[PETSC_MAX_PATH_LEN], s[32];
+  char      index[PETSC_MAX_PATH_LEN], part[PETSC_MAX_PATH_LEN], name[64];
   NnH5File  f;
-  hsize_t   three = 3, four = 4;
-  double    a[4] = {1, 2, 3, 4}, b[4];
+  hsize_t   three = 3, got;
+  double    a[3] = {1, 2, 3}, b[3];
   PetscBool exists;
   int       nd;
   PetscFunctionBeginUser;
-  scratch("update.h5", path);
-  PetscCall(nn_h5_create(PETSC_COMM_WORLD, path, &f));
-  PetscCall(nn_h5_write_double(&f, "/a", 1, &three, a));
-  PetscCall(nn_h5_write_double(&f, "/g/b", 1, &three, a));
-  PetscCall(nn_h5_write_double(&f, "/keep", 1, &four, a));
-  PetscCall(nn_h5_attr_string(&f, "/", "run", "first"));
+  scratch("index.h5", index);
+  scratch("part.h5", part);
+  PetscCall(nn_h5_create(PETSC_COMM_WORLD, part, &f));
+  PetscCall(nn_h5_write_double(&f, "/g/v", 1, &three, a));
+  PetscCall(nn_h5_attr_string(&f, "/g", "description", "in the part"));
+  PetscCall(nn_h5_commit(&f));
+  PetscCall(PetscSNPrintf(name, sizeof name, "np%d_part.h5", nn_test_size())); /* relative to the index */
+  PetscCall(nn_h5_create(PETSC_COMM_WORLD, index, &f));
+  PetscCall(nn_h5_link_external(&f, "/x/g", name, "/g"));
+  PetscCall(nn_expect_error(nn_h5_link_external(&f, "x", name, "/g"), "relative link path", index, "\"x\"", NULL));
   PetscCall(nn_h5_commit(&f));
 
-  PetscCall(nn_h5_open_update(PETSC_COMM_WORLD, path, &f));
-  PetscCall(nn_h5_write_double(&f, "/a", 1, &three, a + 1)); /* same shape: overwritten */
-  PetscCall(nn_expect_error(nn_h5_write_double(&f, "/g/b", 1, &four, a), "write of another shape", path, "/g/b",
-                            "has shape (3), expected (4)"));
-  PetscCall(nn_h5_delete(&f, "/g/b"));
-  PetscCall(nn_h5_delete(&f, "/g/b")); /* absent: no-op */
-  PetscCall(nn_h5_write_double(&f, "/c/d", 1, &four, a));
-  PetscCall(nn_h5_commit(&f));
-
-  PetscCall(nn_h5_open_read(PETSC_COMM_WORLD, path, &f));
-  PetscCall(nn_h5_read_double(&f, "/a", 1, &nd, &three, 3, b));
-  NN_EXPECT(b[0] == 2 && b[2] == 4, "/a not overwritten: %g %g %g", b[0], b[1], b[2]);
-  PetscCall(nn_h5_read_double(&f, "/keep", 1, &nd, &four, 4, b));
-  NN_EXPECT(b[0] == 1 && b[3] == 4, "/keep changed");
-  PetscCall(nn_h5_read_double(&f, "/c/d", 1, &nd, &four, 4, b));
-  NN_EXPECT(b[0] == 1 && b[3] == 4, "/c/d wrong");
-  PetscCall(nn_h5_exists(&f, "/g/b", &exists));
-  NN_EXPECT(!exists, "/g/b not deleted");
-  PetscCall(nn_h5_exists(&f, "/g", &exists));
-  NN_EXPECT(exists, "/g lost");
-  PetscCall(nn_h5_exists(&f, "/a/x/y", &exists)); /* below a dataset */
-  NN_EXPECT(!exists, "/a/x/y exists");
-  PetscCall(nn_h5_get_attr_string(&f, "/", "run", sizeof s, s));
-  NN_EXPECT(!strcmp(s, "first"), "root attribute lost: \"%s\"", s);
+  PetscCall(nn_h5_open_read(PETSC_COMM_WORLD, index, &f));
+  PetscCall(nn_h5_read_double(&f, "/x/g/v", 1, &nd, &got, 3, b));
+  NN_EXPECT(nd == 1 && got == 3 && b[0] == 1 && b[2] == 3, "/x/g/v through the link: %g %g %g", b[0], b[1], b[2]);
+  PetscCall(nn_h5_get_attr_string(&f, "/x/g", "description", sizeof name, name));
+  NN_EXPECT(!strcmp(name, "in the part"), "attribute through the link: \"%s\"", name);
+  PetscCall(nn_h5_exists(&f, "/x/g/w", &exists));
+  NN_EXPECT(!exists, "/x/g/w exists");
+  PetscCall(nn_h5_exists(&f, "/x/g/v/y", &exists)); /* below a dataset */
+  NN_EXPECT(!exists, "/x/g/v/y exists");
   PetscCall(nn_h5_commit(&f));
   PetscCall(nn_expectations_met());
   PetscFunctionReturn(0);
@@ -600,18 +591,16 @@ static PetscErrorCode update_keeps_existing_content_and_adds_new(void)
 
 static PetscErrorCode stale_tmp_file_is_overwritten(void)
 {
-  char     path[PETSC_MAX_PATH_LEN], tmp[PETSC_MAX_PATH_LEN + 8];
-  NnH5File f;
+  char path[PETSC_MAX_PATH_LEN], tmp[PETSC_MAX_PATH_LEN + 8];
   PetscFunctionBeginUser;
   scratch("stale.h5", path);
   PetscCall(PetscSNPrintf(tmp, sizeof tmp, "%s.tmp", path));
   PetscCall(root_write_text(tmp, "left by a crashed run"));
   PetscCall(make_file(path, 5));
   PetscCall(expect_scalar(path, 5));
-  PetscCall(root_write_text(tmp, "left by a crashed update"));
-  PetscCall(nn_h5_open_update(PETSC_COMM_WORLD, path, &f));
-  PetscCall(nn_h5_commit(&f));
-  PetscCall(expect_scalar(path, 5));
+  PetscCall(root_write_text(tmp, "left by a crashed replacement"));
+  PetscCall(make_file(path, 6));
+  PetscCall(expect_scalar(path, 6));
   PetscCall(nn_expectations_met());
   PetscFunctionReturn(0);
 }
@@ -636,8 +625,6 @@ static PetscErrorCode non_hdf5_file_is_reported_not_treated_as_missing(void)
                             "not an HDF5 file", NULL));
   PetscCall(
       nn_expect_error(nn_h5_open_read(PETSC_COMM_WORLD, text, &f), "open_read(text)", text, "not an HDF5 file", NULL));
-  PetscCall(nn_expect_error(nn_h5_open_update(PETSC_COMM_WORLD, text, &f), "open_update(text)", text,
-                            "not an HDF5 file", NULL));
   PetscCall(nn_expect_error(nn_h5_open_read(PETSC_COMM_WORLD, nn_test_scratch(), &f), "open_read(dir)",
                             nn_test_scratch(), "directory", NULL));
   PetscCall(nn_h5_file_exists(PETSC_COMM_WORLD, missing, &exists));
@@ -700,8 +687,6 @@ static PetscErrorCode unwritable_directory_is_an_error_not_a_hang(void)
   PetscCall(nn_expect_error(nn_h5_create(PETSC_COMM_WORLD, path, &f), "create below a file", "afile/x.h5.tmp",
                             "cannot create", "Not a directory"));
   PetscCall(nn_h5_discard(&f)); /* after a failed create: nothing to do */
-  PetscCall(nn_expect_error(nn_h5_open_update(PETSC_COMM_WORLD, path, &f), "update below a file", "afile/x.h5",
-                            "Not a directory", NULL));
   PetscCall(nn_expect_error(nn_h5_file_exists(PETSC_COMM_WORLD, path, &exists), "exists below a file", "afile/x.h5",
                             "Not a directory", NULL));
   PetscCall(nn_expectations_met());
@@ -822,7 +807,7 @@ NN_TEST_MAIN(NN_TEST_CASE(replicated_write_then_read_roundtrips),
              NN_TEST_CASE(fixed_length_string_attributes_are_read_too),
              NN_TEST_CASE(commit_replaces_old_file_atomically),
              NN_TEST_CASE(discard_leaves_old_file_intact),
-             NN_TEST_CASE(update_keeps_existing_content_and_adds_new),
+             NN_TEST_CASE(external_links_read_through),
              NN_TEST_CASE(stale_tmp_file_is_overwritten),
              NN_TEST_CASE(non_hdf5_file_is_reported_not_treated_as_missing),
              NN_TEST_CASE(missing_dataset_error_names_file_and_object),

@@ -53,7 +53,8 @@ while [ "$kills" -lt "$want" ]; do
       kills=$((kills + 1))
       # A PATH.tmp written by this run means the kill interrupted that file's write.
       [ -n "$(find "$out" -name checkpoint.h5.tmp -newer "$dir/started")" ] && in_checkpoint=$((in_checkpoint + 1))
-      [ -n "$(find "$out" -name results.h5.tmp -newer "$dir/started")" ] && in_results=$((in_results + 1))
+      [ -n "$(find "$out" \( -name results.h5.tmp -o -path "$out/results/*.tmp" \) -newer "$dir/started")" ] &&
+        in_results=$((in_results + 1))
       [ -e "$out/checkpoint.h5" ] || before_first=$((before_first + 1))
       continue
     fi

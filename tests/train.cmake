@@ -35,6 +35,6 @@ add_test(NAME stage_stop_on_sigusr1_resumes_bitwise
   COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/test_stage_stop.sh $<TARGET_FILE:nncas> ${CMAKE_CURRENT_BINARY_DIR}/scratch_stage_signal 2 coupling 1)
 set_tests_properties(stage_stop_on_sigusr1_resumes_bitwise PROPERTIES ENVIRONMENT "${NNCAS_TEST_ENV}" TIMEOUT 900 PROCESSORS 2)
 
-add_test(NAME results_file_does_not_grow_with_rewrites
-  COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/test_results_size.sh $<TARGET_FILE:nncas> ${CMAKE_CURRENT_BINARY_DIR}/scratch_results_size)
-set_tests_properties(results_file_does_not_grow_with_rewrites PROPERTIES ENVIRONMENT "${NNCAS_TEST_ENV}" TIMEOUT 300 PROCESSORS 2)
+add_test(NAME results_file_parts_are_written_once
+  COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/test_results_once.sh $<TARGET_FILE:nncas> ${CMAKE_CURRENT_BINARY_DIR}/scratch_results_once)
+set_tests_properties(results_file_parts_are_written_once PROPERTIES ENVIRONMENT "${NNCAS_TEST_ENV}" TIMEOUT 300 PROCESSORS 2)

@@ -2,8 +2,8 @@
  * results files. Every call is collective over the file's communicator, and
  * every error names the file (and the object inside it).
  *
- * Files are never modified in place: nn_h5_create() and nn_h5_open_update()
- * work on PATH.tmp; nn_h5_commit() closes it, flushes it to disk (fsync) and
+ * Files are written once and never modified in place: nn_h5_create() works
+ * on PATH.tmp; nn_h5_commit() closes it, flushes it to disk (fsync) and
  * renames it over PATH, so a crash at any moment leaves either the old or the
  * new complete file. nn_h5_discard() drops the temporary file instead.
  *
@@ -33,7 +33,6 @@ PetscErrorCode nn_h5_init(void);
 PetscErrorCode nn_h5_library_version(char *buf, size_t len);
 
 PetscErrorCode nn_h5_create(MPI_Comm comm, const char *path, NnH5File *f);      /* new file at PATH.tmp */
-PetscErrorCode nn_h5_open_update(MPI_Comm comm, const char *path, NnH5File *f); /* copy of PATH at PATH.tmp, read-write */
 PetscErrorCode nn_h5_open_read(MPI_Comm comm, const char *path, NnH5File *f);   /* PATH itself, read-only */
 PetscErrorCode nn_h5_commit(NnH5File *f); /* close; for writable files fsync + rename over PATH */
 PetscErrorCode nn_h5_discard(NnH5File *f); /* close; remove PATH.tmp; PATH untouched */
@@ -43,7 +42,10 @@ PetscErrorCode nn_h5_file_exists(MPI_Comm comm, const char *path, PetscBool *exi
 /* Objects. Paths are absolute inside the file ("/weights/L00_conv/weight"). */
 PetscErrorCode nn_h5_group(NnH5File *f, const char *path); /* create with missing parents; no-op if it exists */
 PetscErrorCode nn_h5_exists(NnH5File *f, const char *path, PetscBool *exists);
-PetscErrorCode nn_h5_delete(NnH5File *f, const char *path); /* unlink if it exists */
+/* path (its missing parents created) becomes an external link to the object
+ * target of the HDF5 file `file`, a name relative to f's directory or absolute;
+ * readers (h5py, h5dump, HDF5) follow it as if the object were in f. */
+PetscErrorCode nn_h5_link_external(NnH5File *f, const char *path, const char *file, const char *target);
 
 /* Replicated data: every rank passes identical data; rank 0 writes it. */
 PetscErrorCode nn_h5_write_double(NnH5File *f, const char *path, int ndims, const hsize_t *dims, const double *data);

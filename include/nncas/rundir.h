@@ -1,12 +1,12 @@
 /* A run's output directory: what the training loop and the measurement stages
  * share on disk. OUTPUT_DIR (-output_dir) is created and locked for the life
  * of the run, so that a second run (or ranks of a killed job still running)
- * cannot interleave their writes with this run's; it holds checkpoint.h5 and
- * results.h5, and every file written there carries the same provenance
+ * cannot interleave their writes with this run's; it holds checkpoint.h5,
+ * results.h5 and results/, and every file written there carries the same provenance
  * attributes (version, git hash, ranks, time, options, network, data).
  *
  * Life cycle: rundir_create -> rundir_set_from_options | rundir_set_path ->
- * rundir_setup (mkdir -p, lock) -> rundir_results_open, paths ->
+ * rundir_setup (mkdir -p, lock) -> rundir_results_create/commit, paths ->
  * rundir_destroy (releases the lock). Collective over the data set's
  * communicator. */
 #ifndef NNCAS_RUNDIR_H
@@ -38,20 +38,28 @@ PetscErrorCode rundir_provenance_write(RunDir rd, NnH5File *f, const char *kind)
 PetscErrorCode rundir_progress_path(RunDir rd, const char *stage, char *path, size_t len);
 /* Removes a file of the run (rank 0; no error if it does not exist). */
 PetscErrorCode rundir_remove(RunDir rd, const char *path);
-/* The run starts afresh (no checkpoint to continue): the next
- * rundir_results_open creates results.h5 anew, so a previous run's groups (or
- * a damaged file) are not carried over; the old file stays until the new one
- * is committed. */
+/* The run starts afresh (no checkpoint to continue): the first results part
+ * it commits replaces every earlier run's part, so none is carried over; until
+ * then the old results stay. */
 PetscErrorCode rundir_start_fresh(RunDir rd);
-/* The results file for an update (created if missing), its provenance
- * refreshed; the caller adds its groups and calls nn_h5_commit (or
- * nn_h5_discard) on *f, which rd owns. One at a time. */
-PetscErrorCode rundir_results_open(RunDir rd, NnH5File **f);
+/* Results are written once, a file per stage and epoch (a "part"):
+ * OUTPUT_DIR/results/GROUP.h5 holds the one group GROUP ("/training",
+ * "/spectrum/epoch_0005", "/coupling/null"), with the provenance attributes.
+ * results.h5 is an index of external links, GROUP -> results/GROUP.h5:GROUP
+ * for every part in the directory, so that every path reads through it.
+ *
+ * rundir_results_create: the part for group, created at its PATH.tmp (with its
+ * provenance); the caller writes the group into *f, which rd owns, and then
+ * rundir_results_commit renames it into place, replacing the earlier file of
+ * the same group only, and rewrites the index. One part at a time. A run that
+ * continues in a directory whose results.h5 is of the layout before
+ * 2026-12-07 (its results inside it) is refused here, before any write. */
+PetscErrorCode rundir_results_create(RunDir rd, const char *group, NnH5File **f);
+PetscErrorCode rundir_results_commit(RunDir rd);
+/* Discards the part if one is open (after an error or a stop left it so). */
+PetscErrorCode rundir_results_discard(RunDir rd);
 /* The weights theta (replicated, N values of rd's network) under group of
  * f, in checkpoint.h5's /weights layout (group/Lii_kind/weight, .../bias), so
  * that postprocess/nncas_torch.py loads them. 8 N bytes. */
 PetscErrorCode rundir_write_weights(RunDir rd, NnH5File *f, const char *group, const double *theta);
-/* Discards the results file if one is open (after an error left it so). */
-PetscErrorCode rundir_results_discard(RunDir rd);
-
 #endif

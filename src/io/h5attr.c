@@ -133,10 +133,14 @@ static PetscErrorCode attr_open(NnH5File *f, H5Scope *s, const char *obj, const 
                                 hid_t *space, hssize_t *n)
 {
   PetscBool has;
+  hid_t     o;
   PetscFunctionBeginUser;
   PetscCall(nn_h5_has_attr(f, obj, name, &has));
   PetscCheck(has, f->comm, PETSC_ERR_FILE_UNEXPECTED, "%s: %s has no attribute \"%s\"", f->path, obj, name);
-  *attr  = h5_scope_add(s, H5Aopen_by_name(f->file, obj, name, H5P_DEFAULT, H5P_DEFAULT));
+  /* through the object, which keeps the file it is in open (an external
+   * link's target) while a variable-length value is read from that file */
+  o      = h5_scope_add(s, H5Oopen(f->file, obj, H5P_DEFAULT));
+  *attr  = o >= 0 ? h5_scope_add(s, H5Aopen(o, name, H5P_DEFAULT)) : H5I_INVALID_HID;
   *type  = *attr >= 0 ? h5_scope_add(s, H5Aget_type(*attr)) : H5I_INVALID_HID;
   *space = *type >= 0 ? h5_scope_add(s, H5Aget_space(*attr)) : H5I_INVALID_HID;
   *n     = *space >= 0 ? H5Sget_simple_extent_npoints(*space) : -1;

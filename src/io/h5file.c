@@ -157,24 +157,6 @@ PetscErrorCode nn_h5_create(MPI_Comm comm, const char *path, NnH5File *f)
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode nn_h5_open_update(MPI_Comm comm, const char *path, NnH5File *f)
-{
-  int            st[2] = {0, 0};
-  PetscErrorCode ierr;
-  PetscFunctionBeginUser;
-  PetscCall(file_init(comm, path, PETSC_TRUE, f));
-  PetscCall(fs_probe(comm, path, st));
-  if (st[0] != FILE_HDF5) PetscCall(fs_probe_error(comm, path, st));
-  if (h5_comm_rank(comm) == 0) h5_compact_copy(path, f->tmppath, st); /* a rewritten file does not grow */
-  PetscCall(h5_bcast_status(comm, st));
-  PetscCheck(!st[0], comm, PETSC_ERR_FILE_WRITE, "%s: cannot copy to %s (%s)", path, f->tmppath, strerror(st[1]));
-  PetscCall(file_open(f, f->tmppath, PETSC_FALSE, H5F_ACC_RDWR));
-  ierr = h5_reserve(f, 0, ""); /* the copy's blocks are on disk; this is for the metadata HDF5 adds */
-  if (ierr) (void)nn_h5_discard(f); /* agreed on every rank; the first error is the one reported */
-  PetscCall(ierr);
-  PetscFunctionReturn(0);
-}
-
 PetscErrorCode nn_h5_open_read(MPI_Comm comm, const char *path, NnH5File *f)
 {
   int st[2];

@@ -18,9 +18,9 @@
  * The files, lowest first (each uses only those above it):
  *   h5scope.c    handle scopes, HDF5's error text, agreement across ranks
  *   h5ompio.c    the Open MPI 4.1.0-4.1.4 data-sieving workaround
- *   posixfile.c  rank 0's file-system work: probe, create, copy, reserve space, atomic replace
+ *   posixfile.c  rank 0's file-system work: probe, create, reserve space, atomic replace
  *   h5file.c     files: create / open / commit / discard; disk space reserved ahead of HDF5
- *   h5object.c   groups, existence, deletion; opening and checking datasets
+ *   h5object.c   groups, existence, external links; opening and checking datasets
  *   h5dataset.c  replicated datasets and flat ranges of distributed ones
  *   h5blocks.c   distributed 2-D blocks (ScaLAPACK layouts)
  *   h5attr.c     attributes
@@ -73,10 +73,6 @@ PetscErrorCode fs_probe_error(MPI_Comm comm, const char *path, const int st[2]);
 /* Creates (or truncates) path, so that an unwritable location is reported with
  * its errno before HDF5 tries. st = {failed, errno}. */
 void fs_touch(const char *path, int st[2]);
-/* Rank 0 alone (h5compact.c): dst <- a compacted copy of the HDF5 file src
- * (its objects and root attributes, without the space of replaced ones).
- * st = {failed, errno}; on failure dst is removed. */
-void h5_compact_copy(const char *src, const char *dst, int st[2]);
 /* Removes path; a missing one is no error. 0 or errno. */
 int fs_remove(const char *path);
 /* Allocates disk blocks for the first (size of path) + more bytes of path

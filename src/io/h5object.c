@@ -1,4 +1,4 @@
-/* Objects: groups, existence, deletion; opening, creating and checking datasets. */
+/* Objects: groups, existence, external links; opening, creating and checking datasets. */
 #include "h5impl.h"
 
 #include <string.h>
@@ -97,14 +97,24 @@ PetscErrorCode nn_h5_group(NnH5File *f, const char *path)
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode nn_h5_delete(NnH5File *f, const char *path)
+/* An external link (HDF5 resolves a relative file name from the directory of f). */
+static PetscErrorCode link_create(NnH5File *f, H5Scope *s, const char *path, const char *file, const char *target)
 {
-  PetscBool exists;
+  hid_t lcpl;
   PetscFunctionBeginUser;
-  PetscCall(h5_object_exists(f, path, &exists));
-  if (exists)
-    PetscCheck(H5Ldelete(f->file, path, H5P_DEFAULT) >= 0, f->comm, PETSC_ERR_FILE_WRITE, "%s: cannot delete %s%s",
-               f->path, path, h5_why());
+  PetscCall(h5_reserve(f, strlen(file) + strlen(target), path));
+  PetscCall(lcpl_with_parents(f, s, path, &lcpl));
+  PetscCheck(H5Lcreate_external(file, target, f->file, path, lcpl, H5P_DEFAULT) >= 0, f->comm, PETSC_ERR_FILE_WRITE,
+             "%s: cannot link %s to %s:%s%s", f->path, path, file, target, h5_why());
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode nn_h5_link_external(NnH5File *f, const char *path, const char *file, const char *target)
+{
+  H5Scope s = {{0}, 0};
+  PetscFunctionBeginUser;
+  PetscCall(check_object_path(f, path));
+  PetscCall(h5_scope_end(f, &s, link_create(f, &s, path, file, target)));
   PetscFunctionReturn(0);
 }
 

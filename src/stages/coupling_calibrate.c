@@ -16,8 +16,7 @@ PetscErrorCode coupling_calibrate(CouplingStage *st, RunDir rd)
   double  *counts;
   PetscFunctionBeginUser;
   PetscCall(PetscMalloc1(st->null_draws, &counts));
-  PetscCall(rundir_results_open(rd, &f));
-  PetscCall(nn_h5_delete(f, "/coupling/null"));
+  PetscCall(rundir_results_create(rd, "/coupling/null", &f));
   PetscCall(nn_h5_group(f, "/coupling/null"));
   PetscCall(nn_h5_attr_string(f, "/coupling/null", "description",
                               "Algorithm 3 (App. E.3): statistics of n observations of N_b^2 independent N(0,1) variables"));
@@ -58,7 +57,7 @@ PetscErrorCode coupling_calibrate(CouplingStage *st, RunDir rd)
     PetscCall(nn_h5_attr_int64(f, g, "n", n));
     PetscCall(histogram_destroy(&hist));
   }
-  PetscCall(nn_h5_commit(f));
+  PetscCall(rundir_results_commit(rd));
   PetscCall(PetscFree(counts));
   st->calibrated = PETSC_TRUE;
   PetscFunctionReturn(0);

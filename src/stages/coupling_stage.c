@@ -137,9 +137,8 @@ static PetscErrorCode coupling_stage_run(NnStage stage, PetscInt epoch, const do
   if (st->hg) PetscCall(hessian_set_point(st->hg, theta));
   PetscCall(coupling_progress_start(st, epoch, theta, rd));
   for (int k = 0; k < 3; k++) PetscCall(coupling_record_alloc(st->draws, st->nb[k], k ? 0 : st->knb, k ? 0 : st->L, &rec[k]));
-  PetscCall(rundir_results_open(rd, &f));
   PetscCall(PetscSNPrintf(g, sizeof g, "/coupling/epoch_%04d", (int)epoch));
-  PetscCall(nn_h5_delete(f, g));
+  PetscCall(rundir_results_create(rd, g, &f));
   PetscCall(nn_h5_group(f, g));
   for (PetscInt d0 = 0, d1, d; d0 < st->draws && !*stopped; d0 = d1) { /* a round: with rank groups, one draw's entries per group */
     const PetscInt w = nn_rank_groups_round(&st->groups, d0, st->draws, &d);
@@ -152,7 +151,7 @@ static PetscErrorCode coupling_stage_run(NnStage stage, PetscInt epoch, const do
   }
   if (*stopped) { /* no results: they are computed again, from the saved entries, by the run that finishes */
     for (int k = 0; k < 3; k++) PetscCall(coupling_record_free(&rec[k]));
-    PetscCall(nn_h5_discard(f));
+    PetscCall(rundir_results_discard(rd));
     PetscCall(coupling_progress_save(st, epoch, theta, rd));
     PetscCall(coupling_progress_end(st, rd, PETSC_FALSE));
     PetscFunctionReturn(0);
@@ -170,7 +169,7 @@ static PetscErrorCode coupling_stage_run(NnStage stage, PetscInt epoch, const do
   PetscCall(nn_h5_attr_int64(f, g, "N", stage->N));
   PetscCall(nn_stage_write_hessian_samples(stage, st->h, f, g, PETSC_TRUE)); /* the batches' samples */
   PetscCall(nn_h5_attr_string(f, "/coupling", "description", "coupling-set statistics of Hessian entries (App. E), one group per epoch"));
-  PetscCall(nn_h5_commit(f));
+  PetscCall(rundir_results_commit(rd));
   PetscCall(coupling_progress_end(st, rd, PETSC_TRUE));
   PetscCall(PetscPrintf(stage->comm, "[coupling] epoch %" PetscInt_FMT " done in %.1fs\n", epoch, nn_wtime() - t0));
   PetscFunctionReturn(0);

@@ -213,8 +213,7 @@ static PetscErrorCode initscale_stage_run(NnStage stage, PetscInt epoch, const d
   PetscCall(net_get_num_param_groups(stage->net, &L)); /* the weight layers */
   PetscCall(PetscMalloc2(stage->N, &theta, stage->N, &grad));
   PetscCall(initscale_gradients(st, theta, grad));
-  PetscCall(rundir_results_open(rd, &f));
-  PetscCall(nn_h5_delete(f, "/initscale"));
+  PetscCall(rundir_results_create(rd, "/initscale", &f));
   PetscCall(nn_h5_group(f, "/initscale"));
   PetscCall(nn_h5_attr_string(f, "/initscale", "description",
                               "initialisation-scaling study (Sec. 5.2, App. F): gradient norms and Hessian spectra at N(0, c/fan_in) initialisations"));
@@ -222,7 +221,7 @@ static PetscErrorCode initscale_stage_run(NnStage stage, PetscInt epoch, const d
   PetscCall(initscale_write_gradients(st, f, L));
   PetscCall(nn_stage_write_hessian_samples(stage, st->h, f, "/initscale", PETSC_FALSE));
   if (st->spectra) PetscCall(initscale_spectra(st, f, theta, L));
-  PetscCall(nn_h5_commit(f));
+  PetscCall(rundir_results_commit(rd));
   PetscCall(PetscFree2(theta, grad));
   PetscFunctionReturn(0);
 }

@@ -6,17 +6,12 @@
  * (PDSYEVD) in .../dense. */
 #include "stageimpl.h"
 
-/* Largest N whose weights are recorded with each spectrum by default: 16 MB
- * per spectrum (LeNet-5, N = 0.58M, 4.6 MB: on; VGG, N = 8.8M, 70 MB, with
- * the results file copied whole at every update: off unless asked for). */
-#define NN_SPECTRUM_WEIGHTS_AUTO 2000000
-
 typedef struct {
   PetscInt  every;
   PetscBool dense, dense_matrix; /* -hessian_dense: also the dense Hessian (ScaLAPACK); -hessian_dense_matrix: write it */
   PetscInt  dense_max;          /* -hessian_dense_max: refuse larger N */
   PetscInt  dense_block;        /* -dense_block: ScaLAPACK's block size (0: the matrix's default) */
-  PetscBool save_weights, save_weights_set; /* -spectrum_save_weights (default: N <= NN_SPECTRUM_WEIGHTS_AUTO) */
+  PetscBool save_weights;       /* -spectrum_save_weights */
   MPI_Comm  comm;
   Net       net;
   Hessian   h;
@@ -40,8 +35,8 @@ static PetscErrorCode spectrum_stage_set_from_options(NnStage stage)
   PetscCall(PetscOptionsBoundedInt("-dense_block", "block size of the dense Hessian's block-cyclic layout (bounded by N; 0: 64)",
                                    NULL, st->dense_block, &st->dense_block, NULL, 0));
   PetscCall(PetscOptionsBool("-spectrum_save_weights",
-                             "record the weights of each spectrum in the results file (8 N bytes each; default: true for N <= 2,000,000)",
-                             NULL, st->save_weights, &st->save_weights, &st->save_weights_set));
+                             "record the weights of each spectrum with it (8 N bytes each, in the spectrum's own file)",
+                             NULL, st->save_weights, &st->save_weights, NULL));
   PetscOptionsEnd();
   PetscCheck(st->every >= 0, stage->comm, PETSC_ERR_ARG_OUTOFRANGE, "-spectrum_every must be non-negative");
   PetscCall(nn_stage_hessian_spectrum_options(st->h, st->sp));
@@ -70,7 +65,6 @@ static PetscErrorCode spectrum_stage_setup(NnStage stage, PetscInt train_batch)
   PetscCall(nn_stage_group_hessian(stage, st->h, &st->hg));
   PetscCall(hessian_setup(st->h));
   PetscCall(hessian_view(st->h, PETSC_VIEWER_STDOUT_(stage->comm)));
-  if (!st->save_weights_set) st->save_weights = stage->N <= NN_SPECTRUM_WEIGHTS_AUTO ? PETSC_TRUE : PETSC_FALSE;
   Mat H;
   PetscCall(hessian_get_mat(st->h, HESSIAN_FULL, &H));
   PetscCall(spectrum_set_operator(st->sp, H));
@@ -125,7 +119,6 @@ static PetscErrorCode spectrum_stage_record(SpectrumStage *st, NnH5File *f, cons
 {
   PetscInt nsamples, batch;
   PetscFunctionBeginUser;
-  PetscCall(nn_h5_delete(f, group));
   PetscCall(spectrum_write(st->sp, f, group));
   if (st->dense) PetscCall(spectrum_stage_dense(st, f, group));
   PetscCall(nn_h5_attr_int64(f, group, "epoch", epoch));
@@ -221,11 +214,11 @@ static PetscErrorCode spectrum_stage_run(NnStage stage, PetscInt epoch, const do
     PetscCall(spectrum_stage_save(stage, epoch, theta, rd));
     PetscFunctionReturn(0);
   }
-  PetscCall(rundir_results_open(rd, &f));
   PetscCall(PetscSNPrintf(group, sizeof group, "/spectrum/epoch_%04d", (int)epoch));
+  PetscCall(rundir_results_create(rd, group, &f));
   PetscCall(spectrum_stage_record(st, f, group, epoch, R));
   PetscCall(spectrum_stage_provenance(stage, f, group, theta, rd));
-  PetscCall(nn_h5_commit(f));
+  PetscCall(rundir_results_commit(rd));
   PetscCall(rundir_progress_path(rd, "spectrum", path, sizeof path));
   PetscCall(rundir_remove(rd, path));
   PetscCall(PetscPrintf(stage->comm, "[spectrum] epoch %" PetscInt_FMT " done in %.1fs (risk %.5f)\n", epoch, nn_wtime() - t0, R));
@@ -248,7 +241,8 @@ PetscErrorCode nn_stage_create_spectrum(NnStage stage)
   SpectrumStage *st;
   PetscFunctionBeginUser;
   PetscCall(PetscNew(&st));
-  st->dense_max = 20000;
+  st->dense_max    = 20000;
+  st->save_weights = PETSC_TRUE;
   st->comm      = stage->comm;
   st->net       = stage->net;
   PetscCall(hessian_create(stage->ds, stage->net, &st->h));

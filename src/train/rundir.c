@@ -1,4 +1,5 @@
-/* The run's output directory: creation, the lock, file paths and provenance. */
+/* The run's output directory: creation, the lock, file paths and provenance
+ * (its results files: results_index.c). */
 #include "nncas/rundir.h"
 #include "nncas/version.h"
 #include "trainimpl.h"
@@ -13,19 +14,6 @@
 #include <time.h>
 #include <unistd.h>
 
-struct _p_RunDir {
-  MPI_Comm    comm;
-  PetscMPIInt rank, size;
-  Dataset     ds;  /* for provenance */
-  Net         net; /* for provenance */
-  char        dir[PETSC_MAX_PATH_LEN];
-  char        checkpoint_path[PETSC_MAX_PATH_LEN], results_path[PETSC_MAX_PATH_LEN];
-  int         lock_fd; /* rank 0: the open, locked OUTPUT_DIR/.nncas.lock (-1: none) */
-  PetscBool   lock_file;                     /* -output_lock_file: the O_EXCL lock file, not flock */
-  char        lock_owner[PETSC_MAX_PATH_LEN]; /* rank 0: the lock file this run created ("": none) */
-  PetscBool   fresh;   /* the next rundir_results_open starts results.h5 anew */
-  NnH5File    results; /* the results file rundir_results_open opened, until committed or discarded */
-};
 
 PetscErrorCode rundir_create(Dataset ds, Net net, RunDir *rd)
 {
@@ -76,24 +64,29 @@ const char *rundir_path(RunDir rd) { return rd->dir; }
 const char *rundir_checkpoint_path(RunDir rd) { return rd->checkpoint_path; }
 const char *rundir_results_path(RunDir rd) { return rd->results_path; }
 
+int rundir_mkdirs(const char *dir)
+{
+  char        path[PETSC_MAX_PATH_LEN];
+  struct stat st;
+  int         err = 0;
+  if (PetscStrncpy(path, dir, sizeof path)) return ENAMETOOLONG;
+  for (char *c = path + 1; *c && !err; c++)
+    if (*c == '/') {
+      *c = 0;
+      if (mkdir(path, 0755) && errno != EEXIST) err = errno;
+      *c = '/';
+    }
+  if (!err && mkdir(path, 0755) && errno != EEXIST) err = errno;
+  if (!err && (stat(path, &st) || !S_ISDIR(st.st_mode))) err = ENOTDIR;
+  return err;
+}
+
 /* mkdir -p of the output directory on rank 0; the outcome is shared. */
 static PetscErrorCode rundir_make(RunDir rd)
 {
   int err = 0;
   PetscFunctionBeginUser;
-  if (!rd->rank) {
-    char path[PETSC_MAX_PATH_LEN];
-    PetscCall(PetscStrncpy(path, rd->dir, sizeof path));
-    for (char *c = path + 1; *c && !err; c++)
-      if (*c == '/') {
-        *c = 0;
-        if (mkdir(path, 0755) && errno != EEXIST) err = errno;
-        *c = '/';
-      }
-    if (!err && mkdir(path, 0755) && errno != EEXIST) err = errno;
-    struct stat st;
-    if (!err && (stat(path, &st) || !S_ISDIR(st.st_mode))) err = ENOTDIR;
-  }
+  if (!rd->rank) err = rundir_mkdirs(rd->dir);
   PetscCallMPI(MPI_Bcast(&err, 1, MPI_INT, 0, rd->comm));
   PetscCheck(!err, rd->comm, PETSC_ERR_FILE_OPEN, "-output_dir %s: cannot create the directory (%s)", rd->dir, strerror(err));
   PetscFunctionReturn(0);
@@ -274,34 +267,6 @@ PetscErrorCode rundir_start_fresh(RunDir rd)
 {
   PetscFunctionBeginUser;
   rd->fresh = PETSC_TRUE;
-  PetscFunctionReturn(0);
-}
-
-static PetscBool results_pending(RunDir rd) { return rd->results.file >= 0 || rd->results.tmppath[0] ? PETSC_TRUE : PETSC_FALSE; }
-
-PetscErrorCode rundir_results_discard(RunDir rd)
-{
-  PetscFunctionBeginUser;
-  if (results_pending(rd)) PetscCall(nn_h5_discard(&rd->results));
-  PetscFunctionReturn(0);
-}
-
-PetscErrorCode rundir_results_open(RunDir rd, NnH5File **f)
-{
-  PetscBool      exists = PETSC_FALSE;
-  PetscErrorCode ierr;
-  PetscFunctionBeginUser;
-  PetscCheck(!results_pending(rd), rd->comm, PETSC_ERR_ORDER, "%s is open already (commit or discard it first)", rd->results_path);
-  *f = &rd->results;
-  if (!rd->fresh) PetscCall(nn_h5_file_exists(rd->comm, rd->results_path, &exists));
-  ierr = exists ? nn_h5_open_update(rd->comm, rd->results_path, *f) : nn_h5_create(rd->comm, rd->results_path, *f);
-  if (ierr) { /* the io layer removed what it had made: nothing is pending */
-    rd->results.file       = H5I_INVALID_HID;
-    rd->results.tmppath[0] = 0;
-  }
-  PetscCall(ierr);
-  rd->fresh = PETSC_FALSE;
-  PetscCall(rundir_provenance_write(rd, *f, "nncas results"));
   PetscFunctionReturn(0);
 }
 

@@ -338,8 +338,7 @@ PetscErrorCode trainer_results_write(Trainer t)
   int64_t  *epoch;
   PetscFunctionBeginUser;
   PetscCall(PetscLogEventBegin(trainer_events.results, 0, 0, 0, 0));
-  PetscCall(rundir_results_open(t->rundir, &f));
-  PetscCall(nn_h5_delete(f, "/training"));
+  PetscCall(rundir_results_create(t->rundir, "/training", &f));
   PetscCall(nn_h5_group(f, "/training"));
   PetscCall(nn_h5_attr_string(f, "/training", "description", "training curves, one entry per finished epoch"));
   PetscCall(PetscMalloc1(n + 1, &epoch));
@@ -355,7 +354,7 @@ PetscErrorCode trainer_results_write(Trainer t)
   PetscCall(nn_h5_attr_string(f, "/training", "step_rule", NnStepRules[t->step_rule]));
   PetscCall(nn_h5_attr_int64(f, "/training", "diverged", t->diverged));
   if (t->diverged) PetscCall(nn_h5_attr_string(f, "/training", "diverged_what", t->diverged_what));
-  PetscCall(nn_h5_commit(f));
+  PetscCall(rundir_results_commit(t->rundir));
   PetscCall(PetscLogEventEnd(trainer_events.results, 0, 0, 0, 0));
   PetscFunctionReturn(0);
 }

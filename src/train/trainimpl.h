@@ -5,6 +5,26 @@
 
 #include "nncas/trainer.h"
 #include "nncas/linalg.h"
+#include "nncas/rundir.h"
+
+/* The run's output directory (rundir.c, results_index.c). */
+struct _p_RunDir {
+  MPI_Comm    comm;
+  PetscMPIInt rank, size;
+  Dataset     ds;  /* for provenance */
+  Net         net; /* for provenance */
+  char        dir[PETSC_MAX_PATH_LEN];
+  char        checkpoint_path[PETSC_MAX_PATH_LEN], results_path[PETSC_MAX_PATH_LEN];
+  int         lock_fd; /* rank 0: the open, locked OUTPUT_DIR/.nncas.lock (-1: none) */
+  PetscBool   lock_file;                     /* -output_lock_file: the O_EXCL lock file, not flock */
+  char        lock_owner[PETSC_MAX_PATH_LEN]; /* rank 0: the lock file this run created ("": none) */
+  PetscBool   fresh;          /* the next committed results part replaces every earlier one */
+  PetscBool   layout_checked; /* a continued run's results.h5 is known to be an index */
+  NnH5File    results;        /* the results part being written, until committed or discarded */
+  char        part[PETSC_MAX_PATH_LEN]; /* its group ("/spectrum/epoch_0005") */
+};
+/* Rank 0: mkdir -p dir; 0 or errno. */
+int rundir_mkdirs(const char *dir);
 
 struct _p_Trainer {
   MPI_Comm    comm;

@@ -20,6 +20,7 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 import cli  # noqa: E402
+import h5flat  # noqa: E402
 import reading  # noqa: E402
 import fig1b_spectra  # noqa: E402
 import fig1c_curves  # noqa: E402
@@ -50,14 +51,21 @@ def results(run):
 
 @pytest.fixture(scope="module")
 def without(run, tmp_path_factory):
-    """without(group): a copy of the results file lacking /group."""
+    """without(group): a copy of the run whose results.h5 lacks /group."""
     def make(group):
-        p = tmp_path_factory.mktemp("no_" + group) / "results.h5"
-        shutil.copy(run / "results.h5", p)
-        with h5py.File(p, "a") as f:
+        d = tmp_path_factory.mktemp("no_" + group) / "run"
+        shutil.copytree(run, d)
+        with h5py.File(d / "results.h5", "a") as f:
             del f[group]
-        return str(p)
+        return str(d / "results.h5")
     return make
+
+
+@pytest.fixture(scope="module")
+def old_layout(run, tmp_path_factory):
+    """The run's results as a results.h5 of the layout before 2026-12-07: every
+    group inside the file, no results/ beside it."""
+    return h5flat.flatten(str(run / "results.h5"), str(tmp_path_factory.mktemp("old") / "results.h5"))
 
 
 def finite_lines(ax):
@@ -207,6 +215,27 @@ def test_summary_rows_and_numbers_are_the_files(results, tmp_path, capsys):
     assert (f"final (epoch 2): training loss {final[0]:.5f} accuracy {100 * final[1]:.2f}%, "
             f"validation loss {final[2]:.5f} accuracy {100 * final[3]:.2f}%") in text
     assert summaries[0]["final"]["epoch"] == 2
+
+
+def test_old_layout_reads_the_same(results, old_layout, tmp_path, capsys):
+    """A results.h5 of the layout before 2026-12-07 gives the same summary."""
+    with h5py.File(old_layout, "r") as f:
+        assert not any(isinstance(f[g].get(k, getlink=True), h5py.ExternalLink) for g in ("spectrum",) for k in f[g])
+    summary.main([results, "--csv", "--out", str(tmp_path / "new")])
+    summary.main([old_layout, "--csv", "--out", str(tmp_path / "old")])
+    new, old = ([r[2:] for r in csv.reader(open(tmp_path / d / "summary.csv"))] for d in ("new", "old"))  # not label, file
+    assert new == old and len(new) == len(EPOCHS) + 1
+
+
+def test_results_without_their_files_is_one_clear_error(run, tmp_path, capsys):
+    """results.h5 copied without results/: the first missing file is named."""
+    shutil.copy(run / "results.h5", tmp_path / "results.h5")
+    with pytest.raises(SystemExit) as e:
+        summary.main([str(tmp_path / "results.h5"), "--out", str(tmp_path / "o")])
+    assert e.value.code == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "results.h5 is the index of the files in results/ beside it" in err[0]
+    assert f"links to {tmp_path / 'results'}/" in err[0]
 
 
 def test_quickstart_figures_draws_everything(run, tmp_path, capsys):
