@@ -157,14 +157,6 @@ int main(int argc, char **argv)
   if (!ierr && usage != NN_USAGE_VERSION) ierr = app_configure(&app, usage, &known);
   if (!ierr && usage == NN_USAGE_HELP) ierr = nn_usage_help(&known);
   if (!ierr && usage == NN_USAGE_RUN) ierr = app_run(&app);
-  if (ierr && nn_divergence_marked() && app.trainer && trainer_running_stage(app.trainer)) {
-    /* a Hessian product in a stage was not finite, on every rank alike */
-    char what[256];
-    PetscStrncpy(what, nn_error_last(), sizeof what);
-    nn_error_clear();
-    ierr = trainer_stage_diverged(app.trainer, what);
-    if (!ierr) app.status = NN_EXIT_DIVERGED;
-  }
   if (ierr) {
     nn_error_exit(ierr, 10.0);
     SlepcFinalize();

@@ -11,6 +11,13 @@
 #include "nncas/streams.h"
 
 /* ---------------------------------------------------------------- errors -- */
+/* The error code of numerical divergence found deep inside a computation (a
+ * Hessian product that is not finite), raised on every rank alike: whoever
+ * runs the computation tells it from a failure by the code returned (the
+ * trainer reports a stage's as divergence, NN_EXIT_DIVERGED). Above PETSc's
+ * own codes (PETSC_ERR_MAX_VALUE), which PetscCall passes up unchanged. */
+#define NN_ERR_DIVERGED 1000
+
 
 /* Install the handler that prints the originating error once, as
  * "nncas: error: <message>", instead of PETSc's traceback. Rank 0 prints errors
@@ -82,11 +89,6 @@ PetscBool nn_option_is_text(const char *name);
 /* The message of the first error since the last nn_error_clear() ("" if none). */
 const char *nn_error_last(void);
 void        nn_error_clear(void);
-/* Numerical divergence found deep inside a computation (a Hessian product that
- * is not finite) is raised as an error on every rank after marking it here;
- * main() then reports it as divergence (NN_EXIT_DIVERGED), not as a failure. */
-void      nn_divergence_mark(void);
-PetscBool nn_divergence_marked(void);
 
 /* ------------------------------------------------------------------ BLAS -- */
 /* The kernels OpenBLAS chose ("SkylakeX", "Haswell", ...; "not OpenBLAS"

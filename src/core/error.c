@@ -35,9 +35,7 @@ static PetscErrorCode nn_error_handler(MPI_Comm comm, int line, const char *fun,
 
 const char *nn_error_last(void) { return nn_error_have ? nn_error_text : ""; }
 
-static PetscBool nn_diverged;
-void             nn_divergence_mark(void) { nn_diverged = PETSC_TRUE; }
-PetscBool        nn_divergence_marked(void) { return nn_diverged; }
+_Static_assert(NN_ERR_DIVERGED > PETSC_ERR_MAX_VALUE, "NN_ERR_DIVERGED must not be one of PETSc's error codes");
 
 void nn_error_clear(void)
 {
