@@ -11,6 +11,9 @@
 #include "nncas/streams.h"
 
 /* ---------------------------------------------------------------- errors -- */
+/* Exit statuses of nncas's programs (decided by nn_finalize, nncas/init.h). */
+enum { NN_EXIT_OK = 0, NN_EXIT_ERROR = 1, NN_EXIT_PREEMPTED = 3, NN_EXIT_DIVERGED = 4 };
+
 /* The error code of numerical divergence found deep inside a computation (a
  * Hessian product that is not finite), raised on every rank alike: whoever
  * runs the computation tells it from a failure by the code returned (the
@@ -25,10 +28,10 @@
  * on PETSC_COMM_SELF. */
 PetscErrorCode nn_error_handler_push(void);
 
-/* Called by main() after a stage failed with code ierr: waits (at most
- * timeout_s seconds) for every rank to fail too; if they do, returns and main
- * finalizes cleanly; if not, the failure was local and the job is aborted so no
- * rank is left hanging in a collective. */
+/* Called by nn_finalize after a program's work failed with code ierr: waits
+ * (at most timeout_s seconds) for every rank to fail too; if they do, returns
+ * and the program finalizes cleanly; if not, the failure was local and the job
+ * is aborted so no rank is left hanging in a collective. */
 void nn_error_exit(PetscErrorCode ierr, double timeout_s);
 
 /* ---- the options the components read (core/options_record.c) ---- */

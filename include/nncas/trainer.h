@@ -21,9 +21,6 @@
 
 #define NN_MAX_MILESTONES 16
 
-/* Exit statuses of the nncas program. */
-enum { NN_EXIT_OK = 0, NN_EXIT_ERROR = 1, NN_EXIT_PREEMPTED = 3, NN_EXIT_DIVERGED = 4 };
-
 /* The training curves (one row per epoch) and, with -train_record_steps, the
  * per-step records: tables of these columns. */
 extern const NnColumn nn_epoch_columns[];

@@ -3,7 +3,7 @@
  * PETSc reports an error by calling the handler once where it is raised
  * (PETSC_ERROR_INITIAL) and again in every caller on the way up
  * (PETSC_ERROR_REPEAT). We keep the first message and print nothing while the
- * stack unwinds; main() then calls nn_error_exit(), which decides whether the
+ * stack unwinds; nn_finalize() then calls nn_error_exit(), which decides whether the
  * failure was collective (every rank failed: print once, finalize cleanly) or
  * local (abort the job so that no rank waits forever in a collective). */
 #include "nncas/core.h"
