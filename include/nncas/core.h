@@ -135,7 +135,8 @@ void nn_rng_permutation(NnRngKey key, PetscInt n, PetscInt *perm);
  * stage. */
 
 /* ------------------------------------------------------------- progress -- */
-/* A progress line on rank 0: "<stage> <done>/<total> <extra> <rate> ETA". */
+/* The one progress-line printer: on rank 0 of PETSC_COMM_WORLD,
+ * "[<stage>] <done>/<total> <extra> elapsed <time> ETA <time>". */
 typedef struct {
   const char *stage;
   PetscLogDouble t0, last;
