@@ -12,7 +12,7 @@
  * raw; default: random) and the product H v written the same way. */
 #include "nncas/hessian.h"
 #include "nncas/spectrum.h"
-#include <slepcsys.h>
+#include "nncas/init.h"
 #include <string.h>
 #include <sys/resource.h>
 #include <time.h>
@@ -197,14 +197,7 @@ static PetscErrorCode bench(void)
 int main(int argc, char **argv)
 {
   PetscErrorCode ierr;
-  nn_blas_select(argv); /* the kernels nncas runs with (src/core/blas.c) */
-  if (SlepcInitialize(&argc, &argv, NULL, NULL)) return 1;
-  ierr = nn_error_handler_push();
-  if (!ierr) ierr = bench();
-  if (ierr) {
-    nn_error_exit(ierr, 10.0);
-    SlepcFinalize();
-    return 1;
-  }
-  return SlepcFinalize() ? 1 : 0;
+  if (nn_initialize(&argc, &argv, NULL, NULL)) return NN_EXIT_ERROR;
+  ierr = bench();
+  return nn_finalize(ierr, NN_EXIT_OK);
 }

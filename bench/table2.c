@@ -3,8 +3,8 @@
  * observations of independent N(0, 1) variables, B = 5 samples, at the
  * thresholds 0.4, 0.4, 1 (override with -table2_*), on any number of ranks. */
 #include "nncas/coupling.h"
+#include "nncas/init.h"
 #include <math.h>
-#include <slepcsys.h>
 
 static PetscErrorCode table2(void)
 {
@@ -31,14 +31,7 @@ static PetscErrorCode table2(void)
 int main(int argc, char **argv)
 {
   PetscErrorCode ierr;
-  nn_blas_select(argv); /* the kernels nncas runs with (src/core/blas.c) */
-  if (SlepcInitialize(&argc, &argv, NULL, NULL)) return 1;
-  ierr = nn_error_handler_push();
-  if (!ierr) ierr = table2();
-  if (ierr) {
-    nn_error_exit(ierr, 10.0);
-    SlepcFinalize();
-    return 1;
-  }
-  return SlepcFinalize() ? 1 : 0;
+  if (nn_initialize(&argc, &argv, NULL, NULL)) return NN_EXIT_ERROR;
+  ierr = table2();
+  return nn_finalize(ierr, NN_EXIT_OK);
 }

@@ -6,13 +6,13 @@
  * (Hessian spectra, coupling statistics) hook into the training loop. Every
  * option is in PETSc's options database; -help lists nncas's, -help all
  * PETSc's too, -version the versions (src/usage.c). An option that no
- * component reads stops the run before any work. */
+ * component reads stops the run before any work. Start-up and the exit
+ * status: nn_initialize, nn_finalize (src/init/init.c). */
 #include "nncas/spectrum.h"
 #include "nncas/stage.h"
 #include "nncas/trainer.h"
 #include "nncas/version.h"
 #include "usage.h"
-#include <slepcsys.h>
 
 #define NN_MAX_STAGES 8
 typedef struct {
@@ -21,7 +21,7 @@ typedef struct {
   Trainer trainer;
   NnStage stages[NN_MAX_STAGES]; /* nn_stage_types, in order */
   int     nstages;
-  int     status; /* exit status on success paths */
+  int     status; /* the trainer's: NN_EXIT_OK, NN_EXIT_PREEMPTED or NN_EXIT_DIVERGED */
 } App;
 
 /* Creates the components and reads their options. */
@@ -126,53 +126,31 @@ static PetscErrorCode app_destroy(App *app)
   PetscFunctionReturn(0);
 }
 
-/* The mode: argv's (src/usage.c), or PETSc's -help from an options file or
- * PETSC_OPTIONS, whose long help PETSc has printed already. */
-static PetscErrorCode app_usage(NnUsage *usage)
+/* The versions, the short help or the run, as the command line asks. */
+static PetscErrorCode app_main(App *app, NnUsage usage)
 {
-  PetscBool help;
+  NnOptionRecords known = {0};
   PetscFunctionBeginUser;
-  PetscCall(PetscOptionsHasHelp(NULL, &help));
-  if (help && *usage == NN_USAGE_RUN) *usage = NN_USAGE_HELP_PETSC;
+  if (usage == NN_USAGE_VERSION) {
+    PetscCall(nn_usage_version());
+    PetscFunctionReturn(0);
+  }
+  PetscCall(app_configure(app, usage, &known));
+  if (usage == NN_USAGE_HELP) PetscCall(nn_usage_help(&known));
+  if (usage == NN_USAGE_RUN) PetscCall(app_run(app));
+  PetscCall(app_destroy(app));
+  PetscCall(nn_options_records_destroy(&known));
   PetscFunctionReturn(0);
 }
 
+/* Start-up and the end, the mode of the command line and the exit status:
+ * nn_initialize and nn_finalize (src/init/init.c). */
 int main(int argc, char **argv)
 {
-  App             app   = {0};
-  NnOptionRecords known = {0};
-  NnUsage         usage;
-  PetscErrorCode  ierr;
-
-  nn_blas_select(argv); /* OpenBLAS's kernels for this CPU (src/core/blas.c); may execute nncas again */
-  nn_signals_block(); /* a preemption signal during start-up must not kill the job */
-  usage = nn_usage_mode(&argc, argv); /* takes -help, -h, --help, -version off argv */
-  if (nn_options_files_readable(argc, argv)) return NN_EXIT_ERROR; /* PETSc would print a traceback */
-  if (SlepcInitialize(&argc, &argv, NULL, nn_usage_intro)) return NN_EXIT_ERROR;
-  nn_signals_install();
-  ierr = nn_error_handler_push();
-  if (!ierr) ierr = app_usage(&usage);
-  if (!ierr && usage == NN_USAGE_VERSION) ierr = nn_usage_version();
-  if (!ierr && usage != NN_USAGE_VERSION) ierr = nn_h5_init();
-  if (!ierr && usage != NN_USAGE_VERSION) ierr = app_configure(&app, usage, &known);
-  if (!ierr && usage == NN_USAGE_HELP) ierr = nn_usage_help(&known);
-  if (!ierr && usage == NN_USAGE_RUN) ierr = app_run(&app);
-  if (ierr && nn_divergence_marked() && app.trainer && trainer_running_stage(app.trainer)) {
-    /* a Hessian product in a stage was not finite, on every rank alike */
-    char what[256];
-    PetscStrncpy(what, nn_error_last(), sizeof what);
-    nn_error_clear();
-    ierr = trainer_stage_diverged(app.trainer, what);
-    if (!ierr) app.status = NN_EXIT_DIVERGED;
-  }
-  if (ierr) {
-    nn_error_exit(ierr, 10.0);
-    SlepcFinalize();
-    return NN_EXIT_ERROR;
-  }
-  ierr = app_destroy(&app);
-  if (!ierr) ierr = nn_options_records_destroy(&known);
-  if (!ierr && usage == NN_USAGE_RUN) ierr = nn_options_warn_unused(); /* -eps_* and the like that nothing read after all */
-  if (SlepcFinalize() || ierr) return NN_EXIT_ERROR;
-  return app.status;
+  App            app = {0};
+  NnUsage        usage;
+  PetscErrorCode ierr;
+  if (nn_initialize(&argc, &argv, nn_usage_intro, &usage)) return NN_EXIT_ERROR;
+  ierr = app_main(&app, usage);
+  return nn_finalize(ierr, app.status);
 }

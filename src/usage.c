@@ -1,16 +1,14 @@
-/* What nncas says about itself: the mode of the command line (run, help,
- * version), the short help built from the options the components recorded
- * (core/options_record.c), and the versions of the libraries in use. */
+/* What nncas says about itself: the short help built from the options the
+ * components recorded (core/options_record.c), and the versions of the
+ * libraries in use. (The mode of the command line: src/init/init.c.) */
 #include "usage.h"
 
 #include "nncas/h5io.h"
 #include "nncas/net.h"
 #include "nncas/version.h"
 
-#include <ctype.h>
 #include <slepcsys.h>
 #include <string.h>
-#include <strings.h>
 
 const char nn_usage_intro[] = "nncas " NNCAS_VERSION " (" NNCAS_GIT_HASH "): trains neural networks and measures their loss landscape.\n"
                               "Usage: mpiexec -n P nncas [-options_file FILE] [options]\n\n";
@@ -31,38 +29,6 @@ static const UsageGroup groups[] = {
   {"Coupling-set statistics, App. E (-coupling_*)", {"coupling_"}},
   {"Initialisation-scaling study, Sec. 5.2 (-initscale*)", {"initscale"}},
 };
-
-/* PETSc's rule for an option name: '-' (or "--") and a letter. */
-static int is_key(const char *s) { return s[0] == '-' && isalpha((unsigned char)s[s[1] == '-' ? 2 : 1]); }
-
-/* Removes argv[i], ..., argv[i + k - 1] (argv[argc] is NULL and moves too). */
-static void argv_remove(int *argc, char **argv, int i, int k)
-{
-  for (int j = i; j + k <= *argc; j++) argv[j] = argv[j + k];
-  *argc -= k;
-}
-
-NnUsage nn_usage_mode(int *argc, char **argv)
-{
-  NnUsage mode = NN_USAGE_RUN;
-  for (int i = 1; i < *argc;) {
-    const char *a = argv[i], *v = i + 1 < *argc && !is_key(argv[i + 1]) ? argv[i + 1] : NULL;
-    PetscBool   help = !strcasecmp(a, "-help") ? PETSC_TRUE : PETSC_FALSE;
-    if (help && v && !strcasecmp(v, "intro")) i += 2;
-    else if (help && v && !strcasecmp(v, "all")) {
-      mode = NN_USAGE_HELP_PETSC;
-      argv_remove(argc, argv, i + 1, 1);
-      i++;
-    } else if (help || !strcasecmp(a, "--help") || !strcasecmp(a, "-h")) {
-      if (mode != NN_USAGE_HELP_PETSC) mode = NN_USAGE_HELP;
-      argv_remove(argc, argv, i, help && v ? 2 : 1);
-    } else if (!strcasecmp(a, "-version") || !strcasecmp(a, "--version")) {
-      if (mode == NN_USAGE_RUN) mode = NN_USAGE_VERSION;
-      argv_remove(argc, argv, i, 1);
-    } else i++;
-  }
-  return mode;
-}
 
 static PetscBool in_group(const char *name, const UsageGroup *g)
 {

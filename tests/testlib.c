@@ -1,6 +1,7 @@
 #include "testlib.h"
 
-#include <slepcsys.h>
+#include "nncas/init.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -59,20 +60,19 @@ int nn_test_size(void)
 }
 const char *nn_test_scratch(void) { return scratch; }
 
-int nn_test_main(int argc, char **argv, const NnTestCase *cases, int ncases)
+/* Runs the cases (only -test NAME's, if given); *failed <- how many failed. */
+static PetscErrorCode run_cases(const char *prog, const NnTestCase *cases, int ncases, int *failed)
 {
-  char      only[256] = "";
-  PetscBool set       = PETSC_FALSE;
-  int       failed = 0, rank, ran = 0;
-
-  nn_blas_select(argv); /* the kernels nncas runs with (src/core/blas.c) */
-  if (SlepcInitialize(&argc, &argv, NULL, NULL)) return 1;
-  MPI_Comm_rank(PETSC_COMM_WORLD, &rank);
-  if (nn_error_handler_push()) return 1;
-  if (PetscOptionsGetString(NULL, NULL, "-test", only, sizeof only, &set)) return 1;
-  PetscSNPrintf(scratch, sizeof scratch, "%s/scratch_%s", NNCAS_TEST_BINARY_DIR, argv[0] ? strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0] : "t");
+  char        only[256] = "";
+  PetscBool   set       = PETSC_FALSE;
+  int         ran       = 0;
+  PetscMPIInt rank;
+  PetscFunctionBeginUser;
+  PetscCallMPI(MPI_Comm_rank(PETSC_COMM_WORLD, &rank));
+  PetscCall(PetscOptionsGetString(NULL, NULL, "-test", only, sizeof only, &set));
+  PetscCall(PetscSNPrintf(scratch, sizeof scratch, "%s/scratch_%s", NNCAS_TEST_BINARY_DIR, prog ? strrchr(prog, '/') ? strrchr(prog, '/') + 1 : prog : "t"));
   if (!rank) mkdir(scratch, 0755);
-  MPI_Barrier(PETSC_COMM_WORLD);
+  PetscCallMPI(MPI_Barrier(PETSC_COMM_WORLD));
   for (int i = 0; i < ncases; i++) {
     if (set && strcmp(only, cases[i].name)) continue;
     nn_error_clear();
@@ -81,17 +81,25 @@ int nn_test_main(int argc, char **argv, const NnTestCase *cases, int ncases)
     int            bad = ierr != 0, anybad;
     /* A test that fails on one rank may leave the others in a collective;
      * tests are written so that checks are made on all ranks alike. */
-    MPI_Allreduce(&bad, &anybad, 1, MPI_INT, MPI_MAX, PETSC_COMM_WORLD);
+    PetscCallMPI(MPI_Allreduce(&bad, &anybad, 1, MPI_INT, MPI_MAX, PETSC_COMM_WORLD));
     ran++;
     if (bad) fprintf(stderr, "[rank %d] FAIL %s: %s\n", rank, cases[i].name, nn_error_last());
     if (!rank) printf("%s %s (%.2fs)\n", anybad ? "FAIL" : "ok  ", cases[i].name, nn_wtime() - t0);
     fflush(stdout);
-    failed += anybad;
+    *failed += anybad;
   }
   if (set && !ran) {
     if (!rank) fprintf(stderr, "no test named %s\n", only);
-    failed = 1;
+    *failed = 1;
   }
-  SlepcFinalize();
-  return failed ? 1 : 0;
+  PetscFunctionReturn(0);
+}
+
+int nn_test_main(int argc, char **argv, const NnTestCase *cases, int ncases)
+{
+  int            failed = 0;
+  PetscErrorCode ierr;
+  if (nn_initialize(&argc, &argv, NULL, NULL)) return NN_EXIT_ERROR;
+  ierr = run_cases(argv[0], cases, ncases, &failed);
+  return nn_finalize(ierr, failed ? NN_EXIT_ERROR : NN_EXIT_OK);
 }

@@ -4,11 +4,11 @@
  * network's outputs and the gradient of the mean loss over them, computed
  * with the batch split across the ranks (BN statistics shared). */
 #include "nncas/trainer.h"
+#include "nncas/init.h"
 /* white-box: the trainer's batch sizes, the data and the net without getters */
 #include "train/trainimpl.h"
 #include "data/datasetimpl.h"
 #include "net/netimpl.h"
-#include <slepcsys.h>
 
 static PetscErrorCode dump(void)
 {
@@ -73,15 +73,7 @@ static PetscErrorCode dump(void)
 int main(int argc, char **argv)
 {
   PetscErrorCode ierr;
-  nn_blas_select(argv); /* the kernels nncas runs with (src/core/blas.c) */
-  if (SlepcInitialize(&argc, &argv, NULL, NULL)) return 1;
-  ierr = nn_error_handler_push();
-  if (!ierr) ierr = nn_h5_init();
-  if (!ierr) ierr = dump();
-  if (ierr) {
-    nn_error_exit(ierr, 10.0);
-    SlepcFinalize();
-    return 1;
-  }
-  return SlepcFinalize() ? 1 : 0;
+  if (nn_initialize(&argc, &argv, NULL, NULL)) return NN_EXIT_ERROR;
+  ierr = dump();
+  return nn_finalize(ierr, NN_EXIT_OK);
 }

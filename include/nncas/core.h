@@ -11,6 +11,16 @@
 #include "nncas/streams.h"
 
 /* ---------------------------------------------------------------- errors -- */
+/* Exit statuses of nncas's programs (decided by nn_finalize, nncas/init.h). */
+enum { NN_EXIT_OK = 0, NN_EXIT_ERROR = 1, NN_EXIT_PREEMPTED = 3, NN_EXIT_DIVERGED = 4 };
+
+/* The error code of numerical divergence found deep inside a computation (a
+ * Hessian product that is not finite), raised on every rank alike: whoever
+ * runs the computation tells it from a failure by the code returned (the
+ * trainer reports a stage's as divergence, NN_EXIT_DIVERGED). Above PETSc's
+ * own codes (PETSC_ERR_MAX_VALUE), which PetscCall passes up unchanged. */
+#define NN_ERR_DIVERGED 1000
+
 
 /* Install the handler that prints the originating error once, as
  * "nncas: error: <message>", instead of PETSc's traceback. Rank 0 prints errors
@@ -18,10 +28,10 @@
  * on PETSC_COMM_SELF. */
 PetscErrorCode nn_error_handler_push(void);
 
-/* Called by main() after a stage failed with code ierr: waits (at most
- * timeout_s seconds) for every rank to fail too; if they do, returns and main
- * finalizes cleanly; if not, the failure was local and the job is aborted so no
- * rank is left hanging in a collective. */
+/* Called by nn_finalize after a program's work failed with code ierr: waits
+ * (at most timeout_s seconds) for every rank to fail too; if they do, returns
+ * and the program finalizes cleanly; if not, the failure was local and the job
+ * is aborted so no rank is left hanging in a collective. */
 void nn_error_exit(PetscErrorCode ierr, double timeout_s);
 
 /* ---- the options the components read (core/options_record.c) ---- */
@@ -82,11 +92,6 @@ PetscBool nn_option_is_text(const char *name);
 /* The message of the first error since the last nn_error_clear() ("" if none). */
 const char *nn_error_last(void);
 void        nn_error_clear(void);
-/* Numerical divergence found deep inside a computation (a Hessian product that
- * is not finite) is raised as an error on every rank after marking it here;
- * main() then reports it as divergence (NN_EXIT_DIVERGED), not as a failure. */
-void      nn_divergence_mark(void);
-PetscBool nn_divergence_marked(void);
 
 /* ------------------------------------------------------------------ BLAS -- */
 /* The kernels OpenBLAS chose ("SkylakeX", "Haswell", ...; "not OpenBLAS"
@@ -130,7 +135,8 @@ void nn_rng_permutation(NnRngKey key, PetscInt n, PetscInt *perm);
  * stage. */
 
 /* ------------------------------------------------------------- progress -- */
-/* A progress line on rank 0: "<stage> <done>/<total> <extra> <rate> ETA". */
+/* The one progress-line printer: on rank 0 of PETSC_COMM_WORLD,
+ * "[<stage>] <done>/<total> <extra> elapsed <time> ETA <time>". */
 typedef struct {
   const char *stage;
   PetscLogDouble t0, last;

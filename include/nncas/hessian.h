@@ -91,7 +91,7 @@ PetscErrorCode hessian_setup(Hessian h);
 PetscErrorCode hessian_set_point(Hessian h, const double *theta);
 PetscErrorCode hessian_view(Hessian h, PetscViewer v);
 /* Divergence check, collective: if any of the n values v on any rank is NaN or
- * Inf, marks divergence (nn_divergence_mark) and raises an error naming what. */
+ * Inf, raises NN_ERR_DIVERGED on every rank, naming what. */
 PetscErrorCode hessian_check_finite(Hessian h, size_t n, const double *v, const char *what);
 PetscErrorCode hessian_destroy(Hessian *h);
 

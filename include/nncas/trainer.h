@@ -21,9 +21,6 @@
 
 #define NN_MAX_MILESTONES 16
 
-/* Exit statuses of the nncas program. */
-enum { NN_EXIT_OK = 0, NN_EXIT_ERROR = 1, NN_EXIT_PREEMPTED = 3, NN_EXIT_DIVERGED = 4 };
-
 /* The training curves (one row per epoch) and, with -train_record_steps, the
  * per-step records: tables of these columns. */
 extern const NnColumn nn_epoch_columns[];
@@ -68,14 +65,11 @@ PetscErrorCode trainer_get_exit_status(Trainer t, int *status);
 PetscErrorCode trainer_get_rundir(Trainer t, RunDir *rd);
 
 /* Stage fn runs at the start of every epoch and after the last one; name
- * (a string constant) says which stage in messages. */
+ * (a string constant) says which stage in messages. A stage that fails with
+ * NN_ERR_DIVERGED (a Hessian product not finite) ends training as diverged:
+ * the divergence is recorded (message, results file), the stage's unfinished
+ * results discarded, the last checkpoint kept, and trainer_train returns. */
 PetscErrorCode trainer_add_epoch_hook(Trainer t, const char *name, TrainerHook fn, void *ctx);
-/* The name of the epoch hook running now, or NULL. */
-const char *trainer_running_stage(Trainer t);
-/* After a stage failed because a Hessian product was not finite
- * (nn_divergence_marked()): records the divergence (message, results file),
- * keeping the last checkpoint. */
-PetscErrorCode trainer_stage_diverged(Trainer t, const char *what);
 
 /* The serializer (trainer_io.c): the complete state into a checkpoint file, and
  * back (errors name the file and what does not match the current options:

@@ -3,7 +3,7 @@
  * PETSc reports an error by calling the handler once where it is raised
  * (PETSC_ERROR_INITIAL) and again in every caller on the way up
  * (PETSC_ERROR_REPEAT). We keep the first message and print nothing while the
- * stack unwinds; main() then calls nn_error_exit(), which decides whether the
+ * stack unwinds; nn_finalize() then calls nn_error_exit(), which decides whether the
  * failure was collective (every rank failed: print once, finalize cleanly) or
  * local (abort the job so that no rank waits forever in a collective). */
 #include "nncas/core.h"
@@ -35,9 +35,7 @@ static PetscErrorCode nn_error_handler(MPI_Comm comm, int line, const char *fun,
 
 const char *nn_error_last(void) { return nn_error_have ? nn_error_text : ""; }
 
-static PetscBool nn_diverged;
-void             nn_divergence_mark(void) { nn_diverged = PETSC_TRUE; }
-PetscBool        nn_divergence_marked(void) { return nn_diverged; }
+_Static_assert(NN_ERR_DIVERGED > PETSC_ERR_MAX_VALUE, "NN_ERR_DIVERGED must not be one of PETSc's error codes");
 
 void nn_error_clear(void)
 {

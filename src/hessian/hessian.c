@@ -430,8 +430,7 @@ PetscErrorCode hessian_check_finite(Hessian h, size_t n, const double *v, const 
   PetscFunctionBeginUser;
   for (size_t e = 0; e < n; e++) bad += !isfinite(v[e]);
   PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, &bad, 1, MPI_LONG_LONG, MPI_SUM, h->comm));
-  if (bad) nn_divergence_mark();
-  PetscCheck(!bad, h->comm, PETSC_ERR_FP, "%s: %lld value(s) are NaN or Inf", what, bad);
+  PetscCheck(!bad, h->comm, NN_ERR_DIVERGED, "%s: %lld value(s) are NaN or Inf", what, bad);
   PetscFunctionReturn(0);
 }
 

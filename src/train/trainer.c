@@ -381,14 +381,32 @@ PetscErrorCode trainer_add_epoch_hook(Trainer t, const char *name, TrainerHook f
   PetscFunctionReturn(0);
 }
 
+/* The stage running now failed with NN_ERR_DIVERGED, on every rank alike:
+ * the divergence, with the first error's message saying what diverged. */
+static PetscErrorCode trainer_stage_diverged(Trainer t)
+{
+  char what[256];
+  PetscFunctionBeginUser;
+  PetscCall(PetscStrncpy(what, nn_error_last(), sizeof what));
+  nn_error_clear();
+  PetscCall(rundir_results_discard(t->rundir)); /* the stage's unfinished results file */
+  PetscCall(PetscSNPrintf(t->diverged_what, sizeof t->diverged_what, "%s diverged after %" PetscInt_FMT " epoch(s) of training: %s",
+                          t->running, t->epoch, what));
+  PetscCall(trainer_report_divergence(t));
+  PetscFunctionReturn(0);
+}
+
 static PetscErrorCode trainer_run_hooks(Trainer t)
 {
   PetscFunctionBeginUser;
   if (t->step) PetscFunctionReturn(0); /* resuming inside the epoch: its stages ran before */
-  for (PetscInt k = 0; k < t->nhooks && !t->preempted; k++) {
-    PetscBool stopped = PETSC_FALSE;
+  for (PetscInt k = 0; k < t->nhooks && !t->preempted && !t->diverged; k++) {
+    PetscBool      stopped = PETSC_FALSE;
+    PetscErrorCode ierr;
     t->running = t->hook_name[k];
-    PetscCall(t->hooks[k](t->hook_ctx[k], t->epoch, t->theta, t->rundir, &stopped));
+    ierr       = t->hooks[k](t->hook_ctx[k], t->epoch, t->theta, t->rundir, &stopped);
+    if (ierr == NN_ERR_DIVERGED) PetscCall(trainer_stage_diverged(t));
+    else PetscCall(ierr);
     if (stopped) {
       t->preempted = PETSC_TRUE; /* the stage saved its progress; it resumes after a restart */
       PetscCall(PetscPrintf(t->comm, "Stopped in %s before epoch %" PetscInt_FMT "; its progress is saved\n", t->hook_name[k], t->epoch + 1));
@@ -397,8 +415,6 @@ static PetscErrorCode trainer_run_hooks(Trainer t)
   t->running = NULL;
   PetscFunctionReturn(0);
 }
-
-const char *trainer_running_stage(Trainer t) { return t->running; }
 
 PetscErrorCode trainer_get_batch_sizes(Trainer t, PetscInt *batch, PetscInt *eval_batch)
 {
@@ -422,22 +438,12 @@ PetscErrorCode trainer_get_rundir(Trainer t, RunDir *rd)
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode trainer_stage_diverged(Trainer t, const char *what)
-{
-  PetscFunctionBeginUser;
-  PetscCall(rundir_results_discard(t->rundir)); /* the stage's unfinished results file */
-  PetscCall(PetscSNPrintf(t->diverged_what, sizeof t->diverged_what, "%s diverged after %" PetscInt_FMT " epoch(s) of training: %s",
-                          t->running ? t->running : "a stage", t->epoch, what));
-  PetscCall(trainer_report_divergence(t));
-  PetscFunctionReturn(0);
-}
-
 PetscErrorCode trainer_train(Trainer t)
 {
   PetscFunctionBeginUser;
   while (t->epoch < t->epochs) {
     PetscCall(trainer_run_hooks(t));
-    if (!t->preempted) PetscCall(trainer_run_epoch(t));
+    if (!t->preempted && !t->diverged) PetscCall(trainer_run_epoch(t));
     if (t->diverged) PetscFunctionReturn(0);
     if (t->preempted) {
       PetscCall(trainer_save(t));
@@ -450,6 +456,7 @@ PetscErrorCode trainer_train(Trainer t)
   }
   if (!t->hist.n) PetscCall(trainer_save(t)); /* -train_epochs 0: record the initial state */
   PetscCall(trainer_run_hooks(t));             /* the stages at the end of training */
+  if (t->diverged) PetscFunctionReturn(0);
   if (t->preempted) {
     PetscCall(trainer_save(t));
     PetscCall(PetscPrintf(t->comm, "Checkpoint %s\n", rundir_checkpoint_path(t->rundir)));
