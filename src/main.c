@@ -19,7 +19,7 @@ typedef struct {
   Dataset ds;
   Net     net;
   Trainer trainer;
-  NnStage stages[NN_MAX_STAGES]; /* nn_stage_types, in order */
+  NnStage stages[NN_MAX_STAGES]; /* one of each nn_stage_type, in order */
   int     nstages;
   int     status; /* the trainer's: NN_EXIT_OK, NN_EXIT_PREEMPTED or NN_EXIT_DIVERGED */
 } App;
@@ -34,10 +34,10 @@ static PetscErrorCode app_create(App *app)
   PetscCall(net_set_from_options(app->net));
   PetscCall(trainer_create(app->ds, app->net, &app->trainer));
   PetscCall(trainer_set_from_options(app->trainer));
-  for (app->nstages = 0; nn_stage_types[app->nstages]; app->nstages++) {
+  for (app->nstages = 0; nn_stage_type(app->nstages); app->nstages++) {
     NnStage *st = &app->stages[app->nstages];
     PetscCheck(app->nstages < NN_MAX_STAGES, PETSC_COMM_WORLD, PETSC_ERR_PLIB, "more than %d stage types", NN_MAX_STAGES);
-    PetscCall(nn_stage_create(nn_stage_types[app->nstages], app->ds, app->net, st));
+    PetscCall(nn_stage_create(nn_stage_type(app->nstages), app->ds, app->net, st));
     PetscCall(nn_stage_set_from_options(*st));
   }
   PetscFunctionReturn(0);

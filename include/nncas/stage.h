@@ -18,8 +18,8 @@
  *   nn_stage_destroy
  *
  * A new stage is one file in src/stages/ defining its NnStageOps, and one line
- * in nn_stage_types (stage.c). All functions are collective over the data
- * set's communicator. */
+ * in the table of stage types (stage.c). All functions are collective over
+ * the data set's communicator. */
 #ifndef NNCAS_STAGE_H
 #define NNCAS_STAGE_H
 
@@ -27,8 +27,9 @@
 
 typedef struct _p_NnStage *NnStage;
 
-/* The registered stage types, in the order a run creates and runs them. */
-extern const char *const nn_stage_types[];
+/* The k-th registered stage type (0, 1, ...), in the order a run creates and
+ * runs them; NULL past the last. */
+const char *nn_stage_type(int k);
 
 PetscErrorCode nn_stage_create(const char *type, Dataset ds, Net net, NnStage *st);
 PetscErrorCode nn_stage_set_from_options(NnStage st);

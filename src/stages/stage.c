@@ -5,15 +5,19 @@
 
 typedef struct {
   const char *type;
-  PetscErrorCode (*create)(NnStage st);
+  PetscErrorCode (*create)(NnStage st); /* the type's defaults and NnStageOps (its own file) */
 } StageType;
 
+/* The stage types, in the order a run creates and runs them: a new stage is
+ * its file and a line here. */
+PetscErrorCode nn_stage_create_initscale(NnStage), nn_stage_create_spectrum(NnStage), nn_stage_create_coupling(NnStage);
 static const StageType stage_types[] = {
   {"initscale", nn_stage_create_initscale},
   {"spectrum", nn_stage_create_spectrum},
   {"coupling", nn_stage_create_coupling},
 };
-const char *const nn_stage_types[] = {"initscale", "spectrum", "coupling", NULL};
+
+const char *nn_stage_type(int k) { return k >= 0 && k < (int)(sizeof stage_types / sizeof stage_types[0]) ? stage_types[k].type : NULL; }
 
 static PetscClassId stage_class;
 

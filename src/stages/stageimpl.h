@@ -61,9 +61,8 @@ PetscErrorCode nn_stage_hessian_local_samples(NnStage st, Hessian h, PetscInt *n
 PetscErrorCode nn_stage_group_hessian(NnStage st, Hessian h, Hessian *hg);
 PetscErrorCode nn_stage_group_spectrum(NnStage st, Hessian hg, Spectrum sp);
 
-/* Each type's constructor: sets title and ops, allocates data with the defaults. */
-PetscErrorCode nn_stage_create_initscale(NnStage st);
-PetscErrorCode nn_stage_create_spectrum(NnStage st);
-PetscErrorCode nn_stage_create_coupling(NnStage st);
+/* A type's constructor, nn_stage_create_TYPE in the type's own file
+ * (declared beside the table of types, stage.c): sets title and ops,
+ * allocates data with the defaults. */
 
 #endif
