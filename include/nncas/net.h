@@ -47,6 +47,7 @@ PetscErrorCode net_destroy(Net *net);
 
 /* theta <- initial parameters (every rank draws the same values). */
 PetscErrorCode net_init_params(Net net, double *theta);
+#ifndef NN_SINGLE /* the float32 build of the passes renames these to the _single ones below (nncas/real_single.h) */
 /* out (B, K) <- network(x), x (B, c, h, w) in PyTorch's layout. Keeps what backward needs. */
 PetscErrorCode net_forward(Net net, const NnPass *p, const double *theta, const double *x, double *out);
 /* grad += d/dtheta sum_{i,k} dout_ik * out_ik, after net_forward on the same pass. */
@@ -73,6 +74,9 @@ PetscErrorCode net_rop_forward(Net net, const NnPass *p, PetscInt k, const doubl
 PetscErrorCode net_rop_backward(Net net, const NnPass *p, PetscInt k, const double *theta, const double *V, PetscInt ldv,
                                 const double *RdT, PetscBool first_order_terms, const PetscInt *rows, PetscInt nrows, double *HV,
                                 PetscInt ldh);
+/* After net_rop_forward on k directions: RT, the (k, B, K) tangents of the output. */
+PetscErrorCode net_get_output_tangents(Net net, const double **RT);
+#endif
 /* The same passes in single precision (float32, for -hessian_precision
  * single): the same layers, run with SGEMM in float copies of the buffers (a
  * second set, about half the size of the double one, allocated by
@@ -123,8 +127,6 @@ PetscErrorCode net_get_settings(Net net, NnSettings *s);
  * caller that saw the same count after its own pass knows the net's buffers
  * still hold that pass. */
 PetscErrorCode net_get_pass_count(Net net, unsigned long long *count);
-/* After net_rop_forward on k directions: RT, the (k, B, K) tangents of the output. */
-PetscErrorCode net_get_output_tangents(Net net, const double **RT);
 /* theta <- the scaled initialisation (Sec. 5.2): weights N(0, c/fan_in), zero
  * biases, drawn with `seed`, whatever the net's -net_init. */
 PetscErrorCode net_init_params_scaled(Net net, PetscReal c, PetscInt seed, double *theta);

@@ -2,11 +2,11 @@
  *
  * The layer kernels and the network's passes (src/net/layer_*.c,
  * src/net/net_pass.c) and the Hessian's per-slice product
- * (src/hessian/slice.c) are written once, against nn_real, and CMake
- * compiles each of them twice: as they are (nn_real = double), and with
- * NN_SINGLE defined (nn_real = float, for -hessian_precision single). Every
- * global symbol such a source defines is spelled NN_R(name): name in the
- * double objects, name_single in the single ones, so both link into one
+ * (src/hessian/slice.c) are written once, against nn_real and with plain
+ * (float64) names, and CMake compiles each of them twice: as they are
+ * (nn_real = double), and with include/nncas/real_single.h force-included
+ * (NN_SINGLE, nn_real = float, for -hessian_precision single), which renames
+ * every global symbol they define to name_single; so both link into one
  * library and a caller picks the precision by name (net_forward,
  * net_forward_single). Everything else (the objects' life cycles, options,
  * statistics, files) is compiled once, in double. */
@@ -15,11 +15,9 @@
 
 #ifdef NN_SINGLE
 typedef float nn_real;
-#define NN_R(name)     name##_single
-#define NN_REAL_SUFFIX "_single"
+#define NN_REAL_SUFFIX "_single" /* of the -log_view event names */
 #else
 typedef double nn_real;
-#define NN_R(name)     name
 #define NN_REAL_SUFFIX ""
 #endif
 

@@ -61,8 +61,10 @@ PetscErrorCode hessian_precision_setup(Hessian h);
 PetscErrorCode hessian_precision_destroy(Hessian h);
 /* slice.c, compiled once per precision (include/nncas/real.h): the same
  * product by the network's passes in double, or in float at theta_single. */
+#ifndef NN_SINGLE /* the float32 build renames it to the _single one below (nncas/real_single.h) */
 PetscErrorCode hessian_slice_passes(Hessian h, PetscInt s, HessianPart part, PetscInt k, const double *V, double scale,
                                     const PetscInt *rows, PetscInt nrows, double *HV);
+#endif
 PetscErrorCode hessian_slice_passes_single(Hessian h, PetscInt s, HessianPart part, PetscInt k, const float *V, double scale,
                                            const PetscInt *rows, PetscInt nrows, float *HV);
 

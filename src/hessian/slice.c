@@ -12,12 +12,16 @@
  *   R{dR/dT} = scale l''_i RT_i, l''_i the K x K output Hessian of sample i
  *   (zero for the remainder H - G); the Gauss-Newton part drops the
  *   first-order terms, leaving J^T (scale l'') J V. */
-PetscErrorCode NN_R(hessian_slice_passes)(Hessian h, PetscInt s, HessianPart part, PetscInt k, const nn_real *V, double scale,
+PetscErrorCode hessian_slice_passes(Hessian h, PetscInt s, HessianPart part, PetscInt k, const nn_real *V, double scale,
                                           const PetscInt *rows, PetscInt nrows, nn_real *HV)
 {
   const HessianSlice *sl = &h->slices[s];
   const PetscInt      N = h->N, F = h->F, B = sl->n;
-  const nn_real      *theta = h->NN_R(theta);
+#ifdef NN_SINGLE
+  const nn_real *theta = h->theta_single;
+#else
+  const nn_real *theta = h->theta;
+#endif
   NnPass              p = {.B = B, .Bglobal = sl->size, .batch_comm = sl->comm, .train = PETSC_FALSE};
   unsigned long long  passes;
   const nn_real      *RT;
@@ -27,22 +31,22 @@ PetscErrorCode NN_R(hessian_slice_passes)(Hessian h, PetscInt s, HessianPart par
    * between products at one point (a Krylov solve) it is still in the net's
    * buffers unless another pass (any net_forward/net_backward) came between. */
   if (!(h->reuse && h->cache_ok && h->cache_slice == s && h->cache_scale == scale && h->cache_gen == passes)) {
-    PetscCall(NN_R(net_forward)(h->net, &p, theta, h->x + (size_t)sl->first * F, h->t));
+    PetscCall(net_forward(h->net, &p, theta, h->x + (size_t)sl->first * F, h->t));
     loss_eval(h->loss, B, h->K, h->t, h->y + sl->first, NULL, h->dl, h->d2l);
     for (PetscInt e = 0; e < B * h->K; e++) h->dl[e] *= scale;
-    PetscCall(NN_R(net_backward)(h->net, &p, theta, h->dl, NULL));
+    PetscCall(net_backward(h->net, &p, theta, h->dl, NULL));
     h->cache_ok    = PETSC_TRUE;
     h->cache_slice = s;
     h->cache_scale = scale;
     PetscCall(net_get_pass_count(h->net, &h->cache_gen));
   }
-  PetscCall(NN_R(net_rop_forward)(h->net, &p, k, theta, V, N));
-  PetscCall(NN_R(net_get_output_tangents)(h->net, &RT));
+  PetscCall(net_rop_forward(h->net, &p, k, theta, V, N));
+  PetscCall(net_get_output_tangents(h->net, &RT));
   if (part == HESSIAN_REMAINDER) PetscCall(PetscArrayzero(h->rdt, (size_t)k * B * h->K));
   else {
     for (size_t e = 0; e < (size_t)k * B * h->K; e++) h->rt[e] = RT[e];
     loss_output_hessian(h->loss, B, h->K, h->d2l, k, h->rt, scale, h->rdt); /* R{dR/dT} = scale l'' RT */
   }
-  PetscCall(NN_R(net_rop_backward)(h->net, &p, k, theta, V, N, h->rdt, part != HESSIAN_GAUSS_NEWTON, rows, nrows, HV, N));
+  PetscCall(net_rop_backward(h->net, &p, k, theta, V, N, h->rdt, part != HESSIAN_GAUSS_NEWTON, rows, nrows, HV, N));
   PetscFunctionReturn(0);
 }

@@ -80,20 +80,11 @@ typedef struct {
                                  const NnRopBack *a);
 } LayerOps;
 
-extern const LayerOps NN_R(layer_dense_ops), NN_R(layer_conv_ops), NN_R(layer_pool_ops), NN_R(layer_act_ops),
-  NN_R(layer_bn_ops), NN_R(layer_dropout_ops), NN_R(layer_flatten_ops), NN_R(layer_avgpool_ops), NN_R(layer_scale_ops);
-#define layer_dense_ops   NN_R(layer_dense_ops)
-#define layer_conv_ops    NN_R(layer_conv_ops)
-#define layer_pool_ops    NN_R(layer_pool_ops)
-#define layer_act_ops     NN_R(layer_act_ops)
-#define layer_bn_ops      NN_R(layer_bn_ops)
-#define layer_dropout_ops NN_R(layer_dropout_ops)
-#define layer_flatten_ops NN_R(layer_flatten_ops)
-#define layer_avgpool_ops NN_R(layer_avgpool_ops)
-#define layer_scale_ops   NN_R(layer_scale_ops)
+extern const LayerOps layer_dense_ops, layer_conv_ops, layer_pool_ops, layer_act_ops, layer_bn_ops, layer_dropout_ops,
+  layer_flatten_ops, layer_avgpool_ops, layer_scale_ops;
 
 /* The kernels of a layer kind (net_pass.c); NULL for LAYER_ADD, which the passes do themselves. */
-const LayerOps *NN_R(layer_ops)(LayerKind kind);
+const LayerOps *layer_ops(LayerKind kind);
 
 /* What a forward pass leaves in a layer for its backward and R-passes. */
 typedef struct {
@@ -107,7 +98,13 @@ typedef struct {
 } NnLayerCache;
 
 /* The passes' buffers in this precision (sized for the net's Bmax). */
-typedef struct NN_R(NnState) {
+#ifdef NN_SINGLE
+typedef struct NnState_single NnState;
+struct NnState_single {
+#else
+typedef struct NnState NnState;
+struct NnState {
+#endif
   nn_real     **act;     /* act[t]: tensor t (0: the input; t > 0: layer t-1's output; act[nlayers]: (Bmax, K)) */
   nn_real      *gbuf[2]; /* a chain's ping-pong buffers for activation gradients; a DAG's scratch (gbuf[0]) */
   nn_real     **gt;      /* a DAG's gradient of every tensor t >= 1 (without tangents set up) */
@@ -122,11 +119,18 @@ typedef struct NN_R(NnState) {
   NnSparseDir *vsparse;  /* (kmax) the directions of the latest net_rop_forward, when sparse */
   nn_real     *rbuf[2];  /* a chain's ping-pong buffers for the tangents of the gradients; a DAG's scratch (rbuf[0]) */
   nn_real    **rgt;      /* a DAG's tangents of the gradient of every tensor t >= 1 (k*Bmax samples) */
-} NnState;
+};
+
+/* The net's state in this precision: its field state (double) or state_single (float). */
+#ifdef NN_SINGLE
+#define net_state_of(net) ((net)->state_single)
+#else
+#define net_state_of(net) ((net)->state)
+#endif
 
 /* The state of L's net in this precision, and L's caches in it. */
-static inline NnState *layer_state(const Layer *L) { return L->net->NN_R(state); }
-static inline NnLayerCache *layer_cache(const Layer *L) { return &L->net->NN_R(state)->cache[L->index]; }
+static inline NnState *layer_state(const Layer *L) { return net_state_of(L->net); }
+static inline NnLayerCache *layer_cache(const Layer *L) { return &net_state_of(L->net)->cache[L->index]; }
 
 /* Direction j's non-zeros, as scanned by the latest net_rop_forward, when it
  * has few (a Hessian column e_j); NULL when it is dense. */
@@ -154,8 +158,7 @@ static inline size_t conv_col_size(const Layer *L)
 }
 
 /* Number of samples whose im2col columns fit the net's workspace at once. */
-PetscInt NN_R(conv_chunk)(const Layer *L, PetscInt B);
-#define conv_chunk NN_R(conv_chunk)
+PetscInt conv_chunk(const Layer *L, PetscInt B);
 
 /* The image sizes of an im2col: input (C, H, W) and output (OH, OW) under window w. */
 typedef struct {
@@ -164,11 +167,9 @@ typedef struct {
 } NnColDims;
 
 /* col (C*KH*KW, nb*OH*OW) <- im2col of samples [b0, b0+nb) of x (C, B, H, W). */
-void NN_R(im2col)(const nn_real *x, const NnColDims *d, PetscInt B, PetscInt b0, PetscInt nb, nn_real *col);
+void im2col(const nn_real *x, const NnColDims *d, PetscInt B, PetscInt b0, PetscInt nb, nn_real *col);
 /* x (C, B, H, W) samples [b0, b0+nb) += col2im of col (C*KH*KW, nb*OH*OW). */
-void NN_R(col2im)(const nn_real *col, const NnColDims *d, PetscInt B, PetscInt b0, PetscInt nb, nn_real *x);
-#define im2col NN_R(im2col)
-#define col2im NN_R(col2im)
+void col2im(const nn_real *col, const NnColDims *d, PetscInt B, PetscInt b0, PetscInt nb, nn_real *x);
 
 /* Per-channel indexing of a tensor of B samples: spatial (C, B, S) or flat
  * (B, C); element (c, b, q) is at c*cs + b*bs + q (bn, scale). */

@@ -13,7 +13,7 @@
 
 #include <string.h>
 
-const LayerOps *NN_R(layer_ops)(LayerKind k)
+const LayerOps *layer_ops(LayerKind k)
 {
   switch (k) {
   case LAYER_DENSE: return &layer_dense_ops;
@@ -35,7 +35,7 @@ const LayerOps *NN_R(layer_ops)(LayerKind k)
 enum { PASS_FWD, PASS_BWD, PASS_RFWD, PASS_RBWD, NPASS };
 static PetscLogEvent layer_events[LAYER_NKINDS][NPASS], ev_forward, ev_backward;
 
-PetscErrorCode NN_R(net_pass_register_events)(PetscClassId cls)
+PetscErrorCode net_pass_register_events(PetscClassId cls)
 {
   static const char *kinds[] = {"Dense", "Conv", "Pool", "Act", "BN", "Dropout", "Flatten", "AvgPool", "Scale", "Add"};
   static const char *pass[]  = {"Fwd", "Bwd", "RFwd", "RBwd"};
@@ -85,7 +85,7 @@ static PetscErrorCode net_state_col_caches(Net net, NnState *st)
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode NN_R(net_state_create)(Net net)
+PetscErrorCode net_state_create(Net net)
 {
   const PetscInt B    = net->Bmax;
   PetscInt       maxf = 1;
@@ -93,7 +93,7 @@ PetscErrorCode NN_R(net_state_create)(Net net)
   NnState       *st;
   PetscFunctionBeginUser;
   PetscCall(PetscNew(&st));
-  net->NN_R(state) = st;
+  net_state_of(net) = st;
   PetscCall(PetscCalloc1(net->nlayers + 1, &st->act));
   PetscCall(PetscCalloc1(net->nlayers, &st->cache));
   PetscCall(PetscMalloc1((size_t)B * nn_shape_size(net->input), &st->act[0]));
@@ -120,7 +120,7 @@ PetscErrorCode NN_R(net_state_create)(Net net)
 
 static PetscErrorCode net_free_tangents(Net net)
 {
-  NnState *st = net->NN_R(state);
+  NnState *st = net_state_of(net);
   PetscFunctionBeginUser;
   for (PetscInt l = 0; l <= net->nlayers && st->dact; l++) PetscCall(PetscFree(st->dact[l]));
   for (PetscInt l = 0; l <= net->nlayers && st->ract; l++) PetscCall(PetscFree(st->ract[l]));
@@ -134,9 +134,9 @@ static PetscErrorCode net_free_tangents(Net net)
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode NN_R(net_state_destroy)(Net net)
+PetscErrorCode net_state_destroy(Net net)
 {
-  NnState *st = net->NN_R(state);
+  NnState *st = net_state_of(net);
   PetscFunctionBeginUser;
   if (!st) PetscFunctionReturn(0);
   PetscCall(net_free_tangents(net));
@@ -153,13 +153,13 @@ PetscErrorCode NN_R(net_state_destroy)(Net net)
   PetscCall(PetscFree(st->cache));
   if (st->gbuf[0]) PetscCall(PetscFree2(st->gbuf[0], st->gbuf[1]));
   PetscCall(PetscFree(st->work));
-  PetscCall(PetscFree(net->NN_R(state)));
+  PetscCall(PetscFree(net_state_of(net)));
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode NN_R(net_get_output_tangents)(Net net, const nn_real **RT)
+PetscErrorCode net_get_output_tangents(Net net, const nn_real **RT)
 {
-  const NnState *st = net->NN_R(state);
+  const NnState *st = net_state_of(net);
   PetscFunctionBeginUser;
   *RT = st && st->ract ? st->ract[net->nlayers] : NULL;
   PetscFunctionReturn(0);
@@ -174,15 +174,15 @@ static PetscInt net_max_features(Net net)
   return m;
 }
 
-PetscErrorCode NN_R(net_setup_tangents)(Net net, PetscInt kmax)
+PetscErrorCode net_setup_tangents(Net net, PetscInt kmax)
 {
   const size_t B = (size_t)net->Bmax, m = (size_t)net_max_features(net);
   NnState     *st;
   PetscFunctionBeginUser;
   PetscCheck(kmax > 0, net->comm, PETSC_ERR_ARG_OUTOFRANGE, "the number of tangent directions must be positive");
   PetscCheck(net->layers, net->comm, PETSC_ERR_ORDER, "net_setup_tangents: call net_setup() first");
-  if (!net->NN_R(state)) PetscCall(NN_R(net_state_create)(net)); /* single precision: on first use */
-  st = net->NN_R(state);
+  if (!net_state_of(net)) PetscCall(net_state_create(net)); /* single precision: on first use */
+  st = net_state_of(net);
   if (kmax <= st->kmax) PetscFunctionReturn(0); /* shared by several Hessians: only grow */
   PetscCall(net_free_tangents(net));
   st->kmax = kmax;
@@ -204,7 +204,7 @@ PetscErrorCode NN_R(net_setup_tangents)(Net net, PetscInt kmax)
 static void scan_directions(Net net, PetscInt k, const nn_real *V, PetscInt ldv)
 {
   for (PetscInt j = 0; j < k; j++) {
-    NnSparseDir   *s = &net->NN_R(state)->vsparse[j];
+    NnSparseDir   *s = &net_state_of(net)->vsparse[j];
     const nn_real *v = V + j * ldv;
     s->n             = 0;
     for (PetscInt i = 0; i < net->N && s->n >= 0; i++)
@@ -225,7 +225,7 @@ static inline PetscBool layer_owns(const Layer *L, PetscInt i)
 static PetscBool directions_vanish(const Net net, const Layer *L, PetscInt k, const nn_real *V, PetscInt ldv)
 {
   for (PetscInt j = 0; j < k; j++) {
-    const NnSparseDir *s = &net->NN_R(state)->vsparse[j];
+    const NnSparseDir *s = &net_state_of(net)->vsparse[j];
     if (s->n >= 0) {
       for (PetscInt e = 0; e < s->n; e++)
         if (layer_owns(L, s->idx[e])) return PETSC_FALSE;
@@ -243,7 +243,7 @@ static PetscBool directions_vanish(const Net net, const Layer *L, PetscInt k, co
 static PetscErrorCode net_pass_state(Net net, PetscBool tangents, NnState **st)
 {
   PetscFunctionBeginUser;
-  *st = net->NN_R(state);
+  *st = net_state_of(net);
   PetscCheck(*st && (!tangents || (*st)->kmax), PETSC_COMM_SELF, PETSC_ERR_ORDER, "the network's %s passes need net_setup_tangents%s() first",
              NN_REAL_SUFFIX[0] ? "single-precision" : "second-order", NN_REAL_SUFFIX);
   PetscFunctionReturn(0);
@@ -319,7 +319,7 @@ static void add_backward(const Net net, const Layer *L, PetscInt nb, const nn_re
   }
 }
 
-PetscErrorCode NN_R(net_rop_forward)(Net net, const NnPass *p, PetscInt k, const nn_real *theta, const nn_real *V, PetscInt ldv)
+PetscErrorCode net_rop_forward(Net net, const NnPass *p, PetscInt k, const nn_real *theta, const nn_real *V, PetscInt ldv)
 {
   NnState *st;
   PetscFunctionBeginUser;
@@ -337,7 +337,7 @@ PetscErrorCode NN_R(net_rop_forward)(Net net, const NnPass *p, PetscInt k, const
     PetscCall(PetscLogEventBegin(layer_events[L->kind][PASS_RFWD], 0, 0, 0, 0));
     if (L->kind == LAYER_ADD) add_apply(L, k * p->B, st->rzero[a] ? NULL : st->ract[a], st->rzero[b] ? NULL : st->ract[b], st->ract[l + 1]);
     else
-      PetscCall(NN_R(layer_ops)(L->kind)->rop_forward(L, p, k, theta, vz ? NULL : V, ldv, st->act[a], st->rzero[a] ? NULL : st->ract[a],
+      PetscCall(layer_ops(L->kind)->rop_forward(L, p, k, theta, vz ? NULL : V, ldv, st->act[a], st->rzero[a] ? NULL : st->ract[a],
                                                       st->ract[l + 1]));
     PetscCall(PetscLogEventEnd(layer_events[L->kind][PASS_RFWD], 0, 0, 0, 0));
   }
@@ -355,12 +355,12 @@ static PetscErrorCode layer_rop_backward(Net net, NnState *st, Layer *L, const N
   a->in = st->act[t], a->out = st->act[l + 1];
   a->Rin = st->rzero[t] ? NULL : st->ract[t], a->Rout = st->rzero[l + 1] ? NULL : st->ract[l + 1];
   a->Rdin = rg ? input_grad_target(L, 0, rg, st->rbuf[0]) : NULL;
-  PetscCall(NN_R(layer_ops)(L->kind)->rop_backward(L, p, k, theta, vz ? NULL : V, ldv, a));
+  PetscCall(layer_ops(L->kind)->rop_backward(L, p, k, theta, vz ? NULL : V, ldv, a));
   if (rg) input_grad_finish(L, 0, (size_t)k * p->B * nn_shape_size(L->in), st->rbuf[0], rg);
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode NN_R(net_rop_backward)(Net net, const NnPass *p, PetscInt k, const nn_real *theta, const nn_real *V, PetscInt ldv,
+PetscErrorCode net_rop_backward(Net net, const NnPass *p, PetscInt k, const nn_real *theta, const nn_real *V, PetscInt ldv,
                                       const double *RdT, PetscBool first_order_terms, const PetscInt *rows, PetscInt nrows,
                                       nn_real *HV, PetscInt ldh)
 {
@@ -383,7 +383,7 @@ PetscErrorCode NN_R(net_rop_backward)(Net net, const NnPass *p, PetscInt k, cons
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode NN_R(net_forward)(Net net, const NnPass *p, const nn_real *theta, const double *x, double *out)
+PetscErrorCode net_forward(Net net, const NnPass *p, const nn_real *theta, const double *x, double *out)
 {
   NnState *st;
   PetscFunctionBeginUser;
@@ -398,7 +398,7 @@ PetscErrorCode NN_R(net_forward)(Net net, const NnPass *p, const nn_real *theta,
     Layer *L = &net->layers[l];
     PetscCall(PetscLogEventBegin(layer_events[L->kind][PASS_FWD], 0, 0, 0, 0));
     if (L->kind == LAYER_ADD) add_apply(L, p->B, st->act[L->src[0]], st->act[L->src[1]], st->act[l + 1]);
-    else PetscCall(NN_R(layer_ops)(L->kind)->forward(L, p, theta, st->act[L->src[0]], st->act[l + 1]));
+    else PetscCall(layer_ops(L->kind)->forward(L, p, theta, st->act[L->src[0]], st->act[l + 1]));
     PetscCall(PetscLogEventEnd(layer_events[L->kind][PASS_FWD], 0, 0, 0, 0));
   }
   for (PetscInt i = 0; out && i < p->B * net->K; i++) out[i] = st->act[net->nlayers][i];
@@ -406,7 +406,7 @@ PetscErrorCode NN_R(net_forward)(Net net, const NnPass *p, const nn_real *theta,
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode NN_R(net_backward)(Net net, const NnPass *p, const nn_real *theta, const double *dout, nn_real *grad)
+PetscErrorCode net_backward(Net net, const NnPass *p, const nn_real *theta, const double *dout, nn_real *grad)
 {
   NnState *st;
   nn_real *g;
@@ -424,7 +424,7 @@ PetscErrorCode NN_R(net_backward)(Net net, const NnPass *p, const nn_real *theta
     PetscCall(PetscLogEventBegin(layer_events[L->kind][PASS_BWD], 0, 0, 0, 0));
     if (L->kind == LAYER_ADD) add_backward(net, L, p->B, grad_of(net, st, l + 1), grad_of, st, net->first);
     else {
-      PetscCall(NN_R(layer_ops)(L->kind)->backward(L, p, theta, st->act[t], st->act[l + 1], grad_of(net, st, l + 1),
+      PetscCall(layer_ops(L->kind)->backward(L, p, theta, st->act[t], st->act[l + 1], grad_of(net, st, l + 1),
                                                    dx ? input_grad_target(L, 0, dx, st->gbuf[0]) : NULL, grad));
       if (dx) input_grad_finish(L, 0, (size_t)p->B * nn_shape_size(L->in), st->gbuf[0], dx);
     }

@@ -31,7 +31,7 @@ MAX_FUNCTION_LINES = 60
 
 # Public headers (include/nncas/X.h) belong to these modules.
 HEADER_MODULE = {
-    "core.h": "core", "version.h": "core", "streams.h": "core", "real.h": "core",
+    "core.h": "core", "version.h": "core", "streams.h": "core", "real.h": "core", "real_single.h": "core",
     "h5io.h": "io", "table.h": "io",
     "scamat.h": "linalg", "linalg.h": "linalg",
     "graph.h": "import",
