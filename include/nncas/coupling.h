@@ -83,4 +83,63 @@ PetscErrorCode coupling_fit_exponent(PetscInt K, const PetscInt *nb, PetscInt B,
 PetscErrorCode histogram_create(PetscInt nbins, double lo, double hi, NnHistogram *h);
 PetscErrorCode histogram_destroy(NnHistogram *h);
 
+/* ------------------------------------------------------------ Coupling -- */
+/* Algorithm 1 of App. E at one set of weights: B draws (-coupling_draws) of
+ * row and column index vectors i, j over [N]; for each of n batches the
+ * submatrix H_b[i, j] of the batch's Hessian; the correlation coefficients of
+ * its N_b^2 entries (N_b = -coupling_nb, 100) and the skewness and excess
+ * kurtosis (N_b = -coupling_nb_high, 10) counted above thresholds (Table 2's
+ * 0.4, 0.4, 1, or from Algorithm 3 with -coupling_auto_thresholds), the
+ * counts per entry and as exponents of N_b (Fig. 1f, 6); with a list
+ * -coupling_nb 10,20,50,100 the correlation counts at each N_b from nested
+ * draws and the exponent fitted across them; a uniformly sampled 100 x 100
+ * correlation submatrix (Fig. 1d/e). Algorithm 3's Monte Carlo null counts
+ * (Table 2, Fig. 5) by coupling_calibrate.
+ *
+ * The Hessian entries come from the caller (coupling_set_entries), which
+ * knows the batches; the draws' indices and the statistics are the object's.
+ *
+ *   coupling_create -> coupling_set_from_options -> coupling_set_problem,
+ *   coupling_set_entries -> coupling_setup -> [coupling_calibrate ->
+ *   coupling_null_view] -> per set of weights: coupling_epoch_begin ->
+ *   [coupling_progress_read] -> coupling_compute -> coupling_view |
+ *   coupling_progress_write -> coupling_epoch_end -> coupling_destroy.
+ *
+ * Collective over the communicator. A stop (the entries' poll) ends
+ * coupling_compute early with *stopped; the entries computed so far go to a
+ * progress file and are taken up by a later coupling_progress_read, and the
+ * results are then bit for bit those of a run never stopped. */
+typedef struct _p_Coupling *Coupling;
+
+/* The per-batch entries all (n x ni nj, batch-major) of H_b[i, j] for the
+ * batches not yet done[b], completing done; *stopped: a stop came (poll).
+ * group: computed by this rank's rank group alone (coupling_set_entries). */
+typedef PetscErrorCode (*CouplingEntries)(void *ctx, PetscBool group, PetscInt ni, const PetscInt *i, PetscInt nj, const PetscInt *j,
+                                          const char *what, PetscBool *done, double *all, PetscBool *stopped);
+
+PetscErrorCode coupling_create(MPI_Comm comm, Coupling *cp);
+PetscErrorCode coupling_set_from_options(Coupling cp); /* -coupling_draws, _nb, _nb_high, _threshold_*, _auto_thresholds, ... */
+/* N parameters, n batches, and the L weight layers' ranges theta[off, off + len) (the counts by layer block). */
+PetscErrorCode coupling_set_problem(Coupling cp, PetscInt N, PetscInt n, PetscInt L, const PetscInt *off, const PetscInt *len);
+/* The entries' source; with groups (NULL or one group: none) the draws' entries
+ * are computed in rounds, one draw per group (entries called with group true). */
+PetscErrorCode coupling_set_entries(Coupling cp, CouplingEntries entries, void *ctx, const NnRankGroups *groups);
+PetscErrorCode coupling_setup(Coupling cp);
+PetscErrorCode coupling_get_seed(Coupling cp, PetscInt *seed);  /* -coupling_seed */
+PetscErrorCode coupling_get_draws(Coupling cp, PetscInt *draws); /* -coupling_draws */
+/* Algorithm 3 once: null counts at the thresholds (chosen here with -coupling_auto_thresholds). */
+PetscErrorCode coupling_calibrate(Coupling cp);
+PetscErrorCode coupling_null_view(Coupling cp, NnH5File *f); /* into /coupling/null */
+/* The draws at the weights after `epoch` epochs (their index vectors' seed). */
+PetscErrorCode coupling_epoch_begin(Coupling cp, PetscInt epoch);
+PetscErrorCode coupling_compute(Coupling cp, PetscBool *stopped);
+/* The statistics into group g of f (g/cc, g/skewness, g/kurtosis; attributes epoch, n, draws, N). */
+PetscErrorCode coupling_view(Coupling cp, NnH5File *f, const char *g);
+/* The entries computed so far, to and from a progress file's root (settings as
+ * its attributes; a file of other settings: *match false, nothing read). */
+PetscErrorCode coupling_progress_write(Coupling cp, NnH5File *f);
+PetscErrorCode coupling_progress_read(Coupling cp, NnH5File *f, PetscBool *match);
+PetscErrorCode coupling_epoch_end(Coupling cp);
+PetscErrorCode coupling_destroy(Coupling *cp);
+
 #endif

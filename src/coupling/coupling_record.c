@@ -1,6 +1,6 @@
 /* A statistic's counts over the draws of Algorithm 1, what they give per
  * entry and as exponents of N_b, and writing them to the results file. */
-#include "coupling_stage.h"
+#include "couplingimpl.h"
 
 #include <math.h>
 
@@ -31,9 +31,9 @@ PetscErrorCode coupling_write_histogram(NnH5File *f, const char *g, const NnHist
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode coupling_record_write(CouplingStage *st, NnH5File *f, const char *g, int k, DrawRecord *r)
+PetscErrorCode coupling_record_write(Coupling cp, NnH5File *f, const char *g, int k, DrawRecord *r)
 {
-  const PetscInt B = st->draws, nb = st->nb[k];
+  const PetscInt B = cp->draws, nb = cp->nb[k];
   double         m, se;
   hsize_t        d2[2] = {(hsize_t)B, (hsize_t)nb};
   int64_t       *ix;
@@ -59,7 +59,7 @@ PetscErrorCode coupling_record_write(CouplingStage *st, NnH5File *f, const char 
   PetscCall(nn_h5_attr_double(f, g, "per_entry_mean", m));
   PetscCall(nn_h5_attr_double(f, g, "per_entry_standard_error", se));
   char sebuf[32];
-  PetscCall(PetscPrintf(st->comm, "[coupling] %-8s N_b %3d: non-zero per entry %.4g +- %s SE", NnStatNames[k], (int)nb, m,
+  PetscCall(PetscPrintf(cp->comm, "[coupling] %-8s N_b %3d: non-zero per entry %.4g +- %s SE", NnStatNames[k], (int)nb, m,
                         se_text(se, "%.2g", sebuf, sizeof sebuf)));
   /* exponent of the mean per-entry count, its error by the delta method */
   double pm = m, pse = se;
@@ -67,10 +67,10 @@ PetscErrorCode coupling_record_write(CouplingStage *st, NnH5File *f, const char 
   se = pm > 0 ? pse / (pm * log((double)nb)) : NAN;
   PetscCall(nn_h5_attr_double(f, g, "exponent_mean", m));
   PetscCall(nn_h5_attr_double(f, g, "exponent_standard_error", se));
-  PetscCall(nn_h5_attr_double(f, g, "threshold", st->thr[k]));
+  PetscCall(nn_h5_attr_double(f, g, "threshold", cp->thr[k]));
   PetscCall(nn_h5_attr_int64(f, g, "N_b", nb));
-  PetscCall(PetscPrintf(st->comm, " = N_b^%.3f (+- %s SE)\n", m, se_text(se, "%.3f", sebuf, sizeof sebuf)));
-  if (k == STAT_CC) PetscCall(coupling_nested_write(st, f, g, r));
+  PetscCall(PetscPrintf(cp->comm, " = N_b^%.3f (+- %s SE)\n", m, se_text(se, "%.3f", sebuf, sizeof sebuf)));
+  if (k == STAT_CC) PetscCall(coupling_nested_write(cp, f, g, r));
   PetscFunctionReturn(0);
 }
 

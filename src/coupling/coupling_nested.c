@@ -23,24 +23,24 @@
  * null: a count blind to geometry). Sampled rows and columns make a pair share
  * p or q far more often than N_b^2 entries drawn uniformly from the N^2 would
  * (docs/reproduction.md, "N-scaling"). */
-#include "coupling_stage.h"
+#include "couplingimpl.h"
 
 #include <math.h>
 #include <string.h>
 
-PetscErrorCode coupling_nested_counts(CouplingStage *st, PetscInt d, const double *Z, const PetscBool *valid, PetscInt nconst,
+PetscErrorCode coupling_nested_counts(Coupling cp, PetscInt d, const double *Z, const PetscBool *valid, PetscInt nconst,
                                       const NnStatCount *c, DrawRecord *r)
 {
-  const PetscInt K = st->knb, nb = st->nb[STAT_CC], n = st->nbatches;
+  const PetscInt K = cp->knb, nb = cp->nb[STAT_CC], n = cp->nbatches;
   double        *Zs;
   PetscBool     *vs;
   PetscFunctionBeginUser;
   r->count_by_nb[d * K + K - 1]   = c->count;
   r->varying_by_nb[d * K + K - 1] = (double)(nb * nb - nconst);
   if (K == 1) PetscFunctionReturn(0);
-  PetscCall(PetscMalloc2((size_t)n * st->nbs[K - 2] * st->nbs[K - 2], &Zs, st->nbs[K - 2] * st->nbs[K - 2], &vs));
+  PetscCall(PetscMalloc2((size_t)n * cp->nbs[K - 2] * cp->nbs[K - 2], &Zs, cp->nbs[K - 2] * cp->nbs[K - 2], &vs));
   for (PetscInt k = 0; k < K - 1; k++) {
-    const PetscInt m = st->nbs[k];
+    const PetscInt m = cp->nbs[k];
     PetscInt       varying = 0;
     NnStatCount    ck;
     for (PetscInt p = 0; p < m; p++) /* the sub-block p, q < m: variable p m + q is p nb + q of the largest */
@@ -49,7 +49,7 @@ PetscErrorCode coupling_nested_counts(CouplingStage *st, PetscInt d, const doubl
         varying += vs[p * m + q];
         PetscCall(PetscArraycpy(Zs + (size_t)(p * m + q) * n, Z + (size_t)(p * nb + q) * n, n));
       }
-    PetscCall(cc_count(st->comm, n, m * m, Zs, vs, st->thr[STAT_CC], NULL, NULL, &ck));
+    PetscCall(cc_count(cp->comm, n, m * m, Zs, vs, cp->thr[STAT_CC], NULL, NULL, &ck));
     r->count_by_nb[d * K + k]   = ck.count;
     r->varying_by_nb[d * K + k] = (double)varying;
   }
@@ -58,10 +58,10 @@ PetscErrorCode coupling_nested_counts(CouplingStage *st, PetscInt d, const doubl
 }
 
 /* The weight layer (0-based) holding theta index idx. */
-static PetscInt layer_of(CouplingStage *st, PetscInt idx)
+static PetscInt layer_of(Coupling cp, PetscInt idx)
 {
-  for (PetscInt l = 0; l < st->L; l++)
-    if (idx >= st->layer_off[l] && idx < st->layer_off[l] + st->layer_len[l]) return l;
+  for (PetscInt l = 0; l < cp->L; l++)
+    if (idx >= cp->layer_off[l] && idx < cp->layer_off[l] + cp->layer_len[l]) return l;
   return -1;
 }
 
@@ -94,9 +94,9 @@ static PetscErrorCode block_tally(void *ctx, PetscInt a, PetscInt b, double *r)
  * closed form from the counts of varying variables per row p, per column q,
  * per block, per (row, layer of the column index) and per (column, layer of
  * the row index): what a count blind to geometry would give. */
-static PetscErrorCode geometry_null(CouplingStage *st, const BlockTally *t, double null[NN_GEOMETRY_CLASSES])
+static PetscErrorCode geometry_null(Coupling cp, const BlockTally *t, double null[NN_GEOMETRY_CLASSES])
 {
-  const PetscInt nb = t->nb, L = st->L;
+  const PetscInt nb = t->nb, L = cp->L;
   double        *row, *col, *blk, *rowl, *coll, V = 0, same_blk = 0, row_blk = 0, col_blk = 0;
   PetscFunctionBeginUser;
   PetscCall(PetscCalloc5(nb, &row, nb, &col, L * L, &blk, nb * L, &rowl, nb * L, &coll));
@@ -117,10 +117,10 @@ static PetscErrorCode geometry_null(CouplingStage *st, const BlockTally *t, doub
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode coupling_block_counts(CouplingStage *st, PetscInt d, ScaMat C, const PetscInt *i, const PetscInt *j, const PetscBool *valid,
+PetscErrorCode coupling_block_counts(Coupling cp, PetscInt d, ScaMat C, const PetscInt *i, const PetscInt *j, const PetscBool *valid,
                                      DrawRecord *r)
 {
-  const PetscInt nb = st->nb[STAT_CC], L = st->L;
+  const PetscInt nb = cp->nb[STAT_CC], L = cp->L;
   double        *g = r->geometry + d * 2 * NN_GEOMETRY_CLASSES;
   PetscInt      *blk;
   BlockTally     t;
@@ -128,16 +128,16 @@ PetscErrorCode coupling_block_counts(CouplingStage *st, PetscInt d, ScaMat C, co
   PetscCall(PetscMalloc1(nb * nb, &blk));
   for (PetscInt p = 0; p < nb; p++)
     for (PetscInt q = 0; q < nb; q++) {
-      const PetscInt lp = layer_of(st, i[p]), lq = layer_of(st, j[q]), v = p * nb + q;
-      PetscCheck(lp >= 0 && lq >= 0, st->comm, PETSC_ERR_PLIB, "coupling: index %" PetscInt_FMT " or %" PetscInt_FMT " in no weight layer", i[p], j[q]);
+      const PetscInt lp = layer_of(cp, i[p]), lq = layer_of(cp, j[q]), v = p * nb + q;
+      PetscCheck(lp >= 0 && lq >= 0, cp->comm, PETSC_ERR_PLIB, "coupling: index %" PetscInt_FMT " or %" PetscInt_FMT " in no weight layer", i[p], j[q]);
       blk[v] = lp * L + lq;
       if (!d) r->block_vars[blk[v]] += 1, r->block_varying[blk[v]] += valid[v];
     }
-  t = (BlockTally){blk, valid, L * L, nb, st->thr[STAT_CC], d ? NULL : r->block_pairs, {0}};
+  t = (BlockTally){blk, valid, L * L, nb, cp->thr[STAT_CC], d ? NULL : r->block_pairs, {0}};
   PetscCall(scamat_foreach_local(C, block_tally, &t));
-  if (!d) PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, r->block_pairs, (int)(L * L * L * L), MPI_DOUBLE, MPI_SUM, st->comm));
-  PetscCallMPI(MPI_Allreduce(t.geometry, g, NN_GEOMETRY_CLASSES, MPI_DOUBLE, MPI_SUM, st->comm));
-  PetscCall(geometry_null(st, &t, g + NN_GEOMETRY_CLASSES));
+  if (!d) PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, r->block_pairs, (int)(L * L * L * L), MPI_DOUBLE, MPI_SUM, cp->comm));
+  PetscCallMPI(MPI_Allreduce(t.geometry, g, NN_GEOMETRY_CLASSES, MPI_DOUBLE, MPI_SUM, cp->comm));
+  PetscCall(geometry_null(cp, &t, g + NN_GEOMETRY_CLASSES));
   PetscCall(PetscFree(blk));
   PetscFunctionReturn(0);
 }
@@ -156,14 +156,14 @@ static PetscErrorCode write_matrix(NnH5File *f, const char *g, const char *name,
 }
 
 /* gb/layer_range (L x 2): offset and length of each weight layer in theta. */
-static PetscErrorCode write_layer_ranges(CouplingStage *st, NnH5File *f, const char *gb)
+static PetscErrorCode write_layer_ranges(Coupling cp, NnH5File *f, const char *gb)
 {
   int64_t *lr;
-  hsize_t  d2[2] = {(hsize_t)st->L, 2};
+  hsize_t  d2[2] = {(hsize_t)cp->L, 2};
   char     path[300];
   PetscFunctionBeginUser;
-  PetscCall(PetscMalloc1(2 * st->L, &lr));
-  for (PetscInt l = 0; l < st->L; l++) lr[2 * l] = st->layer_off[l], lr[2 * l + 1] = st->layer_len[l];
+  PetscCall(PetscMalloc1(2 * cp->L, &lr));
+  for (PetscInt l = 0; l < cp->L; l++) lr[2 * l] = cp->layer_off[l], lr[2 * l + 1] = cp->layer_len[l];
   PetscCall(PetscSNPrintf(path, sizeof path, "%s/layer_range", gb));
   PetscCall(nn_h5_write_int64(f, path, 2, d2, lr));
   PetscCall(nn_h5_describe(f, path, "1", "weight layer l holds theta[offset, offset + length) (weight and bias)"));
@@ -172,7 +172,7 @@ static PetscErrorCode write_layer_ranges(CouplingStage *st, NnH5File *f, const c
 }
 
 /* g/blocks: the first draw's counts by layer block. */
-static PetscErrorCode write_blocks(CouplingStage *st, NnH5File *f, const char *g, DrawRecord *r)
+static PetscErrorCode write_blocks(Coupling cp, NnH5File *f, const char *g, DrawRecord *r)
 {
   const PetscInt L = r->L, L2 = L * L;
   char           gb[256];
@@ -182,7 +182,7 @@ static PetscErrorCode write_blocks(CouplingStage *st, NnH5File *f, const char *g
   PetscCall(nn_h5_group(f, gb));
   PetscCall(nn_h5_attr_string(f, gb, "description", "the first draw at the largest N_b by layer block: variable (i_p, j_q) is in block (layer(i_p), layer(j_q)) of the weight layers"));
   PetscCall(PetscMalloc1(L2, &x));
-  PetscCall(write_layer_ranges(st, f, gb));
+  PetscCall(write_layer_ranges(cp, f, gb));
   PetscCall(write_matrix(f, gb, "variables", L, L, r->block_vars, "count", "sampled entries (i_p, j_q) by (layer(i_p), layer(j_q))"));
   PetscCall(write_matrix(f, gb, "varying", L, L, r->block_varying, "count", "of them, entries that vary over the batches"));
   for (PetscInt a = 0; a < L2; a++) {
@@ -196,13 +196,13 @@ static PetscErrorCode write_blocks(CouplingStage *st, NnH5File *f, const char *g
 }
 
 /* The fits of count / N_b^2 and count / V across the N_b as attributes of g (prefix "fit_exponent"). */
-static PetscErrorCode write_fits(CouplingStage *st, NnH5File *f, const char *g, DrawRecord *r, const double *nb2, NnScalingFit fit[2])
+static PetscErrorCode write_fits(Coupling cp, NnH5File *f, const char *g, DrawRecord *r, const double *nb2, NnScalingFit fit[2])
 {
   static const char *const suffix[2] = {"", "_varying"};
   char                     name[64];
   PetscFunctionBeginUser;
-  PetscCall(coupling_fit_exponent(r->K, st->nbs, st->draws, r->count_by_nb, nb2, &fit[0]));
-  PetscCall(coupling_fit_exponent(r->K, st->nbs, st->draws, r->count_by_nb, r->varying_by_nb, &fit[1]));
+  PetscCall(coupling_fit_exponent(r->K, cp->nbs, cp->draws, r->count_by_nb, nb2, &fit[0]));
+  PetscCall(coupling_fit_exponent(r->K, cp->nbs, cp->draws, r->count_by_nb, r->varying_by_nb, &fit[1]));
   for (int v = 0; v < 2; v++) {
     PetscCall(PetscSNPrintf(name, sizeof name, "fit_exponent%s", suffix[v]));
     PetscCall(nn_h5_attr_double(f, g, name, fit[v].exponent));
@@ -216,9 +216,9 @@ static PetscErrorCode write_fits(CouplingStage *st, NnH5File *f, const char *g, 
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode coupling_nested_write(CouplingStage *st, NnH5File *f, const char *g, DrawRecord *r)
+PetscErrorCode coupling_nested_write(Coupling cp, NnH5File *f, const char *g, DrawRecord *r)
 {
-  const PetscInt B = st->draws, K = r->K;
+  const PetscInt B = cp->draws, K = r->K;
   double        *nb2, *x;
   int64_t        nb[COUPLING_MAX_NB];
   hsize_t        dk = (hsize_t)K;
@@ -227,9 +227,9 @@ PetscErrorCode coupling_nested_write(CouplingStage *st, NnH5File *f, const char 
   PetscFunctionBeginUser;
   PetscCall(PetscMalloc2((size_t)B * K, &nb2, (size_t)B * K, &x));
   for (PetscInt k = 0; k < K; k++) {
-    nb[k] = st->nbs[k];
-    PetscCall(PetscSNPrintf(list + strlen(list), sizeof list - strlen(list), "%s%d", k ? "," : "", (int)st->nbs[k]));
-    for (PetscInt d = 0; d < B; d++) nb2[d * K + k] = (double)st->nbs[k] * st->nbs[k];
+    nb[k] = cp->nbs[k];
+    PetscCall(PetscSNPrintf(list + strlen(list), sizeof list - strlen(list), "%s%d", k ? "," : "", (int)cp->nbs[k]));
+    for (PetscInt d = 0; d < B; d++) nb2[d * K + k] = (double)cp->nbs[k] * cp->nbs[k];
   }
   PetscCall(PetscSNPrintf(path, sizeof path, "%s/nb", g));
   PetscCall(nn_h5_write_int64(f, path, 1, &dk, nb));
@@ -240,12 +240,12 @@ PetscErrorCode coupling_nested_write(CouplingStage *st, NnH5File *f, const char 
   PetscCall(write_matrix(f, g, "per_entry_by_nb", B, K, x, "1", "s_0 / N_b^2 per draw and N_b"));
   for (PetscInt q = 0; q < B * K; q++) x[q] = r->varying_by_nb[q] > 0 ? r->count_by_nb[q] / r->varying_by_nb[q] : NAN;
   PetscCall(write_matrix(f, g, "per_varying_entry_by_nb", B, K, x, "1", "s_0 / V per draw and N_b (NaN for V = 0)"));
-  PetscCall(write_fits(st, f, g, r, nb2, fit));
+  PetscCall(write_fits(cp, f, g, r, nb2, fit));
   if (K > 1)
-    PetscCall(PetscPrintf(st->comm, "[coupling] cc fit over N_b %s: s_0/N_b^2 ~ N_b^%.3f +- %.3f SE (%d draws; of the mean %.3f), s_0/V ~ N_b^%.3f +- %.3f SE; a fraction N_b^-1/2 of N_b^2 would be 1.5\n",
+    PetscCall(PetscPrintf(cp->comm, "[coupling] cc fit over N_b %s: s_0/N_b^2 ~ N_b^%.3f +- %.3f SE (%d draws; of the mean %.3f), s_0/V ~ N_b^%.3f +- %.3f SE; a fraction N_b^-1/2 of N_b^2 would be 1.5\n",
                           list, fit[0].exponent, fit[0].standard_error, (int)fit[0].draws_fitted, fit[0].exponent_of_mean, fit[1].exponent,
                           fit[1].standard_error));
-  PetscCall(write_blocks(st, f, g, r));
+  PetscCall(write_blocks(cp, f, g, r));
   PetscCall(write_matrix(f, g, "geometry", B, 2 * NN_GEOMETRY_CLASSES, r->geometry, "count",
                          "per draw at the largest N_b: correlated ordered pairs (a, b) of varying variables sharing the row index p, "
                          "the column index q (not p), the layer block (neither), none; then all ordered pairs of distinct varying "
