@@ -7,7 +7,9 @@
 
 static PetscErrorCode fixture_run(NnCkptFixture *fx, const char *outdir)
 {
-  double row[NN_EPOCH_NCOLS > NN_STEP_NCOLS ? NN_EPOCH_NCOLS : NN_STEP_NCOLS];
+  double   row[NN_EPOCH_NCOLS > NN_STEP_NCOLS ? NN_EPOCH_NCOLS : NN_STEP_NCOLS];
+  RunDir   rd;
+  NnTable *hist, *steps;
   PetscFunctionBeginUser;
   PetscCall(PetscOptionsSetValue(NULL, "-data_format", "mixture"));
   PetscCall(PetscOptionsSetValue(NULL, "-synth_train", "24"));
@@ -17,25 +19,22 @@ static PetscErrorCode fixture_run(NnCkptFixture *fx, const char *outdir)
   PetscCall(dataset_set_from_options(fx->ds));
   PetscCall(dataset_setup(fx->ds));
   PetscCall(net_create(PETSC_COMM_SELF, &fx->net));
-  PetscCall(PetscStrncpy(fx->net->spec, "conv:2:3,relu,pool:2,dense:3,bn,relu,dense:1", sizeof fx->net->spec));
+  PetscCall(net_set_spec(fx->net, "conv:2:3,relu,pool:2,dense:3,bn,relu,dense:1"));
   PetscCall(net_setup(fx->net, fx->ds->c, fx->ds->h, fx->ds->w, 8));
   PetscCall(trainer_create(fx->ds, fx->net, &fx->t));
-  fx->t->batch     = 8;
-  fx->t->overwrite = PETSC_TRUE;
-  PetscCall(rundir_set_path(fx->t->rundir, outdir));
+  PetscCall(trainer_set_batch_sizes(fx->t, 8, 0));
+  PetscCall(trainer_set_overwrite(fx->t, PETSC_TRUE));
+  PetscCall(trainer_get_rundir(fx->t, &rd));
+  PetscCall(rundir_set_path(rd, outdir));
   PetscCall(trainer_setup(fx->t));
   /* the state after two epochs and one step of the third, with recorded steps */
+  PetscCall(trainer_testing_get_records(fx->t, &hist, &steps));
   for (int k = 0; k < NN_EPOCH_NCOLS; k++) row[k] = 0.5 + k;
-  PetscCall(table_append(&fx->t->hist, row));
-  PetscCall(table_append(&fx->t->hist, row));
+  PetscCall(table_append(hist, row));
+  PetscCall(table_append(hist, row));
   for (int k = 0; k < NN_STEP_NCOLS; k++) row[k] = k;
-  for (int s = 0; s < 7; s++) PetscCall(table_append(&fx->t->steps, row));
-  fx->t->epoch       = 2;
-  fx->t->step        = 1;
-  fx->t->global_step = 7;
-  fx->t->acc_loss    = 3.5;
-  fx->t->acc_correct = 6;
-  fx->t->acc_n       = 8;
+  for (int s = 0; s < 7; s++) PetscCall(table_append(steps, row));
+  PetscCall(trainer_testing_set_position(fx->t, 2, 1, 7, 3.5, 6, 8));
   PetscCall(trainer_checkpoint_write(fx->t, nn_fuzz_path("base.h5")));
   PetscFunctionReturn(0);
 }

@@ -7,7 +7,8 @@
 #include "fuzz_common.h"
 
 #include "nncas/trainer.h"
-/* white-box: the fixture sets the trainer's state and settings directly */
+#include "train/trainer_testing.h" /* the fixture sets the trainer's state */
+/* white-box: nn_ckpt_check_restored reads the restored state */
 #include "train/trainimpl.h"
 #include "data/datasetimpl.h"
 #include "net/netimpl.h"

@@ -7,7 +7,8 @@
  * against the shapes the parser computed. */
 #include "fuzz_common.h"
 
-#include "layers.h" /* net_parse: the parser alone, without the buffers */
+#include "layers.h"      /* white-box: the parsed layers and their shapes */
+#include "net_testing.h" /* net_testing_parse: the parser alone, without the buffers */
 
 #include <string.h>
 
@@ -52,8 +53,7 @@ static void run_small(const char *spec, NnShape in, PetscBool bias)
   double  *theta, *grad, *out, *dout, x[2 * 3 * 32 * 32];
   PetscInt ids[2] = {0, 1};
   if (net_create(PETSC_COMM_SELF, &net)) nn_fuzz_fail("net_create");
-  net->bias = bias;
-  memcpy(net->spec, spec, sizeof net->spec);
+  if (net_set_bias(net, bias) || net_set_spec(net, spec)) nn_fuzz_fail("net_set_spec");
   if (net_setup(net, in.c, in.h, in.w, 2)) nn_fuzz_fail("net_setup failed on a net that parses");
   if (PetscCalloc1(net->N + 1, &theta) || PetscCalloc1(net->N + 1, &grad) || PetscMalloc2(2 * net->K, &out, 2 * net->K, &dout))
     nn_fuzz_fail("out of memory");
@@ -71,7 +71,7 @@ static void run_small(const char *spec, NnShape in, PetscBool bias)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
   static const NnShape inputs[] = {{1, 28, 28, PETSC_TRUE}, {3, 32, 32, PETSC_TRUE}, {10, 1, 1, PETSC_FALSE}};
-  char                 spec[sizeof((struct _p_Net *)0)->spec];
+  char                 spec[NN_NET_SPEC_MAX];
   size_t               len = PetscMin(size, sizeof spec - 1);
   memcpy(spec, data, len);
   spec[len] = 0; /* stops at an embedded NUL, as a C string does */
@@ -79,9 +79,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     Net       net;
     PetscBool small = PETSC_FALSE;
     if (net_create(PETSC_COMM_SELF, &net)) nn_fuzz_fail("net_create");
-    memcpy(net->spec, spec, sizeof spec);
-    net->input = inputs[k];
-    if (!net_parse(net)) check_parsed(net, &small);
+    if (net_set_spec(net, spec)) nn_fuzz_fail("net_set_spec");
+    if (!net_testing_parse(net, inputs[k].c, inputs[k].h, inputs[k].w)) check_parsed(net, &small);
     net_destroy(&net);
     if (small) run_small(spec, inputs[k], len % 2 ? PETSC_TRUE : PETSC_FALSE);
   }

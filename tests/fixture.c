@@ -1,5 +1,4 @@
 #include "fixture.h"
-#include "net/netimpl.h" /* white-box: the net's settings, without options */
 
 PetscErrorCode hcase_create(MPI_Comm comm, HCaseOpts o, HCase *hc)
 {
@@ -12,12 +11,10 @@ PetscErrorCode hcase_create(MPI_Comm comm, HCaseOpts o, HCase *hc)
   PetscCall(dataset_set_from_options(hc->ds));
   PetscCall(dataset_setup(hc->ds));
   PetscCall(net_create(comm, &hc->net));
-  PetscCall(PetscStrncpy(hc->net->spec, o.spec, sizeof hc->net->spec));
-  hc->net->loss     = o.loss;
-  hc->net->bias     = o.nobias ? PETSC_FALSE : PETSC_TRUE;
-  hc->net->init     = o.init;
-  hc->net->init_c   = o.c > 0 ? o.c : 1;
-  hc->net->init_std = o.c > 0 ? o.c : 1;
+  PetscCall(net_set_spec(hc->net, o.spec));
+  PetscCall(net_set_loss(hc->net, o.loss));
+  PetscCall(net_set_bias(hc->net, o.nobias ? PETSC_FALSE : PETSC_TRUE));
+  PetscCall(net_set_init(hc->net, o.init, o.c > 0 ? o.c : 1, o.c > 0 ? o.c : 1)); /* std, c */
   const PetscInt m  = o.m ? o.m : 10;
   PetscInt c, h, w;
   PetscCall(dataset_get_shape(hc->ds, &c, &h, &w));

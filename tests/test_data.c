@@ -268,10 +268,12 @@ static PetscInt count_pos(const NnSamples *s)
 }
 
 /* x <- the whole split, in order. */
-static PetscErrorCode fill_all(Dataset ds, const NnSamples *s, PetscBool augment, NnRngKey key, double **x, double **y)
+static PetscErrorCode fill_all(Dataset ds, NnSplit which, PetscBool augment, NnRngKey key, double **x, double **y)
 {
-  PetscInt *idx;
+  const NnSamples *s;
+  PetscInt        *idx;
   PetscFunctionBeginUser;
+  PetscCall(dataset_get_split(ds, which, &s));
   PetscCall(PetscMalloc1(s->n, &idx));
   PetscCall(PetscMalloc2((size_t)s->n * ds->c * ds->h * ds->w, x, s->n, y));
   for (PetscInt i = 0; i < s->n; i++) idx[i] = i;
@@ -715,7 +717,9 @@ static PetscErrorCode classes_all_keeps_every_sample_with_its_class_as_label(voi
   PetscCall(open_dataset(dir, "-data_classes all", &ds));
   NN_CHECK(ds->train.n == 400 && ds->val.n == 300, "sizes %d, %d", (int)ds->train.n, (int)ds->val.n);
   for (int split = 0; split < 2; split++) {
-    PetscCall(check_all_classes(split ? &ds->val : &ds->train, pix, lab, split ? 400 : 0, count));
+    const NnSamples *s;
+    PetscCall(dataset_get_split(ds, split ? NN_SPLIT_VAL : NN_SPLIT_TRAIN, &s));
+    PetscCall(check_all_classes(s, pix, lab, split ? 400 : 0, count));
     for (int c = 0; c < 10; c++)
       NN_CHECK(count[c] == want[split][c] && count[c] > 0, "%s split: %d samples of class %d, the files hold %d",
                split ? "validation" : "training", (int)count[c], c, (int)want[split][c]);
@@ -770,7 +774,7 @@ static PetscErrorCode standardisation_gives_zero_mean_unit_variance_per_channel(
   PetscCall(open_dataset(dir, "-data_format cifar10 -data_positive_class 4", &ds));
   NN_CHECK(ds->c == 3 && ds->h == 32 && ds->w == 32 && ds->augment, "CIFAR-10 shape or augment default");
   NN_CHECK(ds->train.n == 30 && ds->val.n == 6, "split sizes %d, %d", (int)ds->train.n, (int)ds->val.n);
-  PetscCall(fill_all(ds, &ds->train, PETSC_FALSE, 0, &x, &y));
+  PetscCall(fill_all(ds, NN_SPLIT_TRAIN, PETSC_FALSE, 0, &x, &y));
   for (PetscInt c = 0; c < 3; c++) {
     double sum = 0, sq = 0, cnt = (double)ds->train.n * hw;
     for (PetscInt i = 0; i < ds->train.n; i++)
@@ -787,7 +791,7 @@ static PetscErrorCode standardisation_gives_zero_mean_unit_variance_per_channel(
   PetscCall(dataset_destroy(&ds));
   /* without -data_normalize: pixel / 255 */
   PetscCall(open_dataset(dir, "-data_format cifar10 -data_positive_class 4 -data_normalize false", &ds));
-  PetscCall(fill_all(ds, &ds->val, PETSC_FALSE, 0, &x, &y));
+  PetscCall(fill_all(ds, NN_SPLIT_VAL, PETSC_FALSE, 0, &x, &y));
   for (PetscInt k = 0; k < ds->val.n * 3 * hw; k++) NN_CHECK(x[k] == ds->val.pixels[k] / 255.0, "value %d", (int)k);
   PetscCall(PetscFree2(x, y));
   PetscCall(dataset_destroy(&ds));
@@ -823,7 +827,7 @@ static PetscErrorCode augmentation_crop_and_flip_match_a_direct_computation(void
   PetscFunctionBeginUser;
   PetscCall(write_cifar_dir("cifar_aug", 60, dir, sizeof dir));
   PetscCall(open_dataset(dir, "-data_format cifar10", &ds));
-  PetscCall(fill_all(ds, &ds->train, PETSC_TRUE, key, &x, &y));
+  PetscCall(fill_all(ds, NN_SPLIT_TRAIN, PETSC_TRUE, key, &x, &y));
   for (PetscInt i = 0; i < ds->train.n; i++) {
     PetscInt  ox   = (PetscInt)(9 * nn_rng_uniform(key, 3 * (uint64_t)i));
     PetscInt  oy   = (PetscInt)(9 * nn_rng_uniform(key, 3 * (uint64_t)i + 1));
@@ -854,9 +858,11 @@ static PetscErrorCode augmentation_independent_of_who_assembles(void)
   PetscCall(open_dataset(dir, "-data_format cifar10 -data_positive_class 2", &ds));
   for (PetscInt b = 0; b < nb; b++) idx[b] = (PetscInt)((7 * b + 3) % ds->train.n); /* repeats included */
   PetscCall(PetscMalloc2(nb * d, &x1, nb * d, &x2));
-  PetscCall(dataset_fill_batch(ds, &ds->train, nb, idx, PETSC_TRUE, key, x1, y1));
-  PetscCall(dataset_fill_batch(ds, &ds->train, half, idx, PETSC_TRUE, key, x2, y2));
-  PetscCall(dataset_fill_batch(ds, &ds->train, nb - half, idx + half, PETSC_TRUE, key, x2 + half * d, y2 + half));
+  const NnSamples *train;
+  PetscCall(dataset_get_split(ds, NN_SPLIT_TRAIN, &train));
+  PetscCall(dataset_fill_batch(ds, train, nb, idx, PETSC_TRUE, key, x1, y1));
+  PetscCall(dataset_fill_batch(ds, train, half, idx, PETSC_TRUE, key, x2, y2));
+  PetscCall(dataset_fill_batch(ds, train, nb - half, idx + half, PETSC_TRUE, key, x2 + half * d, y2 + half));
   NN_CHECK(!memcmp(x1, x2, sizeof(double) * nb * d) && !memcmp(y1, y2, sizeof y1), "halves differ from the whole");
   PetscCall(check_same_on_all_ranks(hash_bytes(0, x1, sizeof(double) * nb * d), "the augmented batch"));
   PetscCall(PetscFree2(x1, x2));
@@ -953,7 +959,10 @@ static PetscErrorCode fashion_mnist_default_loads_12000_train_2000_val(void)
   PetscCall(dataset_view(ds, PETSC_VIEWER_STDOUT_WORLD));
   PetscCall(PetscPrintf(PETSC_COMM_WORLD, "  loaded in %.3f s; mean %.6f std %.6f\n", t0, ds->mean[0], ds->stdev[0]));
   NN_CHECK(ds->train.n == 12000 && ds->val.n == 2000, "sizes %d, %d", (int)ds->train.n, (int)ds->val.n);
-  NN_CHECK(count_pos(&ds->train) == 6000 && count_pos(&ds->val) == 1000, "positives");
+  const NnSamples *train, *val;
+  PetscCall(dataset_get_split(ds, NN_SPLIT_TRAIN, &train));
+  PetscCall(dataset_get_split(ds, NN_SPLIT_VAL, &val));
+  NN_CHECK(count_pos(train) == 6000 && count_pos(val) == 1000, "positives");
   NN_CHECK(ds->c == 1 && ds->h == 28 && ds->w == 28 && ds->normalize && !ds->augment, "shape or defaults");
   PetscCall(dataset_destroy(&ds));
   PetscFunctionReturn(0);

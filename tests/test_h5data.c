@@ -81,11 +81,13 @@ static PetscErrorCode check_values(const NnSamples *s, PetscInt d, PetscInt firs
   PetscFunctionReturn(0);
 }
 
-/* x <- split s in order through dataset_fill_batch. */
-static PetscErrorCode fill_all(Dataset ds, const NnSamples *s, double **x, double **y)
+/* x <- the split in order through dataset_fill_batch. */
+static PetscErrorCode fill_all(Dataset ds, NnSplit which, double **x, double **y)
 {
-  PetscInt *idx;
+  const NnSamples *s;
+  PetscInt        *idx;
   PetscFunctionBeginUser;
+  PetscCall(dataset_get_split(ds, which, &s));
   PetscCall(PetscMalloc1(s->n, &idx));
   PetscCall(PetscMalloc2((size_t)s->n * ds->c * ds->h * ds->w, x, s->n, y));
   for (PetscInt i = 0; i < s->n; i++) idx[i] = i;
@@ -106,13 +108,16 @@ static PetscErrorCode h5_float32_rank4_with_val_reads_as_written(void)
   NN_CHECK(ds->c == 2 && ds->h == 3 && ds->w == 5, "shape %dx%dx%d", (int)ds->c, (int)ds->h, (int)ds->w);
   NN_CHECK(ds->train.n == 40 && ds->val.n == 12, "sizes %d, %d", (int)ds->train.n, (int)ds->val.n);
   NN_CHECK(!ds->normalize && !ds->augment, "h5 data are used as given by default");
-  PetscCall(check_values(&ds->train, 30, 0, PETSC_TRUE, "train"));
-  PetscCall(check_values(&ds->val, 30, 40, PETSC_TRUE, "val"));
+  const NnSamples *train, *val;
+  PetscCall(dataset_get_split(ds, NN_SPLIT_TRAIN, &train));
+  PetscCall(dataset_get_split(ds, NN_SPLIT_VAL, &val));
+  PetscCall(check_values(train, 30, 0, PETSC_TRUE, "train"));
+  PetscCall(check_values(val, 30, 40, PETSC_TRUE, "val"));
   for (PetscInt i = 0; i < 40; i++) NN_CHECK(ds->train.label[i] == (double)(i % 4), "train label %d", (int)i);
   for (PetscInt i = 0; i < 12; i++) NN_CHECK(ds->val.label[i] == (double)((i + 1) % 4), "val label %d", (int)i);
   PetscCall(dataset_get_label_range(ds, NN_SPLIT_TRAIN, &lo, &hi, &pm));
   NN_CHECK(lo == 0 && hi == 3 && !pm, "train label range %g..%g, +-1 %d", lo, hi, (int)pm);
-  PetscCall(fill_all(ds, &ds->val, &x, &y));
+  PetscCall(fill_all(ds, NN_SPLIT_VAL, &x, &y));
   for (PetscInt k = 0; k < 12 * 30; k++) NN_CHECK(x[k] == ds->val.values[k], "batch value %d is not the raw one", (int)k);
   for (PetscInt i = 0; i < 12; i++) NN_CHECK(y[i] == ds->val.label[i], "batch label %d", (int)i);
   PetscCall(PetscFree2(x, y));
@@ -130,7 +135,9 @@ static PetscErrorCode h5_float64_rank2_without_val_is_features_by_1_by_1(void)
   PetscCall(open_h5_ok("good_f64_rank2.h5", NULL, &ds));
   NN_CHECK(ds->c == 7 && ds->h == 1 && ds->w == 1, "shape %dx%dx%d", (int)ds->c, (int)ds->h, (int)ds->w);
   NN_CHECK(ds->train.n == 30 && ds->val.n == 0, "sizes %d, %d", (int)ds->train.n, (int)ds->val.n);
-  PetscCall(check_values(&ds->train, 7, 0, PETSC_FALSE, "train"));
+  const NnSamples *train;
+  PetscCall(dataset_get_split(ds, NN_SPLIT_TRAIN, &train));
+  PetscCall(check_values(train, 7, 0, PETSC_FALSE, "train"));
   for (PetscInt i = 0; i < 30; i++) NN_CHECK(ds->train.label[i] == (i % 3 ? -1.0 : 1.0), "label %d", (int)i);
   PetscCall(dataset_get_label_range(ds, NN_SPLIT_TRAIN, &lo, &hi, &pm));
   NN_CHECK(lo == -1 && hi == 1 && pm, "train label range %g..%g, +-1 %d", lo, hi, (int)pm);
@@ -169,7 +176,7 @@ static PetscErrorCode check_normalized(const char *name, const char *stats)
     NN_CHECK(nn_relerr(ds->mean[c], mean[c], 1e-300) < 1e-13 && nn_relerr(ds->stdev[c], std[c], 1e-300) < 1e-13,
              "%s channel %d: mean %.17g std %.17g, numpy %.17g %.17g", name, (int)c, ds->mean[c], ds->stdev[c],
              mean[c], std[c]);
-  PetscCall(fill_all(ds, &ds->train, &x, &y));
+  PetscCall(fill_all(ds, NN_SPLIT_TRAIN, &x, &y));
   for (PetscInt c = 0, hw = ds->h * ds->w; c < ds->c; c++) {
     double sum = 0, sq = 0, cnt = (double)ds->train.n * hw;
     for (PetscInt i = 0; i < ds->train.n; i++)
@@ -199,7 +206,10 @@ static PetscErrorCode h5_caps_are_balanced_for_plus_minus_one_and_drawn_from_all
   PetscFunctionBeginUser;
   PetscCall(open_h5_ok("good_f64_rank4_pm.h5", "-data_train_size 10 -data_val_size 4", &ds));
   NN_CHECK(ds->train.n == 10 && ds->val.n == 4, "capped sizes %d, %d", (int)ds->train.n, (int)ds->val.n);
-  NN_CHECK(count_positives(&ds->train) == 5 && count_positives(&ds->val) == 2, "not 5 positives of 10");
+  const NnSamples *train, *val;
+  PetscCall(dataset_get_split(ds, NN_SPLIT_TRAIN, &train));
+  PetscCall(dataset_get_split(ds, NN_SPLIT_VAL, &val));
+  NN_CHECK(count_positives(train) == 5 && count_positives(val) == 2, "not 5 positives of 10");
   PetscCall(dataset_destroy(&ds));
   PetscCall(open_h5_ok("good_f32_rank4.h5", NULL, &all));
   PetscCall(open_h5_ok("good_f32_rank4.h5", "-data_train_size 11", &ds));

@@ -15,11 +15,10 @@ static PetscErrorCode make_net(const char *spec, PetscInt c, PetscInt h, PetscIn
 {
   PetscFunctionBeginUser;
   PetscCall(net_create(PETSC_COMM_SELF, net));
-  PetscCall(PetscStrncpy((*net)->spec, spec, sizeof (*net)->spec));
-  (*net)->bias         = bias;
-  (*net)->loss         = loss;
-  (*net)->workspace_mb = workspace_mb;
-  (*net)->init         = INIT_OLD;
+  PetscCall(net_set_spec(*net, spec));
+  PetscCall(net_set_bias(*net, bias));
+  PetscCall(net_set_loss(*net, loss));
+  PetscCall(net_set_memory(*net, workspace_mb, 256)); /* the col caches' default */
   PetscCall(net_setup(*net, c, h, w, B));
   PetscFunctionReturn(0);
 }
@@ -301,12 +300,12 @@ static PetscErrorCode conv_gemm_matches_direct_loops_with_and_without_chunking(v
     double *theta, x[3 * 5 * 72], *out, ref[4 * 5 * 72];
     NnPass  p = {.B = B, .Bglobal = B, .batch_comm = PETSC_COMM_SELF};
     PetscCall(make_net("conv:4:3:1,flatten,dense:1", C, H, W, B, PETSC_TRUE, LOSS_SQUARED, chunked ? 1e-4 : 100, &net));
-    NN_CHECK(conv_chunk(&net->layers[0], B) == (chunked ? 1 : B), "chunk %d", (int)conv_chunk(&net->layers[0], B));
+    Layer *L = &net->layers[0];
+    NN_CHECK(conv_chunk(L, B) == (chunked ? 1 : B), "chunk %d", (int)conv_chunk(L, B));
     PetscCall(PetscMalloc1(net->N, &theta));
     PetscCall(net_init_params(net, theta));
     fill_normal(nn_rng_key(5, 5, 5), sizeof x / sizeof x[0], x, 1);
     /* feed the channel-major input directly to the conv layer */
-    Layer *L = &net->layers[0];
     PetscCall(PetscMalloc1((size_t)OC * B * H * W, &out));
     PetscCall(layer_ops(L->kind)->forward(L, &p, theta, x, out));
     conv_reference(x, theta + L->woff, theta + L->boff, C, B, H, W, OC, K, pad, ref);
@@ -331,8 +330,8 @@ static PetscErrorCode conv_col_cache_gives_the_same_passes(void)
   PetscFunctionBeginUser;
   for (int c = 0; c < 2; c++) {
     PetscCall(net_create(PETSC_COMM_SELF, &net[c]));
-    PetscCall(PetscStrncpy(net[c]->spec, "conv:3:3:1,relu,conv:4:3,tanh,pool:2,dense:1", sizeof net[c]->spec));
-    net[c]->colcache_mb = c ? 0 : 1;
+    PetscCall(net_set_spec(net[c], "conv:3:3:1,relu,conv:4:3,tanh,pool:2,dense:1"));
+    PetscCall(net_set_memory(net[c], 256, c ? 0 : 1)); /* the workspace's default */
     PetscCall(net_setup(net[c], 2, 7, 7, B));
     PetscCall(net_setup_tangents(net[c], 1));
   }
@@ -442,7 +441,7 @@ static PetscErrorCode expect_spec_error(const char *spec, PetscInt c, PetscInt h
   PetscErrorCode ierr;
   PetscFunctionBeginUser;
   PetscCall(net_create(PETSC_COMM_SELF, &net));
-  PetscCall(PetscStrncpy(net->spec, spec, sizeof net->spec));
+  PetscCall(net_set_spec(net, spec));
   ierr = net_setup(net, c, h, w, 2);
   NN_CHECK(ierr != 0, "layer string \"%s\" was accepted", spec);
   NN_CHECK(strstr(nn_error_last(), needle) && strstr(nn_error_last(), "-net_layers"),

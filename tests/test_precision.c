@@ -123,7 +123,8 @@ static PetscErrorCode single_precision_extremes_and_density_match_double(void)
   PetscCall(pair_create((HCaseOpts){.spec = nets[1], .loss = LOSS_LOGISTIC, .m = 40}, hc));
   for (int q = 0; q < 2; q++) {
     PetscCall(spectrum_create(PETSC_COMM_WORLD, &s[q]));
-    s[q]->M = 64, s[q]->K = 256;
+    PetscCall(spectrum_set_lanczos_sizes(s[q], 128, 64, 1)); /* M0 and n_vec at their defaults */
+    PetscCall(spectrum_set_grid_size(s[q], 256));
     PetscCall(spectrum_set_operator(s[q], hc[q].H));
     PetscCall(spectrum_extremes(s[q]));
     PetscCall(spectrum_density(s[q]));

@@ -3,7 +3,8 @@
  * Hutchinson's trace, the symmetry statistics, and rank independence. */
 #include "fixture.h"
 #include "nncas/spectrum.h"
-#include "spectrum/spectrumimpl.h" /* white-box: settings and results set and read directly */
+#include "spectrum/spectrumimpl.h"    /* white-box: the results, read */
+#include "spectrum/spectrum_testing.h" /* spectrum_testing_set_measure */
 #include "nncas/linalg.h"
 
 #include <string.h>
@@ -66,8 +67,7 @@ static PetscErrorCode extremes_match_dense_eigenvalues(void)
   PetscCall(dense_of(hc.H, N, D));
   PetscCall(lapack_eigenvalues(N, D, w));
   PetscCall(spectrum_create(PETSC_COMM_WORLD, &s));
-  s->nev  = 3;
-  s->topk = 2;
+  PetscCall(spectrum_set_extremes(s, 3, 2));
   PetscCall(spectrum_set_operator(s, hc.H));
   PetscCall(spectrum_extremes(s));
   const double scale = fmax(fabs(w[0]), fabs(w[N - 1]));
@@ -111,9 +111,12 @@ static PetscErrorCode extremes_from_normalization_match_dense_eigenvalues(void)
   for (int c = 0; c < 4; c++) {
     PetscCall(spectrum_create(PETSC_COMM_WORLD, &s));
     PetscCall(spectrum_create(PETSC_COMM_WORLD, &d));
-    s->nev = 2, s->separate_normalization = d->separate_normalization = separate[c];
-    if (separate[c]) s->M0 = d->M0 = steps[c];
-    else s->M = d->M = steps[c];
+    const PetscInt M0 = separate[c] ? steps[c] : 128, M = separate[c] ? 128 : steps[c]; /* the other at its default */
+    PetscCall(spectrum_set_extremes(s, 2, 0));
+    for (int q = 0; q < 2; q++) {
+      PetscCall(spectrum_set_normalization_run(q ? d : s, separate[c]));
+      PetscCall(spectrum_set_lanczos_sizes(q ? d : s, M0, M, 1));
+    }
     PetscCall(spectrum_set_operator(s, hc.H));
     PetscCall(spectrum_set_operator(d, hc.H));
     PetscCall(spectrum_normalization_extremes(s));
@@ -161,7 +164,8 @@ static PetscErrorCode lanczos_density_is_close_in_wasserstein1(void)
   for (int a = 0; a < 4; a++)
     for (int b = 0; b < 2; b++) {
       PetscCall(spectrum_create(PETSC_COMM_WORLD, &s));
-      s->M = Ms[a], s->M0 = 128, s->nvec = nvs[b], s->K = 512;
+      PetscCall(spectrum_set_lanczos_sizes(s, 128, Ms[a], nvs[b]));
+      PetscCall(spectrum_set_grid_size(s, 512));
       PetscCall(spectrum_set_operator(s, hc.H));
       PetscCall(spectrum_density(s));
       double *x, *q;
@@ -201,7 +205,7 @@ static PetscErrorCode hutchinson_trace_within_three_standard_errors(void)
   PetscCall(dense_of(hc.H, N, D));
   for (PetscInt i = 0; i < N; i++) tr += D[(size_t)i * N + i];
   PetscCall(spectrum_create(PETSC_COMM_WORLD, &s));
-  s->trace_vecs = 200;
+  PetscCall(spectrum_set_trace_vectors(s, 200));
   PetscCall(spectrum_set_operator(s, hc.H));
   PetscCall(spectrum_trace(s));
   PetscCall(PetscPrintf(PETSC_COMM_WORLD, "     trace %.6e, Hutchinson %.6e +- %.2e (200 vectors)\n", tr, s->trace, s->trace_se));
@@ -218,16 +222,16 @@ static PetscErrorCode symmetry_statistics_on_known_measures(void)
   Spectrum s;
   PetscFunctionBeginUser;
   PetscCall(spectrum_create(PETSC_COMM_WORLD, &s));
-  s->nvec = 1, s->M = 6, s->K = 256, s->lo = -3.3, s->hi = 3.3, s->sigma = 0.02, s->do_density = PETSC_TRUE;
-  PetscCall(PetscCalloc3(6, &s->ritz, 6, &s->weights, 1, &s->steps));
   const double sym[6] = {-3, -1, -0.5, 0.5, 1, 3};
-  for (int i = 0; i < 6; i++) s->ritz[i] = sym[i], s->weights[i] = 1.0 / 6;
-  s->steps[0] = 6, s->est_min = -3, s->est_max = 3;
+  double       x[6], w[6];
+  for (int i = 0; i < 6; i++) x[i] = sym[i], w[i] = 1.0 / 6;
+  PetscCall(spectrum_set_grid_size(s, 256));
+  PetscCall(spectrum_testing_set_measure(s, 6, x, w, -3.3, 3.3, 0.02, -3, 3));
   PetscCall(spectrum_statistics(s, 2.0));
   NN_CHECK(fabs(s->neg_mass - 0.5) < 1e-15 && s->sym_w1 < 1e-15 && s->sym_tv < 1e-12, "symmetric: %g %g %g", s->neg_mass, s->sym_w1, s->sym_tv);
   NN_CHECK(fabs(s->ratio_c - 1.5) < 1e-15 && fabs(s->abs_ratio - 1) < 1e-15, "ratio %g, |min|/max %g", s->ratio_c, s->abs_ratio);
-  for (int i = 0; i < 6; i++) s->ritz[i] = fabs(sym[i]); /* all positive */
-  s->est_min = 0.5;
+  for (int i = 0; i < 6; i++) x[i] = fabs(sym[i]); /* all positive */
+  PetscCall(spectrum_testing_set_measure(s, 6, x, w, -3.3, 3.3, 0.02, 0.5, 3));
   PetscCall(spectrum_statistics(s, 2.0));
   NN_CHECK(s->neg_mass == 0 && s->sym_tv > 0.99, "one-sided: negative mass %g, TV %g", s->neg_mass, s->sym_tv);
   /* W1 of point masses: |a - b| */
@@ -249,8 +253,11 @@ static PetscErrorCode density_independent_of_rank_count(void)
   PetscCall(hcase_create(PETSC_COMM_SELF, (HCaseOpts){.spec = SPEC, .loss = LOSS_LOGISTIC, .m = 40}, &self));
   PetscCall(spectrum_create(PETSC_COMM_WORLD, &sw));
   PetscCall(spectrum_create(PETSC_COMM_SELF, &ss));
-  sw->M = ss->M = 48, sw->M0 = ss->M0 = 48, sw->K = ss->K = 128, sw->trace_vecs = ss->trace_vecs = 5;
-  sw->do_trace = ss->do_trace = PETSC_TRUE;
+  for (int q = 0; q < 2; q++) {
+    PetscCall(spectrum_set_lanczos_sizes(q ? ss : sw, 48, 48, 1));
+    PetscCall(spectrum_set_grid_size(q ? ss : sw, 128));
+    PetscCall(spectrum_set_trace_vectors(q ? ss : sw, 5));
+  }
   PetscCall(spectrum_set_operator(sw, world.H));
   PetscCall(spectrum_set_operator(ss, self.H));
   PetscCall(spectrum_compute(sw, 1));
@@ -302,7 +309,9 @@ static PetscErrorCode groups_give_the_spectrum_of_one_group(void)
     PetscCall(hcase_create(G > 1 ? g.group_comm : PETSC_COMM_WORLD, o, &grp));
     for (int r = 0; r < 2; r++) { /* r = 1: stopped at every other poll, continued */
       PetscCall(spectrum_create(PETSC_COMM_WORLD, &s[r]));
-      s[r]->M = s[r]->M0 = 48, s[r]->K = 128, s[r]->nvec = 5, s[r]->trace_vecs = 7, s[r]->do_trace = PETSC_TRUE;
+      PetscCall(spectrum_set_lanczos_sizes(s[r], 48, 48, 5));
+      PetscCall(spectrum_set_grid_size(s[r], 128));
+      PetscCall(spectrum_set_trace_vectors(s[r], 7));
       PetscCall(spectrum_set_operator(s[r], world.H));
       PetscCall(spectrum_set_groups(s[r], grp.H, &g));
       if (r) PetscCall(spectrum_set_poll(s[r], stop_every_other, &polls));

@@ -2,9 +2,8 @@
  * a run stopped and restarted from its checkpoint continues bit for bit. */
 #include "testlib.h"
 #include "nncas/trainer.h"
-#include "train/trainimpl.h" /* white-box: the state and settings */
-#include "data/datasetimpl.h"
-#include "net/netimpl.h"
+#include "train/trainimpl.h"     /* white-box: the state, read */
+#include "train/trainer_testing.h" /* trainer_testing_set_stop_after_steps */
 
 #include <string.h>
 
@@ -13,10 +12,22 @@
 /* The run's output in SCRATCH/name. */
 static PetscErrorCode set_output_dir(Trainer t, const char *name)
 {
-  char dir[PETSC_MAX_PATH_LEN];
+  char   dir[PETSC_MAX_PATH_LEN];
+  RunDir rd;
   PetscFunctionBeginUser;
   PetscCall(PetscSNPrintf(dir, sizeof dir, "%s/%s", nn_test_scratch(), name));
-  PetscCall(rundir_set_path(t->rundir, dir));
+  PetscCall(trainer_get_rundir(t, &rd));
+  PetscCall(rundir_set_path(rd, dir));
+  PetscFunctionReturn(0);
+}
+
+/* net_setup for the data set's sample shape. */
+static PetscErrorCode net_setup_for(Net net, Dataset ds, PetscInt Bmax)
+{
+  PetscInt c, h, w;
+  PetscFunctionBeginUser;
+  PetscCall(dataset_get_shape(ds, &c, &h, &w));
+  PetscCall(net_setup(net, c, h, w, Bmax));
   PetscFunctionReturn(0);
 }
 
@@ -42,19 +53,17 @@ static PetscErrorCode run_create(MPI_Comm comm, const char *name, PetscInt epoch
   PetscCall(dataset_set_from_options(r->ds));
   PetscCall(dataset_setup(r->ds));
   PetscCall(net_create(comm, &r->net));
-  PetscCall(PetscStrncpy(r->net->spec, SPEC, sizeof r->net->spec));
-  r->net->loss = LOSS_HINGE;
+  PetscCall(net_set_spec(r->net, SPEC));
+  PetscCall(net_set_loss(r->net, LOSS_HINGE));
   PetscCall(trainer_create(r->ds, r->net, &r->t));
-  r->t->epochs           = epochs;
-  r->t->batch            = 16; /* 100 samples: 6 full batches and one of 4 */
-  r->t->eval_batch       = 16;
-  r->t->lr               = 0.05;
-  r->t->milestones[0]    = 1;
-  r->t->stop_after_steps = stop_after;
-  r->t->restarting       = restart;
-  r->t->overwrite        = PETSC_TRUE;
+  PetscCall(trainer_set_epochs(r->t, epochs));
+  PetscCall(trainer_set_batch_sizes(r->t, 16, 16)); /* 100 samples: 6 full batches and one of 4 */
+  PetscCall(trainer_set_lr_schedule(r->t, 0.05, 0.1, 1, (const PetscReal[]){1}));
+  PetscCall(trainer_testing_set_stop_after_steps(r->t, stop_after));
+  PetscCall(trainer_set_restart(r->t, restart ? "" : NULL));
+  PetscCall(trainer_set_overwrite(r->t, PETSC_TRUE));
   PetscCall(set_output_dir(r->t, name));
-  PetscCall(net_setup(r->net, r->ds->c, r->ds->h, r->ds->w, (16 + size - 1) / size));
+  PetscCall(net_setup_for(r->net, r->ds, (16 + size - 1) / size));
   PetscCall(trainer_setup(r->t));
   PetscFunctionReturn(0);
 }
@@ -82,7 +91,7 @@ static PetscErrorCode training_on_all_ranks_matches_one_rank_to_rounding(void)
   PetscCall(run_create(PETSC_COMM_SELF, name, 2, 0, PETSC_FALSE, &self));
   PetscCall(trainer_train(self.t));
   NN_CHECK(world.t->finished && self.t->finished, "a run did not finish");
-  for (PetscInt i = 0; i < world.net->N; i++) {
+  for (PetscInt i = 0; i < world.t->N; i++) {
     double d = fabs(world.t->theta[i] - self.t->theta[i]) / (1e-3 + fabs(self.t->theta[i]));
     maxd     = fmax(maxd, d);
   }
@@ -113,7 +122,7 @@ static PetscErrorCode restart_continues_bitwise(void)
            (int)c.t->step);
   PetscCall(trainer_train(c.t));
   NN_CHECK(c.t->finished, "the restarted run did not finish");
-  NN_CHECK(!memcmp(a.t->theta, c.t->theta, sizeof(double) * a.net->N), "restarted weights differ from the uninterrupted run");
+  NN_CHECK(!memcmp(a.t->theta, c.t->theta, sizeof(double) * a.t->N), "restarted weights differ from the uninterrupted run");
   NN_CHECK(!memcmp(a.t->velocity, c.t->velocity, sizeof(double) * a.t->counts[a.t->rank]), "restarted momentum differs");
   for (int col = 0; col < 5; col++)
     NN_CHECK(!memcmp(a.t->hist.col[col], c.t->hist.col[col], sizeof(double) * 3), "restarted %s curve differs",
@@ -137,11 +146,11 @@ static PetscErrorCode fresh_run_refuses_to_overwrite_a_run(void)
   PetscCall(dataset_set_from_options(b.ds));
   PetscCall(dataset_setup(b.ds));
   PetscCall(net_create(PETSC_COMM_WORLD, &b.net));
-  PetscCall(PetscStrncpy(b.net->spec, SPEC, sizeof b.net->spec));
-  PetscCall(net_setup(b.net, b.ds->c, b.ds->h, b.ds->w, 16));
+  PetscCall(net_set_spec(b.net, SPEC));
+  PetscCall(net_setup_for(b.net, b.ds, 16));
   PetscCall(trainer_create(b.ds, b.net, &b.t));
   PetscCall(set_output_dir(b.t, "guarded"));
-  b.t->batch = 16;
+  PetscCall(trainer_set_batch_sizes(b.t, 16, 0));
   ierr       = trainer_setup(b.t);
   NN_CHECK(ierr && strstr(nn_error_last(), "already holds a run"), "a fresh run in a used directory was allowed (%s)",
            nn_error_last());
@@ -162,12 +171,12 @@ static PetscErrorCode restart_rejects_another_network(void)
   PetscCall(dataset_set_from_options(a.ds));
   PetscCall(dataset_setup(a.ds));
   PetscCall(net_create(PETSC_COMM_WORLD, &a.net));
-  PetscCall(PetscStrncpy(a.net->spec, "conv:4:3,relu,dense:1", sizeof a.net->spec));
-  PetscCall(net_setup(a.net, a.ds->c, a.ds->h, a.ds->w, 16));
+  PetscCall(net_set_spec(a.net, "conv:4:3,relu,dense:1"));
+  PetscCall(net_setup_for(a.net, a.ds, 16));
   PetscCall(trainer_create(a.ds, a.net, &a.t));
   PetscCall(set_output_dir(a.t, "othernet"));
-  a.t->batch      = 16;
-  a.t->restarting = PETSC_TRUE;
+  PetscCall(trainer_set_batch_sizes(a.t, 16, 0));
+  PetscCall(trainer_set_restart(a.t, ""));
   ierr            = trainer_setup(a.t);
   NN_CHECK(ierr && strstr(nn_error_last(), "different network"), "restart with another network: %s", nn_error_last());
   nn_error_clear();

@@ -5,7 +5,7 @@
  * with the batch split across the ranks (BN statistics shared). */
 #include "nncas/trainer.h"
 #include "nncas/init.h"
-/* white-box: the trainer's batch sizes, the data and the net without getters */
+/* white-box: the trainer's weights and run directory, the data and the net, read */
 #include "train/trainimpl.h"
 #include "data/datasetimpl.h"
 #include "net/netimpl.h"
@@ -31,7 +31,7 @@ static PetscErrorCode dump(void)
   PetscCall(trainer_set_from_options(t));
   PetscCall(dataset_setup(ds));
   PetscCheck(B <= ds->val.n, PETSC_COMM_WORLD, PETSC_ERR_ARG_OUTOFRANGE, "-dump_batch exceeds the validation split");
-  t->batch = t->eval_batch = B;
+  PetscCall(trainer_set_batch_sizes(t, B, B));
   PetscCall(net_setup(net, ds->c, ds->h, ds->w, B));
   PetscCall(trainer_setup(t));
   PetscCall(trainer_checkpoint_write(t, rundir_checkpoint_path(t->rundir)));
@@ -41,7 +41,9 @@ static PetscErrorCode dump(void)
   PetscInt      *ids;
   PetscCall(PetscMalloc6((size_t)B * F, &x, B, &y, B, &out, B, &dl, net->N, &grad, B, &ids));
   for (PetscInt i = 0; i < B; i++) ids[i] = i;
-  PetscCall(dataset_fill_batch(ds, &ds->val, B, ids, PETSC_FALSE, 0, x, y));
+  const NnSamples *val;
+  PetscCall(dataset_get_split(ds, NN_SPLIT_VAL, &val));
+  PetscCall(dataset_fill_batch(ds, val, B, ids, PETSC_FALSE, 0, x, y));
   trainer_batch_slice(t, B, &lo, &hi);
   NnPass p = {.B = hi - lo, .Bglobal = B, .batch_comm = PETSC_COMM_WORLD, .train = PETSC_FALSE};
   PetscCall(net_forward(net, &p, t->theta, x + lo * F, out + lo));

@@ -120,6 +120,19 @@ PetscErrorCode net_get_spec(Net net, const char **spec, const char **preset);
 PetscErrorCode net_get_loss(Net net, NnLoss *loss);
 PetscErrorCode net_get_init(Net net, NnInit *init, PetscInt *seed);
 PetscErrorCode net_get_bias(Net net, PetscBool *bias);
+/* The settings without the options database, before net_setup (each is the
+ * value of the option named; net_set_from_options may change them again):
+ * the layer string (-net_layers, as given: no preset expanded, no
+ * -net_outputs applied); the loss (-net_loss); biases (-net_bias); the
+ * initialisation, its standard deviation for normal and its factor c for
+ * scaled (-net_init, -net_init_std, -net_init_c); the memory of the im2col
+ * workspace and of the conv layers' col caches, MB (-net_workspace_mb,
+ * -net_colcache_mb). Logically collective on the net's communicator. */
+PetscErrorCode net_set_spec(Net net, const char *spec);
+PetscErrorCode net_set_loss(Net net, NnLoss loss);
+PetscErrorCode net_set_bias(Net net, PetscBool bias);
+PetscErrorCode net_set_init(Net net, NnInit init, PetscReal std, PetscReal c);
+PetscErrorCode net_set_memory(Net net, PetscReal workspace_mb, PetscReal colcache_mb);
 /* Appends what a restart must not change beyond the layer string, biases and
  * N (which the checkpoint's own check covers): the loss. */
 PetscErrorCode net_get_settings(Net net, NnSettings *s);

@@ -33,6 +33,20 @@ PetscErrorCode spectrum_set_from_options(Spectrum sp);
  * after spectrum_set_from_options: SLEPc's -eps_*, -st_*, ... and the
  * Lanczos basis's -spectrum_bv_*. */
 const char *const *spectrum_options_read_later(void);
+/* The settings without the options database, before the computation (each
+ * is the value of the option named; spectrum_set_from_options may change
+ * them again): the extremes' eigenvalues at each end and of largest
+ * magnitude (-spectrum_nev, -spectrum_topk, 0: off); the density's Lanczos
+ * sizes (-spectrum_m0, -spectrum_m, -spectrum_nvec, as
+ * spectrum_get_lanczos_sizes gives them); Papyan's separate normalization
+ * run (-spectrum_normalization_run); the density's grid points
+ * (-spectrum_k); Hutchinson's vectors (-spectrum_trace_vecs, 0: no trace in
+ * spectrum_compute). Logically collective on the spectrum's communicator. */
+PetscErrorCode spectrum_set_extremes(Spectrum sp, PetscInt nev, PetscInt topk);
+PetscErrorCode spectrum_set_lanczos_sizes(Spectrum sp, PetscInt M0, PetscInt M, PetscInt nvec);
+PetscErrorCode spectrum_set_normalization_run(Spectrum sp, PetscBool separate);
+PetscErrorCode spectrum_set_grid_size(Spectrum sp, PetscInt K);
+PetscErrorCode spectrum_set_trace_vectors(Spectrum sp, PetscInt n);
 PetscErrorCode spectrum_set_operator(Spectrum sp, Mat A);
 /* Rank groups (-stage_groups): g splits the ranks of sp's communicator and
  * Ag is this rank's group's own copy of the operator over the group's ranks

@@ -57,11 +57,27 @@ PetscErrorCode trainer_setup(Trainer t);
 PetscErrorCode trainer_train(Trainer t);
 PetscErrorCode trainer_destroy(Trainer *t);
 
+/* The settings without the options database, before trainer_setup (each is
+ * the value of the option named; trainer_set_from_options may change them
+ * again): the epochs (-train_epochs); the global batch sizes of training and
+ * of evaluation (-train_batch, -train_eval_batch, 0: the training batch);
+ * the learning rate lr, multiplied by gamma at each of the n milestones
+ * (-train_lr, -train_lr_gamma, -train_lr_milestones); the checkpoint to
+ * continue from (-restart: NULL for a fresh run, "" for
+ * OUTPUT_DIR/checkpoint.h5, "auto" for that if it exists, or a path);
+ * whether a fresh run replaces a run in the output directory
+ * (-output_overwrite). Logically collective on the trainer's communicator. */
+PetscErrorCode trainer_set_epochs(Trainer t, PetscInt epochs);
+PetscErrorCode trainer_set_batch_sizes(Trainer t, PetscInt batch, PetscInt eval_batch);
+PetscErrorCode trainer_set_lr_schedule(Trainer t, PetscReal lr, PetscReal gamma, PetscInt n, const PetscReal milestones[]);
+PetscErrorCode trainer_set_restart(Trainer t, const char *from);
+PetscErrorCode trainer_set_overwrite(Trainer t, PetscBool overwrite);
 /* The global batch sizes of training and of evaluation (-train_batch, -train_eval_batch). */
 PetscErrorCode trainer_get_batch_sizes(Trainer t, PetscInt *batch, PetscInt *eval_batch);
 /* After trainer_train: NN_EXIT_OK (all epochs done), NN_EXIT_PREEMPTED or NN_EXIT_DIVERGED. */
 PetscErrorCode trainer_get_exit_status(Trainer t, int *status);
-/* The output directory (after trainer_setup). */
+/* The output directory (created with the trainer; rundir_set_path before
+ * trainer_setup chooses it, else -output_dir does). */
 PetscErrorCode trainer_get_rundir(Trainer t, RunDir *rd);
 
 /* Stage fn runs at the start of every epoch and after the last one; name

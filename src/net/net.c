@@ -239,6 +239,64 @@ PetscErrorCode net_get_size(Net net, PetscInt *N)
   PetscFunctionReturn(0);
 }
 
+/* The settings are the options' values until net_setup lays the net out. */
+static PetscErrorCode net_check_not_set_up(Net net, const char *fn)
+{
+  PetscFunctionBeginUser;
+  PetscCheck(!net->layers, net->comm, PETSC_ERR_ORDER, "%s: the net is set up already (call it before net_setup())", fn);
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode net_set_spec(Net net, const char *spec)
+{
+  PetscFunctionBeginUser;
+  PetscCall(net_check_not_set_up(net, "net_set_spec"));
+  PetscCheck(spec && strlen(spec) < sizeof net->spec, net->comm, PETSC_ERR_ARG_OUTOFRANGE,
+             "net_set_spec: the layer string (-net_layers) must be given and shorter than %d characters", NN_NET_SPEC_MAX);
+  PetscCall(PetscStrncpy(net->spec, spec, sizeof net->spec));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode net_set_loss(Net net, NnLoss loss)
+{
+  PetscFunctionBeginUser;
+  PetscCall(net_check_not_set_up(net, "net_set_loss"));
+  PetscCheck(loss >= LOSS_HINGE && loss <= LOSS_MULTI_HINGE, net->comm, PETSC_ERR_ARG_OUTOFRANGE, "net_set_loss: no loss %d (-net_loss)", (int)loss);
+  net->loss = loss;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode net_set_bias(Net net, PetscBool bias)
+{
+  PetscFunctionBeginUser;
+  PetscCall(net_check_not_set_up(net, "net_set_bias"));
+  net->bias = bias;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode net_set_init(Net net, NnInit init, PetscReal std, PetscReal c)
+{
+  PetscFunctionBeginUser;
+  PetscCheck(init >= INIT_OLD && init <= INIT_SCALED, net->comm, PETSC_ERR_ARG_OUTOFRANGE, "net_set_init: no initialisation %d (-net_init)", (int)init);
+  PetscCall(nn_option_check_real(net->comm, "-net_init_std", std, "(0, inf)"));
+  PetscCall(nn_option_check_real(net->comm, "-net_init_c", c, "(0, inf)"));
+  net->init     = init;
+  net->init_std = std;
+  net->init_c   = c;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode net_set_memory(Net net, PetscReal workspace_mb, PetscReal colcache_mb)
+{
+  PetscFunctionBeginUser;
+  PetscCall(net_check_not_set_up(net, "net_set_memory"));
+  PetscCall(nn_option_check_real(net->comm, "-net_workspace_mb", workspace_mb, "(0, inf)"));
+  PetscCall(nn_option_check_real(net->comm, "-net_colcache_mb", colcache_mb, "[0, inf)"));
+  net->workspace_mb = workspace_mb;
+  net->colcache_mb  = colcache_mb;
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode net_get_max_batch(Net net, PetscInt *Bmax)
 {
   PetscFunctionBeginUser;

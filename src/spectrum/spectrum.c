@@ -67,6 +67,52 @@ PetscErrorCode spectrum_set_from_options(Spectrum s)
   PetscFunctionReturn(0);
 }
 
+PetscErrorCode spectrum_set_extremes(Spectrum s, PetscInt nev, PetscInt topk)
+{
+  PetscFunctionBeginUser;
+  PetscCheck(nev > 0 && topk >= 0, s->comm, PETSC_ERR_ARG_OUTOFRANGE,
+             "spectrum_set_extremes: -spectrum_nev must be positive and -spectrum_topk non-negative");
+  s->nev  = nev;
+  s->topk = topk;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode spectrum_set_lanczos_sizes(Spectrum s, PetscInt M0, PetscInt M, PetscInt nvec)
+{
+  PetscFunctionBeginUser;
+  PetscCheck(M0 > 1 && M > 1 && nvec > 0, s->comm, PETSC_ERR_ARG_OUTOFRANGE,
+             "spectrum_set_lanczos_sizes: -spectrum_m0 and -spectrum_m must exceed 1 and -spectrum_nvec be positive");
+  s->M0   = M0;
+  s->M    = M;
+  s->nvec = nvec;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode spectrum_set_normalization_run(Spectrum s, PetscBool separate)
+{
+  PetscFunctionBeginUser;
+  s->separate_normalization = separate;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode spectrum_set_grid_size(Spectrum s, PetscInt K)
+{
+  PetscFunctionBeginUser;
+  PetscCheck(K > 1 && K <= NN_SPECTRUM_MAX_K, s->comm, PETSC_ERR_ARG_OUTOFRANGE,
+             "spectrum_set_grid_size: -spectrum_k must exceed 1 and be at most %d", NN_SPECTRUM_MAX_K);
+  s->K = K;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode spectrum_set_trace_vectors(Spectrum s, PetscInt n)
+{
+  PetscFunctionBeginUser;
+  PetscCheck(n >= 0, s->comm, PETSC_ERR_ARG_OUTOFRANGE, "spectrum_set_trace_vectors: -spectrum_trace_vecs must be non-negative");
+  s->trace_vecs = n;
+  s->do_trace   = n > 0;
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode spectrum_set_tolerance(Spectrum s, PetscReal tol)
 {
   PetscFunctionBeginUser;

@@ -416,6 +416,56 @@ static PetscErrorCode trainer_run_hooks(Trainer t)
   PetscFunctionReturn(0);
 }
 
+PetscErrorCode trainer_set_epochs(Trainer t, PetscInt epochs)
+{
+  PetscFunctionBeginUser;
+  PetscCheck(epochs >= 0, t->comm, PETSC_ERR_ARG_OUTOFRANGE, "trainer_set_epochs: the epochs (-train_epochs) must be non-negative");
+  t->epochs = epochs;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode trainer_set_batch_sizes(Trainer t, PetscInt batch, PetscInt eval_batch)
+{
+  PetscFunctionBeginUser;
+  PetscCheck(batch > 0 && eval_batch >= 0, t->comm, PETSC_ERR_ARG_OUTOFRANGE,
+             "trainer_set_batch_sizes: the mini-batch (-train_batch) must be positive and the evaluation batch (-train_eval_batch) non-negative");
+  t->batch      = batch;
+  t->eval_batch = eval_batch ? eval_batch : batch;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode trainer_set_lr_schedule(Trainer t, PetscReal lr, PetscReal gamma, PetscInt n, const PetscReal milestones[])
+{
+  PetscFunctionBeginUser;
+  PetscCheck(n >= 0 && n <= NN_MAX_MILESTONES, t->comm, PETSC_ERR_ARG_OUTOFRANGE,
+             "trainer_set_lr_schedule: at most %d milestones (-train_lr_milestones)", NN_MAX_MILESTONES);
+  PetscCall(nn_option_check_real(t->comm, "-train_lr", lr, "(0, inf)"));
+  PetscCall(nn_option_check_real(t->comm, "-train_lr_gamma", gamma, "(0, inf)"));
+  for (PetscInt i = 0; i < n; i++) PetscCall(nn_option_check_real(t->comm, "-train_lr_milestones", milestones[i], "[0, inf)"));
+  t->lr          = lr;
+  t->gamma       = gamma;
+  t->nmilestones = n;
+  for (PetscInt i = 0; i < n; i++) t->milestones[i] = milestones[i];
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode trainer_set_restart(Trainer t, const char *from)
+{
+  PetscFunctionBeginUser;
+  PetscCheck(!from || strlen(from) < sizeof t->restart, t->comm, PETSC_ERR_ARG_OUTOFRANGE,
+             "trainer_set_restart: the checkpoint's path (-restart) is longer than %d characters", PETSC_MAX_PATH_LEN - 1);
+  t->restarting = from ? PETSC_TRUE : PETSC_FALSE;
+  PetscCall(PetscStrncpy(t->restart, from ? from : "", sizeof t->restart));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode trainer_set_overwrite(Trainer t, PetscBool overwrite)
+{
+  PetscFunctionBeginUser;
+  t->overwrite = overwrite;
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode trainer_get_batch_sizes(Trainer t, PetscInt *batch, PetscInt *eval_batch)
 {
   PetscFunctionBeginUser;

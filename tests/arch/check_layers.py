@@ -15,6 +15,14 @@
    struct (`struct _p_X {`), and a file in src/ includes only its own
    module's private headers (src/<module>/*.h); white-box tests, outside
    src/, may include any.
+5. No test writes a private field: in tests/ and fuzz/ (the test programs,
+   their fixtures, the fuzz targets), no assignment, increment, copy into,
+   or address taken (but into a const pointer) of a field reached through a
+   variable of a private type: an object's handle (Net, Trainer, ... of a
+   struct _p_X defined in src/) or a pointer to a struct defined in a
+   private header (Layer *, HessianSlice *, ...). Tests set what they need
+   through the public setters and the modules' testing headers
+   (src/<module>/*_testing.h); they may still read private fields.
 
 Prints every violation; exit status 1 if there is one.
 """
@@ -96,6 +104,104 @@ def check_private(src, files, errors):
             target = os.path.normpath(os.path.join(here, m.group(1)))
             if os.path.exists(os.path.join(src, target)) and module_of(target) != module_of(rel):
                 errors.append(f"{rel}:{n}: includes {m.group(1)}, a private header of {module_of(target)}")
+
+
+def strip_comments(text):
+    """text with comments and string literals blanked (newlines kept)."""
+    def blank(m):
+        return re.sub(r"[^\n]", " ", m.group(0))
+    return re.sub(r'/\*.*?\*/|//[^\n]*|"(?:\\.|[^"\\\n])*"|\'(?:\\.|[^\'\\\n])*\'', blank, text, flags=re.S)
+
+
+def private_types(src, files):
+    """(handles, structs): the handle typedefs of the structs _p_X defined in
+    src/ (Net, Trainer, ...), and the struct types defined in src/'s headers."""
+    handles, structs, defined = set(), set(), set()
+    for rel in files:
+        if not (rel.startswith("src") and rel.endswith(".h")):
+            continue
+        text = strip_comments(open(os.path.join(src, rel)).read())
+        defined.update(re.findall(r"\bstruct\s+(\w+)\s*\{", text))
+        structs.update(re.findall(r"^typedef\s+struct\s+\w+\s+(\w+)\s*;", text, re.M))
+        for m in re.finditer(r"\btypedef\s+(?:struct|union)\b[^{;]*\{", text):
+            depth, i = 1, m.end()
+            while depth and i < len(text):
+                depth += {"{": 1, "}": -1}.get(text[i], 0)
+                i += 1
+            name = re.match(r"\s*(?:NN_R\()?(\w+)", text[i:])
+            if name:
+                structs.add(name.group(1))
+    for rel in files:
+        if rel.startswith("include"):
+            text = open(os.path.join(src, rel)).read()
+            for m in re.finditer(r"typedef\s+struct\s+(_p_\w+)\s*\*\s*(\w+)\s*;", text):
+                if m.group(1) in defined:
+                    handles.add(m.group(2))
+    return handles, structs
+
+
+def private_names(text, handles, structs):
+    """Names declared (variables, parameters, members) as a handle or as a pointer to a private struct."""
+    names = set()
+    for m in re.finditer(r"\b(%s)\b" % "|".join(sorted(handles | structs)), text):
+        decl = re.match(r"[^;){=]*", text[m.end():]).group(0)
+        for piece in decl.split(","):
+            d = re.fullmatch(r"\s*((?:\*|\s|const\b)*)(\w+)\s*(?:\[[^\]]*\]\s*)*", piece)
+            if d and (m.group(1) in handles or "*" in d.group(1)):
+                names.add(d.group(2))
+    return names - {"const"}
+
+
+COPIERS = r"(?:memcpy|memmove|memset|strcpy|strncpy|snprintf|PetscStrncpy|PetscStrcpy|PetscArraycpy|PetscArrayzero|PetscMemcpy|PetscMemzero|PetscSNPrintf)"
+CHAIN = r"(?:\(\s*\*\s*\w+\s*\)|\b\w+)(?:\s*\[[^\]]*\])*(?:\s*(?:->|\.)\s*\w+(?:\s*\[[^\]]*\])*)+"
+
+
+def private_access(chain, names):
+    """The name through which chain reaches a private field, or None."""
+    parts = re.split(r"\s*(->|\.)\s*", chain)
+    for k in range(0, len(parts) - 2, 2):
+        base = re.sub(r"\[[^\]]*\]|[()*\s]", "", parts[k])
+        if parts[k + 1] == "->" and base in names:
+            return base
+    return None
+
+
+def chain_is_written(text, m, structs):
+    """Assigned, incremented, copied into, or its address taken (but into a
+    const pointer, or into a pointer to a private struct, whose own writes are
+    checked as the field's)."""
+    before, after = text[:m.start()].rstrip(), text[m.end():].lstrip()
+    if re.match(r"(?:[-+*/%&|^]|<<|>>)?=(?!=)|\+\+|--", after) or before.endswith(("++", "--")):
+        return True
+    if re.search(COPIERS + r"\s*\(\s*$", before):
+        return True
+    if before.endswith("&") and not before.endswith("&&"):
+        statement = re.split(r"[;{}]", before)[-1]
+        kept = r"\s*(?:const\b|(?:%s)\s*\*+\s*\w+\s*=\s*&$)" % "|".join(sorted(structs))
+        return not re.match(kept, statement)
+    return False
+
+
+def check_test_writes(src, files, errors):
+    handles, structs = private_types(src, files)
+    if not handles:
+        return
+    for d in ("tests", "fuzz"):
+        base = os.path.join(src, d)
+        if not os.path.isdir(base):
+            continue
+        tests = sorted(f for f in os.listdir(base) if f.endswith((".c", ".h")))
+        headers = {f: strip_comments(open(os.path.join(base, f)).read()) for f in tests if f.endswith(".h")}
+        for f in tests:
+            text = strip_comments(open(os.path.join(base, f)).read())
+            scope = text + "".join(h for name, h in headers.items() if '"%s"' % name in open(os.path.join(base, f)).read())
+            names = private_names(scope, handles, structs)
+            for m in re.finditer(CHAIN, text):
+                via = private_access(m.group(0), names)
+                if via and chain_is_written(text, m, structs):
+                    n = text.count("\n", 0, m.start()) + 1
+                    errors.append(f"{d}/{f}:{n}: writes {' '.join(m.group(0).split())}, a private field (through {via}); "
+                                  "use a setter or the module's testing header")
 
 
 def symbols(obj):
@@ -230,6 +336,7 @@ def main(argv):
     check_links(src, build, errors)
     check_sizes(src, files, errors)
     check_private(src, files, errors)
+    check_test_writes(src, files, errors)
     for e in errors:
         print("check_layers:", e)
     print(f"check_layers: {len(files)} files, {len(errors)} violations")

@@ -94,3 +94,30 @@ def test_another_modules_private_header_fails(tmp_path):
     files["src/net/net.c"] = '#include "nncas/net.h"\n#include "../core/coreimpl.h"\nint net_f(void) { return core_f(); }\n'
     code, out = run(*make_tree(tmp_path, files))
     assert code == 1 and "a private header of core" in out, out
+
+
+PRIVATE = {
+    "include/nncas/net.h": '#include "nncas/core.h"\ntypedef struct _p_Net *Net;\nint net_f(void);\n',
+    "src/net/netimpl.h": '#include "nncas/net.h"\ntypedef struct { int n; } Layer;\nstruct _p_Net {\n  int n;\n  Layer *layers;\n};\n',
+}
+
+
+@pytest.mark.parametrize("write", ["net->n = 3;", "h.net->n++;", "memcpy(net->layers, 0, 1);", "int *p = &net->n;",
+                                   "Layer *L = &net->layers[0];\n  L->n = 1;"])
+def test_a_test_writing_a_private_field_fails(tmp_path, write):
+    files = dict(BASE)
+    files.update(PRIVATE)
+    files["tests/test_x.c"] = ('#include "net/netimpl.h"\ntypedef struct { Net net; } H;\n'
+                               "void t(Net net, H h)\n{\n  " + write + "\n}\n")
+    code, out = run(*make_tree(tmp_path, files))
+    assert code == 1 and "a private field" in out, out
+
+
+def test_a_test_reading_private_fields_passes(tmp_path):
+    files = dict(BASE)
+    files.update(PRIVATE)
+    files["tests/test_x.c"] = ('#include "net/netimpl.h"\n'
+                               "int t(Net net, int *x)\n{\n  const Layer *L = &net->layers[0];\n"
+                               "  *x = net->n; /* net->n = 1 */\n  return net->n == L->n;\n}\n")
+    code, out = run(*make_tree(tmp_path, files))
+    assert code == 0, out
