@@ -38,3 +38,7 @@ set_tests_properties(stage_stop_on_sigusr1_resumes_bitwise PROPERTIES ENVIRONMEN
 add_test(NAME results_file_parts_are_written_once
   COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/test_results_once.sh $<TARGET_FILE:nncas> ${CMAKE_CURRENT_BINARY_DIR}/scratch_results_once)
 set_tests_properties(results_file_parts_are_written_once PROPERTIES ENVIRONMENT "${NNCAS_TEST_ENV}" TIMEOUT 300 PROCESSORS 2)
+
+add_test(NAME stages_from_kept_checkpoint_np3
+  COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/test_stages_from_checkpoint.sh $<TARGET_FILE:nncas> ${CMAKE_CURRENT_BINARY_DIR}/scratch_stages_from_checkpoint)
+set_tests_properties(stages_from_kept_checkpoint_np3 PROPERTIES ENVIRONMENT "${NNCAS_TEST_ENV}" TIMEOUT 300 PROCESSORS 3)

@@ -33,6 +33,12 @@ const char *rundir_results_path(RunDir rd);    /* OUTPUT_DIR/results.h5 */
 /* Root attributes of every nncas file: kind, version, git hash, rank count,
  * time, the options database, the network and the data. */
 PetscErrorCode rundir_provenance_write(RunDir rd, NnH5File *f, const char *kind);
+/* OUTPUT_DIR/checkpoints/epoch_EEEE.h5 <- the checkpoint just written at the
+ * end of that epoch (-checkpoint_keep): a hard link, which the next
+ * checkpoint (a new file renamed over checkpoint.h5) leaves as it is; where
+ * the file system has no hard links, a copy. An earlier file of that name is
+ * replaced. */
+PetscErrorCode rundir_checkpoint_keep(RunDir rd, PetscInt epoch);
 /* OUTPUT_DIR/<stage>_progress.h5: where a stage stopped by a signal keeps
  * its progress until a later run at the same epoch finishes it. */
 PetscErrorCode rundir_progress_path(RunDir rd, const char *stage, char *path, size_t len);

@@ -246,6 +246,43 @@ PetscErrorCode rundir_provenance_write(RunDir rd, NnH5File *f, const char *kind)
   PetscFunctionReturn(0);
 }
 
+/* Rank 0: dst <- a copy of src, written to dst.tmp, flushed and renamed. 0 or errno. */
+static int copy_file(const char *src, const char *dst)
+{
+  char    tmp[PETSC_MAX_PATH_LEN + 8], buf[1 << 16];
+  ssize_t n = 0;
+  int     in, out, err = 0;
+  if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp", dst) >= sizeof tmp) return ENAMETOOLONG;
+  if ((in = open(src, O_RDONLY)) < 0) return errno;
+  if ((out = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644)) < 0) err = errno;
+  while (!err && (n = read(in, buf, sizeof buf)) > 0)
+    if (write(out, buf, (size_t)n) != n) err = errno ? errno : EIO;
+  if (!err && n < 0) err = errno;
+  if (!err && fsync(out)) err = errno;
+  if (out >= 0 && close(out) && !err) err = errno;
+  close(in);
+  if (!err && rename(tmp, dst)) err = errno;
+  if (err) unlink(tmp);
+  return err;
+}
+
+PetscErrorCode rundir_checkpoint_keep(RunDir rd, PetscInt epoch)
+{
+  char dir[PETSC_MAX_PATH_LEN], path[PETSC_MAX_PATH_LEN + 32];
+  int  err = 0;
+  PetscFunctionBeginUser;
+  PetscCall(PetscSNPrintf(dir, sizeof dir, "%s/checkpoints", rd->dir));
+  PetscCall(PetscSNPrintf(path, sizeof path, "%s/epoch_%04d.h5", dir, (int)epoch));
+  if (!rd->rank) {
+    err = rundir_mkdirs(dir);
+    if (!err && unlink(path) && errno != ENOENT) err = errno;
+    if (!err && link(rd->checkpoint_path, path)) err = errno == EPERM || errno == EOPNOTSUPP || errno == EMLINK ? copy_file(rd->checkpoint_path, path) : errno;
+  }
+  PetscCallMPI(MPI_Bcast(&err, 1, MPI_INT, 0, rd->comm));
+  PetscCheck(!err, rd->comm, PETSC_ERR_FILE_WRITE, "%s: cannot keep the checkpoint of epoch %" PetscInt_FMT " (%s)", path, epoch, strerror(err));
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode rundir_progress_path(RunDir rd, const char *stage, char *path, size_t len)
 {
   PetscFunctionBeginUser;

@@ -59,6 +59,10 @@ PetscErrorCode trainer_set_from_options(Trainer t)
                             &t->seed, NULL));
   PetscCall(PetscOptionsInt("-checkpoint_every", "write a checkpoint every this many epochs", NULL, t->checkpoint_every,
                             &t->checkpoint_every, NULL));
+  PetscCall(PetscOptionsInt("-checkpoint_keep",
+                            "also keep the checkpoint of every k-th epoch as OUTPUT_DIR/checkpoints/epoch_EEEE.h5 (a hard link), to run the "
+                            "stages later from it, at another rank count (-restart FILE; 0: keep none)",
+                            NULL, t->checkpoint_keep, &t->checkpoint_keep, NULL));
   PetscCall(PetscOptionsString("-restart", "continue from this checkpoint (no value: OUTPUT_DIR/checkpoint.h5; auto: if it exists)",
                                NULL, t->restart, t->restart, sizeof t->restart, &t->restarting));
   PetscCall(PetscOptionsBool("-restart_allow_changes",
@@ -79,6 +83,7 @@ PetscErrorCode trainer_set_from_options(Trainer t)
   PetscCall(nn_option_check_real(t->comm, "-train_momentum", t->momentum, "[0, 1)"));
   PetscCall(nn_option_check_real(t->comm, "-train_divergence_loss", t->divergence_loss, "(0, inf)"));
   PetscCheck(t->checkpoint_every > 0, t->comm, PETSC_ERR_ARG_OUTOFRANGE, "-checkpoint_every must be positive");
+  PetscCheck(t->checkpoint_keep >= 0, t->comm, PETSC_ERR_ARG_OUTOFRANGE, "-checkpoint_keep must be non-negative (0: keep none)");
   PetscCheck(t->stop_after_steps >= 0, t->comm, PETSC_ERR_ARG_OUTOFRANGE, "-train_stop_after_steps must be non-negative (0: off)");
   PetscCall(rundir_set_from_options(t->rundir));
   PetscFunctionReturn(0);
@@ -276,6 +281,7 @@ static PetscErrorCode trainer_save(Trainer t)
   PetscFunctionBeginUser;
   PetscCall(trainer_checkpoint_write(t, rundir_checkpoint_path(t->rundir)));
   PetscCall(PetscStrncpy(t->last_checkpoint, rundir_checkpoint_path(t->rundir), sizeof t->last_checkpoint));
+  if (t->checkpoint_keep && !t->step && t->epoch % t->checkpoint_keep == 0) PetscCall(rundir_checkpoint_keep(t->rundir, t->epoch));
   PetscCall(trainer_results_write(t));
   PetscFunctionReturn(0);
 }

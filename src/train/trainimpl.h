@@ -38,7 +38,7 @@ struct _p_Trainer {
   PetscBool        augment; /* training batches are augmented */
 
   /* options */
-  PetscInt  epochs, batch, eval_batch, seed, checkpoint_every;
+  PetscInt  epochs, batch, eval_batch, seed, checkpoint_every, checkpoint_keep;
   PetscReal lr, momentum, gamma, milestones[NN_MAX_MILESTONES], divergence_loss;
   PetscInt  nmilestones;
   char      restart[PETSC_MAX_PATH_LEN]; /* "" fresh run; a path; or "auto" */
