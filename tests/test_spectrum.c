@@ -277,6 +277,44 @@ static PetscErrorCode density_independent_of_rank_count(void)
 }
 
 /* Stops a computation at every other poll (after every other unit of work). */
+/* Lanczos keeps its basis orthogonal: on a diagonal matrix of order N = 160
+ * whose eigenvalues are 0, 1/N, ..., and five outliers 2..6 (they converge
+ * within a few steps and, without full reorthogonalisation, come back as
+ * copies, "ghosts"), N steps from the unit vector of equal entries give a
+ * tridiagonal T_N similar to A: its Ritz values are A's eigenvalues and each
+ * weight is 1/N, to rounding. A basis that loses orthogonality cannot give
+ * this: it misses eigenvalues and splits the weights among copies. */
+static PetscErrorCode lanczos_full_reorthogonalisation_finds_every_eigenvalue(void)
+{
+  const PetscInt N = 160;
+  Mat            A;
+  Vec            v0;
+  PetscInt       lo, hi, m;
+  double        *ritz, *weights, dr = 0, dw = 0;
+  PetscFunctionBeginUser;
+  PetscCall(MatCreateAIJ(PETSC_COMM_WORLD, PETSC_DECIDE, PETSC_DECIDE, N, N, 1, NULL, 0, NULL, &A));
+  PetscCall(MatGetOwnershipRange(A, &lo, &hi));
+  for (PetscInt i = lo; i < hi; i++) PetscCall(MatSetValue(A, i, i, i < N - 5 ? (double)i / N : i - (N - 7), INSERT_VALUES));
+  PetscCall(MatAssemblyBegin(A, MAT_FINAL_ASSEMBLY));
+  PetscCall(MatAssemblyEnd(A, MAT_FINAL_ASSEMBLY));
+  PetscCall(MatCreateVecs(A, &v0, NULL));
+  PetscCall(VecSet(v0, 1.0 / PetscSqrtReal((PetscReal)N)));
+  PetscCall(PetscMalloc2(N, &ritz, N, &weights));
+  PetscCall(lanczos_tridiagonal(A, v0, N, &m, ritz, weights));
+  NN_CHECK(m == N, "%d Lanczos steps of %d", (int)m, (int)N);
+  for (PetscInt i = 0; i < N; i++) {
+    const double lambda = i < N - 5 ? (double)i / N : i - (N - 7);
+    dr                  = fmax(dr, fabs(ritz[i] - lambda));
+    dw                  = fmax(dw, fabs(weights[i] - 1.0 / N));
+  }
+  NN_CHECK(dr <= 1e-10 * 6 && dw <= 1e-10, "Ritz values differ from the eigenvalues by %.2e (norm 6), weights from 1/N by %.2e", dr, dw);
+  PetscCall(PetscPrintf(PETSC_COMM_WORLD, "     %d steps: Ritz values within %.1e of the eigenvalues, weights within %.1e of 1/N\n", (int)N, dr, dw));
+  PetscCall(PetscFree2(ritz, weights));
+  PetscCall(VecDestroy(&v0));
+  PetscCall(MatDestroy(&A));
+  PetscFunctionReturn(0);
+}
+
 static PetscErrorCode stop_every_other(void *ctx, PetscBool *stop)
 {
   int *polls = (int *)ctx;
@@ -346,5 +384,5 @@ static PetscErrorCode groups_give_the_spectrum_of_one_group(void)
 NN_TEST_MAIN(NN_TEST_CASE(extremes_match_dense_eigenvalues), NN_TEST_CASE(extremes_from_normalization_match_dense_eigenvalues),
              NN_TEST_CASE(lanczos_density_is_close_in_wasserstein1),
              NN_TEST_CASE(hutchinson_trace_within_three_standard_errors), NN_TEST_CASE(symmetry_statistics_on_known_measures),
-             NN_TEST_CASE(density_independent_of_rank_count),
+             NN_TEST_CASE(density_independent_of_rank_count), NN_TEST_CASE(lanczos_full_reorthogonalisation_finds_every_eigenvalue),
              NN_TEST_CASE(groups_give_the_spectrum_of_one_group))
