@@ -87,6 +87,92 @@ def best(f, P, units):
     return min((f(G), G) for G in range(1, min(P, units) + 1))
 
 
+# The cost sheet (--sheet). Inputs per experiment, each measured where it says
+# (2 ranks = the 2-core machine, one OpenBLAS thread per rank):
+#  lenet_mnist (lenet_paper, N = 1,232,769): the full-scale run of 2026-12-07 (docs/reproduction.md,
+#     "Full-scale LeNet"; 2 ranks, the AMD EPYC host, OpenBLAS's Haswell kernels): a spectrum (M = 128,
+#     n_vec 1, 100 trace vectors) 78 s at its quietest, Algorithm 1 (B = 3, n = 188) 224 s an epoch,
+#     a training epoch (12,000 samples) about 15 s (10-25 s under load). The per-sample costs are
+#     calibrated so that the model gives these times at P = 2;
+#  vgg_cifar10 and initscale* (vgg12, N = 8,684,865; the init-scaling nets are vgg12 without BN, the
+#     same GEMMs, assumed the same cost): the 2026-12-01 measurements on the Intel host with the SkylakeX
+#     kernels (docs/performance.md, "Single precision", double columns; 1 rank, 200 samples): a product
+#     reusing the pass 9.95 s, a gradient 5.25 s; one coupling batch (N_b = 100 and 10) 318 s on one core,
+#     measured 2026-12-01 before nncas set the SkylakeX kernels (by the commits' times: OpenBLAS's
+#     generic Prescott kernels then, about 2x slower for GEMMs), kept for want of a newer measurement;
+#  a training step: the gradient of its batch split over P ranks plus an allreduce of 8N bytes
+#     (reduce-scatter and all-gather, as a product's exchange; docs/scaling.md "Training step").
+SHEET_NETS = {
+    "lenet_paper": dict(N=1_232_769, m=200, Lbn=0, n=188, sd=20.0, ntrain=12_000, batch=64),
+    "vgg12": dict(N=8_684_865, m=200, c=9.95 / 200, Lbn=12, n=157, tb=318.0, sd=20.0, ct=5.25 / 200, ntrain=10_000, batch=64),
+}
+
+
+def train_epoch(net, P, alpha, beta):
+    steps = math.ceil(net["ntrain"] / net["batch"])
+    return steps * (net["ct"] * math.ceil(net["batch"] / P) + comm(net, P, alpha, beta))
+
+
+def calibrate_lenet(alpha, beta):
+    """lenet_paper's per-sample costs from the full-scale run's stage and epoch times on 2 ranks (linear in each)."""
+    net = dict(SHEET_NETS["lenet_paper"], c=0.0, tb=0.0, ct=0.0)
+    t0 = spectrum(net, 2, 1, 1, 100, alpha, beta)
+    net["c"] = 1.0
+    net["c"] = (78.0 - t0) / (spectrum(net, 2, 1, 1, 100, alpha, beta) - t0)
+    net["tb"] = (224.0 - coupling(net, 2, 1, 3)) / (3 * math.ceil(net["n"] / 2))
+    net["ct"] = 1.0
+    net["ct"] = (15.0 - train_epoch(dict(net, ct=0.0), 2, alpha, beta)) / (train_epoch(net, 2, alpha, beta) - train_epoch(dict(net, ct=0.0), 2, alpha, beta))
+    return net
+
+
+def sheet(alpha, beta):
+    lenet, vgg = calibrate_lenet(alpha, beta), SHEET_NETS["vgg12"]
+    # (experiment, net, training P, epochs, analysis P, G, kept epochs with stages: [(count, seconds of one task)], sbatch lines)
+    def analysis(net, P, G, nvec, T, B):
+        return (spectrum(net, P, G, nvec, T, alpha, beta) if T is not None else 0.0) + (coupling(net, P, G, B) if B else 0.0)
+    rows = []
+    # lenet_mnist: spectra at epochs 0..10 (100 trace vectors), Algorithm 1 at 0 and 10.
+    Pt, Pa, G = 8, 32, 2
+    tasks = [(9, analysis(lenet, Pa, G, 1, 100, 0)), (2, analysis(lenet, Pa, G, 1, 100, 3))]
+    rows.append(("lenet_mnist", Pt, 10 * train_epoch(lenet, Pt, alpha, beta), Pa, G, tasks,
+                 ["NNCAS_DATA=data/mnist NNCAS_OUT=runs/lenet sbatch --ntasks=8 jobs/slurm/lenet_mnist.sbatch -checkpoint_keep 1 -spectrum_every 0 -coupling_every 0",
+                  "NNCAS_INPUT=lenet_mnist NNCAS_TRAIN=runs/lenet NNCAS_DATA=data/mnist sbatch --ntasks=32 --array=0-10 jobs/slurm/analysis.sbatch -stage_groups 2"]))
+    # vgg_cifar10: spectrum (no trace) and Algorithm 1 (B = 3) at epochs 0, 10, ..., 300.
+    Pt, Pa, G = 32, 471, 3
+    tasks = [(31, analysis(vgg, Pa, G, 1, 0, 3))]
+    rows.append(("vgg_cifar10", Pt, 300 * train_epoch(vgg, Pt, alpha, beta), Pa, G, tasks,
+                 ["NNCAS_DATA=data/cifar-10-batches-bin NNCAS_OUT=runs/vgg sbatch --ntasks=32 jobs/slurm/vgg_cifar10.sbatch -checkpoint_keep 10 -spectrum_every 0 -coupling_every 0",
+                  "NNCAS_INPUT=vgg_cifar10 NNCAS_TRAIN=runs/vgg NNCAS_DATA=data/cifar-10-batches-bin sbatch --ntasks=471 --array=0-300:10 jobs/slurm/analysis.sbatch -stage_groups 3"]))
+    # initscale: the study before training (3 x 20 gradients on 200 samples, 3 spectra, no trace) in the
+    # training job, on P ranks in G groups; then 10 epochs. The other four: training only.
+    P, G = 64, 4
+    study = 3 * 20 / G * (vgg["ct"] * math.ceil(vgg["m"] / (P // G)) + comm(vgg, P // G, alpha, beta)) + 3 * spectrum(vgg, P, 1, 1, 0, alpha, beta)
+    rows.append(("initscale", P, study + 10 * train_epoch(vgg, P, alpha, beta), None, G, [],
+                 ["NNCAS_DATA=data/cifar-10-batches-bin sbatch --ntasks=64 jobs/slurm/initscale.sbatch -stage_groups 4"]))
+    for name, epochs in (("initscale_c1_dynamic", 2), ("initscale_chalf_dynamic", 1), ("initscale_c2_constant", 1), ("initscale_c2_bn_dynamic", 2)):
+        rows.append((name, 32, epochs * train_epoch(vgg, 32, alpha, beta), None, None, [],
+                     [f"NNCAS_INPUT={name} NNCAS_DATA=data/cifar-10-batches-bin sbatch --ntasks=32 jobs/slurm/initscale.sbatch"]))
+    print("| experiment | training job: P, wall time, core-hours | analysis job: P, G, tasks x wall time each | core-hours in all | wall time (analysis tasks all at once) |")
+    print("|---|---|---|---|---|")
+    for name, Pt, tt, Pa, G, tasks, lines in rows:
+        ch = Pt * tt / 3600
+        train = f"P = {Pt}" + (f", G = {G}" if Pa is None and G else "") + f", {fmt(tt)}, {ch:.1f}"
+        if Pa:
+            ana = f"P = {Pa}, G = {G}, " + " + ".join(f"{k} x {fmt(t)}" for k, t in tasks)
+            ach = sum(k * t for k, t in tasks) * Pa / 3600
+            wall = tt + max(t for _, t in tasks)
+        else:
+            ana, ach, wall = "(none: in the training job)" if G else "(none)", 0.0, tt
+        print(f"| `{name}` | {train} | {ana} | {ch + ach:.1f} | {fmt(wall)} |")
+    print()
+    for name, *_, lines in rows:
+        print(f"    # {name}")
+        for l in lines:
+            print(f"    {l}")
+    print(f"lenet_paper calibrated: a product {lenet['c'] * 100:.3f} s on 2 ranks (c = {lenet['c']:.2e} s a sample on one core), "
+          f"a coupling batch {lenet['tb']:.2f} s on one core, training {lenet['ct']:.2e} s a sample on one core")
+
+
 def fmt(s):
     return f"{s:.0f} s" if s < 600 else f"{s / 60:.0f} min" if s < 36000 else f"{s / 3600:.0f} h"
 
@@ -95,7 +181,11 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--alpha", type=float, default=2e-6, help="latency, seconds")
     ap.add_argument("--beta", type=float, default=1e-10, help="inverse bandwidth, seconds per byte")
+    ap.add_argument("--sheet", action="store_true", help="the cost sheet of docs/reproduction.md instead")
     a = ap.parse_args()
+    if a.sheet:
+        sheet(a.alpha, a.beta)
+        return
     Ps = [2, 8, 32, 128, 512, 1024, 4096]
     cases = [
         ("LeNet spectrum, n_vec 1, 100 trace vectors", 100, lambda P, G: spectrum(NETS["LeNet"], P, G, 1, 100, a.alpha, a.beta)),

@@ -18,5 +18,11 @@ add_test(NAME slurm_requeue_continues_bitwise
 # task, a task continued alone in either chain mode. About 2 minutes.
 add_test(NAME slurm_array_tasks_own_directories
   COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/slurm/test_array.sh $<TARGET_FILE_DIR:nncas> ${CMAKE_CURRENT_BINARY_DIR}/scratch_slurm_array)
-set_tests_properties(slurm_chain_survives_wall_time slurm_requeue_continues_bitwise slurm_array_tasks_own_directories PROPERTIES
+# The analysis job (jobs/slurm/analysis.sbatch): the stages of kept epochs
+# as an array on 2 ranks with 2 groups, one task warned inside its spectrum
+# and resubmitted, equal the training run's stages. About 1.5 minutes.
+add_test(NAME slurm_analysis_array_equals_training_stages
+  COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/slurm/test_analysis.sh $<TARGET_FILE_DIR:nncas> ${CMAKE_CURRENT_BINARY_DIR}/scratch_slurm_analysis)
+set_tests_properties(slurm_chain_survives_wall_time slurm_requeue_continues_bitwise slurm_array_tasks_own_directories
+  slurm_analysis_array_equals_training_stages PROPERTIES
   ENVIRONMENT "${NNCAS_TEST_ENV}" TIMEOUT 1800 PROCESSORS 2 SKIP_RETURN_CODE 77 LABELS slurm RUN_SERIAL TRUE)

@@ -36,6 +36,13 @@
 # NNCAS_SWEEP_FILE (jobs/slurm/sweep.sbatch); a task's chain continues that
 # task alone (resubmit: sbatch --array=I; requeue: scontrol requeue JOB_I).
 #
+# An analysis job (jobs/slurm/analysis.sbatch, NNCAS_TRAIN set) runs the
+# stages of one epoch E of a training run from its kept checkpoint
+# NNCAS_TRAIN/checkpoints/epoch_EEEE.h5 (-restart FILE -train_epochs E, which
+# trains nothing), in NNCAS_OUT/epoch_EEEE; E is the array task's id, or
+# NNCAS_EPOCH. Epoch 0 needs no checkpoint: -train_epochs 0 draws the same
+# initialisation again. A stopped stage continues from its progress file there.
+#
 # Environment (all optional):
 #   NNCAS_OUT            output directory (default runs/NAME, relative paths
 #                        from the submission directory); an array task's is
@@ -52,6 +59,10 @@
 #   NNCAS_SWEEP          in a job array: "OPTION V0 V1 ...", task I adds OPTION V_I
 #   NNCAS_SWEEP_FILE     in a job array: a file, task I adds the options of its
 #                        I-th line (0-based; blank lines and # comments skipped)
+#   NNCAS_TRAIN          an analysis job: the training run's output directory
+#                        (its checkpoints/epoch_EEEE.h5); NNCAS_OUT defaults to
+#                        NNCAS_TRAIN/analysis, a task's is NNCAS_OUT/epoch_EEEE
+#   NNCAS_EPOCH          an analysis job that is not an array: its epoch E
 #   NNCAS_SITE           a file sourced first, for the site's `module load` lines
 #                        (default jobs/slurm/site.sh if it exists; not in git)
 #   NNCAS_CHAIN          set by the script: this job's position in the chain (0
@@ -88,7 +99,10 @@ nncas_settings() {
   fi
   export NNCAS_JOB_SCRIPT=${NNCAS_JOB_SCRIPT:-$NNCAS_HOME/jobs/slurm/$name.sbatch}
   export NNCAS_BUILD; NNCAS_BUILD=$(nncas_abspath "${NNCAS_BUILD:-$NNCAS_HOME/build}")
-  export NNCAS_OUT; NNCAS_OUT=$(nncas_abspath "${NNCAS_OUT:-runs/$name}")
+  [ -z "${NNCAS_TRAIN:-}" ] || { export NNCAS_TRAIN; NNCAS_TRAIN=$(nncas_abspath "$NNCAS_TRAIN"); }
+  local out=${NNCAS_OUT:-runs/$name}
+  [ -n "${NNCAS_OUT:-}" ] || [ -z "${NNCAS_TRAIN:-}" ] || out=$NNCAS_TRAIN/analysis
+  export NNCAS_OUT; NNCAS_OUT=$(nncas_abspath "$out")
   [ -z "${NNCAS_DATA:-}" ] || { export NNCAS_DATA; NNCAS_DATA=$(nncas_abspath "$NNCAS_DATA"); }
   [ -z "${NNCAS_SWEEP_FILE:-}" ] || { export NNCAS_SWEEP_FILE; NNCAS_SWEEP_FILE=$(nncas_abspath "$NNCAS_SWEEP_FILE"); }
   # An array task is named ARRAYID_TASK: the plain id of an array's last
@@ -123,6 +137,11 @@ nncas_sweep_task() {
   nncas_out=$NNCAS_OUT
   nncas_sweep_opts=()
   local i=${SLURM_ARRAY_TASK_ID:-} words line
+  if [ -n "${NNCAS_TRAIN:-}" ]; then
+    nncas_analysis_task
+    return 0
+  fi
+  [ -z "${NNCAS_EPOCH:-}" ] || nncas_die "NNCAS_EPOCH is for an analysis job (NNCAS_TRAIN, jobs/slurm/analysis.sbatch)"
   if [ -z "$i" ]; then
     [ -z "${NNCAS_SWEEP:-}${NNCAS_SWEEP_FILE:-}" ] ||
       nncas_die "NNCAS_SWEEP and NNCAS_SWEEP_FILE are for a job array: sbatch --array=0-N"
@@ -142,6 +161,34 @@ nncas_sweep_task() {
     [ -n "$line" ] || nncas_die "array task $i, but $NNCAS_SWEEP_FILE has no line $i (0-based; blank lines and # comments skipped)"
     read -r -a nncas_sweep_opts <<<"$line"
   fi
+}
+
+# nncas_analysis_task: an analysis job's epoch E (the array task's id, or
+# NNCAS_EPOCH), its output directory NNCAS_OUT/epoch_EEEE and the options
+# that run E's stages (nncas_sweep_opts): -restart with the kept checkpoint
+# of E and -train_epochs E, which trains nothing; for E = 0 -train_epochs 0
+# alone (the initialisation is drawn again from the options' seeds). After
+# the script's arguments, so they win; -restart FILE after the job's own
+# -restart auto, so a resubmitted or requeued job starts again from the kept
+# checkpoint and continues the stage from its progress file in
+# NNCAS_OUT/epoch_EEEE.
+nncas_analysis_task() {
+  local e=${SLURM_ARRAY_TASK_ID:-${NNCAS_EPOCH:-}} ck
+  [ -z "${NNCAS_SWEEP:-}${NNCAS_SWEEP_FILE:-}" ] || nncas_die "an analysis job (NNCAS_TRAIN) takes no NNCAS_SWEEP or NNCAS_SWEEP_FILE"
+  [ -z "${SLURM_ARRAY_TASK_ID:-}" ] || [ -z "${NNCAS_EPOCH:-}" ] ||
+    nncas_die "NNCAS_EPOCH=$NNCAS_EPOCH in a job array: the array task's id is the epoch (sbatch --array=0-300:10)"
+  [ -n "$e" ] || nncas_die "an analysis job needs its epoch: sbatch --array=E0,E1,... (the task id is the epoch) or NNCAS_EPOCH=E"
+  [[ $e =~ ^[0-9]+$ ]] || nncas_die "NNCAS_EPOCH=$e is not an epoch number"
+  e=$((10#$e))
+  nncas_out=$(printf '%s/epoch_%04d' "$NNCAS_OUT" "$e")
+  nncas_task_label="analysis of epoch $e"
+  if [ "$e" = 0 ]; then
+    nncas_sweep_opts=(-train_epochs 0)
+    return 0
+  fi
+  ck=$(printf '%s/checkpoints/epoch_%04d.h5' "$NNCAS_TRAIN" "$e")
+  [ -f "$ck" ] || nncas_die "no kept checkpoint $ck: train with -checkpoint_keep K (K dividing $e), and submit once the training has passed epoch $e"
+  nncas_sweep_opts=(-restart "$ck" -train_epochs "$e")
 }
 
 # nncas_launcher_cmd: the command that starts one rank per task of the allocation.
@@ -272,7 +319,7 @@ nncas_job() {
   nncas_launcher_cmd
   nncas_say "job $nncas_job_id (chain link $NNCAS_CHAIN, $NNCAS_CHAIN_MODE): $name on ${SLURM_NTASKS:-1} tasks," \
     "${SLURM_CPUS_PER_TASK:-1} CPUs each, ${SLURM_JOB_NUM_NODES:-1} nodes ($SLURM_JOB_NODELIST), started $(date +%T); output $nncas_out"
-  [ ${#nncas_sweep_opts[@]} = 0 ] || nncas_say "sweep task $SLURM_ARRAY_TASK_ID: ${nncas_sweep_opts[*]}"
+  [ ${#nncas_sweep_opts[@]} = 0 ] || nncas_say "${nncas_task_label:-sweep task $SLURM_ARRAY_TASK_ID}: ${nncas_sweep_opts[*]}"
   nncas_say "launching: ${nncas_launch[*]}"
   local data=()
   [ -z "${NNCAS_DATA:-}" ] || data=(-data_dir "$NNCAS_DATA")
