@@ -23,8 +23,7 @@
  *   h5object.c   groups, existence, external links; opening and checking datasets
  *   h5dataset.c  replicated datasets and flat ranges of distributed ones
  *   h5blocks.c   distributed 2-D blocks (ScaLAPACK layouts)
- *   h5attr.c     attributes
- *   table.c      NnTable and its datasets */
+ *   h5attr.c     attributes */
 #ifndef NNCAS_IO_H5IMPL_H
 #define NNCAS_IO_H5IMPL_H
 
