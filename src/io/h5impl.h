@@ -21,9 +21,10 @@
  *   posixfile.c  rank 0's file-system work: probe, create, reserve space, atomic replace
  *   h5file.c     files: create / open / commit / discard; disk space reserved ahead of HDF5
  *   h5object.c   groups, existence, external links; opening and checking datasets
+ *   h5attr.c     attributes
+ *   h5checksum.c CRC-32 checksums of datasets (an attribute crc32)
  *   h5dataset.c  replicated datasets and flat ranges of distributed ones
- *   h5blocks.c   distributed 2-D blocks (ScaLAPACK layouts)
- *   h5attr.c     attributes */
+ *   h5blocks.c   distributed 2-D blocks (ScaLAPACK layouts) */
 #ifndef NNCAS_IO_H5IMPL_H
 #define NNCAS_IO_H5IMPL_H
 
@@ -121,22 +122,8 @@ typedef enum { XFER_WRITE, XFER_READ } XferDir;
 PetscErrorCode h5_transfer(NnH5File *f, const char *path, XferDir dir, hid_t dset, hid_t memtype, hid_t mspace,
                            hid_t fspace, const void *buf);
 
-/* ----------------------------------------------------------- h5dataset.c -- */
-/* Adds the hyperslab (start, count) to space's selection with *op, then sets *op to OR. */
-herr_t h5_add_hyperslab(hid_t space, H5S_seloper_t *op, const hsize_t *start, const hsize_t *count);
-
-/* ---- datasets without their checksums (h5dataset.c); the public
- * nn_h5_write_* and nn_h5_read_* (h5checksum.c) add and check them ---- */
-PetscErrorCode h5_raw_write_double(NnH5File *f, const char *path, int ndims, const hsize_t *dims, const double *data);
-PetscErrorCode h5_raw_write_int64(NnH5File *f, const char *path, int ndims, const hsize_t *dims, const int64_t *data);
-PetscErrorCode h5_raw_read_double(NnH5File *f, const char *path, int maxdims, int *ndims, hsize_t *dims, size_t count, double *data);
-PetscErrorCode h5_raw_read_int64(NnH5File *f, const char *path, int maxdims, int *ndims, hsize_t *dims, size_t count, int64_t *data);
-PetscErrorCode h5_raw_write_double_range(NnH5File *f, const char *path, int ndims, const hsize_t *dims, hsize_t start, hsize_t count,
-                                         const double *local);
-PetscErrorCode h5_raw_read_double_range(NnH5File *f, const char *path, int ndims, const hsize_t *dims, hsize_t start, hsize_t count,
-                                        double *local);
-
-/* ---- checksums of raw data (h5checksum.c) ---- */
+/* ---------------------------------------------------------- h5checksum.c -- */
+/* Checksums of raw data, which the dataset functions (h5dataset.c) add and check. */
 int64_t h5_crc32(const void *data, size_t nbytes);
 /* Of rank 0's data (what a replicated write stores), on every rank. */
 PetscErrorCode h5_crc32_root(MPI_Comm comm, const void *data, size_t nbytes, int64_t *crc);
@@ -147,5 +134,9 @@ PetscErrorCode h5_crc32_parts(MPI_Comm comm, hsize_t start, hsize_t count, size_
                               PetscBool *whole, int64_t *crc);
 /* Error naming f and path if path's crc32 attribute (when it has one) is not crc. */
 PetscErrorCode h5_crc32_check(NnH5File *f, const char *path, int64_t crc);
+
+/* ----------------------------------------------------------- h5dataset.c -- */
+/* Adds the hyperslab (start, count) to space's selection with *op, then sets *op to OR. */
+herr_t h5_add_hyperslab(hid_t space, H5S_seloper_t *op, const hsize_t *start, const hsize_t *count);
 
 #endif
