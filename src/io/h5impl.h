@@ -6,7 +6,7 @@
  *   transfers are collective (H5FD_MPIO_COLLECTIVE), and a rank with nothing
  *   to transfer selects none but still takes part.
  * - Every failure is raised on every rank, so no rank waits in a collective:
- *   what only rank 0 knows (stat, copy, fsync, rename) is broadcast, and the
+ *   what only rank 0 knows (stat, fsync, rename) is broadcast, and the
  *   status of opens and data transfers is agreed with an MPI_Allreduce.
  * - Errors name the file and the object ("PATH: no dataset /a/b").
  * - Every hid_t a function opens is registered in an H5Scope, which the public
@@ -55,7 +55,6 @@ PetscErrorCode h5_agree(MPI_Comm comm, PetscBool here, char *why, PetscBool *any
 int            h5_comm_rank(MPI_Comm comm);
 /* Rank 0's outcome st = {code, errno} of a file-system operation, on every rank. */
 PetscErrorCode h5_bcast_status(MPI_Comm comm, int st[2]);
-void           h5_format_dims(int n, const hsize_t *d, char *buf, size_t len); /* "(2, 3)" */
 hsize_t        h5_dims_product(int n, const hsize_t *d);
 
 /* ------------------------------------------------------------- h5ompio.c -- */
@@ -101,8 +100,6 @@ PetscErrorCode h5_reserve(NnH5File *f, hsize_t bytes, const char *what);
 void h5_inject_enospc(PetscInt n);
 
 /* ------------------------------------------------------------ h5object.c -- */
-/* PETSC_TRUE if every component of path exists, all but the last being groups. */
-PetscErrorCode h5_object_exists(NnH5File *f, const char *path, PetscBool *exists);
 /* Opens the dataset at path; a missing one is "PATH: no dataset /a/b". */
 PetscErrorCode h5_dataset_open(NnH5File *f, H5Scope *s, const char *path, hid_t *dset);
 /* The dataset's file space, rank and dims. */

@@ -102,14 +102,6 @@ PetscErrorCode h5_bcast_status(MPI_Comm comm, int st[2])
   PetscFunctionReturn(0);
 }
 
-void h5_format_dims(int n, const hsize_t *d, char *buf, size_t len)
-{
-  size_t k = (size_t)snprintf(buf, len, "(");
-  for (int i = 0; i < n && k < len; i++)
-    k += (size_t)snprintf(buf + k, len - k, "%s%llu", i ? ", " : "", (unsigned long long)d[i]);
-  if (k < len) snprintf(buf + k, len - k, ")");
-}
-
 hsize_t h5_dims_product(int n, const hsize_t *d)
 {
   hsize_t p = 1;

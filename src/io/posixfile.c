@@ -1,5 +1,5 @@
 /* Rank 0's file-system work for the HDF5 layer: what is at a path, creating,
- * copying, reserving disk space, and replacing a file atomically (fsync,
+ * reserving disk space, and replacing a file atomically (fsync,
  * rename, fsync of the directory). The outcome is broadcast so every rank
  * raises the same error. */
 #define _GNU_SOURCE /* fallocate */
