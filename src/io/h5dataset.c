@@ -208,7 +208,7 @@ static PetscErrorCode check_range(NnH5File *f, const char *path, int ndims, cons
   PetscFunctionBeginUser;
   PetscCheck(ndims >= 1 && ndims <= H5S_MAX_RANK, f->comm, PETSC_ERR_ARG_OUTOFRANGE,
              "%s: dataset %s: %d dimensions (1 to %d for a range)", f->path, path, ndims, H5S_MAX_RANK);
-  PetscCall(h5_any_rank(f->comm, bad, &any));
+  PetscCall(h5_agree(f->comm, bad, NULL, &any));
   PetscCheck(!bad, f->comm, PETSC_ERR_ARG_OUTOFRANGE, "%s: dataset %s: elements [%llu, %llu) %s (it has %llu elements)",
              f->path, path, (unsigned long long)start, (unsigned long long)start + count,
              local ? "out of bounds" : "without a buffer", (unsigned long long)total);

@@ -48,9 +48,9 @@ PetscErrorCode h5_scope_end(NnH5File *f, H5Scope *s, PetscErrorCode ierr);
  * right after the failing call (the next HDF5 call clears the stack). */
 const char *h5_why(void);
 #define H5_WHY_LEN 256
-PetscErrorCode h5_any_rank(MPI_Comm comm, PetscBool here, PetscBool *any); /* *any = some rank has `here` set */
-/* h5_any_rank(), and why (H5_WHY_LEN chars) becomes, on every rank, that of
- * the lowest rank with `here` set: every rank raises the same error. */
+/* *any = some rank has `here` set; why (H5_WHY_LEN chars, or NULL) becomes, on
+ * every rank, that of the lowest rank with `here` set: every rank raises the
+ * same error. */
 PetscErrorCode h5_agree(MPI_Comm comm, PetscBool here, char *why, PetscBool *any);
 int            h5_comm_rank(MPI_Comm comm);
 /* Rank 0's outcome st = {code, errno} of a file-system operation, on every rank. */

@@ -114,7 +114,6 @@ PetscErrorCode nn_h5_link_external(NnH5File *f, const char *path, const char *fi
 
 /* ------------------------------------------------------- datasets -- */
 
-/* Opens the dataset at path; a missing one is "PATH: no dataset /a/b". */
 PetscErrorCode h5_dataset_open(NnH5File *f, H5Scope *s, const char *path, hid_t *dset)
 {
   PetscBool  exists;
@@ -140,7 +139,6 @@ static void format_dims(int n, const hsize_t *d, char *buf, size_t len) /* "(2, 
   if (k < len) snprintf(buf + k, len - k, ")");
 }
 
-/* The dataset's file space, rank and dims. */
 PetscErrorCode h5_dataset_shape(NnH5File *f, H5Scope *s, hid_t dset, const char *path, hid_t *space, int *ndims,
                                 hsize_t dims[H5S_MAX_RANK])
 {
@@ -230,8 +228,6 @@ PetscErrorCode h5_dataset_for_write(NnH5File *f, H5Scope *s, const char *path, i
   PetscFunctionReturn(0);
 }
 
-/* One H5Dwrite / H5Dread with collective transfer; a failure on any rank fails
- * every rank. */
 PetscErrorCode h5_transfer(NnH5File *f, const char *path, XferDir dir, hid_t dset, hid_t memtype, hid_t mspace,
                            hid_t fspace, const void *buf)
 {
