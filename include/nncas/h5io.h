@@ -41,6 +41,7 @@ PetscErrorCode nn_h5_file_exists(MPI_Comm comm, const char *path, PetscBool *exi
 
 /* Objects. Paths are absolute inside the file ("/weights/L00_conv/weight"). */
 PetscErrorCode nn_h5_group(NnH5File *f, const char *path); /* create with missing parents; no-op if it exists */
+/* PETSC_TRUE if every component of path exists, all but the last being groups. */
 PetscErrorCode nn_h5_exists(NnH5File *f, const char *path, PetscBool *exists);
 /* path (its missing parents created) becomes an external link to the object
  * target of the HDF5 file `file`, a name relative to f's directory or absolute;

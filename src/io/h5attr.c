@@ -7,7 +7,7 @@ static PetscErrorCode require_object(NnH5File *f, const char *obj, const char *n
 {
   PetscBool exists;
   PetscFunctionBeginUser;
-  PetscCall(h5_object_exists(f, obj, &exists));
+  PetscCall(nn_h5_exists(f, obj, &exists));
   PetscCheck(exists, f->comm, PETSC_ERR_FILE_UNEXPECTED, "%s: no object %s (for attribute \"%s\")", f->path, obj, name);
   PetscFunctionReturn(0);
 }

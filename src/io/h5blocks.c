@@ -113,7 +113,7 @@ static PetscErrorCode bands_check(NnH5File *f, const char *path, Bands *B, Petsc
   if (!bad[0]) PetscCall(bands_setup(B, nblocks, &overlap));
   if (!bad[0] && B->n && !local) snprintf(bad, sizeof bad, "blocks without a buffer");
   if (overlap) snprintf(bad, sizeof bad, "two of this rank's blocks overlap");
-  PetscCall(h5_any_rank(f->comm, bad[0] ? PETSC_TRUE : PETSC_FALSE, &any));
+  PetscCall(h5_agree(f->comm, bad[0] ? PETSC_TRUE : PETSC_FALSE, NULL, &any));
   PetscCheck(!bad[0], f->comm, PETSC_ERR_ARG_OUTOFRANGE, "%s: dataset %s (%llu x %llu): %s", f->path, path,
              (unsigned long long)M, (unsigned long long)N, bad);
   PetscCheck(!any, f->comm, PETSC_ERR_ARG_OUTOFRANGE, "%s: dataset %s: another rank's blocks are invalid", f->path,

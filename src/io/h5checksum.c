@@ -7,7 +7,8 @@
  * refuses a mismatch. An attribute rather than HDF5's Fletcher32 filter:
  * filters need chunked storage and, in parallel, collective filtered writes,
  * which Debian's HDF5 1.10 does not offer for nncas's independent-range
- * writes. Datasets written in 2-D blocks (dense matrices) carry no checksum. */
+ * writes. Datasets written in 2-D blocks (dense matrices) carry no checksum.
+ * The dataset functions (h5dataset.c) call these. */
 #include "h5impl.h"
 
 #include <zlib.h>
@@ -72,76 +73,5 @@ PetscErrorCode h5_crc32_check(NnH5File *f, const char *path, int64_t crc)
   if (!has) PetscFunctionReturn(0); /* written before nncas recorded checksums */
   PetscCall(nn_h5_get_attr_int64(f, path, "crc32", &want));
   PetscCheck(crc == want, f->comm, PETSC_ERR_FILE_UNEXPECTED, "%s: %s does not match its CRC-32 (the file is damaged)", f->path, path);
-  PetscFunctionReturn(0);
-}
-
-PetscErrorCode nn_h5_write_double(NnH5File *f, const char *path, int ndims, const hsize_t *dims, const double *data)
-{
-  int64_t crc;
-  PetscFunctionBeginUser;
-  PetscCall(h5_raw_write_double(f, path, ndims, dims, data));
-  PetscCall(h5_crc32_root(f->comm, data, (size_t)h5_dims_product(ndims, dims) * sizeof(double), &crc));
-  PetscCall(nn_h5_attr_int64(f, path, "crc32", crc));
-  PetscFunctionReturn(0);
-}
-
-PetscErrorCode nn_h5_write_int64(NnH5File *f, const char *path, int ndims, const hsize_t *dims, const int64_t *data)
-{
-  int64_t crc;
-  PetscFunctionBeginUser;
-  PetscCall(h5_raw_write_int64(f, path, ndims, dims, data));
-  PetscCall(h5_crc32_root(f->comm, data, (size_t)h5_dims_product(ndims, dims) * sizeof(int64_t), &crc));
-  PetscCall(nn_h5_attr_int64(f, path, "crc32", crc));
-  PetscFunctionReturn(0);
-}
-
-PetscErrorCode nn_h5_read_double(NnH5File *f, const char *path, int maxdims, int *ndims, hsize_t *dims, size_t count, double *data)
-{
-  PetscFunctionBeginUser;
-  PetscCall(h5_raw_read_double(f, path, maxdims, ndims, dims, count, data));
-  if (data) PetscCall(h5_crc32_check(f, path, h5_crc32(data, count * sizeof(double))));
-  PetscFunctionReturn(0);
-}
-
-PetscErrorCode nn_h5_read_int64(NnH5File *f, const char *path, int maxdims, int *ndims, hsize_t *dims, size_t count, int64_t *data)
-{
-  PetscFunctionBeginUser;
-  PetscCall(h5_raw_read_int64(f, path, maxdims, ndims, dims, count, data));
-  if (data) PetscCall(h5_crc32_check(f, path, h5_crc32(data, count * sizeof(int64_t))));
-  PetscFunctionReturn(0);
-}
-
-PetscErrorCode nn_h5_write_double_range(NnH5File *f, const char *path, int ndims, const hsize_t *dims, hsize_t start, hsize_t count,
-                                        const double *local)
-{
-  PetscBool whole;
-  int64_t   crc;
-  PetscFunctionBeginUser;
-  PetscCall(h5_raw_write_double_range(f, path, ndims, dims, start, count, local));
-  PetscCall(h5_crc32_parts(f->comm, start, count, sizeof(double), local, h5_dims_product(ndims, dims), &whole, &crc));
-  if (whole) PetscCall(nn_h5_attr_int64(f, path, "crc32", crc));
-  PetscFunctionReturn(0);
-}
-
-PetscErrorCode nn_h5_read_double_range(NnH5File *f, const char *path, int ndims, const hsize_t *dims, hsize_t start, hsize_t count,
-                                       double *local)
-{
-  PetscBool whole;
-  int64_t   crc;
-  PetscFunctionBeginUser;
-  PetscCall(h5_raw_read_double_range(f, path, ndims, dims, start, count, local));
-  PetscCall(h5_crc32_parts(f->comm, start, count, sizeof(double), local, h5_dims_product(ndims, dims), &whole, &crc));
-  if (whole) PetscCall(h5_crc32_check(f, path, crc));
-  PetscFunctionReturn(0);
-}
-
-PetscErrorCode nn_h5_write_vector(NnH5File *f, const char *group, const char *name, hsize_t n, const double *v,
-                                  const char *units, const char *description)
-{
-  char path[PETSC_MAX_PATH_LEN];
-  PetscFunctionBeginUser;
-  PetscCall(PetscSNPrintf(path, sizeof path, "%s/%s", group, name));
-  PetscCall(nn_h5_write_double(f, path, 1, &n, v));
-  PetscCall(nn_h5_describe(f, path, units, description));
   PetscFunctionReturn(0);
 }

@@ -1,5 +1,5 @@
 /* Datasets: replicated (every rank passes the same data, rank 0 writes it) and
- * flat ranges of distributed ones. */
+ * flat ranges of distributed ones, each with its checksum (h5checksum.c). */
 #include "h5impl.h"
 
 /* Every rank creates (or checks) the dataset; rank 0 selects the data, the
@@ -71,37 +71,68 @@ static PetscErrorCode read_replicated(NnH5File *f, H5Scope *s, const char *path,
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode h5_raw_write_double(NnH5File *f, const char *path, int ndims, const hsize_t *dims, const double *data)
+/* Replicated data of memtype (H5T_NATIVE_DOUBLE or H5T_NATIVE_INT64) and its
+ * checksum: one path for every element type. */
+static PetscErrorCode write_whole(NnH5File *f, const char *path, int ndims, const hsize_t *dims, hid_t memtype,
+                                  const void *data)
 {
   H5Scope s = {{0}, 0};
+  int64_t crc;
   PetscFunctionBeginUser;
-  PetscCall(h5_scope_end(f, &s, write_replicated(f, &s, path, ndims, dims, H5T_NATIVE_DOUBLE, data)));
+  PetscCall(h5_scope_end(f, &s, write_replicated(f, &s, path, ndims, dims, memtype, data)));
+  PetscCall(h5_crc32_root(f->comm, data, (size_t)h5_dims_product(ndims, dims) * H5Tget_size(memtype), &crc));
+  PetscCall(nn_h5_attr_int64(f, path, "crc32", crc));
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode h5_raw_write_int64(NnH5File *f, const char *path, int ndims, const hsize_t *dims, const int64_t *data)
+static PetscErrorCode read_whole(NnH5File *f, const char *path, int maxdims, int *ndims, hsize_t *dims, size_t count,
+                                 hid_t memtype, void *data)
 {
   H5Scope s = {{0}, 0};
   PetscFunctionBeginUser;
-  PetscCall(h5_scope_end(f, &s, write_replicated(f, &s, path, ndims, dims, H5T_NATIVE_INT64, data)));
+  PetscCall(h5_scope_end(f, &s, read_replicated(f, &s, path, maxdims, ndims, dims, count, memtype, data)));
+  if (data) PetscCall(h5_crc32_check(f, path, h5_crc32(data, count * H5Tget_size(memtype))));
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode h5_raw_read_double(NnH5File *f, const char *path, int maxdims, int *ndims, hsize_t *dims, size_t count,
+PetscErrorCode nn_h5_write_double(NnH5File *f, const char *path, int ndims, const hsize_t *dims, const double *data)
+{
+  PetscFunctionBeginUser;
+  PetscCall(write_whole(f, path, ndims, dims, H5T_NATIVE_DOUBLE, data));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode nn_h5_write_int64(NnH5File *f, const char *path, int ndims, const hsize_t *dims, const int64_t *data)
+{
+  PetscFunctionBeginUser;
+  PetscCall(write_whole(f, path, ndims, dims, H5T_NATIVE_INT64, data));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode nn_h5_read_double(NnH5File *f, const char *path, int maxdims, int *ndims, hsize_t *dims, size_t count,
                                  double *data)
 {
-  H5Scope s = {{0}, 0};
   PetscFunctionBeginUser;
-  PetscCall(h5_scope_end(f, &s, read_replicated(f, &s, path, maxdims, ndims, dims, count, H5T_NATIVE_DOUBLE, data)));
+  PetscCall(read_whole(f, path, maxdims, ndims, dims, count, H5T_NATIVE_DOUBLE, data));
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode h5_raw_read_int64(NnH5File *f, const char *path, int maxdims, int *ndims, hsize_t *dims, size_t count,
+PetscErrorCode nn_h5_read_int64(NnH5File *f, const char *path, int maxdims, int *ndims, hsize_t *dims, size_t count,
                                 int64_t *data)
 {
-  H5Scope s = {{0}, 0};
   PetscFunctionBeginUser;
-  PetscCall(h5_scope_end(f, &s, read_replicated(f, &s, path, maxdims, ndims, dims, count, H5T_NATIVE_INT64, data)));
+  PetscCall(read_whole(f, path, maxdims, ndims, dims, count, H5T_NATIVE_INT64, data));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode nn_h5_write_vector(NnH5File *f, const char *group, const char *name, hsize_t n, const double *v,
+                                  const char *units, const char *description)
+{
+  char path[PETSC_MAX_PATH_LEN];
+  PetscFunctionBeginUser;
+  PetscCall(PetscSNPrintf(path, sizeof path, "%s/%s", group, name));
+  PetscCall(nn_h5_write_double(f, path, 1, &n, v));
+  PetscCall(nn_h5_describe(f, path, units, description));
   PetscFunctionReturn(0);
 }
 
@@ -177,7 +208,7 @@ static PetscErrorCode check_range(NnH5File *f, const char *path, int ndims, cons
   PetscFunctionBeginUser;
   PetscCheck(ndims >= 1 && ndims <= H5S_MAX_RANK, f->comm, PETSC_ERR_ARG_OUTOFRANGE,
              "%s: dataset %s: %d dimensions (1 to %d for a range)", f->path, path, ndims, H5S_MAX_RANK);
-  PetscCall(h5_any_rank(f->comm, bad, &any));
+  PetscCall(h5_agree(f->comm, bad, NULL, &any));
   PetscCheck(!bad, f->comm, PETSC_ERR_ARG_OUTOFRANGE, "%s: dataset %s: elements [%llu, %llu) %s (it has %llu elements)",
              f->path, path, (unsigned long long)start, (unsigned long long)start + count,
              local ? "out of bounds" : "without a buffer", (unsigned long long)total);
@@ -231,20 +262,29 @@ static PetscErrorCode read_range(NnH5File *f, H5Scope *s, const char *path, int 
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode h5_raw_write_double_range(NnH5File *f, const char *path, int ndims, const hsize_t *dims, hsize_t start,
+/* A range's checksum is the dataset's when the ranks' ranges cover it. */
+PetscErrorCode nn_h5_write_double_range(NnH5File *f, const char *path, int ndims, const hsize_t *dims, hsize_t start,
                                         hsize_t count, const double *local)
 {
   H5Scope   s = {{0}, 0};
+  PetscBool whole;
+  int64_t   crc;
   PetscFunctionBeginUser;
   PetscCall(h5_scope_end(f, &s, write_range(f, &s, path, ndims, dims, start, count, local)));
+  PetscCall(h5_crc32_parts(f->comm, start, count, sizeof(double), local, h5_dims_product(ndims, dims), &whole, &crc));
+  if (whole) PetscCall(nn_h5_attr_int64(f, path, "crc32", crc));
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode h5_raw_read_double_range(NnH5File *f, const char *path, int ndims, const hsize_t *dims, hsize_t start,
+PetscErrorCode nn_h5_read_double_range(NnH5File *f, const char *path, int ndims, const hsize_t *dims, hsize_t start,
                                        hsize_t count, double *local)
 {
   H5Scope   s = {{0}, 0};
+  PetscBool whole;
+  int64_t   crc;
   PetscFunctionBeginUser;
   PetscCall(h5_scope_end(f, &s, read_range(f, &s, path, ndims, dims, start, count, local)));
+  PetscCall(h5_crc32_parts(f->comm, start, count, sizeof(double), local, h5_dims_product(ndims, dims), &whole, &crc));
+  if (whole) PetscCall(h5_crc32_check(f, path, crc));
   PetscFunctionReturn(0);
 }

@@ -1,4 +1,4 @@
-/* Files: created or copied at PATH.tmp, committed by an atomic rename over
+/* Files: created at PATH.tmp, committed by an atomic rename over
  * PATH, or discarded (include/nncas/h5io.h). */
 #include "h5impl.h"
 

@@ -6,7 +6,7 @@
  *   transfers are collective (H5FD_MPIO_COLLECTIVE), and a rank with nothing
  *   to transfer selects none but still takes part.
  * - Every failure is raised on every rank, so no rank waits in a collective:
- *   what only rank 0 knows (stat, copy, fsync, rename) is broadcast, and the
+ *   what only rank 0 knows (stat, fsync, rename) is broadcast, and the
  *   status of opens and data transfers is agreed with an MPI_Allreduce.
  * - Errors name the file and the object ("PATH: no dataset /a/b").
  * - Every hid_t a function opens is registered in an H5Scope, which the public
@@ -21,10 +21,10 @@
  *   posixfile.c  rank 0's file-system work: probe, create, reserve space, atomic replace
  *   h5file.c     files: create / open / commit / discard; disk space reserved ahead of HDF5
  *   h5object.c   groups, existence, external links; opening and checking datasets
- *   h5dataset.c  replicated datasets and flat ranges of distributed ones
- *   h5blocks.c   distributed 2-D blocks (ScaLAPACK layouts)
  *   h5attr.c     attributes
- *   table.c      NnTable and its datasets */
+ *   h5checksum.c CRC-32 checksums of datasets (an attribute crc32)
+ *   h5dataset.c  replicated datasets and flat ranges of distributed ones
+ *   h5blocks.c   distributed 2-D blocks (ScaLAPACK layouts) */
 #ifndef NNCAS_IO_H5IMPL_H
 #define NNCAS_IO_H5IMPL_H
 
@@ -48,14 +48,13 @@ PetscErrorCode h5_scope_end(NnH5File *f, H5Scope *s, PetscErrorCode ierr);
  * right after the failing call (the next HDF5 call clears the stack). */
 const char *h5_why(void);
 #define H5_WHY_LEN 256
-PetscErrorCode h5_any_rank(MPI_Comm comm, PetscBool here, PetscBool *any); /* *any = some rank has `here` set */
-/* h5_any_rank(), and why (H5_WHY_LEN chars) becomes, on every rank, that of
- * the lowest rank with `here` set: every rank raises the same error. */
+/* *any = some rank has `here` set; why (H5_WHY_LEN chars, or NULL) becomes, on
+ * every rank, that of the lowest rank with `here` set: every rank raises the
+ * same error. */
 PetscErrorCode h5_agree(MPI_Comm comm, PetscBool here, char *why, PetscBool *any);
 int            h5_comm_rank(MPI_Comm comm);
 /* Rank 0's outcome st = {code, errno} of a file-system operation, on every rank. */
 PetscErrorCode h5_bcast_status(MPI_Comm comm, int st[2]);
-void           h5_format_dims(int n, const hsize_t *d, char *buf, size_t len); /* "(2, 3)" */
 hsize_t        h5_dims_product(int n, const hsize_t *d);
 
 /* ------------------------------------------------------------- h5ompio.c -- */
@@ -101,8 +100,6 @@ PetscErrorCode h5_reserve(NnH5File *f, hsize_t bytes, const char *what);
 void h5_inject_enospc(PetscInt n);
 
 /* ------------------------------------------------------------ h5object.c -- */
-/* PETSC_TRUE if every component of path exists, all but the last being groups. */
-PetscErrorCode h5_object_exists(NnH5File *f, const char *path, PetscBool *exists);
 /* Opens the dataset at path; a missing one is "PATH: no dataset /a/b". */
 PetscErrorCode h5_dataset_open(NnH5File *f, H5Scope *s, const char *path, hid_t *dset);
 /* The dataset's file space, rank and dims. */
@@ -122,22 +119,8 @@ typedef enum { XFER_WRITE, XFER_READ } XferDir;
 PetscErrorCode h5_transfer(NnH5File *f, const char *path, XferDir dir, hid_t dset, hid_t memtype, hid_t mspace,
                            hid_t fspace, const void *buf);
 
-/* ----------------------------------------------------------- h5dataset.c -- */
-/* Adds the hyperslab (start, count) to space's selection with *op, then sets *op to OR. */
-herr_t h5_add_hyperslab(hid_t space, H5S_seloper_t *op, const hsize_t *start, const hsize_t *count);
-
-/* ---- datasets without their checksums (h5dataset.c); the public
- * nn_h5_write_* and nn_h5_read_* (h5checksum.c) add and check them ---- */
-PetscErrorCode h5_raw_write_double(NnH5File *f, const char *path, int ndims, const hsize_t *dims, const double *data);
-PetscErrorCode h5_raw_write_int64(NnH5File *f, const char *path, int ndims, const hsize_t *dims, const int64_t *data);
-PetscErrorCode h5_raw_read_double(NnH5File *f, const char *path, int maxdims, int *ndims, hsize_t *dims, size_t count, double *data);
-PetscErrorCode h5_raw_read_int64(NnH5File *f, const char *path, int maxdims, int *ndims, hsize_t *dims, size_t count, int64_t *data);
-PetscErrorCode h5_raw_write_double_range(NnH5File *f, const char *path, int ndims, const hsize_t *dims, hsize_t start, hsize_t count,
-                                         const double *local);
-PetscErrorCode h5_raw_read_double_range(NnH5File *f, const char *path, int ndims, const hsize_t *dims, hsize_t start, hsize_t count,
-                                        double *local);
-
-/* ---- checksums of raw data (h5checksum.c) ---- */
+/* ---------------------------------------------------------- h5checksum.c -- */
+/* Checksums of raw data, which the dataset functions (h5dataset.c) add and check. */
 int64_t h5_crc32(const void *data, size_t nbytes);
 /* Of rank 0's data (what a replicated write stores), on every rank. */
 PetscErrorCode h5_crc32_root(MPI_Comm comm, const void *data, size_t nbytes, int64_t *crc);
@@ -148,5 +131,9 @@ PetscErrorCode h5_crc32_parts(MPI_Comm comm, hsize_t start, hsize_t count, size_
                               PetscBool *whole, int64_t *crc);
 /* Error naming f and path if path's crc32 attribute (when it has one) is not crc. */
 PetscErrorCode h5_crc32_check(NnH5File *f, const char *path, int64_t crc);
+
+/* ----------------------------------------------------------- h5dataset.c -- */
+/* Adds the hyperslab (start, count) to space's selection with *op, then sets *op to OR. */
+herr_t h5_add_hyperslab(hid_t space, H5S_seloper_t *op, const hsize_t *start, const hsize_t *count);
 
 #endif

@@ -1,6 +1,7 @@
 /* Objects: groups, existence, external links; opening, creating and checking datasets. */
 #include "h5impl.h"
 
+#include <stdio.h>
 #include <string.h>
 
 static PetscErrorCode check_object_path(NnH5File *f, const char *path)
@@ -26,7 +27,7 @@ static PetscErrorCode object_type(NnH5File *f, const char *path, H5I_type_t *typ
 
 /* PETSC_TRUE if every component of path exists, all but the last being groups
  * (H5Lexists alone fails when a parent is missing). */
-PetscErrorCode h5_object_exists(NnH5File *f, const char *path, PetscBool *exists)
+PetscErrorCode nn_h5_exists(NnH5File *f, const char *path, PetscBool *exists)
 {
   char       buf[PETSC_MAX_PATH_LEN];
   char      *p = buf + 1, *slash;
@@ -49,13 +50,6 @@ PetscErrorCode h5_object_exists(NnH5File *f, const char *path, PetscBool *exists
     *slash = '/';
     p      = slash + 1;
   }
-  PetscFunctionReturn(0);
-}
-
-PetscErrorCode nn_h5_exists(NnH5File *f, const char *path, PetscBool *exists)
-{
-  PetscFunctionBeginUser;
-  PetscCall(h5_object_exists(f, path, exists));
   PetscFunctionReturn(0);
 }
 
@@ -86,7 +80,7 @@ PetscErrorCode nn_h5_group(NnH5File *f, const char *path)
   H5I_type_t type;
   H5Scope    s = {{0}, 0};
   PetscFunctionBeginUser;
-  PetscCall(h5_object_exists(f, path, &exists));
+  PetscCall(nn_h5_exists(f, path, &exists));
   if (exists) {
     PetscCall(object_type(f, path, &type));
     PetscCheck(type == H5I_GROUP, f->comm, PETSC_ERR_FILE_UNEXPECTED, "%s: %s exists and is not a group", f->path,
@@ -120,7 +114,6 @@ PetscErrorCode nn_h5_link_external(NnH5File *f, const char *path, const char *fi
 
 /* ------------------------------------------------------- datasets -- */
 
-/* Opens the dataset at path; a missing one is "PATH: no dataset /a/b". */
 PetscErrorCode h5_dataset_open(NnH5File *f, H5Scope *s, const char *path, hid_t *dset)
 {
   PetscBool  exists;
@@ -131,14 +124,21 @@ PetscErrorCode h5_dataset_open(NnH5File *f, H5Scope *s, const char *path, hid_t 
   *dset = h5_scope_add(s, H5Dopen2(f->file, path, H5P_DEFAULT));
   if (*dset >= 0) PetscFunctionReturn(0);
   PetscCall(PetscStrncpy(why, h5_why(), sizeof why));
-  PetscCall(h5_object_exists(f, path, &exists));
+  PetscCall(nn_h5_exists(f, path, &exists));
   PetscCheck(exists, f->comm, PETSC_ERR_FILE_UNEXPECTED, "%s: no dataset %s", f->path, path);
   PetscCall(object_type(f, path, &type));
   PetscCheck(type == H5I_DATASET, f->comm, PETSC_ERR_FILE_UNEXPECTED, "%s: %s is not a dataset", f->path, path);
   SETERRQ(f->comm, PETSC_ERR_FILE_READ, "%s: cannot open dataset %s%s", f->path, path, why);
 }
 
-/* The dataset's file space, rank and dims. */
+static void format_dims(int n, const hsize_t *d, char *buf, size_t len) /* "(2, 3)" */
+{
+  size_t k = (size_t)snprintf(buf, len, "(");
+  for (int i = 0; i < n && k < len; i++)
+    k += (size_t)snprintf(buf + k, len - k, "%s%llu", i ? ", " : "", (unsigned long long)d[i]);
+  if (k < len) snprintf(buf + k, len - k, ")");
+}
+
 PetscErrorCode h5_dataset_shape(NnH5File *f, H5Scope *s, hid_t dset, const char *path, hid_t *space, int *ndims,
                                 hsize_t dims[H5S_MAX_RANK])
 {
@@ -158,8 +158,8 @@ PetscErrorCode h5_dataset_check_shape(NnH5File *f, const char *path, int have_n,
   PetscFunctionBeginUser;
   for (int i = 0; same && i < n; i++) same = have[i] == dims[i] ? PETSC_TRUE : PETSC_FALSE;
   if (same) PetscFunctionReturn(0);
-  h5_format_dims(have_n, have, hs, sizeof hs);
-  h5_format_dims(n, dims, ws, sizeof ws);
+  format_dims(have_n, have, hs, sizeof hs);
+  format_dims(n, dims, ws, sizeof ws);
   SETERRQ(f->comm, PETSC_ERR_FILE_UNEXPECTED, "%s: dataset %s has shape %s, expected %s", f->path, path, hs, ws);
 }
 
@@ -216,7 +216,7 @@ PetscErrorCode h5_dataset_for_write(NnH5File *f, H5Scope *s, const char *path, i
   int       have_n;
   hsize_t   have[H5S_MAX_RANK];
   PetscFunctionBeginUser;
-  PetscCall(h5_object_exists(f, path, &exists));
+  PetscCall(nn_h5_exists(f, path, &exists));
   if (!exists) {
     PetscCall(dataset_create(f, s, path, ndims, dims, memtype, dset));
     PetscFunctionReturn(0);
@@ -228,8 +228,6 @@ PetscErrorCode h5_dataset_for_write(NnH5File *f, H5Scope *s, const char *path, i
   PetscFunctionReturn(0);
 }
 
-/* One H5Dwrite / H5Dread with collective transfer; a failure on any rank fails
- * every rank. */
 PetscErrorCode h5_transfer(NnH5File *f, const char *path, XferDir dir, hid_t dset, hid_t memtype, hid_t mspace,
                            hid_t fspace, const void *buf)
 {

@@ -57,7 +57,7 @@ PetscErrorCode h5_ompio_check(MPI_Comm comm)
   PetscFunctionBeginUser;
   if (checked || !ompio_sieving_turned_off) PetscFunctionReturn(0);
   checked = 1;
-  PetscCall(h5_any_rank(comm, ompio_read_sieving() ? PETSC_TRUE : PETSC_FALSE, &on));
+  PetscCall(h5_agree(comm, ompio_read_sieving() ? PETSC_TRUE : PETSC_FALSE, NULL, &on));
   PetscCheck(!on, comm, PETSC_ERR_SUP_SYS,
              "Open MPI 4.1.0-4.1.4 can read wrong data with OMPIO's data sieving (open-mpi/ompi#10546), and an MPI "
              "file was opened before nn_h5_init() could turn it off: call nn_h5_init() first, or set "

@@ -17,8 +17,6 @@ static herr_t h5_close(hid_t id)
   }
 }
 
-/* Registers id (when valid) and returns it: `dset = h5_scope_add(s, H5Dopen2(...))`.
- * A full scope is a programming error: the handle is closed and the call fails. */
 hid_t h5_scope_add(H5Scope *s, hid_t id)
 {
   if (id < 0) return id;
@@ -30,8 +28,6 @@ hid_t h5_scope_add(H5Scope *s, hid_t id)
   return id;
 }
 
-/* Closes the scope's handles and passes ierr on; a failed close of an otherwise
- * successful operation is itself an error. */
 PetscErrorCode h5_scope_end(NnH5File *f, H5Scope *s, PetscErrorCode ierr)
 {
   PetscBool failed = PETSC_FALSE;
@@ -51,8 +47,6 @@ static herr_t why_walk(unsigned n, const H5E_error2_t *e, void *ctx)
   return 0;
 }
 
-/* " (HDF5: <innermost message>)" of the failure HDF5 reported last; only valid
- * right after the failing call (the next HDF5 call clears the stack). */
 const char *h5_why(void)
 {
   static char why[H5_WHY_LEN];
@@ -61,19 +55,6 @@ const char *h5_why(void)
   return why;
 }
 
-/* *any = some rank has `here` set. */
-PetscErrorCode h5_any_rank(MPI_Comm comm, PetscBool here, PetscBool *any)
-{
-  int h = here ? 1 : 0, a;
-  PetscFunctionBeginUser;
-  PetscCallMPI(MPI_Allreduce(&h, &a, 1, MPI_INT, MPI_LOR, comm));
-  *any = a ? PETSC_TRUE : PETSC_FALSE;
-  PetscFunctionReturn(0);
-}
-
-/* *any = some rank has `here` set; then why (H5_WHY_LEN chars) is, on every
- * rank, that of the lowest such rank: each rank raises the same error, which
- * is printed once. */
 PetscErrorCode h5_agree(MPI_Comm comm, PetscBool here, char *why, PetscBool *any)
 {
   PetscMPIInt rank, size, me, first;
@@ -83,7 +64,7 @@ PetscErrorCode h5_agree(MPI_Comm comm, PetscBool here, char *why, PetscBool *any
   me = here ? rank : size;
   PetscCallMPI(MPI_Allreduce(&me, &first, 1, MPI_INT, MPI_MIN, comm));
   *any = first < size ? PETSC_TRUE : PETSC_FALSE;
-  if (*any) PetscCallMPI(MPI_Bcast(why, H5_WHY_LEN, MPI_CHAR, first, comm));
+  if (*any && why) PetscCallMPI(MPI_Bcast(why, H5_WHY_LEN, MPI_CHAR, first, comm));
   PetscFunctionReturn(0);
 }
 
@@ -94,20 +75,11 @@ int h5_comm_rank(MPI_Comm comm)
   return rank;
 }
 
-/* Rank 0's outcome st = {code, errno} of a file-system operation, on every rank. */
 PetscErrorCode h5_bcast_status(MPI_Comm comm, int st[2])
 {
   PetscFunctionBeginUser;
   PetscCallMPI(MPI_Bcast(st, 2, MPI_INT, 0, comm));
   PetscFunctionReturn(0);
-}
-
-void h5_format_dims(int n, const hsize_t *d, char *buf, size_t len)
-{
-  size_t k = (size_t)snprintf(buf, len, "(");
-  for (int i = 0; i < n && k < len; i++)
-    k += (size_t)snprintf(buf + k, len - k, "%s%llu", i ? ", " : "", (unsigned long long)d[i]);
-  if (k < len) snprintf(buf + k, len - k, ")");
 }
 
 hsize_t h5_dims_product(int n, const hsize_t *d)

@@ -1,5 +1,5 @@
 /* Rank 0's file-system work for the HDF5 layer: what is at a path, creating,
- * copying, reserving disk space, and replacing a file atomically (fsync,
+ * reserving disk space, and replacing a file atomically (fsync,
  * rename, fsync of the directory). The outcome is broadcast so every rank
  * raises the same error. */
 #define _GNU_SOURCE /* fallocate */
@@ -46,7 +46,6 @@ PetscErrorCode fs_probe(MPI_Comm comm, const char *path, int st[2])
   PetscFunctionReturn(0);
 }
 
-/* Raises the error for a probe that did not find an HDF5 file. */
 PetscErrorCode fs_probe_error(MPI_Comm comm, const char *path, const int st[2])
 {
   PetscFunctionBeginUser;
@@ -60,8 +59,6 @@ PetscErrorCode fs_probe_error(MPI_Comm comm, const char *path, const int st[2])
   PetscFunctionReturn(0);
 }
 
-/* Creates (or truncates) path, so that an unwritable location is reported with
- * its errno before HDF5 tries. st = {failed, errno}. */
 void fs_touch(const char *path, int st[2])
 {
   int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0666);
@@ -70,7 +67,6 @@ void fs_touch(const char *path, int st[2])
   st[0] = st[1] != 0;
 }
 
-/* Removes path; a missing one is no error. 0 or errno. */
 int fs_remove(const char *path) { return unlink(path) && errno != ENOENT && errno != ENOTDIR ? errno : 0; }
 
 /* Allocates disk blocks for the first (size of path) + more bytes of path
@@ -126,9 +122,6 @@ static void parent_dir(const char *path, char *dir, size_t len)
     snprintf(dir, len, "%.*s", (int)(slash - path), path);
 }
 
-/* tmp loses its unused reserved space, is flushed to disk, renamed over path,
- * and the rename flushed to disk (fsync of the directory).
- * st = {REPLACE_* step that failed, errno}. */
 void fs_replace(const char *tmp, const char *path, int st[2])
 {
   char dir[PETSC_MAX_PATH_LEN];

@@ -40,7 +40,7 @@ MAX_FUNCTION_LINES = 60
 # Public headers (include/nncas/X.h) belong to these modules.
 HEADER_MODULE = {
     "core.h": "core", "version.h": "core", "streams.h": "core", "real.h": "core", "real_single.h": "core",
-    "h5io.h": "io", "table.h": "io",
+    "h5io.h": "io",
     "scamat.h": "linalg", "linalg.h": "linalg",
     "graph.h": "import",
     "dataset.h": "data", "synthetic.h": "data",
@@ -48,7 +48,7 @@ HEADER_MODULE = {
     "spectrum.h": "spectrum",
     "coupling.h": "coupling",
     "hessian.h": "hessian",
-    "trainer.h": "train", "rundir.h": "train",
+    "trainer.h": "train", "rundir.h": "train", "table.h": "train",
     "stage.h": "stages",
     "init.h": "init",
 }

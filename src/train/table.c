@@ -1,4 +1,5 @@
-/* NnTable: rows of named columns in memory, one dataset per column on disk. */
+/* NnTable: rows of named columns in memory, one dataset per column on disk
+ * (the trainer's curves and step records; include/nncas/table.h). */
 #include "nncas/table.h"
 
 PetscErrorCode table_init(NnTable *t, PetscInt ncols, const NnColumn *cols)
