@@ -33,15 +33,16 @@ import math
 #         product on 2 ranks: c = 0.15 * 2 / 200 per sample on one core) and 22 s per 128-step
 #         Lanczos vector, whose 2.8 s beyond its products is the reorthogonalisation (VECTOR_RATE);
 #  VGG12: one product 12.3 s on 2 ranks (bench/perf.sh vgg12, docs/performance.md); one batch of a
-#         coupling draw (N_b = 100 and 10) 318 s on one core (docs/reproduction.md, "Cost of the
-#         full-scale runs");
+#         coupling draw (N_b = 100 and 10) 74 s on one core (2026-12-07, OpenBLAS's Cooperlake kernels;
+#         docs/reproduction.md, "Cost of the full-scale runs"; 318 s on 2026-12-01's Prescott kernels);
 #  sd, a draw's statistics (standardising, the N_b^2 x N_b^2 correlations and counts: the same for
 #         any network at N_b = 100, n = 157): not measured alone; 20 s on one core assumed.
 NETS = {
     "LeNet": dict(N=577_409, m=200, c=0.15 * 2 / 200, Lbn=0, n=157, tb=35.9 * 2 / 157, sd=20.0),
-    "VGG12": dict(N=8_684_865, m=200, c=12.3 * 2 / 200, Lbn=12, n=157, tb=318.0, sd=20.0),
+    "VGG12": dict(N=8_684_865, m=200, c=12.3 * 2 / 200, Lbn=12, n=157, tb=74.0, sd=20.0),
 }
-VECTOR_RATE = 6.7e9  # flops per second per core of the reorthogonalisation (GEMV, memory bound): 2.8 s for 128 LeNet steps on 2 ranks
+VECTOR_RATE = 6.7e9  # flops per second per core of the reorthogonalisation (GEMV, memory bound): 2.8 s for 128 LeNet steps
+# on 2 ranks with two Gram-Schmidt passes a step (8 j N flops at step j); since 2026-12-07 one pass (4 j N)
 
 
 def comm(net, p, alpha, beta):
@@ -58,7 +59,7 @@ def product(net, p, alpha, beta):
 
 
 def lanczos_run(net, p, M, alpha, beta):
-    ortho = sum(8 * j * net["N"] / p / VECTOR_RATE + 2 * math.log2(max(p, 2)) * alpha for j in range(1, M + 1))
+    ortho = sum(4 * j * net["N"] / p / VECTOR_RATE + 2 * math.log2(max(p, 2)) * alpha for j in range(1, M + 1))
     return M * product(net, p, alpha, beta) + ortho
 
 
@@ -97,14 +98,15 @@ def best(f, P, units):
 #  vgg_cifar10 and initscale* (vgg12, N = 8,684,865; the init-scaling nets are vgg12 without BN, the
 #     same GEMMs, assumed the same cost): the 2026-12-01 measurements on the Intel host with the SkylakeX
 #     kernels (docs/performance.md, "Single precision", double columns; 1 rank, 200 samples): a product
-#     reusing the pass 9.95 s, a gradient 5.25 s; one coupling batch (N_b = 100 and 10) 318 s on one core,
-#     measured 2026-12-01 before nncas set the SkylakeX kernels (by the commits' times: OpenBLAS's
-#     generic Prescott kernels then, about 2x slower for GEMMs), kept for want of a newer measurement;
+#     reusing the pass 9.95 s, a gradient 5.25 s; one coupling batch (N_b = 100 and 10) 74 s on one
+#     core, measured 2026-12-07 on the AMD EPYC host (Zen 5) with OpenBLAS's own Cooperlake kernels:
+#     one draw of 4 batches of 64 on 2 ranks in 147.9 s (docs/reproduction.md, "Cost of the full-scale
+#     runs"; it replaces 318 s of 2026-12-01, measured on OpenBLAS's generic Prescott kernels);
 #  a training step: the gradient of its batch split over P ranks plus an allreduce of 8N bytes
 #     (reduce-scatter and all-gather, as a product's exchange; docs/scaling.md "Training step").
 SHEET_NETS = {
     "lenet_paper": dict(N=1_232_769, m=200, Lbn=0, n=188, sd=20.0, ntrain=12_000, batch=64),
-    "vgg12": dict(N=8_684_865, m=200, c=9.95 / 200, Lbn=12, n=157, tb=318.0, sd=20.0, ct=5.25 / 200, ntrain=10_000, batch=64),
+    "vgg12": dict(N=8_684_865, m=200, c=9.95 / 200, Lbn=12, n=157, tb=74.0, sd=20.0, ct=5.25 / 200, ntrain=10_000, batch=64),
 }
 
 
