@@ -264,6 +264,19 @@ nncas_continue_hint() {
 # nncas_checkpoint_stamp: changes whenever nncas replaces the checkpoint.
 nncas_checkpoint_stamp() { stat -c '%i %Y %s' "$nncas_out/checkpoint.h5" 2>/dev/null || echo none; }
 
+# nncas_continue_point: what the next job of the chain starts from: the
+# checkpoint in the output directory, or for an analysis job the kept
+# checkpoint of its epoch and the stage's progress file in its directory.
+nncas_continue_point() {
+  if [ -n "${NNCAS_TRAIN:-}" ]; then
+    local from="the initialisation"
+    [ "${nncas_sweep_opts[0]:-}" != -restart ] || from=${nncas_sweep_opts[1]}
+    echo "$from and the stage's progress in $nncas_out"
+  else
+    echo "$nncas_out/checkpoint.h5"
+  fi
+}
+
 # nncas_resubmit ARGS...: submits the next job of the chain (same script,
 # arguments, environment and allocation), starting after this one ends.
 nncas_resubmit() {
@@ -291,7 +304,7 @@ nncas_resubmit() {
   id=$(cd "$SLURM_SUBMIT_DIR" && env "${unset[@]}" NNCAS_CHAIN="$next" \
          sbatch "${opts[@]}" "${extra[@]}" "$NNCAS_JOB_SCRIPT" "$@") ||
     nncas_die "sbatch failed; continue by hand (it restarts from the checkpoint): $(nncas_continue_hint "$@")"
-  nncas_say "resubmitted as job ${id%%;*} (chain link $next), to continue from $nncas_out/checkpoint.h5"
+  nncas_say "resubmitted as job ${id%%;*} (chain link $next), to continue from $(nncas_continue_point)"
 }
 
 # nncas_requeue ARGS...: puts this job back in the queue; SLURM runs it again
@@ -305,7 +318,7 @@ nncas_requeue() {
   msg=$(scontrol requeue "$nncas_job_id" 2>&1) ||
     nncas_die "scontrol requeue $nncas_job_id failed ($msg); continue by hand (it restarts from the checkpoint):" \
       "$(nncas_continue_hint "$@")"
-  nncas_say "requeued job $nncas_job_id (chain link $next), to continue from $nncas_out/checkpoint.h5"
+  nncas_say "requeued job $nncas_job_id (chain link $next), to continue from $(nncas_continue_point)"
 }
 
 # nncas_job NAME [extra nncas options...]: the whole batch job.

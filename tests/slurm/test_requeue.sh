@@ -22,7 +22,10 @@ scratch=$2
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 script=$repo/jobs/slurm/quickstart.sbatch
-epochs=${NNCAS_SLURM_REQUEUE_EPOCHS:-10}
+# 30 epochs of 2,000 samples (0.1-0.2 s each on 2 idle cores): the test sees
+# a checkpoint up to a second late, and with 10 a requeued job could finish
+# before the second warning reached it (seen 2026-12-07 on an idle machine).
+epochs=${NNCAS_SLURM_REQUEUE_EPOCHS:-30}
 run_opts=(-spectrum_every 0 -coupling_every 0 -train_epochs "$epochs" -data_train_size 2000 -data_val_size 500)
 source "$here/lib.sh"
 
