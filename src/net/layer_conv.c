@@ -226,21 +226,24 @@ static void conv_param_grad(Layer *L, const nn_real *A, PetscInt lda, const nn_r
   }
 }
 
-/* gb[oc] += sum of row oc of A (OC, n) with leading dimension lda, summed in
- * double over 8 lanes: a row is B*S long (57,600 for the LeNet's first layer
- * at 100 samples), and one running sum would wait on each addition in turn. */
+/* The sum of a[0..n), in double over 8 lanes: a bias row is B*S long
+ * (57,600 for the LeNet's first layer at 100 samples), and one running sum
+ * would wait on each addition in turn. */
+static double conv_row_sum(const nn_real *a, PetscInt n)
+{
+  double   s[8] = {0}, t = 0;
+  PetscInt j    = 0;
+  for (; j + 8 <= n; j += 8)
+    for (int l = 0; l < 8; l++) s[l] += a[j + l];
+  for (; j < n; j++) t += a[j];
+  for (int l = 0; l < 8; l++) t += s[l];
+  return t;
+}
+
+/* gb[oc] += sum of row oc of A (OC, n) with leading dimension lda. */
 static void conv_bias_grad(PetscInt OC, PetscInt n, const nn_real *A, PetscInt lda, nn_real *gb)
 {
-  for (PetscInt oc = 0; oc < OC; oc++) {
-    const nn_real *a    = A + oc * lda;
-    double         s[8] = {0}, t = 0;
-    PetscInt       j    = 0;
-    for (; j + 8 <= n; j += 8)
-      for (int l = 0; l < 8; l++) s[l] += a[j + l];
-    for (; j < n; j++) t += a[j];
-    for (int l = 0; l < 8; l++) t += s[l];
-    gb[oc] += t;
-  }
+  for (PetscInt oc = 0; oc < OC; oc++) gb[oc] += conv_row_sum(A + oc * lda, n);
 }
 
 /* din[:, d0 + b] += col2im(W1^T A1 + W2^T A2) over the n samples b (W2, A2 may be
@@ -380,10 +383,7 @@ static void conv_hv_rows(const Layer *L, PetscInt B, PetscInt k, PetscInt j, con
   }
   n = rop_rows_in(a, L->boff, L->boff + L->nbias, &r);
   for (PetscInt q = 0; q < n; q++) {
-    const nn_real *y = a->Rdout + ((size_t)(r[q] - L->boff) * k + j) * B * d.S;
-    double        h = 0;
-    for (PetscInt t = 0; t < B * d.S; t++) h += y[t];
-    H[r[q]] += h;
+    H[r[q]] += conv_row_sum(a->Rdout + ((size_t)(r[q] - L->boff) * k + j) * B * d.S, B * d.S); /* as conv_bias_grad */
   }
 }
 
